@@ -1,0 +1,1 @@
+"""Delivery of results: stored downloads with signed links, email, catalog uploads."""

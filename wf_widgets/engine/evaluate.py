@@ -1,0 +1,89 @@
+"""Evaluate a graph: plan its steps, then compute each node once, children first."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import ValidationError
+from ..values.graph import Node
+from .ops import OPS
+
+
+class EvalContext:
+    """What an evaluation needs besides the graph.
+
+    Parameters
+    ----------
+    geoctx : GeoContext, optional
+        Where imagery is computed.
+    backend : Backend, optional
+        Stores (the catalog for imagery); the default backend if omitted.
+    on_step : callable, optional
+        Called as ``on_step(steps_done)`` after every unit of work; may raise to stop
+        (a cancelled job does).
+    """
+
+    def __init__(self, geoctx: Any = None, backend: Any = None, on_step: Callable[[int], None] | None = None):
+        self.geoctx = geoctx
+        self._backend = backend
+        self.on_step = on_step
+        self.steps_done = 0
+
+    @property
+    def backend(self) -> Any:
+        if self._backend is None:
+            from ..backend import get_backend
+
+            self._backend = get_backend()
+        return self._backend
+
+    def step(self, n: int = 1) -> None:
+        """Report ``n`` units of work done."""
+        self.steps_done += n
+        if self.on_step is not None:
+            self.on_step(self.steps_done)
+
+
+def _spec(node: Node):
+    spec = OPS.get(node.op)
+    if spec is None:
+        raise ValidationError.bad_value("graph.op", node.op, sorted(OPS), what="operation")
+    return spec
+
+
+def plan(root: Node, ctx: EvalContext) -> int:
+    """Number of steps evaluating ``root`` will report (one per node plus each op's extras)."""
+    total = 0
+    for node in root.walk():
+        spec = _spec(node)
+        total += 1 + (spec.extra_steps(ctx, node) if spec.extra_steps else 0)
+    return total
+
+
+def evaluate(root: Node, ctx: EvalContext | None = None) -> Any:
+    """Compute ``root``; returns plain Python values, numpy arrays or result objects."""
+    ctx = ctx or EvalContext()
+    values: dict[str, Any] = {}
+    for node in root.walk():
+        spec = _spec(node)
+        args = [values[a.id] if isinstance(a, Node) else a for a in node.args]
+        kwargs = {k: values[v.id] if isinstance(v, Node) else v for k, v in node.kwargs.items()}
+        values[node.id] = spec.fn(ctx, *args, **kwargs) if spec.context else spec.fn(*args, **kwargs)
+        ctx.step()
+    return to_python(values[root.id])
+
+
+def to_python(value: Any) -> Any:
+    """Turn numpy scalars into Python ones, recursively through lists and dicts."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, list):
+        return [to_python(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_python(v) for k, v in value.items()}
+    if isinstance(value, _dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=_dt.timezone.utc)
+    return value

@@ -1,0 +1,174 @@
+"""Exceptions and warnings of wf_widgets.
+
+One root, :class:`WfError`. Errors that match a builtin also subclass it
+(``ValidationError`` is a ``ValueError``, ``PermissionDenied`` a ``PermissionError``),
+so ``except ValueError`` keeps working. Job failures carry an error *code*; the
+:data:`CODES` table maps each code to the exception class :meth:`Job.result` raises.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+
+class WfError(Exception):
+    """Root of every error raised by wf_widgets."""
+
+
+class WfWarning(UserWarning):
+    """Root of every warning issued by wf_widgets."""
+
+
+def _fmt_allowed(allowed: Iterable[Any]) -> str:
+    return ", ".join(repr(a) for a in allowed)
+
+
+class ValidationError(WfError, ValueError):
+    """Bad input, found before any work starts.
+
+    Parameters
+    ----------
+    message : str
+        The full message.
+    field : str, optional
+        The name of the offending field (``"format"``, ``"destination.subject"``, ...).
+    value : object, optional
+        The bad value.
+    allowed : sequence, optional
+        The allowed values, when there is a finite set of them.
+    """
+
+    def __init__(self, message: str, field: str | None = None, value: Any = None, allowed: Iterable[Any] | None = None):
+        super().__init__(message)
+        self.field = field
+        self.value = value
+        self.allowed = tuple(allowed) if allowed is not None else None
+
+    @classmethod
+    def bad_value(cls, field: str, value: Any, allowed: Iterable[Any], what: str = "value") -> "ValidationError":
+        """Build the standard "unknown value" error naming field, value and allowed values."""
+        allowed = tuple(allowed)
+        return cls(
+            f"Unknown {what} {value!r} for {field!r}; allowed: {_fmt_allowed(allowed)}",
+            field=field,
+            value=value,
+            allowed=allowed,
+        )
+
+
+class ValidationTypeError(ValidationError, TypeError):
+    """A value of the wrong Python type (also a ``TypeError``)."""
+
+
+class GraphTypeError(WfError, TypeError):
+    """An operation on lazy values whose types don't fit, raised while building the graph."""
+
+
+class PermissionDenied(WfError, PermissionError):
+    """The configured user may not read or write the object."""
+
+
+class NotFound(ValidationError, LookupError):
+    """An id that names nothing (product, image, job)."""
+
+
+class ResultExpired(WfError):
+    """The stored result of a job has expired and was (or will be) deleted."""
+
+
+class JobTimeoutError(WfError, TimeoutError):
+    """Waiting for a job took longer than the timeout; the job was cancelled."""
+
+
+class JobComputeError(WfError):
+    """A job failed; ``.code`` is its error code, ``.job_id`` its id."""
+
+    code = "UNKNOWN"
+
+    def __init__(self, message: str, job_id: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.job_id = job_id
+        if code is not None:
+            self.code = code
+
+
+class JobInvalid(JobComputeError):
+    code = "INVALID"
+
+
+class JobDeadlineExceeded(JobComputeError):
+    code = "DEADLINE"
+
+
+class JobOOM(JobComputeError):
+    code = "OOM"
+
+
+class JobInterrupt(JobComputeError):
+    code = "INTERRUPT"
+
+
+class JobTerminated(JobComputeError):
+    code = "TERMINATED"
+
+
+class JobAuthError(JobComputeError):
+    code = "AUTH"
+
+
+class JobTypeError(JobComputeError):
+    code = "TYPING"
+
+
+class JobSerializationError(JobComputeError):
+    code = "SERIALIZATION"
+
+
+class JobDestination(JobComputeError):
+    code = "DESTINATION"
+
+
+class JobTransient(JobComputeError):
+    code = "TRANSIENT"
+
+
+class JobCancelled(JobComputeError):
+    code = "CANCELLED"
+
+
+#: Error code -> exception class raised by ``Job.result()``.
+CODES: dict[str, type[JobComputeError]] = {
+    "UNKNOWN": JobComputeError,
+    "INVALID": JobInvalid,
+    "DEADLINE": JobDeadlineExceeded,
+    "OOM": JobOOM,
+    "INTERRUPT": JobInterrupt,
+    "TERMINATED": JobTerminated,
+    "AUTH": JobAuthError,
+    "TYPING": JobTypeError,
+    "SERIALIZATION": JobSerializationError,
+    "DESTINATION": JobDestination,
+    "TRANSIENT": JobTransient,
+    "CANCELLED": JobCancelled,
+}
+ERROR_CODES = ("NONE",) + tuple(c for c in CODES if c != "CANCELLED")
+
+
+def code_for(exc: BaseException) -> str:
+    """The job error code for an exception raised while running a job."""
+    if isinstance(exc, JobComputeError):
+        return exc.code
+    if isinstance(exc, MemoryError):
+        return "OOM"
+    if isinstance(exc, PermissionDenied):
+        return "AUTH"
+    if isinstance(exc, (ValidationError, LookupError, ValueError, ZeroDivisionError, ArithmeticError)):
+        return "INVALID"
+    if isinstance(exc, TypeError):
+        return "TYPING"
+    return "UNKNOWN"
+
+
+def exception_for(code: str, message: str, job_id: str | None = None) -> JobComputeError:
+    """The exception ``Job.result()`` raises for a failed job."""
+    return CODES.get(code, JobComputeError)(message, job_id=job_id, code=code)

@@ -1,0 +1,99 @@
+"""``compute()``: validate, create the job row, run it, and return what the destination returns."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from ..errors import ValidationError, ValidationTypeError
+from ..outputs.normalize import normalize, preflight
+from ..values.base import Value, promote
+from .job import Job
+
+IMAGE_KINDS = ("Image", "ImageCollection")
+
+
+def new_job_id() -> str:
+    """48 random hexadecimal characters."""
+    return secrets.token_hex(24)
+
+
+def _geocontext(geoctx: Any, kind: str) -> Any:
+    if geoctx is None:
+        if kind in IMAGE_KINDS:
+            raise ValidationError(
+                f"Computing {'an Image' if kind == 'Image' else 'an ImageCollection'} needs a geoctx: "
+                "a DLTile (wf.DLTile.from_latlon(...)) or an AOI", field="geoctx", value=None)
+        return None
+    from ..geo import as_geocontext
+
+    return as_geocontext(geoctx)
+
+
+def launch(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination: Any = "download",
+           backend: Any = None) -> Job:
+    """Validate (normalize, then preflight), create the job row and submit it; returns the Job.
+
+    Every check runs before the row exists: a ValidationError here leaves no trace.
+    """
+    if not isinstance(value, Value):
+        try:
+            value = promote(value)
+        except TypeError:
+            raise ValidationTypeError(f"compute() needs a wf value, got {type(value).__name__} {value!r}",
+                                      field="value", value=value) from None
+    if backend is None:
+        from ..backend import get_backend
+
+        backend = get_backend()
+    dest, fmt = normalize(destination, format, value.kind)
+    ctx = _geocontext(geoctx, value.kind)
+    preflight(dest, fmt, value, backend)
+    job_id = new_job_id()
+    row = backend.jobs.create(job_id, kind=value.kind, graph=value.to_json(),
+                              geoctx=ctx.to_dict() if ctx is not None else None, format=fmt, destination=dest,
+                              label=getattr(ctx, "key", None))
+    backend.runner.submit(job_id)
+    return Job(job_id, backend, _row=row)
+
+
+def compute(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination: Any = "download",
+            file: Any = None, timeout: float | None = None, block: bool = True, progress_bar: Any = None,
+            backend: Any = None) -> Any:
+    """Compute ``value`` and deliver it.
+
+    Parameters
+    ----------
+    value : Value
+        What to compute (plain Python values are promoted).
+    geoctx : DLTile, AOI or dict, optional
+        Where to compute imagery; required for Image and ImageCollection.
+    format : str or dict
+        ``"pyarrow"`` (default), ``"json"``, ``"msgpack"``, ``"geotiff"`` or a dict with
+        ``"type"`` and options.
+    destination : str, dict or catalog.Image
+        ``"download"`` (default), ``"email"``, a catalog.Image, or a dict with ``"type"``.
+    file : path or binary file-like, optional
+        Write the encoded result there instead of returning it.
+    timeout : float, optional
+        Seconds to wait; past it the job is cancelled and JobTimeoutError raised.
+    block : bool
+        False returns the :class:`Job` at once.
+    progress_bar : bool, file-like or None
+        None: on in a notebook, off elsewhere.
+
+    Returns
+    -------
+    object
+        ``block=False``: the Job. Download + pyarrow: the decoded value; download +
+        another format: bytes; email: None; catalog: the saved catalog.Image; with
+        ``file=``: None.
+    """
+    job = launch(value, geoctx, format, destination, backend)
+    if not block:
+        return job
+    job.wait(timeout, progress_bar)
+    if file is not None:
+        job.result_to_file(file)
+        return None
+    return job.result()

@@ -1,0 +1,213 @@
+"""Job: the handle of one computation, backed by its row in the job store.
+
+A Job reads its row (``refresh()``); it works the same from the process that launched
+it and from any other process sharing the home folder (``Job.get(id)``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import time
+from typing import Any, BinaryIO
+
+from ..errors import JobCancelled, JobTimeoutError, ValidationError, exception_for
+from ..outputs.normalize import destination_handler
+from .progress import ProgressBar, in_notebook
+from .store import TERMINAL, finished_event
+
+
+def _poll_interval(elapsed: float) -> float:
+    # Quick at first (short jobs), then gentle; in-process completion wakes us at once.
+    return min(0.01 + elapsed / 10.0, 0.25)
+
+
+class Job:
+    """A computation launched by ``compute()``.
+
+    Attributes
+    ----------
+    id : str
+        48 hexadecimal characters.
+    stage : str
+        QUEUED, PREPARING, RUNNING, SAVING, SUCCEEDED, FAILED or CANCELLED (as of the last refresh).
+    steps_done, steps_total : int
+    format, destination : dict
+        Their normal forms.
+    """
+
+    def __init__(self, job_id: str, backend: Any = None, _row: dict | None = None):
+        if backend is None:
+            from ..backend import get_backend
+
+            backend = get_backend()
+        self._backend = backend
+        self.id = job_id
+        self._row = _row if _row is not None else backend.jobs.get(job_id)
+        if self._row is None:
+            raise ValidationError(f"No job with id {job_id!r} in {backend.settings.home}", field="job_id", value=job_id)
+
+    @classmethod
+    def get(cls, job_id: str, backend: Any = None) -> "Job":
+        """The job with id ``job_id`` (from any process sharing the home folder)."""
+        return cls(job_id, backend)
+
+    # -- state ----------------------------------------------------------------------------
+    def refresh(self) -> "Job":
+        """Re-read the row."""
+        status = self._backend.jobs.status(self.id)
+        if status["stage"] in TERMINAL and self._row["stage"] not in TERMINAL:
+            self._row = self._backend.jobs.get(self.id)
+        else:
+            self._row.update(status)
+        return self
+
+    @property
+    def stage(self) -> str:
+        return self._row["stage"]
+
+    @property
+    def done(self) -> bool:
+        """True once SUCCEEDED, FAILED or CANCELLED (as of the last refresh)."""
+        return self._row["stage"] in TERMINAL
+
+    @property
+    def steps_done(self) -> int:
+        return self._row["steps_done"]
+
+    @property
+    def steps_total(self) -> int:
+        return self._row["steps_total"]
+
+    @property
+    def format(self) -> dict:
+        return self._row["format"]
+
+    @property
+    def destination(self) -> dict:
+        return self._row["destination"]
+
+    @property
+    def kind(self) -> str:
+        return self._row["kind"]
+
+    @property
+    def label(self) -> str | None:
+        """A short description of where it was computed (the DLTile key)."""
+        return self._row.get("label")
+
+    @property
+    def error(self) -> Exception | None:
+        """The exception ``result()`` raises for a failed or cancelled job, else None."""
+        if self._row["stage"] == "FAILED":
+            return exception_for(self._row["error_code"], self._row["error_message"] or "", self.id)
+        if self._row["stage"] == "CANCELLED":
+            return JobCancelled(f"Job {self.id} was cancelled", job_id=self.id)
+        return None
+
+    @property
+    def created_datetime(self) -> _dt.datetime:
+        return _dt.datetime.fromtimestamp(self._row["created"], tz=_dt.timezone.utc)
+
+    @property
+    def expires_datetime(self) -> _dt.datetime | None:
+        """When the stored result expires (None before it is stored)."""
+        exp = self._row.get("expires")
+        return _dt.datetime.fromtimestamp(exp, tz=_dt.timezone.utc) if exp is not None else None
+
+    @property
+    def url(self) -> str | None:
+        """Signed download link of the stored result (None until it is stored)."""
+        if self._row.get("expires") is None:
+            self.refresh()
+        if self._row.get("expires") is None or not self._row.get("result_path"):
+            return None
+        from ..delivery.links import result_url
+
+        return result_url(self._backend, self.id, self._row["expires"])
+
+    # -- waiting --------------------------------------------------------------------------
+    def wait(self, timeout: float | None = None, progress_bar: Any = False) -> "Job":
+        """Block until the job ends.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds; past it the job is cancelled and JobTimeoutError raised.
+        progress_bar : bool, file-like or None
+            Where to draw progress (see :class:`~wf_widgets.jobs.progress.ProgressBar`).
+
+        Ctrl-C (KeyboardInterrupt) cancels the job, then re-raises.
+        """
+        bar = ProgressBar(progress_bar)
+        event = finished_event(self.id)
+        start = time.monotonic()
+        try:
+            while True:
+                self.refresh()
+                bar.update(self.id, self.steps_done, self.steps_total, self.stage)
+                if self.done:
+                    return self
+                elapsed = time.monotonic() - start
+                if timeout is not None and elapsed >= timeout:
+                    self.cancel()
+                    raise JobTimeoutError(f"Job {self.id} did not finish within {timeout} s and was cancelled")
+                wait_s = _poll_interval(elapsed)
+                if timeout is not None:
+                    wait_s = min(wait_s, max(timeout - elapsed, 0.0))
+                event.wait(wait_s)
+        except KeyboardInterrupt:
+            self.cancel()
+            raise
+        finally:
+            bar.close()
+
+    def cancel(self) -> bool:
+        """Ask the job to stop (works across processes); False if it had already ended."""
+        ok = self._backend.jobs.request_cancel(self.id)
+        self.refresh()
+        return ok
+
+    # -- results --------------------------------------------------------------------------
+    def _check(self) -> None:
+        if not self.done:
+            self.refresh()
+        if not self.done:
+            raise ValidationError(f"Job {self.id} is still {self.stage}; call wait() first", field="job", value=self.stage)
+        err = self.error
+        if err is not None:
+            raise err
+
+    def result(self, timeout: float | None = None, progress_bar: Any = False) -> Any:
+        """Wait, then return what the destination returns (see ``compute()``)."""
+        self.wait(timeout, progress_bar)
+        self._check()
+        return destination_handler(self.destination["type"]).result(self._backend, self._row)
+
+    def result_to_file(self, file: str | os.PathLike | BinaryIO, timeout: float | None = None) -> None:
+        """Wait, then write the stored (encoded) result to a path or binary file-like."""
+        from ..delivery.download import read_bytes
+
+        self.wait(timeout)
+        if not self._row.get("result_path"):
+            self._check()
+        data = read_bytes(self._backend, self._row)
+        if hasattr(file, "write"):
+            file.write(data)
+        else:
+            tmp = f"{os.fspath(file)}.part"
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, file)
+
+    # -- display --------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        from .progress import progress_line
+
+        return f"Job ID: {self.id}\n{progress_line(self.steps_done, self.steps_total, self.stage)}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Job) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)

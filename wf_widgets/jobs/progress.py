@@ -1,0 +1,79 @@
+"""Text progress, as the original client printed it.
+
+First ``Job ID: <id>`` on its own line, then one line redrawn in place::
+
+    [######] | Steps: 21/21 | Stage: SUCCEEDED
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+BAR_WIDTH = 6
+
+
+def progress_line(steps_done: int, steps_total: int, stage: str) -> str:
+    """``[###   ] | Steps: 3/6 | Stage: RUNNING`` (a 6-character bar)."""
+    frac = steps_done / steps_total if steps_total else (1.0 if stage == "SUCCEEDED" else 0.0)
+    bar = "#" * int(BAR_WIDTH * min(max(frac, 0.0), 1.0))
+    return f"[{bar:<{BAR_WIDTH}}] | Steps: {steps_done}/{steps_total} | Stage: {stage}"
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (checked without importing IPython)."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    try:
+        shell = ipython.get_ipython()
+    except Exception:
+        return False
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+class ProgressBar:
+    """Writes a job's progress to a stream, or to anything with ``append_stdout``.
+
+    Parameters
+    ----------
+    target : bool, file-like, object with ``append_stdout``, or None
+        None: on in a notebook, off elsewhere. True: ``sys.stdout``. False: off.
+    """
+
+    def __init__(self, target: Any = None):
+        if target is None:
+            target = in_notebook()
+        if target is True:
+            target = sys.stdout
+        self.target = target or None
+        self._last = ""
+        self._started = False
+
+    def _write(self, text: str) -> None:
+        if hasattr(self.target, "append_stdout"):
+            self.target.append_stdout(text)
+        else:
+            self.target.write(text)
+            flush = getattr(self.target, "flush", None)
+            if flush:
+                flush()
+
+    def update(self, job_id: str, steps_done: int, steps_total: int, stage: str) -> None:
+        """Draw the current state (no-op when off, or when nothing changed)."""
+        if self.target is None:
+            return
+        if not self._started:
+            self._write(f"Job ID: {job_id}\n")
+            self._started = True
+        line = progress_line(steps_done, steps_total, stage)
+        if line == self._last:
+            return
+        pad = " " * max(0, len(self._last) - len(line))
+        self._write(f"\r{line}{pad}")
+        self._last = line
+
+    def close(self) -> None:
+        if self.target is not None and self._started:
+            self._write("\n")
+            self._started = False

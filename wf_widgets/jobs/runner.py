@@ -1,0 +1,177 @@
+"""Run jobs on any ``concurrent.futures.Executor``.
+
+The worker function reads everything from the job row and reports only through the
+stores, so it runs the same in a thread, a process pool or a Dask ``distributed``
+worker: :func:`run_job` takes the settings as a plain dict and rebuilds the Backend
+there. While a job runs, a heartbeat thread in its process refreshes its row.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import Any
+
+from ..engine.evaluate import EvalContext, evaluate, plan
+from ..errors import WfError, code_for
+from ..outputs.normalize import destination_handler
+from ..values.graph import from_json
+
+#: Seconds between progress writes of one job (the cancel flag is still read at every step).
+PROGRESS_EVERY_S = 0.1
+#: Seconds between heartbeats of running jobs, whatever their steps do.
+HEARTBEAT_EVERY_S = 10.0
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class _Reporter:
+    """Step callback: throttled progress writes, cancel check at every step."""
+
+    def __init__(self, store: Any, job_id: str):
+        self.store, self.job_id = store, job_id
+        self._last = time.monotonic()
+
+    def stage(self, stage: str, steps_total: int | None = None, steps_done: int | None = None) -> None:
+        if self.store.progress(self.job_id, stage=stage, steps_total=steps_total, steps_done=steps_done):
+            raise _Cancelled()
+        self._last = time.monotonic()
+
+    def step(self, steps_done: int) -> None:
+        now = time.monotonic()
+        if now - self._last >= PROGRESS_EVERY_S:
+            self._last = now
+            cancelled = self.store.progress(self.job_id, steps_done=steps_done)
+        else:
+            cancelled = self.store.cancel_requested(self.job_id)
+        if cancelled:
+            raise _Cancelled()
+
+
+class _Heartbeat:
+    """One daemon thread per process refreshing the heartbeat of the jobs running here."""
+
+    def __init__(self) -> None:
+        self.running: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+
+    def add(self, job_id: str, store: Any) -> None:
+        with self._lock:
+            self.running[job_id] = store
+            if self._thread is None or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._loop, name="wf-heartbeat", daemon=True)
+                self._thread.start()
+
+    def remove(self, job_id: str) -> None:
+        with self._lock:
+            self.running.pop(job_id, None)
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(HEARTBEAT_EVERY_S)
+            with self._lock:
+                by_store: dict[int, tuple[Any, list[str]]] = {}
+                for job_id, store in self.running.items():
+                    by_store.setdefault(id(store), (store, []))[1].append(job_id)
+            for store, ids in by_store.values():
+                try:
+                    store.heartbeat(ids)
+                except Exception:  # a transient lock; the next beat retries
+                    pass
+
+
+_heartbeat = _Heartbeat()
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if isinstance(exc, WfError) else f"{type(exc).__name__}: {text}"
+
+
+def execute(backend: Any, job_id: str) -> str:
+    """Run job ``job_id`` to a terminal stage in this process; returns that stage."""
+    store = backend.jobs
+    if not store.start(job_id):
+        return store.status(job_id)["stage"]
+    _heartbeat.add(job_id, store)
+    stored: dict | None = None
+    try:
+        row = store.get(job_id)
+        reporter = _Reporter(store, job_id)
+        geoctx = None
+        if row["geoctx"] is not None:
+            from ..geo import geocontext_from_dict
+
+            geoctx = geocontext_from_dict(row["geoctx"])
+        node = from_json(row["graph"])
+        ctx = EvalContext(geoctx, backend, on_step=reporter.step)
+        total = plan(node, ctx) + 1  # + delivery
+        reporter.stage("RUNNING", steps_total=total)
+        value = evaluate(node, ctx)
+        reporter.stage("SAVING", steps_done=total - 1)
+        stored = destination_handler(row["destination"]["type"]).deliver(backend, row, value)
+        store.finish(job_id, "SUCCEEDED", steps_done=total, **stored)
+        return "SUCCEEDED"
+    except _Cancelled:
+        _discard(backend, stored)
+        store.finish(job_id, "CANCELLED", error_message="Cancelled")
+        return "CANCELLED"
+    except BaseException as exc:  # the row must always end; KeyboardInterrupt in a worker too
+        kept = getattr(exc, "stored", None)
+        if kept is None:
+            _discard(backend, stored)
+        store.finish(job_id, "FAILED", error_code=code_for(exc), error_message=_message(exc), **(kept or {}))
+        if not isinstance(exc, Exception):
+            raise
+        return "FAILED"
+    finally:
+        _heartbeat.remove(job_id)
+
+
+def _discard(backend: Any, stored: dict | None) -> None:
+    if stored and stored.get("result_path"):
+        backend.results.delete(stored["result_path"])
+
+
+def run_job(settings: dict, job_id: str) -> str:
+    """Picklable entry point for process pools and Dask: rebuild the Backend, then :func:`execute`."""
+    from ..backend import backend_for
+
+    return execute(backend_for(settings), job_id)
+
+
+class Runner:
+    """Submits jobs to an executor.
+
+    Parameters
+    ----------
+    backend : Backend
+    executor : concurrent.futures.Executor, optional
+        A thread pool of ``settings.workers`` threads (default ``min(32, cpus + 4)``) if
+        omitted. Thread pools get the Backend itself; other executors get
+        :func:`run_job` with the settings as a dict.
+    """
+
+    def __init__(self, backend: Any, executor: Executor | None = None):
+        self.backend = backend
+        self._own = executor is None
+        if executor is None:
+            workers = backend.settings.workers or min(32, (os.cpu_count() or 1) + 4)
+            executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wf-job")
+        self.executor = executor
+
+    def submit(self, job_id: str) -> Future:
+        if isinstance(self.executor, ThreadPoolExecutor):
+            return self.executor.submit(execute, self.backend, job_id)
+        return self.executor.submit(run_job, self.backend.settings.to_dict(), job_id)
+
+    def close(self) -> None:
+        if self._own:
+            self.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,202 @@
+"""Validation against the table: :func:`normalize`, :func:`preflight`, :func:`format_choices`.
+
+``normalize`` reads only :mod:`~wf_widgets.outputs.registry` and returns fully-defaulted,
+JSON-serialisable dicts; ``preflight`` runs each destination's environment check. Both
+raise :class:`~wf_widgets.errors.ValidationError` naming the field, the bad value and the
+allowed values; ``compute()`` and the export form call both before a job row exists.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..errors import ValidationError, ValidationTypeError
+from .registry import DEFAULT_FORMAT, DESTINATIONS, FORMATS, REQUIRED, Destination, Format, Option
+
+
+def _article(kind: str) -> str:
+    return f"an {kind}" if kind[:1] in "AEIOU" else f"a {kind}"
+
+
+def _split(spec: Any, field: str, table: dict, extra_types: tuple = ()) -> tuple[Any, dict]:
+    """(entry, given options) of a shorthand string or a dict with "type"."""
+    if isinstance(spec, str):
+        name, options = spec, {}
+    elif isinstance(spec, dict):
+        if "type" not in spec:
+            raise ValidationError(
+                f"A {field} dict must include a 'type' key; allowed types: {', '.join(map(repr, table))}",
+                field=f"{field}.type", value=spec, allowed=tuple(table),
+            )
+        name, options = spec["type"], {k: v for k, v in spec.items() if k != "type"}
+    else:
+        accepted = "a str or a dict with a 'type' key" + (" or a catalog.Image" if extra_types else "")
+        raise ValidationTypeError(
+            f"{field} must be {accepted}, got {type(spec).__name__} {spec!r}",
+            field=field, value=spec, allowed=tuple(table),
+        )
+    if not isinstance(name, str) or name.lower() not in table:
+        raise ValidationError.bad_value(f"{field}" if isinstance(spec, str) else f"{field}.type", name, table, what=field)
+    return table[name.lower()], options
+
+
+def _option_value(opt: Option, value: Any, field: str) -> Any:
+    where = f"{field}.{opt.name}"
+    if opt.type == "bool":
+        if not isinstance(value, bool):
+            raise ValidationTypeError(f"{where} must be a bool (True or False), got {type(value).__name__} {value!r}",
+                                      field=where, value=value, allowed=(True, False))
+        return value
+    if opt.type == "str":
+        if not isinstance(value, str):
+            raise ValidationTypeError(f"{where} must be a str, got {type(value).__name__} {value!r}",
+                                      field=where, value=value)
+        if opt.single_line and ("\r" in value or "\n" in value):
+            raise ValidationError(f"{where} must be a single line: CR and LF are not allowed in {value!r}",
+                                  field=where, value=value)
+        return value
+    if opt.type == "enum":
+        if not isinstance(value, str) or value.lower() not in opt.allowed:
+            raise ValidationError.bad_value(where, value, opt.allowed)
+        return value.lower()
+    if opt.type == "catalog.Image":
+        from ..catalog import Image
+
+        if not isinstance(value, Image):
+            raise ValidationTypeError(f"{where} must be a catalog.Image, got {type(value).__name__} {value!r}",
+                                      field=where, value=value)
+        return image_dict(value)
+    raise AssertionError(f"unknown option type {opt.type}")  # a bug in the table
+
+
+def image_dict(image: Any) -> dict:
+    """The JSON-able normal form of a catalog.Image: id, name, product_id and its other set fields."""
+    d = {"id": image.id, "name": image.name, "product_id": image.product_id}
+    for key, value in image.to_dict().items() if hasattr(image, "to_dict") else ():
+        if value not in (None, {}, []) and key not in d:
+            d[key] = value
+    return d
+
+
+def _options(entry: Format | Destination, given: dict, field: str) -> dict:
+    allowed = [o.name for o in entry.options]
+    out: dict[str, Any] = {"type": entry.name}
+    for key in given:
+        if key not in allowed:
+            raise ValidationError(
+                f"Unknown option {key!r} for {field} {entry.name!r}; allowed options: "
+                + (", ".join(map(repr, allowed)) if allowed else f"none ({entry.title} takes no options)"),
+                field=f"{field}.{key}", value=key, allowed=allowed,
+            )
+    for opt in entry.options:
+        if opt.name in given:
+            out[opt.name] = _option_value(opt, given[opt.name], field)
+        elif opt.default is REQUIRED:
+            raise ValidationError(f"{field} {entry.name!r} needs the option {opt.name!r} ({opt.help})",
+                                  field=f"{field}.{opt.name}", value=None)
+        else:
+            out[opt.name] = opt.default
+    return out
+
+
+def _is_catalog_image(obj: Any) -> bool:
+    try:
+        from ..catalog import Image
+    except ImportError:  # pragma: no cover - catalog always ships
+        return False
+    return isinstance(obj, Image)
+
+
+def format_problem(fmt: Format, dest: Destination, kind: str) -> str | None:
+    """Why ``fmt`` can't be used for a ``kind`` result sent to ``dest``, or None if it can."""
+    if dest.formats is not None and fmt.name not in dest.formats:
+        return f"{dest.title} accepts only {', '.join(FORMATS[f].title for f in dest.formats)}"
+    if kind != "Any" and kind not in fmt.kinds:
+        needs = " or ".join(sorted(fmt.kinds))
+        return f"{fmt.title} needs {_article(needs)} result, not {_article(kind)}"
+    if kind == "Any" and fmt.kinds != FORMATS[DEFAULT_FORMAT].kinds:
+        return f"{fmt.title} needs {_article(' or '.join(sorted(fmt.kinds)))} result"
+    return None
+
+
+def format_choices(destination: str, kind: str) -> list[tuple[str, str | None]]:
+    """Every format with the reason it is excluded for ``destination`` and ``kind`` (None if allowed)."""
+    dest = DESTINATIONS[destination.lower()]
+    return [(name, format_problem(fmt, dest, kind)) for name, fmt in FORMATS.items()]
+
+
+def normalize(destination: Any = "download", format: Any = "pyarrow", kind: str = "Any") -> tuple[dict, dict]:
+    """Check a destination and format against the table; return their normal forms.
+
+    Parameters
+    ----------
+    destination : str, dict or catalog.Image
+        ``"download"``, ``{"type": "email", "subject": ...}``, a ``catalog.Image``, ...
+    format : str or dict
+        ``"json"``, ``{"type": "pyarrow", "compression": "zstd"}``, ...
+    kind : str
+        The result kind of the value (``Value.kind``).
+
+    Returns
+    -------
+    (dict, dict)
+        Destination and format, every option filled in, JSON-serialisable.
+
+    Raises
+    ------
+    ValidationError
+        Naming the field, the bad value and the allowed values (a ``TypeError`` too when
+        a Python type is wrong).
+    """
+    if _is_catalog_image(destination):
+        destination = {"type": "catalog", "image": destination}
+    dest, dest_opts = _split(destination, "destination", DESTINATIONS, extra_types=("catalog.Image",))
+    if kind != "Any" and kind not in dest.kinds:
+        raise ValidationError(
+            f"The {dest.name} destination can only be used with {_article(' or '.join(sorted(dest.kinds)))} "
+            f"result, not {_article(kind)}", field="destination", value=dest.name,
+            allowed=[d for d, e in DESTINATIONS.items() if kind in e.kinds],
+        )
+    dest_dict = _options(dest, dest_opts, "destination")
+
+    if (dest.formats is not None and isinstance(format, str) and format.lower() == DEFAULT_FORMAT
+            and DEFAULT_FORMAT not in dest.formats):
+        format = dest.formats[0]  # the catalog shorthand: default pyarrow becomes geotiff
+    fmt, fmt_opts = _split(format, "format", FORMATS)
+    problem = format_problem(fmt, dest, kind)
+    if problem is not None:
+        allowed = [name for name, why in format_choices(dest.name, kind) if why is None]
+        raise ValidationError(
+            f"Format {fmt.name!r} can't be used here: {problem}. Allowed formats for {_article(kind)} result "
+            f"sent to {dest.name}: {', '.join(map(repr, allowed))}",
+            field="format", value=fmt.name, allowed=allowed,
+        )
+    return dest_dict, _options(fmt, fmt_opts, "format")
+
+
+def preflight(destination: dict, format: dict, value: Any = None, backend: Any = None) -> None:
+    """Check what depends on the environment (configuration, catalog state, access).
+
+    Parameters
+    ----------
+    destination, format : dict
+        Normal forms from :func:`normalize`.
+    value : Value, optional
+        The value to compute (the catalog check reads its bands).
+    backend : Backend, optional
+        Defaults to the default backend.
+    """
+    check = getattr(destination_handler(destination["type"]), "preflight", None)
+    if check is None:
+        return
+    if backend is None:
+        from ..backend import get_backend
+
+        backend = get_backend()
+    check(destination, format, value, backend)
+
+
+def destination_handler(name: str) -> Any:
+    """The module delivering destination ``name`` (see :class:`~wf_widgets.outputs.registry.Destination`)."""
+    return importlib.import_module(DESTINATIONS[name].handler)
