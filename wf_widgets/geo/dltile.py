@@ -1,0 +1,496 @@
+"""DLTile: a square tile of the global Descartes Labs UTM tiling grid.
+
+The grid (facts kept from the original client):
+
+* north UTM zones everywhere, also south of the equator, with no false northing, so
+  rows are negative in the south; ``zone = max(1, 1 + floor((lon + 180) / 6))``
+  (60 for ``lon == 180``); CRS ``EPSG:326zz``;
+* ``T = tilesize * resolution`` metres; from a point ``path = floor((E - 500000) / T)``,
+  ``row = floor(N / T)``;
+* unpadded bounds ``xmin = 500000 + path * T``, ``ymin = row * T``, ``xmax = xmin + T``,
+  ``ymax = ymin + T``; the tile is padded by ``pad * resolution`` on every side, so it
+  has ``tilesize + 2 * pad`` pixels per side;
+* key ``"tilesize:pad:resolution:zone:path:row"`` with the resolution printed with at
+  least one decimal (``10 -> "10.0"``).
+
+Decisions:
+
+* :meth:`DLTile.from_shape` selects tiles whose *unpadded* square intersects the shape
+  (padding never adds tiles). Intersection is tested with closed sets in the UTM space
+  of the tile's zone against the zone's piece of the shape (densified, then projected),
+  so a tile touching the shape only along an edge counts.
+* Tiles come zone by zone from west to east, and within a zone in reading order:
+  north to south (row descending), then west to east (path ascending).
+  :meth:`DLTile.subtile` uses the same reading order.
+* ``geometry`` is the lon/lat polygon of the *padded* bounds with each side split in
+  4 segments (UTM straight lines are slightly curved in lon/lat).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import affine
+import numpy as np
+import shapely
+
+from ..errors import ValidationError, ValidationTypeError, WfWarning
+from . import _validate as v
+from ._crs import bounds_to_lonlat_polygon, unwrap_lons
+from ._utm import FALSE_EASTING, N_ZONES, lonlat_to_utm, utm_crs, utm_to_lonlat, utm_zone
+from .context import GeoContext
+from .shapes import project_to_utm, split_by_utm_zone, to_shapely
+
+__all__ = ["DLTile", "WARN_TILE_COUNT"]
+
+#: :meth:`DLTile.from_shape` warns when it returns more tiles than this.
+WARN_TILE_COUNT = 50_000
+#: How many candidate tiles are tested at once by :meth:`DLTile.iter_from_shape`.
+_CHUNK = 65_536
+_METRES_PER_DEGREE = 111_320.0
+
+
+def format_resolution(resolution: float) -> str:
+    """The resolution as printed in a key: shortest repr, at least one decimal (10 -> "10.0")."""
+    return np.format_float_positional(float(resolution), trim="0")
+
+
+def _check_grid(resolution: Any, tilesize: Any, pad: Any) -> tuple[float, int, int]:
+    return (
+        v.positive(resolution, "resolution"),
+        v.positive_int(tilesize, "tilesize"),
+        v.non_negative_int(pad, "pad"),
+    )
+
+
+class DLTile(GeoContext):
+    """A tile of the DLTile grid (a :class:`GeoContext`).
+
+    Build one with :meth:`from_latlon`, :meth:`from_key` or :meth:`from_shape` rather
+    than calling the constructor.
+
+    Parameters
+    ----------
+    resolution : float
+        Pixel size in metres (> 0).
+    tilesize : int
+        Pixels per side, without padding (> 0).
+    pad : int
+        Pixels of padding added on every side (>= 0).
+    zone : int
+        UTM zone, 1..60.
+    path, row : int
+        Column and row of the tile in the zone's grid (``row`` is negative south of the
+        equator).
+
+    Attributes
+    ----------
+    key : str
+        ``"tilesize:pad:resolution:zone:path:row"``.
+    resolution : float
+    tilesize : int
+    pad : int
+    zone : int
+    path : int
+    row : int
+    crs, bounds_crs : str
+        ``"EPSG:326zz"``.
+    bounds : tuple of float
+        Padded ``(xmin, ymin, xmax, ymax)`` in UTM metres.
+    unpadded_bounds : tuple of float
+        The grid cell without padding.
+    geotrans : tuple
+        ``(xmin, resolution, 0, ymax, 0, -resolution)``.
+    transform : affine.Affine
+    width, height : int
+        ``tilesize + 2 * pad``.
+    shape : tuple of int
+        ``(height, width)``, pixels.
+    geometry : shapely.Polygon
+        The padded bounds in lon/lat.
+    """
+
+    _kind = "dltile"
+
+    def __init__(self, resolution: float, tilesize: int, pad: int, zone: int, path: int, row: int):
+        self._resolution, self._tilesize, self._pad = _check_grid(resolution, tilesize, pad)
+        zone = v.integer(zone, "zone")
+        if not 1 <= zone <= N_ZONES:
+            raise ValidationError(f"Invalid zone {zone!r}: must be between 1 and {N_ZONES}", field="zone", value=zone)
+        self._zone = zone
+        self._path = v.integer(path, "path")
+        self._row = v.integer(row, "row")
+
+    @classmethod
+    def _make(cls, resolution: float, tilesize: int, pad: int, zone: int, path: int, row: int) -> "DLTile":
+        # Unchecked fast path for already-validated values (from_shape builds many).
+        self = cls.__new__(cls)
+        self._resolution, self._tilesize, self._pad = resolution, tilesize, pad
+        self._zone, self._path, self._row = zone, path, row
+        return self
+
+    # --- constructors ----------------------------------------------------------------
+    @classmethod
+    def from_latlon(cls, lat: float, lon: float, resolution: float, tilesize: int, pad: int = 0) -> "DLTile":
+        """The tile containing a point.
+
+        Parameters
+        ----------
+        lat : float
+            Latitude in degrees, -90..90.
+        lon : float
+            Longitude in degrees, -180..180.
+        resolution : float
+            Pixel size in metres.
+        tilesize : int
+            Pixels per side without padding.
+        pad : int, default 0
+            Pixels of padding on every side.
+
+        Returns
+        -------
+        DLTile
+
+        Raises
+        ------
+        ValidationError
+            A ``ValueError`` naming the bad field and value.
+        """
+        lat = v.in_range(lat, "lat", -90.0, 90.0)
+        lon = v.in_range(lon, "lon", -180.0, 180.0)
+        resolution, tilesize, pad = _check_grid(resolution, tilesize, pad)
+        zone = utm_zone(lon)
+        e, n = lonlat_to_utm(zone, lon, lat)
+        size = tilesize * resolution
+        path = math.floor((e - FALSE_EASTING) / size)
+        row = math.floor(n / size)
+        return cls._make(resolution, tilesize, pad, zone, path, row)
+
+    @classmethod
+    def from_key(cls, key: str) -> "DLTile":
+        """The tile of a key ``"tilesize:pad:resolution:zone:path:row"``.
+
+        The resolution may be written without decimals (``"30"``); the key of the
+        result is normalised (``"30.0"``).
+
+        Raises
+        ------
+        ValidationError
+            For a malformed key (field ``"key"``).
+        """
+        if not isinstance(key, str):
+            raise ValidationTypeError(
+                f"Invalid key {key!r}: expected a str 'tilesize:pad:resolution:zone:path:row'", field="key", value=key
+            )
+        parts = key.strip().split(":")
+        if len(parts) != 6:
+            raise ValidationError(
+                f"Invalid key {key!r}: expected 6 fields 'tilesize:pad:resolution:zone:path:row', got {len(parts)}",
+                field="key",
+                value=key,
+            )
+        names = ("tilesize", "pad", "resolution", "zone", "path", "row")
+        vals: list[Any] = []
+        for name, part in zip(names, parts):
+            try:
+                vals.append(float(part) if name == "resolution" else int(part))
+            except ValueError:
+                raise ValidationError(
+                    f"Invalid key {key!r}: {name} {part!r} is not {'a number' if name == 'resolution' else 'an integer'}",
+                    field="key",
+                    value=key,
+                ) from None
+        tilesize, pad, resolution, zone, path, row = vals
+        try:
+            return cls(resolution, tilesize, pad, zone, path, row)
+        except ValidationError as e:
+            raise ValidationError(f"Invalid key {key!r}: {e}", field="key", value=key) from None
+
+    @classmethod
+    def iter_from_shape(
+        cls, shape: Any, resolution: float, tilesize: int, pad: int = 0, keys_only: bool = False
+    ) -> Iterator["DLTile"] | Iterator[str]:
+        """Iterate over the tiles intersecting a shape, without building a list.
+
+        Same arguments and order as :meth:`from_shape`. The arguments are checked
+        when this is called, the tiles are computed as you iterate.
+
+        Returns
+        -------
+        generator of DLTile, or of str when `keys_only`
+        """
+        resolution, tilesize, pad = _check_grid(resolution, tilesize, pad)
+        geom = to_shapely(shape, field="shape")
+        return cls._iter_tiles(geom, resolution, tilesize, pad, bool(keys_only))
+
+    @classmethod
+    def from_shape(
+        cls, shape: Any, resolution: float, tilesize: int, pad: int = 0, keys_only: bool = False
+    ) -> list["DLTile"] | list[str]:
+        """Every tile whose (unpadded) square intersects a shape, each once.
+
+        Parameters
+        ----------
+        shape : dict, shapely geometry or object with ``__geo_interface__``
+            In lon/lat: a GeoJSON geometry, Feature or FeatureCollection, a shapely
+            geometry or anything with ``__geo_interface__``. It is split along UTM zone
+            boundaries and each piece is covered by the tiles of its zone.
+        resolution : float
+            Pixel size in metres.
+        tilesize : int
+            Pixels per side without padding.
+        pad : int, default 0
+            Pixels of padding on every side (does not change which tiles are chosen).
+        keys_only : bool, default False
+            Return key strings instead of DLTile objects.
+
+        Returns
+        -------
+        list of DLTile, or of str
+            Zones west to east; within a zone north to south, then west to east.
+
+        Warns
+        -----
+        WfWarning
+            When more than ``WARN_TILE_COUNT`` (50,000) tiles are returned; use
+            :meth:`iter_from_shape` to go through them one at a time.
+        """
+        tiles = list(cls.iter_from_shape(shape, resolution, tilesize, pad, keys_only=keys_only))
+        if len(tiles) > WARN_TILE_COUNT:
+            warnings.warn(
+                f"DLTile.from_shape built a list of {len(tiles):,} tiles (more than {WARN_TILE_COUNT:,}); "
+                "use DLTile.iter_from_shape(...) with the same arguments to iterate over them "
+                "without building the whole list",
+                WfWarning,
+                stacklevel=2,
+            )
+        return tiles
+
+    @classmethod
+    def _iter_tiles(
+        cls, geom: Any, resolution: float, tilesize: int, pad: int, keys_only: bool
+    ) -> Iterator[Any]:
+        size = tilesize * resolution
+        max_seg = min(0.05, max(0.001, size / _METRES_PER_DEGREE / 4.0))
+        res_s = format_resolution(resolution)
+        for zone, piece in split_by_utm_zone(geom):
+            utm = project_to_utm(piece, zone, max_seg)
+            shapely.prepare(utm)
+            minx, miny, maxx, maxy = utm.bounds
+            p0 = math.floor((minx - FALSE_EASTING) / size)
+            p1 = math.floor((maxx - FALSE_EASTING) / size)
+            r0 = math.floor(miny / size)
+            r1 = math.floor(maxy / size)
+            paths = np.arange(p0, p1 + 1, dtype=np.int64)
+            rows_per_chunk = max(1, _CHUNK // len(paths))
+            prefix = f"{tilesize}:{pad}:{res_s}:{zone}:"
+            top = r1
+            while top >= r0:
+                rows = np.arange(top, max(r0, top - rows_per_chunk + 1) - 1, -1, dtype=np.int64)
+                rr, pp = np.meshgrid(rows, paths, indexing="ij")
+                rr, pp = rr.ravel(), pp.ravel()
+                xmin = FALSE_EASTING + pp * size
+                ymin = rr * size
+                boxes = shapely.box(xmin, ymin, xmin + size, ymin + size)
+                hit = shapely.intersects(utm, boxes)
+                for p, r in zip(pp[hit].tolist(), rr[hit].tolist()):
+                    if keys_only:
+                        yield f"{prefix}{p}:{r}"
+                    else:
+                        yield cls._make(resolution, tilesize, pad, zone, p, r)
+                top -= len(rows)
+
+    # --- attributes ------------------------------------------------------------------
+    @property
+    def resolution(self) -> float:
+        """Pixel size in metres."""
+        return self._resolution
+
+    @property
+    def tilesize(self) -> int:
+        """Pixels per side without padding."""
+        return self._tilesize
+
+    @property
+    def pad(self) -> int:
+        """Pixels of padding on every side."""
+        return self._pad
+
+    @property
+    def zone(self) -> int:
+        """UTM zone (1..60)."""
+        return self._zone
+
+    @property
+    def path(self) -> int:
+        """Column of the tile in its zone's grid."""
+        return self._path
+
+    @property
+    def row(self) -> int:
+        """Row of the tile in its zone's grid (negative south of the equator)."""
+        return self._row
+
+    @property
+    def key(self) -> str:
+        """``"tilesize:pad:resolution:zone:path:row"``."""
+        return f"{self._tilesize}:{self._pad}:{format_resolution(self._resolution)}:{self._zone}:{self._path}:{self._row}"
+
+    @property
+    def crs(self) -> str:
+        """``"EPSG:326zz"``."""
+        return utm_crs(self._zone)
+
+    @property
+    def bounds_crs(self) -> str:
+        """CRS of :attr:`bounds`, ``"EPSG:326zz"``."""
+        return self.crs
+
+    @property
+    def unpadded_bounds(self) -> tuple[float, float, float, float]:
+        """The grid cell ``(xmin, ymin, xmax, ymax)`` without padding, UTM metres."""
+        size = self._tilesize * self._resolution
+        xmin = FALSE_EASTING + self._path * size
+        ymin = self._row * size
+        return (xmin, ymin, xmin + size, ymin + size)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """Padded ``(xmin, ymin, xmax, ymax)`` in UTM metres."""
+        xmin, ymin, xmax, ymax = self.unpadded_bounds
+        p = self._pad * self._resolution
+        return (xmin - p, ymin - p, xmax + p, ymax + p)
+
+    @property
+    def width(self) -> int:
+        """``tilesize + 2 * pad`` pixels."""
+        return self._tilesize + 2 * self._pad
+
+    @property
+    def height(self) -> int:
+        """``tilesize + 2 * pad`` pixels."""
+        return self._tilesize + 2 * self._pad
+
+    @property
+    def geotrans(self) -> tuple[float, float, float, float, float, float]:
+        """``(xmin, resolution, 0, ymax, 0, -resolution)`` of the padded tile."""
+        xmin, _, _, ymax = self.bounds
+        return (xmin, self._resolution, 0.0, ymax, 0.0, -self._resolution)
+
+    @property
+    def transform(self) -> affine.Affine:
+        """Affine transform of the padded tile."""
+        return affine.Affine.from_gdal(*self.geotrans)
+
+    @property
+    def geometry(self) -> shapely.Polygon:
+        """The padded bounds as a lon/lat polygon (EPSG:4326), 4 segments per side."""
+        g = self.__dict__.get("_geometry")
+        if g is None:
+            g = self.__dict__["_geometry"] = bounds_to_lonlat_polygon(
+                self.bounds, self.crs, nseg=4, ref_lon=-183.0 + 6.0 * self._zone
+            )
+        return g
+
+    @staticmethod
+    def geometries(tiles: "list[DLTile]") -> list[shapely.Polygon]:
+        """The :attr:`geometry` of many tiles at once (one reprojection per zone; ~10x faster).
+
+        The polygons are also cached on the tiles.
+        """
+        tiles = list(tiles)
+        out: list[Any] = [None] * len(tiles)
+        by_zone: dict[int, list[int]] = {}
+        for i, t in enumerate(tiles):
+            g = t.__dict__.get("_geometry")
+            if g is None:
+                by_zone.setdefault(t.zone, []).append(i)
+            else:
+                out[i] = g
+        nseg = 4
+        frac = np.linspace(0.0, 1.0, nseg + 1)[:-1]
+        for zone, idx in by_zone.items():
+            b = np.array([tiles[i].bounds for i in idx])  # (n, 4)
+            x0, y0, x1, y1 = (b[:, k : k + 1] for k in range(4))
+            ones = np.ones((1, nseg))
+            xs = np.hstack([x0 + (x1 - x0) * frac, x1 * ones, x1 - (x1 - x0) * frac, x0 * ones, x0])
+            ys = np.hstack([y0 * ones, y0 + (y1 - y0) * frac, y1 * ones, y1 - (y1 - y0) * frac, y0])
+            central = -183.0 + 6.0 * zone
+            lons, lats = utm_to_lonlat(zone, xs.ravel(), ys.ravel())
+            lons = np.asarray(lons).reshape(xs.shape)
+            lats = np.asarray(lats).reshape(xs.shape)
+            for row in range(len(idx)):
+                lons[row] = unwrap_lons(lons[row], central)
+            polys = shapely.polygons(np.stack([lons, lats], axis=-1))
+            for i, poly in zip(idx, polys):
+                tiles[i].__dict__["_geometry"] = poly
+                out[i] = poly
+        return out
+
+    # --- operations ------------------------------------------------------------------
+    def subtile(self, subdivide: int) -> list["DLTile"]:
+        """Split into ``subdivide x subdivide`` tiles of ``tilesize / subdivide`` pixels.
+
+        The sub-tiles keep this tile's resolution and pad and cover exactly its
+        unpadded square, in reading order (north to south, then west to east).
+
+        Raises
+        ------
+        ValidationError
+            A ``ValueError`` when `subdivide` is not a positive divisor of ``tilesize``.
+        """
+        n = v.positive_int(subdivide, "subdivide")
+        if self._tilesize % n:
+            raise ValidationError(
+                f"Invalid subdivide {subdivide!r}: tilesize {self._tilesize} is not divisible by it",
+                field="subdivide",
+                value=subdivide,
+            )
+        ts = self._tilesize // n
+        return [
+            self._make(self._resolution, ts, self._pad, self._zone, self._path * n + i, self._row * n + j)
+            for j in range(n - 1, -1, -1)
+            for i in range(n)
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"type": "dltile", "key": ..., "resolution", "tilesize", "pad", "zone", "path", "row", "crs", "bounds", "geotrans"}``."""
+        return {
+            "type": "dltile",
+            "key": self.key,
+            "resolution": self._resolution,
+            "tilesize": self._tilesize,
+            "pad": self._pad,
+            "zone": self._zone,
+            "path": self._path,
+            "row": self._row,
+            "crs": self.crs,
+            "bounds": list(self.bounds),
+            "geotrans": list(self.geotrans),
+        }
+
+    @classmethod
+    def _from_dict(cls, d: Mapping[str, Any]) -> "DLTile":
+        if "key" in d:
+            return cls.from_key(d["key"])
+        try:
+            return cls(d["resolution"], d["tilesize"], d["pad"], d["zone"], d["path"], d["row"])
+        except KeyError as e:
+            raise ValidationError(
+                f"Invalid geoctx: a dltile dict needs 'key' (or resolution, tilesize, pad, zone, path, row); missing {e}",
+                field="geoctx",
+                value=dict(d),
+            ) from None
+
+    def _json_key(self) -> str:
+        # to_dict() is a function of the key alone; compare and hash by it (cheaper).
+        return "dltile:" + self.key
+
+    def __repr__(self) -> str:
+        return f"DLTile.from_key({self.key!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: val for k, val in self.__dict__.items() if k != "_geometry"}
