@@ -52,6 +52,25 @@ def _invert(x: Any) -> Any:
     return (not x) if isinstance(x, bool) else operator.invert(x)
 
 
+def _add(a: Any, b: Any) -> Any:
+    # Datetime + Number adds seconds.
+    if isinstance(a, _dt.datetime) and not isinstance(b, _dt.datetime):
+        return a + _dt.timedelta(seconds=b)
+    if isinstance(b, _dt.datetime) and not isinstance(a, _dt.datetime):
+        return b + _dt.timedelta(seconds=a)
+    return operator.add(a, b)
+
+
+def _sub(a: Any, b: Any) -> Any:
+    # Datetime - Datetime is a Float of seconds; Datetime - Number subtracts seconds.
+    if isinstance(a, _dt.datetime):
+        if isinstance(b, _dt.datetime):
+            return (a - b).total_seconds()
+        return a - _dt.timedelta(seconds=b)
+    return operator.sub(a, b)
+
+
+_BINARY.update(add=_add, sub=_sub)
 for _name, _fn in _BINARY.items():
     OPS[_name] = OpSpec(_fn)
 for _name, _fn in _UNARY.items():

@@ -1,0 +1,101 @@
+"""Helpers shared by the benchmark modules.
+
+Every benchmark module exposes ``run() -> list[dict]``. A dict made by
+:func:`ratio_record` (it has a ``"ratio"``) is printed by ``benchmarks/run.py`` as one
+JSON line; any other dict is an absolute figure, printed as a plain-text line.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any, Callable
+
+
+def timeit_median(fn: Callable[[], Any], repeat: int = 5, warmup: int = 1) -> float:
+    """Median wall-clock time of ``fn()`` in seconds.
+
+    Parameters
+    ----------
+    fn : callable
+        Called with no arguments.
+    repeat : int, default 5
+        Number of timed calls.
+    warmup : int, default 1
+        Untimed calls made first (imports, caches, allocator warm-up).
+
+    Returns
+    -------
+    float
+        The median of the ``repeat`` timings (``time.perf_counter``).
+    """
+    for _ in range(warmup):
+        fn()
+    timings = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings)
+
+
+def paired_medians(
+    ours: Callable[[], Any], reference: Callable[[], Any], repeat: int = 5, warmup: int = 1
+) -> tuple[float, float]:
+    """Median times of two functions timed in alternation, so drift hits both alike.
+
+    Parameters
+    ----------
+    ours, reference : callable
+        Called with no arguments.
+    repeat : int, default 5
+        Timed calls of each.
+    warmup : int, default 1
+        Untimed calls of each first.
+
+    Returns
+    -------
+    tuple of float
+        ``(ours_s, reference_s)``, medians in seconds.
+    """
+    for _ in range(warmup):
+        ours()
+        reference()
+    a, b = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        ours()
+        a.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        reference()
+        b.append(time.perf_counter() - start)
+    return statistics.median(a), statistics.median(b)
+
+
+def ratio_record(name: str, ours_s: float, reference_s: float, target: float) -> dict:
+    """One ratio result.
+
+    Parameters
+    ----------
+    name : str
+        The benchmark's name (``"codec_pyarrow"``, ...).
+    ours_s : float
+        Our time in seconds.
+    reference_s : float
+        The reference's time in seconds, measured in the same run.
+    target : float
+        The largest acceptable ratio.
+
+    Returns
+    -------
+    dict
+        ``{"name", "ours_s", "reference_s", "ratio", "target"}`` with
+        ``ratio = ours_s / reference_s``.
+    """
+    return {
+        "name": name,
+        "ours_s": round(ours_s, 6),
+        "reference_s": round(reference_s, 6),
+        "ratio": round(ours_s / reference_s, 3) if reference_s > 0 else float("inf"),
+        "target": target,
+    }

@@ -1,0 +1,52 @@
+"""Shared fixtures: every test runs against an isolated home folder."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import wf_widgets as wf
+from wf_widgets.backend import Backend, set_backend
+from wf_widgets.config import Settings
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_environment(tmp_path_factory):
+    """Nothing a test does writes outside its temporary folders."""
+    home = tmp_path_factory.mktemp("default-home")
+    old = {k: os.environ.get(k) for k in os.environ if k.startswith("WF_WIDGETS_")}
+    for k in old:
+        del os.environ[k]
+    os.environ["WF_WIDGETS_HOME"] = str(home)
+    previous = set_backend(None)
+    yield
+    set_backend(previous)
+    os.environ.pop("WF_WIDGETS_HOME", None)
+    os.environ.update({k: v for k, v in old.items() if v is not None})
+
+
+@pytest.fixture
+def make_backend(tmp_path):
+    """Factory of isolated Backends installed as the default; all closed afterwards."""
+    made = []
+    previous = wf.get_backend() if wf.backend._default is not None else None
+
+    def factory(**overrides) -> Backend:
+        home = overrides.pop("home", tmp_path / f"home{len(made)}")
+        executor = overrides.pop("executor", None)
+        b = Backend(Settings(home=home, user=overrides.pop("user", "user:alice"), **overrides), executor=executor)
+        made.append(b)
+        set_backend(b)
+        return b
+
+    yield factory
+    set_backend(previous)
+    for b in made:
+        b.close()
+
+
+@pytest.fixture
+def backend(make_backend):
+    """An isolated Backend, installed as the default for the test."""
+    return make_backend()

@@ -1,0 +1,125 @@
+"""The ``wf-widgets`` command: demo, demo-data, serve, sweep, jobs, catalog."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import sys
+from typing import Sequence
+
+from .errors import WfError
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return _dt.datetime.fromtimestamp(ts, tz=_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from . import Job, get_backend
+
+    backend = get_backend()
+    if args.action == "show":
+        job = Job.get(args.job_id)
+        row = dict(job._row)
+        row.pop("graph", None)
+        for key in ("created", "started", "finished", "updated", "expires", "heartbeat"):
+            row[key] = _when(row.get(key))
+        print(repr(job))
+        print(json.dumps(row, indent=2, default=str))
+        if job.stage == "SUCCEEDED" and row.get("result_path") and not row.get("result_deleted"):
+            print(f"link: {job.url}")
+        return 0
+    if args.action == "cancel":
+        ok = Job.get(args.job_id).cancel()
+        print(f"cancel requested for {args.job_id}" if ok else f"job {args.job_id} had already ended")
+        return 0
+    rows = backend.jobs.list(limit=args.limit)
+    if not rows:
+        print(f"no jobs in {backend.settings.home}")
+        return 0
+    print(f"{'id':<48}  {'stage':<10} {'steps':>9}  {'destination':<12} {'format':<8} {'created (UTC)':<19}  label")
+    for r in rows:
+        steps = f"{r['steps_done']}/{r['steps_total']}"
+        print(f"{r['id']:<48}  {r['stage']:<10} {steps:>9}  {r['destination']['type']:<12} "
+              f"{r['format']['type']:<8} {_when(r['created']):<19}  {r['label'] or ''}")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from . import get_backend
+
+    counts = get_backend().sweep()
+    print(f"deleted {counts['expired']} expired result(s); marked {counts['reaped']} interrupted job(s)")
+    return 0
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from . import get_backend
+    from .catalog.listing import catalog_listing
+
+    print(catalog_listing(get_backend()))
+    return 0
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from .demo_data import make_demo_data
+
+    product = make_demo_data(force=args.force)
+    print(f"demo product {product.id} ready ({len(list(product.images()))} images)")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .server.standalone import serve
+
+    serve(args.host, args.port, args.public_url)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wf-widgets", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("demo", help="run the spec's examples end to end").set_defaults(func=cmd_demo)
+    p = sub.add_parser("demo-data", help="create the demo product sentinel-1:GRD")
+    p.add_argument("--force", action="store_true", help="recreate it even if it exists")
+    p.set_defaults(func=cmd_demo_data)
+    p = sub.add_parser("serve", help="serve download links (and map tiles)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--public-url", default=None, help="base URL of links; required with a non-loopback --host")
+    p.set_defaults(func=cmd_serve)
+    sub.add_parser("sweep", help="delete expired results, mark interrupted jobs").set_defaults(func=cmd_sweep)
+    p = sub.add_parser("jobs", help="list recent jobs, show one, cancel one")
+    p.add_argument("action", nargs="?", choices=("list", "show", "cancel"), default="list")
+    p.add_argument("job_id", nargs="?")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(func=cmd_jobs)
+    sub.add_parser("catalog", help="list catalog products, bands and images").set_defaults(func=cmd_catalog)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``wf-widgets`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "action", None) in ("show", "cancel") and not args.job_id:
+        parser.error(f"jobs {args.action} needs a job id")
+    try:
+        return args.func(args)
+    except (WfError, ValueError) as exc:
+        print(f"wf-widgets {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
