@@ -203,3 +203,13 @@ def test_jobs_cli_lists_and_shows(backend):
     out = subprocess.run([sys.executable, "-m", "wf_widgets.cli", "jobs", "show", job.id], env=env,
                          capture_output=True, text=True)
     assert f"Job ID: {job.id}" in out.stdout and '"stage": "SUCCEEDED"' in out.stdout
+
+
+def test_sweep_removes_orphaned_result_files(backend):
+    job = (wf.Int(1) + 1).compute(block=False, format="json")
+    job.wait()
+    kept = backend.results.resolve(job._row["result_path"])
+    orphan = backend.results.root / ("c" * 48 + ".json")  # a worker killed while writing, no row
+    orphan.write_bytes(b"partial")
+    backend.sweep()
+    assert kept.exists() and not orphan.exists()

@@ -7,14 +7,15 @@ deletes expired files and marks their rows.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..config import Settings
+from ..jobs.store import TERMINAL
 
 _JOB_ID = re.compile(r"^[0-9a-f]{48}$")
+_NAME = re.compile(r"^[0-9a-f]{48}\.[a-z0-9]+$")
 
 
 def valid_job_id(job_id: str) -> bool:
@@ -37,15 +38,17 @@ class ResultStore:
         return self.root / f"{job_id}.{extension}"
 
     def write(self, job_id: str, extension: str, data: bytes) -> tuple[str, int]:
-        """Store ``data`` atomically; returns (file name relative to the store, size)."""
+        """Store ``data``; returns (file name relative to the store, size).
+
+        Nothing points at the file until the job row records it, so a failed write is
+        simply removed: no reader ever sees a partial result.
+        """
         path = self.path_for(job_id, extension)
-        tmp = path.with_name(f".{path.name}.tmp")
         try:
-            with open(tmp, "wb") as f:
+            with open(path, "xb") as f:
                 f.write(data)
-            os.replace(tmp, path)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
             raise
         return path.name, len(data)
 
@@ -54,20 +57,30 @@ class ResultStore:
         return open(self.resolve(name), "rb")
 
     def resolve(self, name: str) -> Path:
-        path = (self.root / name).resolve()
-        if path.parent != self.root.resolve():
+        """Path of a stored result; only names :meth:`write` makes are accepted."""
+        if not isinstance(name, str) or not _NAME.match(name):
             raise ValueError(f"Not a stored result: {name!r}")
-        return path
+        return self.root / name
 
     def delete(self, name: str | None) -> None:
         if name:
             self.resolve(name).unlink(missing_ok=True)
 
     def sweep(self, jobs: Any) -> int:
-        """Delete results past their expiry and mark their rows; returns how many."""
+        """Delete results past their expiry and mark their rows; returns how many.
+
+        Also removes orphans: files of jobs that ended without recording them (a worker
+        killed while writing).
+        """
         count = 0
         for row in jobs.expired(self.settings.time()):
             self.delete(row["result_path"])
             jobs.mark_deleted(row["id"])
             count += 1
+        for path in self.root.iterdir():
+            job_id = path.name.split(".", 1)[0]
+            if valid_job_id(job_id):
+                status = jobs.status(job_id)
+                if status is None or (status["stage"] in TERMINAL and status["result_path"] != path.name):
+                    path.unlink(missing_ok=True)
         return count

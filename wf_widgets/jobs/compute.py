@@ -53,8 +53,9 @@ def launch(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination:
     row = backend.jobs.create(job_id, kind=value.kind, graph=value.to_json(),
                               geoctx=ctx.to_dict() if ctx is not None else None, format=fmt, destination=dest,
                               label=getattr(ctx, "key", None))
+    job = Job(job_id, backend, _row=row)
     backend.runner.submit(job_id)
-    return Job(job_id, backend, _row=row)
+    return job
 
 
 def compute(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination: Any = "download",

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 from ..errors import JobCancelled, JobTimeoutError, ValidationError, exception_for
 from ..outputs.normalize import destination_handler
 from .progress import ProgressBar, in_notebook
-from .store import TERMINAL, finished_event
+from .store import TERMINAL, finished_event, forget_event
 
 
 def _poll_interval(elapsed: float) -> float:
@@ -43,9 +43,11 @@ class Job:
             backend = get_backend()
         self._backend = backend
         self.id = job_id
-        self._row = _row if _row is not None else backend.jobs.get(job_id)
+        self._row = _row if _row is not None else backend.jobs.get(job_id, graph=False)
         if self._row is None:
             raise ValidationError(f"No job with id {job_id!r} in {backend.settings.home}", field="job_id", value=job_id)
+        # Set when the job ends in this process; made now so an end before wait() is not missed.
+        self._event = finished_event(job_id) if self._row["stage"] not in TERMINAL else None
 
     @classmethod
     def get(cls, job_id: str, backend: Any = None) -> "Job":
@@ -57,7 +59,7 @@ class Job:
         """Re-read the row."""
         status = self._backend.jobs.status(self.id)
         if status["stage"] in TERMINAL and self._row["stage"] not in TERMINAL:
-            self._row = self._backend.jobs.get(self.id)
+            self._row = self._backend.jobs.get(self.id, graph=False)
         else:
             self._row.update(status)
         return self
@@ -140,14 +142,12 @@ class Job:
         Ctrl-C (KeyboardInterrupt) cancels the job, then re-raises.
         """
         bar = ProgressBar(progress_bar)
-        event = finished_event(self.id)
+        event = self._event or finished_event(self.id)
         start = time.monotonic()
         try:
-            while True:
-                self.refresh()
+            if not self.done:
                 bar.update(self.id, self.steps_done, self.steps_total, self.stage)
-                if self.done:
-                    return self
+            while not self.done:
                 elapsed = time.monotonic() - start
                 if timeout is not None and elapsed >= timeout:
                     self.cancel()
@@ -155,12 +155,19 @@ class Job:
                 wait_s = _poll_interval(elapsed)
                 if timeout is not None:
                     wait_s = min(wait_s, max(timeout - elapsed, 0.0))
-                event.wait(wait_s)
+                # A job run by this process wakes us when it ends; others are polled.
+                if event.wait(wait_s):
+                    self._row = self._backend.jobs.get(self.id, graph=False)
+                else:
+                    self.refresh()
+                bar.update(self.id, self.steps_done, self.steps_total, self.stage)
+            return self
         except KeyboardInterrupt:
             self.cancel()
             raise
         finally:
             bar.close()
+            forget_event(self.id, event)
 
     def cancel(self) -> bool:
         """Ask the job to stop (works across processes); False if it had already ended."""

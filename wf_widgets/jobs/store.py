@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import sqlite3
 import threading
@@ -53,9 +54,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     cancel_requested INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created);
-CREATE INDEX IF NOT EXISTS jobs_stage ON jobs (stage);
 CREATE INDEX IF NOT EXISTS jobs_expires ON jobs (expires) WHERE result_deleted = 0;
 """
+_NO_GRAPH = ", ".join(re.findall(r"^    (\w+) ", _SCHEMA, re.M)).replace("graph, ", "")
 _JSON_COLUMNS = ("graph", "geoctx", "format", "destination", "result_ref")
 
 # In-process wake-ups: Job.wait() sleeps on its job's event, set when the job ends here.
@@ -67,6 +68,13 @@ def finished_event(job_id: str) -> threading.Event:
     """Event set when job ``job_id`` reaches a terminal stage in this process."""
     with _events_lock:
         return _events.setdefault(job_id, threading.Event())
+
+
+def forget_event(job_id: str, event: threading.Event) -> None:
+    """Drop a waiter's event once it stops waiting (no leak for jobs that ended elsewhere)."""
+    with _events_lock:
+        if _events.get(job_id) is event:
+            del _events[job_id]
 
 
 def _notify(job_id: str) -> None:
@@ -151,14 +159,16 @@ class JobStore:
         )
         return row
 
-    def get(self, job_id: str) -> dict | None:
-        return self._row(self._conn().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
+    def get(self, job_id: str, graph: bool = True) -> dict | None:
+        """The row of ``job_id`` (without the graph if ``graph`` is False), or None."""
+        cols = "*" if graph else _NO_GRAPH
+        return self._row(self._conn().execute(f"SELECT {cols} FROM jobs WHERE id = ?", (job_id,)).fetchone())
 
     def status(self, job_id: str) -> dict | None:
         """The small, often-read columns of a row (no graph)."""
         row = self._conn().execute(
             "SELECT id, stage, steps_done, steps_total, error_code, error_message, cancel_requested, finished,"
-            " expires, result_deleted, updated FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            " expires, result_path, result_deleted, updated FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return dict(row) if row is not None else None
 
     def list(self, limit: int = 50, stages: Iterable[str] | None = None) -> list[dict]:
@@ -187,14 +197,14 @@ class JobStore:
         return out
 
     # -- transitions (called by the worker) --------------------------------------------------
-    def start(self, job_id: str) -> bool:
-        """QUEUED -> PREPARING, claiming the job for this process; False if it isn't QUEUED."""
+    def start(self, job_id: str) -> dict | None:
+        """QUEUED -> PREPARING, claiming the job for this process; its row, or None if it wasn't QUEUED."""
         now = self.settings.time()
-        cur = self._conn().execute(
+        row = self._conn().execute(
             "UPDATE jobs SET stage = 'PREPARING', started = ?, updated = ?, heartbeat = ?, host = ?, pid = ?"
-            " WHERE id = ? AND stage = 'QUEUED' AND cancel_requested = 0",
-            (now, now, now, HOST, os.getpid(), job_id))
-        return cur.rowcount == 1
+            " WHERE id = ? AND stage = 'QUEUED' AND cancel_requested = 0 RETURNING *",
+            (now, now, now, HOST, os.getpid(), job_id)).fetchone()
+        return self._row(row)
 
     def progress(self, job_id: str, *, stage: str | None = None, steps_done: int | None = None,
                  steps_total: int | None = None) -> bool:
@@ -214,15 +224,15 @@ class JobStore:
         return bool(row and row[0])
 
     def finish(self, job_id: str, stage: str, *, error_code: str = "NONE", error_message: str | None = None,
-               steps_done: int | None = None, result_path: str | None = None, result_mimetype: str | None = None,
+               steps_done: int | None = None, steps_total: int | None = None, result_path: str | None = None, result_mimetype: str | None = None,
                result_size: int | None = None, result_ref: Any = None, expires: float | None = None) -> None:
         """Move a job to a terminal stage, with its result location or error."""
         now = self.settings.time()
         self._conn().execute(
             "UPDATE jobs SET stage = ?, error_code = ?, error_message = ?, finished = ?, updated = ?,"
-            " steps_done = COALESCE(?, steps_done), result_path = ?, result_mimetype = ?, result_size = ?,"
-            " result_ref = ?, expires = ?, heartbeat = NULL WHERE id = ?",
-            (stage, error_code, error_message, now, now, steps_done, result_path, result_mimetype, result_size,
+            " steps_done = COALESCE(?, steps_done), steps_total = COALESCE(?, steps_total), result_path = ?,"
+            " result_mimetype = ?, result_size = ?, result_ref = ?, expires = ?, heartbeat = NULL WHERE id = ?",
+            (stage, error_code, error_message, now, now, steps_done, steps_total, result_path, result_mimetype, result_size,
              json.dumps(result_ref) if result_ref is not None else None, expires, job_id))
         _notify(job_id)
 

@@ -9,6 +9,7 @@ allowed values; ``compute()`` and the export form call both before a job row exi
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 from ..errors import ValidationError, ValidationTypeError
@@ -101,11 +102,8 @@ def _options(entry: Format | Destination, given: dict, field: str) -> dict:
 
 
 def _is_catalog_image(obj: Any) -> bool:
-    try:
-        from ..catalog import Image
-    except ImportError:  # pragma: no cover - catalog always ships
-        return False
-    return isinstance(obj, Image)
+    catalog = sys.modules.get("wf_widgets.catalog")  # not imported yet: obj can't be one of its Images
+    return catalog is not None and isinstance(obj, catalog.Image)
 
 
 def format_problem(fmt: Format, dest: Destination, kind: str) -> str | None:
