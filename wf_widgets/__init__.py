@@ -52,5 +52,16 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def _jupyter_server_extension_points() -> list[dict]:
+    """The Jupyter server extension serving links and tiles under ``<base_url>wf-widgets/``."""
+    return [{"module": "wf_widgets.server.jupyter"}]
+
+
+def _load_jupyter_server_extension(serverapp: Any) -> None:
+    from .server.jupyter import _load_jupyter_server_extension as load
+
+    load(serverapp)
+
+
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))

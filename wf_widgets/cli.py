@@ -49,9 +49,9 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from . import get_backend
+    from .backend import Backend
 
-    counts = get_backend().sweep()
+    counts = Backend(sweep=False).sweep()
     print(f"deleted {counts['expired']} expired result(s); marked {counts['reaped']} interrupted job(s)")
     return 0
 
@@ -73,10 +73,10 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .server.standalone import serve
+    from .server import standalone
 
-    serve(args.host, args.port, args.public_url)
-    return 0
+    return standalone.main(["--host", args.host, "--port", str(args.port)]
+                           + (["--public-url", args.public_url] if args.public_url else []))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

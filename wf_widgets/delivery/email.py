@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ValidationError, WfError
+from ..errors import JobDestination, ValidationError, WfError
 from . import download
 
 SUBJECT_PREFIX = "Workflows: "
@@ -44,6 +44,11 @@ def deliver(backend: Any, job: dict, value: Any) -> dict:
     except WfError as exc:
         exc.stored = stored  # the runner keeps the download on this failure
         raise
+    except Exception as exc:  # e.g. no server could be started for the link: still a destination failure
+        err = JobDestination(f"Could not email the result: {type(exc).__name__}: {exc}. The result is stored: "
+                             "use job.url for its download link, or job.result_to_file(path).")
+        err.stored = stored
+        raise err from exc
     return stored
 
 

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
 from urllib.parse import urlencode
 
 from ..config import Settings
@@ -24,11 +25,15 @@ class Signer:
         self.settings = settings
         self.key_path = settings.home / "signing.key"
         self._key: bytes | None = None
+        self._lock = threading.Lock()
 
     @property
     def key(self) -> bytes:
+        """The 32-byte HMAC key, read from (or first written to) ``<home>/signing.key``."""
         if self._key is None:
-            self._key = self._load_or_create()
+            with self._lock:  # threads of one process: one creator
+                if self._key is None:
+                    self._key = self._load_or_create()
         return self._key
 
     def _load_or_create(self) -> bytes:
@@ -38,7 +43,8 @@ class Signer:
         except FileNotFoundError:
             pass
         key = secrets.token_bytes(32)
-        tmp = self.key_path.with_name(f".signing.key.{os.getpid()}.tmp")
+        # A name of its own per attempt: other processes may be creating the key too.
+        tmp = self.key_path.with_name(f".signing.key.{os.getpid()}.{secrets.token_hex(8)}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(key)

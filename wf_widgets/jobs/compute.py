@@ -97,4 +97,8 @@ def compute(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination
     if file is not None:
         job.result_to_file(file)
         return None
+    if job.destination["type"] == "email":  # the data went by email; it is not loaded here
+        if job.error is not None:
+            raise job.error
+        return None
     return job.result()

@@ -1,0 +1,110 @@
+"""Fixtures of the delivery tests: a real SMTP server (aiosmtpd) and an isolated Backend using it."""
+
+from __future__ import annotations
+
+import pytest
+
+import wf_widgets as wf
+from wf_widgets.backend import Backend
+from wf_widgets.config import Settings
+from wf_widgets.delivery import mailer
+from wf_widgets.server import stop_thread_server
+from wf_widgets.server.testing import free_port
+
+aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
+
+
+class Recorder:
+    """aiosmtpd handler keeping every accepted message; can refuse RCPT or DATA a number of times."""
+
+    def __init__(self):
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.rcpt_calls = 0
+        self.data_calls = 0
+        self.refuse_rcpt: float = 0
+        self.refuse_data: float = 0
+        self.refusal = "550 5.1.1 Mailbox unavailable"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.rcpt_calls += 1
+        if self.refuse_rcpt > 0:
+            self.refuse_rcpt -= 1
+            return self.refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.data_calls += 1
+        if self.refuse_data > 0:
+            self.refuse_data -= 1
+            return self.refusal
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 Message accepted for delivery"
+
+
+class Smtp:
+    """A started aiosmtpd Controller on 127.0.0.1 and its Recorder."""
+
+    def __init__(self, **smtp_kwargs):
+        self.handler = Recorder()
+        self.port = free_port()
+        self.controller = aiosmtpd_controller.Controller(self.handler, hostname="127.0.0.1", port=self.port,
+                                                         **smtp_kwargs)
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch):
+    """Retry backoff of milliseconds, so refusing servers fail jobs fast."""
+    monkeypatch.setattr(mailer, "BACKOFF_S", 0.01)
+
+
+@pytest.fixture
+def smtp_factory():
+    started = []
+
+    def start(**smtp_kwargs) -> Smtp:
+        s = Smtp(**smtp_kwargs)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
+def smtp(smtp_factory):
+    """A plain SMTP server on 127.0.0.1 accepting everything."""
+    return smtp_factory()
+
+
+@pytest.fixture
+def make_backend(tmp_path):
+    """Factory of isolated Backends (no sweep at start), installed as the default; closed after."""
+    made = []
+    previous = wf.set_backend(None)
+
+    def make(**settings) -> Backend:
+        settings.setdefault("home", tmp_path / f"home{len(made)}")
+        settings.setdefault("user", "user:alice")
+        b = Backend(Settings(**settings), sweep=False)
+        made.append(b)
+        wf.set_backend(b)
+        return b
+
+    yield make
+    wf.set_backend(previous)
+    for b in made:
+        stop_thread_server(b)
+        b.close()
+
+
+@pytest.fixture
+def backend(make_backend, smtp):
+    """A Backend emailing alice@example.org through ``smtp``."""
+    return make_backend(email="alice@example.org", smtp_url=f"smtp://127.0.0.1:{smtp.port}")
+

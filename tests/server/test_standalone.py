@@ -1,0 +1,121 @@
+"""`wf-widgets serve` as a real subprocess; host checks; `wf-widgets sweep`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+import wf_widgets as wf
+from wf_widgets.errors import ValidationError
+from wf_widgets.server import registry, standalone
+from wf_widgets.server.testing import fetch, wait_for
+from wf_widgets.server.thread import running_thread_server
+
+DAY = 86400.0
+
+
+class Serve:
+    """``python -m wf_widgets.server.standalone --port 0`` on a home folder, with a clock offset."""
+
+    def __init__(self, home, offset_s: float = 0.0):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WF_WIDGETS_")}
+        env.update(WF_WIDGETS_HOME=str(home), WF_WIDGETS_NOW_OFFSET_S=str(offset_s))
+        self.proc = subprocess.Popen([sys.executable, "-m", "wf_widgets.server.standalone", "--port", "0"],
+                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.file = home / "servers" / f"{self.proc.pid}.json"
+
+        def registered():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"serve exited: {self.proc.communicate()}")
+            return self.file.exists() and json.loads(self.file.read_text())
+
+        self.info = wait_for(registered, timeout=30, what="the standalone server's file")
+        self.url = self.info["url"]
+
+    def stop(self) -> tuple[str, str]:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        out, err = self.proc.communicate(timeout=30)
+        return out.decode(), err.decode()
+
+
+@pytest.fixture
+def serve(backend):
+    started = []
+
+    def start(offset_s: float = 0.0) -> Serve:
+        s = Serve(backend.settings.home, offset_s)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        if s.proc.poll() is None:
+            s.proc.kill()
+            s.proc.wait()
+
+
+def test_serves_links_and_refuses_them_after_expiry(backend, serve):
+    server = serve()
+    assert server.info["kind"] == "standalone" and server.url.startswith("http://127.0.0.1:")
+    assert json.loads(fetch(server.url + "/health").body)["kind"] == "standalone"
+
+    job = (wf.Int(1) + 1).compute(format="json", block=False).wait(30)
+    url = job.url
+    assert url.startswith(server.url + "/results/")  # the live standalone server, not a thread
+    assert running_thread_server(backend) is None
+    r = fetch(url)
+    assert r.status == 200 and r.body == b"2"
+    assert fetch(url, headers={"Range": "bytes=0-0"}).status == 206
+
+    out, err = server.stop()
+    assert server.proc.returncode == 0, err
+    assert not server.file.exists()  # removed on exit
+    assert "serving results of" in err and "signature=" not in err
+
+    later = serve(offset_s=10 * DAY + 60)  # the clock moved past the expiry
+    r = fetch(later.url + "/results/" + url.split("/results/")[1])
+    assert r.status == 410 and "expired" in r.text
+    # The sweep at start deleted the file and marked the row.
+    row = backend.jobs.get(job.id)
+    assert row["result_deleted"] == 1
+    assert not (backend.results.root / row["result_path"]).exists()
+
+
+def test_binding_beyond_loopback_needs_a_public_url(capsys):
+    assert standalone.main(["--host", "0.0.0.0", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--public-url" in err and "0.0.0.0" in err
+    with pytest.raises(ValidationError, match="pass --public-url"):
+        standalone.serve("192.0.2.10", 0)
+
+
+@pytest.mark.parametrize("host, loopback", [
+    ("127.0.0.1", True), ("localhost", True), ("::1", True), ("127.1.2.3", True),
+    ("0.0.0.0", False), ("", False), ("::", False), ("10.0.0.1", False), ("example.org", False),
+])
+def test_is_loopback(host, loopback):
+    assert standalone.is_loopback(host) is loopback
+
+
+def test_sweep_command(backend, monkeypatch, capsys):
+    job = (wf.Int(1) + 1).compute(format="json", block=False).wait(30)
+    monkeypatch.setenv("WF_WIDGETS_HOME", str(backend.settings.home))
+    monkeypatch.setenv("WF_WIDGETS_NOW_OFFSET_S", str(11 * DAY))
+    assert standalone.sweep_main([]) == 0
+    assert "Deleted 1 expired result(s)" in capsys.readouterr().out
+    assert backend.jobs.get(job.id)["result_deleted"] == 1
+
+
+def test_registry_helpers_see_only_live_servers(backend, serve):
+    server = serve()
+    assert [s["url"] for s in registry.live_servers(backend.settings, kind="standalone")] == [server.url]
+    server.proc.kill()  # no chance to clean up: its file stays, stale
+    server.proc.wait()
+    assert server.file.exists()
+    assert registry.live_servers(backend.settings) == []

@@ -1,0 +1,230 @@
+"""The email of the email destination, sent over SMTP with the standard library.
+
+``WF_WIDGETS_SMTP_URL`` configures the server:
+
+- ``smtp://[user:password@]host[:port]`` (default port 25): STARTTLS when the server
+  offers it, then login when credentials are given;
+- ``smtps://[user:password@]host[:port]`` (default port 465): TLS from the start;
+- user name and password are percent-decoded (``%40`` for ``@``); an optional
+  ``?from=address`` sets the sender, else the user name if it is an address, else
+  ``wf_widgets@<this host>``.
+
+The message goes to ``WF_WIDGETS_EMAIL`` with the subject ``"Workflows: " + subject`` and a
+text and an HTML part: the user's body, the download link, its expiry (UTC) and the warning
+that anyone with the link can download the data. A failure (refused, authentication,
+timeout, connection down) is retried (:data:`TRIES` attempts in all, waiting
+:data:`BACKOFF_S`, then twice that, ...), then raised as :class:`~wf_widgets.errors.JobDestination`
+naming the server and the reason; the stored result stays downloadable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import html
+import smtplib
+import socket
+import ssl
+import time
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any, Callable
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from ..errors import JobDestination, ValidationError
+
+#: Attempts in all before the job fails.
+TRIES = 3
+#: Seconds before the first retry; doubled before each next one.
+BACKOFF_S = 1.0
+#: Socket timeout of every SMTP operation, in seconds.
+TIMEOUT_S = 30.0
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+@dataclasses.dataclass(frozen=True)
+class SmtpConfig:
+    """A parsed ``WF_WIDGETS_SMTP_URL``."""
+
+    ssl: bool
+    host: str
+    port: int
+    user: str | None
+    password: str | None
+    sender: str | None
+
+    @property
+    def where(self) -> str:
+        """``host:port``, for messages."""
+        return f"{self.host}:{self.port}"
+
+
+def parse_smtp_url(url: str) -> SmtpConfig:
+    """Parse ``smtp://`` or ``smtps://`` URLs (see the module doc)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValidationError(f"WF_WIDGETS_SMTP_URL must look like smtp://user:password@host:port or smtps://..., "
+                              f"got {url!r}", field="smtp_url", value=url, allowed=("smtp://", "smtps://"))
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValidationError(f"WF_WIDGETS_SMTP_URL has a bad port: {url!r}", field="smtp_url", value=url) from None
+    use_ssl = parts.scheme == "smtps"
+    sender = parse_qs(parts.query).get("from", [None])[0]
+    return SmtpConfig(ssl=use_ssl, host=parts.hostname, port=port or (465 if use_ssl else 25),
+                      user=unquote(parts.username) if parts.username else None,
+                      password=unquote(parts.password) if parts.password is not None else None,
+                      sender=sender)
+
+
+def sender_address(config: SmtpConfig) -> str:
+    """The From address (see the module doc)."""
+    if config.sender:
+        return config.sender
+    if config.user and "@" in config.user:
+        return config.user
+    return f"wf_widgets@{socket.gethostname() or 'localhost'}"
+
+
+def human_utc(when: float) -> str:
+    """``"Tuesday 12 March 2024, 14:03 UTC"`` (no locale involved)."""
+    d = _dt.datetime.fromtimestamp(when, tz=_dt.timezone.utc)
+    day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[d.weekday()]
+    return f"{day} {d.day} {_MONTHS[d.month - 1]} {d.year}, {d:%H:%M} UTC"
+
+
+def build_message(backend: Any, job: dict, expires: float, link: str, note: str | None = None) -> EmailMessage:
+    """The message for ``job`` (a job row) whose stored result ``link`` serves until ``expires``."""
+    from .email import SUBJECT_PREFIX
+
+    settings = backend.settings
+    destination = job["destination"]
+    config = parse_smtp_url(settings.smtp_url)
+    body = "\n".join((destination.get("body") or "").splitlines())  # any line ending -> LF
+    when = human_utc(expires)
+    fmt = job["format"]["type"]
+    warning = "Anyone with the link can download the data, so share it only with people who may see it."
+    text_lines = [body, "", f"Download the result ({fmt}): {link}", "",
+                  f"The link expires on {when}.", warning]
+    if note:
+        text_lines.append(note)
+    text_lines += ["", f"Job ID: {job['id']}"]
+    esc = html.escape
+    body_html = "<br>\n".join(esc(line) for line in body.splitlines()) or ""
+    html_parts = [
+        "<!DOCTYPE html><html><body>",
+        f"<p>{body_html}</p>",
+        f'<p><a href="{esc(link, quote=True)}">Download the result ({esc(fmt)})</a></p>',
+        f"<p>The link expires on {esc(when)}.<br>\n{esc(warning)}</p>",
+    ]
+    if note:
+        html_parts.append(f"<p>{esc(note)}</p>")
+    html_parts += [f"<p style=\"color:#666\">Job ID: {esc(job['id'])}</p>", "</body></html>"]
+
+    msg = EmailMessage()
+    msg["Subject"] = SUBJECT_PREFIX + destination.get("subject", "")
+    msg["From"] = sender_address(config)
+    msg["To"] = settings.email
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    msg["Message-ID"] = make_msgid(domain=socket.gethostname() or None)
+    msg.set_content("\n".join(text_lines) + "\n")
+    msg.add_alternative("\n".join(html_parts) + "\n", subtype="html")
+    return msg
+
+
+def _send_once(config: SmtpConfig, msg: EmailMessage, timeout: float) -> None:
+    context = ssl.create_default_context()
+    if config.ssl:
+        client: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=timeout, context=context)
+    else:
+        client = smtplib.SMTP(config.host, config.port, timeout=timeout)
+    try:
+        client.ehlo()
+        if not config.ssl and client.has_extn("starttls"):
+            client.starttls(context=context)
+            client.ehlo()
+        if config.user:
+            client.login(config.user, config.password or "")
+        client.send_message(msg)
+    finally:
+        try:
+            client.quit()  # the message is accepted once send_message returns; a failing QUIT is no failure
+        except (smtplib.SMTPException, OSError):
+            client.close()
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(exc.recipients.values()))
+        return f"recipient refused ({code} {text.decode(errors='replace') if isinstance(text, bytes) else text})"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"authentication failed ({exc.smtp_code} {exc.smtp_error.decode(errors='replace')})"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is the SMTP server running?)"
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return "timed out"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return f"the server closed the connection ({exc})" if str(exc) else "the server closed the connection"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def send(backend: Any, msg: EmailMessage, *, tries: int | None = None, backoff_s: float | None = None,
+         timeout: float | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Send ``msg`` to the configured server, retrying; raise JobDestination when all tries fail.
+
+    Parameters
+    ----------
+    backend : Backend
+    msg : EmailMessage
+    tries, backoff_s, timeout : optional
+        Default :data:`TRIES`, :data:`BACKOFF_S`, :data:`TIMEOUT_S` (read at call time, so
+        tests may set the module attributes).
+    sleep : callable
+        Waits between tries.
+    """
+    tries = TRIES if tries is None else tries
+    backoff_s = BACKOFF_S if backoff_s is None else backoff_s
+    timeout = TIMEOUT_S if timeout is None else timeout
+    config = parse_smtp_url(backend.settings.smtp_url)
+    last: BaseException | None = None
+    for attempt in range(tries):
+        if attempt:
+            sleep(backoff_s * 2 ** (attempt - 1))
+        try:
+            _send_once(config, msg, timeout)
+            return
+        except (smtplib.SMTPException, OSError) as exc:  # OSError: refused, unreachable, timeout, TLS
+            last = exc
+    raise JobDestination(
+        f"Could not send the email to {backend.settings.email} through the SMTP server {config.where} "
+        f"({tries} tries): {_reason(last)}. The result is stored: use job.url for its download link, "
+        "or job.result_to_file(path)."
+    ) from last
+
+
+def send_result_email(backend: Any, job: dict, expires: float) -> None:
+    """Email the link of ``job``'s stored result (called by the email destination's deliver).
+
+    Parameters
+    ----------
+    backend : Backend
+    job : dict
+        The job row (id, format, destination with subject and body).
+    expires : float
+        Unix time the stored result expires.
+
+    Raises
+    ------
+    JobDestination
+        When the message could not be sent after :data:`TRIES` attempts.
+    """
+    from .links import result_url
+    from .serving import link_note
+
+    link = result_url(backend, job["id"], expires)
+    msg = build_message(backend, job, expires, link, note=link_note(backend))
+    send(backend, msg)

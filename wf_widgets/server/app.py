@@ -1,0 +1,258 @@
+"""The one set of tornado handlers, mounted standalone, in Jupyter and in a kernel thread.
+
+=============================================  ===============================================
+route (under the mount's base path)            what
+=============================================  ===============================================
+``GET|HEAD results/<job id>?expires=&signature=``  the stored result, streamed (ranges, ETag)
+``GET health``                                 ``{"ok": true, "kind": ..., "pid": ...}``
+=============================================  ===============================================
+
+``/results`` needs no login: the signature is the authorisation ("anyone with the link").
+No part of a request ever becomes a file-system path: the id must be a well-formed job id,
+and the file is found through the job's row. Nothing lists results: ``results/`` is 404.
+
+Answers, each with a short plain-text message: 404 for a malformed or unknown id or a job
+without a stored result; 403 for a missing or wrong signature (checked before the job is
+looked up, so a bad link learns nothing about which ids exist); 410 once the link's
+``expires`` or the row's expiry (on :meth:`Settings.time`, the movable clock) has passed, or
+the result was deleted; 416 for an unsatisfiable range.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import logging
+import os
+import re
+from typing import Any, Callable
+
+import tornado.web
+from tornado.iostream import StreamClosedError
+
+from ..delivery.results import valid_job_id
+from .ranges import Unsatisfiable, parse_range
+
+#: Bytes read from disk and written to the socket at a time.
+CHUNK_SIZE = 1 << 20
+
+log = logging.getLogger("wf_widgets.server")
+
+
+def public(method: Callable) -> Callable:
+    """Mark a handler method as needing no login.
+
+    Sets the attribute jupyter_server's ``allow_unauthenticated`` sets, without importing
+    jupyter_server, so the same handler classes serve all three mounts and Jupyter's
+    start-up check finds them explicitly public.
+    """
+    setattr(method, "__allow_unauthenticated", True)
+    return method
+
+
+class BaseHandler(tornado.web.RequestHandler):
+    """Plain-text errors, no caching by default, no compression, no framework ETag."""
+
+    def initialize(self, backend: Any, kind: str) -> None:
+        self.backend = backend
+        self.kind = kind
+
+    def prepare(self) -> None:
+        # Never let an output transform (gzip) alter a body whose Content-Length and
+        # Content-Range we compute ourselves.
+        self._transforms = []
+
+    def set_default_headers(self) -> None:
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "no-referrer")  # links carry their signature
+        self.set_header("Cache-Control", "no-store")
+
+    def compute_etag(self) -> str | None:
+        return None
+
+    def fail(self, status: int, message: str) -> None:
+        """Finish with ``status`` and a plain-text ``message``."""
+        self.set_status(status)
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(message + "\n")
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(f"{status_code} {self._reason}\n")
+
+
+class NotFoundHandler(BaseHandler):
+    """Every path no route matches."""
+
+    @public
+    def get(self, *args: Any) -> None:
+        self.fail(404, "Not found.")
+
+    head = get
+
+
+class HealthHandler(BaseHandler):
+    """``GET health``: whether this server runs, and which mount it is."""
+
+    @public
+    def get(self) -> None:
+        # The map's probe fetches this from the notebook's origin: allow any origin.
+        self.set_header("Access-Control-Allow-Origin", "*")
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"ok": True, "kind": self.kind, "pid": os.getpid()}))
+
+
+class ResultHandler(BaseHandler):
+    """``GET|HEAD results/<job id>?expires=<unix>&signature=<hex>``: a stored result."""
+
+    @public
+    async def get(self, job_id: str) -> None:
+        await self._serve(job_id, send_body=True)
+
+    @public
+    async def head(self, job_id: str) -> None:
+        await self._serve(job_id, send_body=False)
+
+    def _expired(self, when: float) -> None:
+        days = self.backend.settings.retention_days
+        date = _dt.datetime.fromtimestamp(when, tz=_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        self.fail(410, f"This link expired on {date}; results are kept {days:g} days after their job "
+                       "completes. Compute the result again for a new link.")
+
+    async def _serve(self, job_id: str, send_body: bool) -> None:
+        if not valid_job_id(job_id):
+            return self.fail(404, "Not found.")
+        expires = self.get_query_argument("expires", None)
+        signature = self.get_query_argument("signature", None)
+        if expires is None or signature is None or not self.backend.signer.verify(job_id, expires, signature):
+            return self.fail(403, "This link is not valid: its signature does not match. "
+                                  "Use the exact link you were given.")
+        now = self.backend.settings.time()
+        if int(expires) <= now:
+            return self._expired(int(expires))
+        row = self.backend.jobs.get(job_id)
+        if row is None:
+            return self.fail(404, "Not found.")
+        if row["result_deleted"] or (row["expires"] is not None and row["expires"] <= now):
+            return self._expired(row["expires"] or now)
+        if not row["result_path"]:
+            return self.fail(404, f"Job {job_id} has no stored result (it is {row['stage']}).")
+        try:
+            path = self.backend.results.resolve(row["result_path"])
+            f = open(path, "rb")
+        except (OSError, ValueError):  # deleted by a sweeper, or a row that names no stored result
+            return self._expired(row["expires"] or now)
+        try:
+            await self._send_file(f, path.name, row["result_mimetype"] or "application/octet-stream", send_body)
+        finally:
+            f.close()
+
+    async def _send_file(self, f: Any, name: str, mimetype: str, send_body: bool) -> None:
+        st = os.fstat(f.fileno())
+        size = st.st_size
+        etag = '"' + hashlib.sha256(f"{name}:{size}:{st.st_mtime_ns}".encode()).hexdigest()[:32] + '"'
+        self.set_header("ETag", etag)
+        self.set_header("Accept-Ranges", "bytes")
+        self.set_header("Cache-Control", "private, no-cache")
+        inm = self.request.headers.get("If-None-Match")
+        if inm is not None and (inm.strip() == "*" or etag in [t.strip() for t in inm.split(",")]):
+            self.set_status(304)
+            return self.finish()
+        range_header = self.request.headers.get("Range")
+        if_range = self.request.headers.get("If-Range")
+        if if_range is not None and if_range.strip() != etag:
+            range_header = None  # the client's copy is stale: send it all
+        try:
+            span = parse_range(range_header, size)
+        except Unsatisfiable:
+            self.set_header("Content-Range", f"bytes */{size}")
+            return self.fail(416, f"Range {range_header!r} is outside the {size} bytes of this result.")
+        start, end = span if span is not None else (0, size)
+        if span is not None:
+            self.set_status(206)
+            self.set_header("Content-Range", f"bytes {start}-{end - 1}/{size}")
+        self.set_header("Content-Type", mimetype)
+        self.set_header("Content-Disposition", f'attachment; filename="{name}"')
+        self.set_header("Content-Length", end - start)
+        if not send_body:
+            return self.finish()
+        f.seek(start)
+        remaining = end - start
+        try:
+            while remaining > 0:
+                chunk = f.read(min(CHUNK_SIZE, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                self.write(chunk)
+                await self.flush()
+            self.finish()
+        except StreamClosedError:  # the client went away
+            pass
+
+
+def _log_request(handler: tornado.web.RequestHandler) -> None:
+    """Access log without the query string: a logged signature would be a usable link."""
+    status = handler.get_status()
+    # Refused links are normal traffic (INFO); only server errors warn, so a kernel's
+    # thread server never prints a line into the notebook for a bad link.
+    level = logging.INFO if status < 500 else logging.WARNING
+    request = handler.request
+    log.log(level, "%d %s %s %.1fms", status, request.method, request.path, 1000.0 * request.request_time())
+
+
+def normalize_base_path(base_path: str) -> str:
+    """``base_path`` with exactly one leading and one trailing slash (``"/"`` for the root)."""
+    inner = base_path.strip("/")
+    return f"/{inner}/" if inner else "/"
+
+
+def handlers(backend: Any, base_path: str = "/", kind: str = "standalone") -> list[tuple]:
+    """The routes of the delivery service, under ``base_path``.
+
+    Parameters
+    ----------
+    backend : Backend
+        Whose job store, result store and signer answer the requests.
+    base_path : str
+        URL path the routes live under (``"/"``, or ``"<base_url>wf-widgets/"`` in Jupyter).
+    kind : str
+        The mount (``"standalone"``, ``"jupyter"`` or ``"thread"``), reported by ``health``.
+
+    Returns
+    -------
+    list of tuple
+        ``(pattern, handler class, init kwargs)`` rules for tornado.
+    """
+    base = re.escape(normalize_base_path(base_path))
+    opts = {"backend": backend, "kind": kind}
+    return [
+        (base + r"results/([^/]*)", ResultHandler, opts),
+        (base + r"health", HealthHandler, opts),
+        # Tiles (a later issue) go here, in the same list so all three mounts get them:
+        #   (base + r"tiles/([0-9a-f]{32})/(\d+)/(\d+)/(\d+)\.png", TileHandler, opts),
+        # Under the Jupyter extension they need Jupyter's login (see server/jupyter.py);
+        # elsewhere the 128-bit random layer id is the only key.
+    ]
+
+
+def make_app(backend: Any, base_path: str = "/", kind: str = "standalone", **settings: Any) -> tornado.web.Application:
+    """A tornado Application serving :func:`handlers` (plain-text 404 for anything else).
+
+    Parameters
+    ----------
+    backend : Backend
+    base_path : str
+        URL path of the routes.
+    kind : str
+        The mount's name, reported by ``health``.
+    **settings
+        Extra tornado Application settings.
+    """
+    opts = {"backend": backend, "kind": kind}
+    return tornado.web.Application(
+        handlers(backend, base_path, kind),
+        default_handler_class=NotFoundHandler, default_handler_args=opts,
+        log_function=_log_request, **settings,
+    )

@@ -1,0 +1,41 @@
+"""The hourly sweep every running mount does (expired results deleted, dead jobs reaped)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from tornado.ioloop import IOLoop, PeriodicCallback
+
+#: Seconds between sweeps in a running server.
+SWEEP_EVERY_S = 3600.0
+
+log = logging.getLogger("wf_widgets.server")
+
+
+def start_sweeper(backend: Any, interval_s: float | None = None) -> PeriodicCallback:
+    """Run ``backend.sweep()`` every ``interval_s`` seconds on the current IOLoop.
+
+    ``interval_s`` defaults to :data:`SWEEP_EVERY_S` (read at call time).
+
+    Must be called on the loop that will run it. The sweep itself runs in the loop's
+    default executor so that deleting many files never stalls downloads.
+
+    Returns
+    -------
+    tornado.ioloop.PeriodicCallback
+        Started; call ``stop()`` to end it.
+    """
+
+    async def sweep() -> None:
+        try:
+            counts = await IOLoop.current().run_in_executor(None, backend.sweep)
+        except Exception:  # a locked database, a vanished file: the next sweep retries
+            log.exception("wf_widgets: periodic sweep failed")
+            return
+        if any(counts.values()):
+            log.info("wf_widgets: swept %s", counts)
+
+    callback = PeriodicCallback(sweep, (SWEEP_EVERY_S if interval_s is None else interval_s) * 1000.0)
+    callback.start()
+    return callback
