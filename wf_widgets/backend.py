@@ -89,7 +89,10 @@ class Backend:
         return {"reaped": reaped, "expired": expired}
 
     def close(self) -> None:
-        """Stop the runner's own executor and close store connections."""
+        """Stop the runner's own executor (waiting for running jobs), then close the stores."""
+        runner = self._parts.pop("runner", None)
+        if runner is not None:
+            runner.close()
         for part in list(self._parts.values()):
             close = getattr(part, "close", None)
             if close is not None:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from ..values.graph import Node
+from . import imagery  # noqa: F401  (registers the image ops in OPS)
 from .ops import OPS
 
 
@@ -73,7 +74,14 @@ def evaluate(root: Node, ctx: EvalContext | None = None) -> Any:
         kwargs = {k: values[v.id] if isinstance(v, Node) else v for k, v in node.kwargs.items()}
         values[node.id] = spec.fn(ctx, *args, **kwargs) if spec.context else spec.fn(*args, **kwargs)
         ctx.step()
-    return to_python(values[root.id])
+    result = values[root.id]
+    finish = getattr(result, "_wf_result", None)  # a lazily read collection: read it now, counted as steps
+    return to_python(finish() if finish is not None else result)
+
+
+def needs_geoctx(root: Node) -> bool:
+    """True if evaluating ``root`` reads imagery, which needs a GeoContext."""
+    return any(OPS[n.op].needs_geoctx for n in root.walk() if n.op in OPS)
 
 
 def to_python(value: Any) -> Any:

@@ -23,16 +23,21 @@ class OpSpec:
     fn: Callable[..., Any]
     context: bool = False
     extra_steps: Callable[..., int] | None = None
+    needs_geoctx: bool = False
 
 
 OPS: dict[str, OpSpec] = {}
 
 
-def op(name: str, *, context: bool = False, extra_steps: Callable[..., int] | None = None):
-    """Register the decorated function as the implementation of op ``name``."""
+def op(name: str, *, context: bool = False, extra_steps: Callable[..., int] | None = None,
+       needs_geoctx: bool = False):
+    """Register the decorated function as the implementation of op ``name``.
+
+    ``needs_geoctx``: the op reads imagery, so ``compute()`` refuses to start without a geoctx.
+    """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        OPS[name] = OpSpec(fn, context, extra_steps)
+        OPS[name] = OpSpec(fn, context, extra_steps, needs_geoctx)
         return fn
 
     return register

@@ -18,12 +18,16 @@ def new_job_id() -> str:
     return secrets.token_hex(24)
 
 
-def _geocontext(geoctx: Any, kind: str) -> Any:
+def check_geocontext(geoctx: Any, value: Value) -> Any:
+    """The GeoContext of ``geoctx`` (None if the value needs none); raises if imagery lacks one."""
     if geoctx is None:
-        if kind in IMAGE_KINDS:
+        from ..engine.evaluate import needs_geoctx
+
+        if value.kind in IMAGE_KINDS or needs_geoctx(value.node):
+            what = {"Image": "an Image", "ImageCollection": "an ImageCollection"}.get(value.kind, "this value (it reads imagery)")
             raise ValidationError(
-                f"Computing {'an Image' if kind == 'Image' else 'an ImageCollection'} needs a geoctx: "
-                "a DLTile (wf.DLTile.from_latlon(...)) or an AOI", field="geoctx", value=None)
+                f"Computing {what} needs a geoctx: a DLTile (wf.DLTile.from_latlon(...)) or an AOI",
+                field="geoctx", value=None)
         return None
     from ..geo import as_geocontext
 
@@ -47,7 +51,7 @@ def launch(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination:
 
         backend = get_backend()
     dest, fmt = normalize(destination, format, value.kind)
-    ctx = _geocontext(geoctx, value.kind)
+    ctx = check_geocontext(geoctx, value)
     preflight(dest, fmt, value, backend)
     job_id = new_job_id()
     row = backend.jobs.create(job_id, kind=value.kind, graph=value.to_json(),

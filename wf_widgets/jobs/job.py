@@ -213,6 +213,22 @@ class Job:
 
         return f"Job ID: {self.id}\n{progress_line(self.steps_done, self.steps_total, self.stage)}"
 
+    def _repr_html_(self) -> str:
+        from .._cards import job_card
+
+        return job_card(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        """In a notebook: a live one-job JobsBoard; elsewhere the text bar."""
+        text = {"text/plain": repr(self)}
+        if not in_notebook():
+            return text
+        try:
+            from ..widgets.jobs_board import job_mimebundle
+        except ImportError:  # Jupyter widget packages not installed
+            return text
+        return job_mimebundle(self, include, exclude)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Job) and other.id == self.id
 

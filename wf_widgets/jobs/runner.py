@@ -181,5 +181,10 @@ class Runner:
         return self.executor.submit(run_job, self.backend.settings.to_dict(), job_id)
 
     def close(self) -> None:
+        """Shut down our own executor: queued jobs are dropped, running ones cancelled and awaited."""
         if self._own:
-            self.executor.shutdown(wait=False, cancel_futures=True)
+            store = self.backend.jobs
+            for job_id, job_store in list(_heartbeat.running.items()):
+                if job_store is store:
+                    store.request_cancel(job_id)
+            self.executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,106 @@
+"""The export form and the jobs board in JupyterLab, in real Chromium.
+
+One notebook, run once: a form for ``wf.Int(1) + 1``, a board with a job launched from
+code, and (when imagery exists) a form for an Image value. Every wait polls a condition.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import urllib.request
+
+import pytest
+
+from .conftest import artifact, copy_log
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+FORM = ".wf-export-form:not(.wf-image-form)"
+IMAGE_FORM = ".wf-image-form"
+BOARD = ".wf-standalone-board"
+
+CELLS = [
+    "import wf_widgets as wf\ntwo = wf.Int(1) + 1\nform = wf.widgets.ExportForm(two)\nform",
+    "job = two.compute(format='json', block=False)\nboard = wf.widgets.JobsBoard([job])\n"
+    "board.add_class('wf-standalone-board')\nboard",
+    "try:\n"
+    "    wf.ImageCollection\n"
+    "except (AttributeError, ImportError) as exc:\n"
+    "    image_form = None\n"
+    "    print('NO-IMAGERY', exc)\n"
+    "else:\n"
+    "    product = wf.catalog.Product(id='org:browser', name='browser')\n"
+    "    product.save()\n"
+    "    wf.catalog.SpectralBand(name='red', product_id=product.id, data_type='Float64', band_index=0).save()\n"
+    "    composite = wf.ImageCollection.from_id(product.id, '2020-01-01', '2020-05-01').mean(axis='images')\n"
+    "    tile = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 256, 0)\n"
+    "    image_form = wf.widgets.ExportForm(composite, tile)\n"
+    "    image_form.add_class('wf-image-form')\n"
+    "image_form",
+    "print('ALL-CELLS-RAN')",
+]
+
+
+def wait_js(page, expression: str, arg=None, timeout_s: float = 60):
+    """Poll a JS predicate every 500 ms (requestAnimationFrame polling hangs here)."""
+    return page.wait_for_function(expression, arg=arg, polling=500, timeout=timeout_s * 1000)
+
+
+@pytest.fixture(scope="module")
+def page(lab, browser):
+    url = lab.write_notebook("widgets.ipynb", CELLS)
+    context = browser.new_context(viewport={"width": 1280, "height": 1400})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.goto(url)
+    try:
+        wait_js(pg, "() => window.jupyterapp && document.querySelector('.jp-Notebook .jp-Cell')", timeout_s=90)
+        wait_js(pg, "() => { const w = window.jupyterapp.shell.currentWidget;"
+                    " const k = w && w.sessionContext && w.sessionContext.session"
+                    " && w.sessionContext.session.kernel; return k && k.status === 'idle'; }", timeout_s=90)
+        pg.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return 1; }")
+        wait_js(pg, "() => document.body.innerText.includes('ALL-CELLS-RAN')", timeout_s=90)
+        wait_js(pg, f"() => document.querySelector('{FORM} .wf-export-format select')")
+    except Exception:
+        pg.screenshot(path=str(artifact("widgets-startup-failure.png")), full_page=True)
+        copy_log(lab, "jupyterlab-startup-failure.log")
+        raise
+    pg.js_errors = errors
+    yield pg
+    context.close()
+
+
+def test_export_form_download_json_and_board(page, lab):
+    try:
+        page.select_option(f"{FORM} .wf-export-destination select", label="Download")
+        page.select_option(f"{FORM} .wf-export-format select", label="JSON")
+        wait_js(page, f"() => !document.querySelector('{FORM} button.wf-export-compute').disabled")
+        page.click(f"{FORM} button.wf-export-compute")
+        wait_js(page, f"() => document.querySelector('{FORM} .wf-jobs-row[data-stage=\"SUCCEEDED\"]')")
+        link = page.get_attribute(f"{FORM} .wf-jobs-row a.wf-jobs-download", "href")
+        assert link and "/results/" in link and "signature=" in link
+        assert "expires in" in page.inner_text(f"{FORM} .wf-jobs-row .wf-jobs-expiry")
+        assert "SUCCEEDED 1" in page.inner_text(f"{FORM} .wf-jobs-counts")
+        with urllib.request.urlopen(link, timeout=10) as response:  # the kernel-thread server serves it
+            assert response.read() == b"2"
+        # the board built in code followed its job too
+        wait_js(page, f"() => document.querySelector('{BOARD} .wf-jobs-row[data-stage=\"SUCCEEDED\"]')")
+        assert page.query_selector(f"{BOARD} a.wf-jobs-download") is not None
+        assert not page.js_errors, page.js_errors
+    finally:
+        page.screenshot(path=str(artifact("export-form-and-jobs-board.png")), full_page=True)
+
+
+def test_catalog_destination_offers_only_geotiff(page):
+    if importlib.util.find_spec("wf_widgets.values.image") is None:
+        pytest.skip("imagery values (wf.ImageCollection, wf_widgets/values/image.py) are not there yet")
+    if page.query_selector(IMAGE_FORM) is None:
+        pytest.skip("the kernel could not build an Image value: " + page.inner_text(".jp-Notebook")[-300:])
+    options = f"() => Array.from(document.querySelectorAll('{IMAGE_FORM} .wf-export-format option'))" \
+              ".map(o => o.textContent)"
+    assert "GeoTIFF" in page.evaluate(options) and "JSON" in page.evaluate(options)
+    page.select_option(f"{IMAGE_FORM} .wf-export-destination select", label="Catalog")
+    wait_js(page, f"() => {{ const o = ({options})(); return o.length === 1 && o[0] === 'GeoTIFF'; }}")
+    assert "Catalog accepts only GeoTIFF" in page.inner_text(f"{IMAGE_FORM} .wf-export-excluded-formats")
+    page.locator(IMAGE_FORM).screenshot(path=str(artifact("export-form-catalog.png")))

@@ -1,0 +1,221 @@
+"""Images: uploads (atomic, COG), reads, metadata, deletion, names, reprs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+
+from wf_widgets.catalog import GenericBand, Image, MaskBand, SpectralBand
+from wf_widgets.catalog.store import CatalogStore
+from wf_widgets.errors import NotFound, ValidationError
+from wf_widgets.outputs.codecs import geotiff
+
+from ._helpers import CRS, GEOTRANS, catalog_files, masked, new_image
+
+FIXED = dt.datetime(2020, 1, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+
+
+def test_upload_ndarray_then_read_back(cat, product):
+    arr = masked((3, 128, 96), "float32")
+    image = new_image(acquired="2020-05-01T10:00:00Z", extra_properties={"cloud": 0.1})
+    assert image.upload_ndarray(arr) is image
+    assert image.state == "saved" and (image.x_pixels, image.y_pixels) == (96, 128)
+    assert image.files == [{"href": "files/org:my_product_id/my_image.tif", "size": image.file_path.stat().st_size}]
+    got = Image.get("org:my_product_id:my_image")
+    assert got == image and got.acquired == dt.datetime(2020, 5, 1, 10, tzinfo=dt.timezone.utc)
+    back = got.ndarray()
+    assert back.dtype == np.float32 and back.shape == (3, 128, 96)
+    np.testing.assert_array_equal(np.ma.getmaskarray(back), np.ma.getmaskarray(arr))
+    np.testing.assert_array_equal(back.compressed(), arr.compressed())
+    assert got.read(max_size=32).shape == (3, 32, 24)
+
+
+def test_two_dimensional_integer_array_round_trips_exactly(cat, product):
+    arr = np.arange(64 * 80, dtype=np.uint16).reshape(64, 80)
+    new_image().upload_ndarray(arr)
+    back = Image.get("org:my_product_id:my_image").ndarray()
+    assert back.shape == (1, 64, 80) and back.dtype == np.uint16 and not back.mask.any()
+    np.testing.assert_array_equal(back[0], arr)
+
+
+def test_stored_file_is_a_cog_with_the_images_georeferencing_and_band_names(cat, product):
+    SpectralBand(name="red", product_id=product.id, data_type="Byte", nodata=0).save()
+    SpectralBand(name="nir", product_id=product.id, data_type="Byte", nodata=0).save()
+    arr = np.ma.masked_array(np.full((2, 1024, 600), 7, np.uint8))
+    arr[:, 0, 0] = np.ma.masked
+    image = new_image()
+    image.upload_ndarray(arr, overview_resampler="average", compression="deflate")
+    assert geotiff.validate_cog(image.file_path, expect_overviews=True) == []
+    with rasterio.open(image.file_path) as src:
+        assert src.crs.to_string() == CRS and src.transform == Affine.from_gdal(*GEOTRANS)
+        assert src.descriptions == ("red", "nir") and src.nodata == 0  # the bands' shared nodata
+        assert src.overviews(1) == [2] and src.block_shapes[0] == (512, 512)
+        assert src.compression.value == "DEFLATE"
+        assert src.read(1)[0, 0] == 0
+    assert image.ndarray().mask[:, 0, 0].all() and image.ndarray().mask.sum() == 2
+
+
+def test_overviews_false(cat, product):
+    image = new_image()
+    image.upload_ndarray(np.zeros((1, 1024, 1024), np.uint8), overviews=False)
+    assert geotiff.validate_cog(image.file_path, expect_overviews=False) == []
+
+
+def test_checks_before_anything_is_written(cat, product):
+    with pytest.raises(ValidationError, match="Set geotrans and cs_code"):
+        Image(name="x", product_id=product.id).upload_ndarray(masked())
+    with pytest.raises(NotFound, match="Product 'org:nope' does not exist"):
+        new_image(product_id="org:nope").upload_ndarray(masked())
+    with pytest.raises(ValidationError, match=r"shape \(bands, y, x\)"):
+        new_image().upload_ndarray(np.zeros((1, 2, 3, 4)))
+    with pytest.raises(ValidationError, match="'jpeg' needs 8-bit.*float64"):
+        new_image().upload_ndarray(masked(), compression="jpeg")
+    GenericBand(name="only", product_id=product.id, data_type="Float64").save()
+    with pytest.raises(ValidationError, match=r"has 2 band\(s\) but product 'org:my_product_id' has 1 \(only\)"):
+        new_image().upload_ndarray(masked())
+    assert catalog_files(cat) == [] and product.images() == []
+
+
+def test_overwrite(cat, product):
+    new_image().upload_ndarray(np.zeros((1, 64, 64), np.uint8))
+    with pytest.raises(ValidationError, match="already exists; pass overwrite=True"):
+        new_image().upload_ndarray(np.ones((1, 64, 64), np.uint8))
+    assert Image.get("org:my_product_id:my_image").ndarray().max() == 0
+    new_image().upload_ndarray(np.ones((1, 32, 32), np.uint8), overwrite=True)
+    got = Image.get("org:my_product_id:my_image")
+    assert got.ndarray().min() == 1 and got.x_pixels == 32
+    assert catalog_files(cat) == ["org:my_product_id/my_image.tif"]  # no temporary or replaced files left
+
+
+def test_failure_while_storing_the_record_leaves_no_record_and_no_file(cat, product, monkeypatch):
+    def broken(self, row, replace=False):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(CatalogStore, "insert_image", broken)
+    image = new_image()
+    with pytest.raises(RuntimeError, match="disk full"):
+        image.upload_ndarray(masked())
+    monkeypatch.undo()
+    assert image.state == "unsaved" and image.files is None
+    assert Image.get("org:my_product_id:my_image") is None and catalog_files(cat) == []
+
+
+def test_failure_while_writing_the_file_leaves_nothing(cat, product, monkeypatch):
+    def half_written(dst, array, **kw):
+        with open(dst, "wb") as f:
+            f.write(b"II*\x00 partial")
+        raise OSError("killed mid-write")
+
+    monkeypatch.setattr(geotiff, "write_cog", half_written)
+    with pytest.raises(OSError, match="killed mid-write"):
+        new_image().upload_ndarray(masked())
+    assert Image.get("org:my_product_id:my_image") is None and catalog_files(cat) == []
+
+
+def test_failed_overwrite_keeps_the_old_image(cat, product, monkeypatch):
+    new_image().upload_ndarray(np.full((1, 64, 64), 5, np.uint8))
+    before = Image.get("org:my_product_id:my_image")
+    monkeypatch.setattr(CatalogStore, "insert_image", lambda self, row, replace=False: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        new_image().upload_ndarray(np.full((1, 64, 64), 9, np.uint8), overwrite=True)
+    monkeypatch.undo()
+    after = Image.get("org:my_product_id:my_image")
+    assert after == before and after.ndarray().max() == 5
+    assert catalog_files(cat) == ["org:my_product_id/my_image.tif"]
+
+
+def test_upload_of_an_existing_geotiff(cat, product, tmp_path):
+    path = tmp_path / "plain.tif"
+    data = np.arange(100 * 120, dtype=np.int16).reshape(1, 100, 120)
+    data[0, :3] = -9999
+    transform = Affine(30.0, 0, 300000.0, 0, -30.0, 5000000.0)
+    with rasterio.open(path, "w", driver="GTiff", width=120, height=100, count=1, dtype="int16",
+                       crs="EPSG:32612", transform=transform, nodata=-9999) as dst:
+        dst.write(data)
+        dst.set_band_description(1, "elevation")
+    image = Image(name="from_file", product_id=product.id).upload(path)
+    assert image.cs_code == "EPSG:32612" and image.geotrans == transform.to_gdal()
+    assert (image.x_pixels, image.y_pixels) == (120, 100)
+    assert geotiff.validate_cog(image.file_path) == []
+    with rasterio.open(image.file_path) as src:
+        assert src.nodata == -9999 and src.descriptions == ("elevation",)
+    back = image.ndarray()
+    assert back.mask[0, :3].all() and not back.mask[0, 3:].any()
+    np.testing.assert_array_equal(back.data[0, 3:], data[0, 3:])
+
+
+def test_metadata_only_save_get_and_delete(cat, product):
+    image = new_image(acquired=dt.date(2021, 2, 3), extra_properties={"a": [1, 2]})
+    image.save()
+    got = Image.get(image.id)
+    assert got.acquired == dt.datetime(2021, 2, 3, tzinfo=dt.timezone.utc) and got.extra_properties == {"a": [1, 2]}
+    assert got.files is None and got.file_path is None
+    with pytest.raises(NotFound, match="has no raster"):
+        got.ndarray()
+    with pytest.raises(ValidationError, match="already exists"):
+        new_image().save()
+    got.upload_ndarray(masked(), overwrite=True)
+    assert catalog_files(cat) == ["org:my_product_id/my_image.tif"]
+    got.delete()
+    assert Image.get(image.id) is None and catalog_files(cat) == [] and got.state == "unsaved"
+
+
+def test_names_cannot_escape_the_product_folder(cat, product):
+    for bad in ("../evil", "a/b", "a\\b", "..", ".", "x:y", ""):
+        with pytest.raises(ValidationError, match="name must be"):
+            new_image(name=bad)
+    odd = new_image(name="..%2F weird name")
+    odd.upload_ndarray(masked())
+    assert odd.file_path.parent == cat.catalog.files_root / "org:my_product_id"
+    assert catalog_files(cat) == ["org:my_product_id/%2E.%252F%20weird%20name.tif"]
+
+
+def test_geometry_is_the_lonlat_footprint(cat, product):
+    image = new_image()
+    assert image.geometry is None
+    image.upload_ndarray(masked((1, 100, 100)))
+    minx, miny, maxx, maxy = image.geometry.bounds
+    assert minx == pytest.approx(-105.0) and maxy == pytest.approx(36.1447, abs=1e-3)
+    assert maxx - minx == pytest.approx(1000 / 88_000, rel=0.05)  # 1 km at 36 N
+
+
+def test_repr_and_html(cat, product, monkeypatch):
+    monkeypatch.setattr(cat.settings, "now", lambda: FIXED)
+    image = new_image()
+    assert repr(image) == "Image: my_image\n  id: org:my_product_id:my_image\n  product: org:my_product_id"
+    assert "<img" not in image._repr_html_()
+    image.upload_ndarray(masked())
+    assert repr(image) == (
+        "Image: my_image\n  id: org:my_product_id:my_image\n  product: org:my_product_id\n"
+        "  created: Wed Jan  1 12:00:00 2020"
+    )
+    html = image._repr_html_()
+    assert 'src="data:image/png;base64,' in html and "org:my_product_id:my_image" in html
+
+
+def test_crs_alias_and_field_checks(cat):
+    image = Image(name="a", product_id="org:p", crs=32613)
+    assert image.cs_code == "EPSG:32613" == image.crs
+    with pytest.raises(ValidationError, match="not a coordinate reference system"):
+        image.crs = "EPSG:999999"
+    with pytest.raises(ValidationError, match="geotrans must be 6 numbers"):
+        image.geotrans = (1, 2, 3)
+    image.geotrans = Affine(10, 0, 5, 0, -10, 7)
+    assert image.geotrans == (5.0, 10.0, 0.0, 7.0, 0.0, -10.0)
+    with pytest.raises(ValidationError, match="acquired must be an ISO 8601"):
+        image.acquired = "yesterday"
+    assert Image.from_dict(image.to_dict()).to_dict() == image.to_dict()
+
+
+def test_alpha_and_nodata_free_product_uses_internal_mask(cat, product):
+    GenericBand(name="v", product_id=product.id, data_type="Float64").save()
+    MaskBand(name="alpha", product_id=product.id, is_alpha=True).save()
+    image = new_image()
+    image.upload_ndarray(masked((2, 64, 64)))
+    with rasterio.open(image.file_path) as src:
+        assert src.nodata is None and src.descriptions == ("v", "alpha")
+        assert all(rasterio.enums.MaskFlags.per_dataset in flags for flags in src.mask_flag_enums)

@@ -1,0 +1,32 @@
+"""Helpers of the widget tests (state level: no browser, no kernel)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+
+def wait_until(predicate, timeout=30.0, interval=0.02, what="condition"):
+    """Poll ``predicate`` until it is true (never a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    raise AssertionError(f"{what} not met within {timeout} s")
+
+
+@pytest.fixture
+def image_value(backend):
+    """An Image value (a composite of a two-band product) and a 256 px DLTile, or skip."""
+    pytest.importorskip("wf_widgets.values.image", reason="imagery values (wf.ImageCollection) are not there yet")
+    import wf_widgets as wf
+
+    product = wf.catalog.Product(id="org:widgets", name="widgets")
+    product.save()
+    for i, name in enumerate(("red", "nir")):
+        wf.catalog.SpectralBand(name=name, product_id=product.id, data_type="Float64", band_index=i).save()
+    composite = wf.ImageCollection.from_id(product.id, "2020-01-01", "2020-05-01").mean(axis="images")
+    tile = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 256, 0)
+    return composite, tile, product

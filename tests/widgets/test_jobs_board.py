@@ -1,0 +1,300 @@
+"""JobsBoard at the state level: rows, counts, the poller, actions, size and rate limits."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+
+import pytest
+
+import wf_widgets as wf
+from wf_widgets.jobs.compute import new_job_id
+from wf_widgets.jobs.job import Job
+from wf_widgets.widgets import JobsBoard
+from wf_widgets.widgets import _base
+from wf_widgets.widgets.jobs_board import MAX_UPDATES_PER_S, POLL_INTERVAL_S, job_mimebundle
+
+from ..jobs.conftest import slow_expected, slow_value
+from .conftest import wait_until
+
+
+def refreshed(board, predicate, what, timeout=60.0):
+    """Refresh the board until ``predicate(board)`` holds."""
+    return wait_until(lambda: predicate(board.refresh()), timeout=timeout, interval=0.05, what=what)
+
+
+def act(board, op, job_id=None, n=[0]):
+    """What the view does: set the _action trait."""
+    n[0] += 1
+    board.set_state({"_action": {"op": op, "id": job_id, "n": n[0]}})
+
+
+def test_board_follows_a_job_to_success(backend):
+    job = slow_value(15).compute(block=False)
+    board = JobsBoard([job])
+    assert board.rows == []  # nothing applied before a refresh (no kernel loop in pytest)
+    refreshed(board, lambda b: b.rows[0]["stage"] in ("RUNNING", "SUCCEEDED"), "running")
+    job.wait(60)
+    board.refresh()
+    (row,) = board.rows
+    assert row["id"] == job.id and row["stage"] == "SUCCEEDED"
+    assert row["steps"] == row["total"] > 0
+    assert row["destination"] == "download" and row["format"] == "pyarrow"
+    assert row["url"].startswith("http://127.0.0.1:") and f"/results/{job.id}?expires=" in row["url"]
+    assert row["expires"] == pytest.approx(job.refresh().expires_datetime.timestamp(), abs=0.1)
+    assert row["started"] >= row["created"] and row["finished"] >= row["started"]
+    assert board.counts == {"SUCCEEDED": 1, "total": 1}
+    assert "only while this kernel runs" in board.note  # links from the kernel-thread server say so
+    board.close()
+
+
+def test_board_shows_the_tile_key(backend):
+    tile = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 256, 0)
+    job = (wf.Int(1) + 1).compute(tile, block=False)
+    job.wait(30)
+    board = JobsBoard([job]).refresh()
+    assert board.rows[0]["label"] == tile.key
+    board.close()
+
+
+def test_cancel_from_the_view(backend):
+    job = slow_value().compute(block=False)
+    board = JobsBoard([job])
+    refreshed(board, lambda b: b.rows[0]["stage"] == "RUNNING", "running")
+    assert board.counts.get("RUNNING") == 1
+    act(board, "cancel", job.id)
+    assert board.callback_error == ""
+    job.wait(30)
+    refreshed(board, lambda b: b.rows[0]["stage"] == "CANCELLED", "cancelled")
+    assert board.rows[0]["error"] and "url" not in board.rows[0]
+    board.close()
+
+
+def test_cancel_all(backend):
+    jobs = [slow_value().compute(block=False) for _ in range(3)]
+    board = JobsBoard(jobs)
+    act(board, "cancel_all")
+    for job in jobs:
+        job.wait(30)
+    refreshed(board, lambda b: b.counts == {"CANCELLED": 3, "total": 3}, "all cancelled")
+    board.close()
+
+
+def test_retry_a_failed_job(backend):
+    tile = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 256, 0)
+    job = (wf.Int(1) // 0).compute(tile, format="json", block=False)
+    job.wait(30)
+    board = JobsBoard([job]).refresh()
+    assert board.rows[0]["stage"] == "FAILED"
+    assert board.rows[0]["code"] == "INVALID" and "division" in board.rows[0]["error"]
+    act(board, "retry", job.id)
+    assert board.callback_error == ""
+    (new,) = board.jobs
+    assert new.id != job.id
+    new.wait(30)
+    board.refresh()
+    assert board.rows[0]["id"] == new.id and board.rows[0]["retry_of"] == job.id
+    assert board.rows[0]["stage"] == "FAILED"  # same graph, same failure
+    old_row, new_row = backend.jobs.get(job.id), backend.jobs.get(new.id)
+    for key in ("graph", "geoctx", "format", "destination", "label", "kind"):
+        assert new_row[key] == old_row[key]
+    board.close()
+
+
+def test_retry_a_cancelled_job_succeeds(backend):
+    value = slow_value(10)
+    job = value.compute(block=False)
+    job.cancel()
+    job.wait(30)
+    board = JobsBoard([job])
+    new = board.retry(job.id)
+    assert new.wait(60).result() == slow_expected(10)
+    refreshed(board, lambda b: b.rows[0]["stage"] == "SUCCEEDED", "retried job succeeded")
+    board.close()
+
+
+def test_retry_only_for_failed_or_cancelled_and_errors_show(backend, caplog):
+    job = (wf.Int(1) + 1).compute(block=False)
+    job.wait(30)
+    board = JobsBoard([job])
+    with caplog.at_level(logging.ERROR, logger="wf_widgets.widgets"):
+        act(board, "retry", job.id)
+    assert board.callback_error.startswith("ValidationError: Only a failed or cancelled job can be retried")
+    assert any(r.exc_info for r in caplog.records)
+    act(board, "explode")
+    assert board.callback_error == ("ValueError: Unknown jobs board action 'explode'; known: 'cancel', "
+                                    "'cancel_all', 'retry'")
+    act(board, "cancel", job.id)  # a successful action clears the line
+    assert board.callback_error == ""
+    board.close()
+
+
+def test_result_cells_for_each_destination(make_backend):
+    backend = make_backend(email="me@example.org", public_url="https://wf.example.org")
+    now = backend.settings.time()
+
+    def finished(destination, stage="SUCCEEDED", **fields):
+        job_id = new_job_id()
+        backend.jobs.create(job_id, kind="Image", graph={}, geoctx=None, format={"type": "geotiff"},
+                            destination=destination, label="256:0:10.0:13:-34:1542")
+        backend.jobs.finish(job_id, stage, **fields)
+        return Job(job_id, backend)
+
+    email = finished({"type": "email", "subject": "s", "body": "b"}, result_path="x", expires=now + 3600)
+    image = {"id": "org:p:img", "name": "img", "product_id": "org:p", "acquired": "2020-01-01"}
+    catalog = finished({"type": "catalog", "image": image, "overwrite": False}, result_ref={"id": "org:p:img"})
+    failed = finished({"type": "download"}, "FAILED", error_code="DESTINATION", error_message="no room")
+    expired = finished({"type": "download"}, result_path="x", expires=now - 1)
+    backend.jobs.mark_deleted(expired.id)
+    board = JobsBoard([email, catalog, failed, expired]).refresh()
+    rows = {r["id"]: r for r in board.rows}
+    assert rows[email.id]["email"] == "me@example.org"
+    assert rows[email.id]["url"].startswith(f"https://wf.example.org/results/{email.id}?expires=")
+    assert rows[catalog.id]["image"] == {"id": "org:p:img", "name": "img", "product_id": "org:p"}
+    assert "url" not in rows[catalog.id]
+    assert rows[failed.id]["error"] == "no room" and rows[failed.id]["code"] == "DESTINATION"
+    assert rows[expired.id]["expired"] is True and "url" not in rows[expired.id]
+    assert board.counts == {"SUCCEEDED": 3, "FAILED": 1, "total": 4}
+    assert board.note == ""  # WF_WIDGETS_PUBLIC_URL links outlive the kernel
+    board.close()
+
+
+def test_poller_stops_when_done_and_restarts_on_add(backend):
+    job = slow_value(10).compute(block=False)
+    board = JobsBoard([job])
+    assert board.polling
+    job.wait(60)
+    wait_until(lambda: not board.polling, timeout=10, what="poller stopped")
+    board.refresh()
+    assert board.rows[0]["stage"] == "SUCCEEDED"
+    second = slow_value(10).compute(block=False)
+    board.add(second, job)  # a job already shown is not added twice
+    assert board.polling
+    assert [j.id for j in board.jobs] == [job.id, second.id]
+    second.wait(60)
+    wait_until(lambda: not board.polling, timeout=10, what="poller stopped again")
+    # the poller queued the final rows for the (absent) kernel loop: refresh applies them
+    board.refresh()
+    assert board.counts == {"SUCCEEDED": 2, "total": 2}
+    board.close()
+
+
+class ImmediateLoop:
+    """Stands in for the kernel's IOLoop: runs callbacks at once (in the poller's thread)."""
+
+    def add_callback(self, fn, *args):
+        fn(*args)
+
+
+def test_500_jobs_stay_small_and_slow(make_backend, capsys):
+    backend = make_backend(public_url="https://wf-widgets.example.org/hub/user/someone/wf-widgets")
+    now = backend.settings.time()
+    jobs = []
+    for i in range(500):
+        job_id = new_job_id()
+        row = backend.jobs.create(job_id, kind="Image", graph={"op": "x"}, geoctx=None,
+                                  format={"type": "geotiff"}, destination={"type": "download"},
+                                  label=f"1024:16:10.0:13:{-34 + i % 50}:{1542 + i // 50}")
+        if i % 2:  # half of them succeeded: the biggest rows, with a signed link
+            backend.jobs.finish(job_id, "SUCCEEDED", steps_done=21, steps_total=21, result_path="r",
+                                expires=now + 864000)
+            row = backend.jobs.get(job_id, graph=False)
+        jobs.append(Job(job_id, backend, _row=row))
+    active = [j.id for j in jobs if j.stage == "QUEUED"]
+
+    board = JobsBoard()
+    board._loop = ImmediateLoop()
+    changes, messages = [], []
+    board.observe(lambda change: changes.append(time.monotonic()), names=["rows"])
+    original_send = board._send
+    board._send = lambda msg, buffers=None: (messages.append(time.monotonic()), original_send(msg, buffers))
+
+    stop = threading.Event()
+
+    def churn():  # progress on random jobs, as fast as SQLite takes it
+        rng = random.Random(0)
+        step = 0
+        while not stop.is_set():
+            step += 1
+            backend.jobs.progress(rng.choice(active), stage="RUNNING", steps_done=step % 21, steps_total=21)
+
+    worker = threading.Thread(target=churn)
+    worker.start()
+    try:
+        start = time.monotonic()
+        board.add(*jobs)
+        time.sleep(2.0)  # the measurement window itself: updates are counted over real time
+        elapsed = time.monotonic() - start
+    finally:
+        stop.set()
+        worker.join()
+        board.stop()
+
+    size = len(json.dumps(board.rows))
+    state_size = len(json.dumps(board.get_state(key=["rows", "counts", "_clock", "note"])))
+    rate = len(changes) / elapsed
+    # no more than one update per POLL_INTERVAL_S in any window, whatever the churn
+    gaps = [b - a for a, b in zip(changes, changes[1:])]
+    with capsys.disabled():
+        print(f"\n500-job board: rows {size / 1e3:.0f} kB, synced state {state_size / 1e3:.0f} kB, "
+              f"{len(changes)} updates ({len(messages)} messages) in {elapsed:.2f} s = {rate:.2f}/s, "
+              f"min gap {min(gaps) if gaps else float('nan'):.3f} s")
+    assert len(board.rows) == 500
+    assert size < 1_000_000 and state_size < 1_000_000
+    assert len(changes) >= 3  # it did follow the churn
+    assert rate <= 5 and MAX_UPDATES_PER_S <= 5
+    assert len(messages) <= len(changes) + 1  # rows, counts and clock go in one message
+    assert all(gap >= POLL_INTERVAL_S * 0.9 for gap in gaps)
+    board.close()
+
+
+def test_unknown_kwargs_and_add_checks(backend):
+    with pytest.raises(TypeError, match="JobsBoard\\(\\) got unexpected keyword argument\\(s\\) 'job'"):
+        JobsBoard(job=[])
+    with pytest.raises(TypeError, match="takes Job objects"):
+        JobsBoard().add("not a job")
+
+
+def test_job_mimebundle_is_a_live_board(backend):
+    job = (wf.Int(1) + 1).compute(block=False)
+    job.wait(30)
+    bundle = job_mimebundle(job)
+    assert bundle["text/plain"] == repr(job)
+    assert "model_id" in bundle["application/vnd.jupyter.widget-view+json"]
+
+
+def test_job_card(backend):
+    from wf_widgets._cards import job_card
+
+    ok = (wf.Int(1) + 1).compute(format="json", block=False).wait(30)
+    card = job_card(ok)
+    assert ok.id in card and "SUCCEEDED" in card and ">download</a>" in card
+    bad = (wf.Int(1) // 0).compute(block=False).wait(30)
+    assert "division" in job_card(bad) and "</a>" not in job_card(bad)
+
+
+def test_static_path_wheel_and_checkout(tmp_path, monkeypatch):
+    package = tmp_path / "site" / "wf_widgets"
+    (package / "static").mkdir(parents=True)
+    (package / "static" / "jobs_board.js").write_text("// wheel")
+    monkeypatch.setattr(_base, "PACKAGE_DIR", package)
+    assert _base.static_path("jobs_board.js") == package / "static" / "jobs_board.js"
+
+    checkout = tmp_path / "repo" / "wf_widgets"
+    checkout.mkdir(parents=True)
+    (tmp_path / "repo" / "js").mkdir()
+    (tmp_path / "repo" / "js" / "jobs_board.js").write_text("// checkout")
+    monkeypatch.setattr(_base, "PACKAGE_DIR", checkout)
+    assert _base.static_path("jobs_board.js") == tmp_path / "repo" / "js" / "jobs_board.js"
+    with pytest.raises(FileNotFoundError, match="nope.js"):
+        _base.static_path("nope.js")
+
+
+def test_the_real_view_files_exist():
+    for name in ("jobs_board.js", "jobs_board.css"):
+        assert _base.static_path(name).is_file()
+    assert "export default" in _base.static_path("jobs_board.js").read_text()
+    assert JobsBoard._esm  # read from the file

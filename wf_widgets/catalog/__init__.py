@@ -1,0 +1,36 @@
+"""The local catalog: products, bands and images, stored in SQLite with COG raster files.
+
+A self-hosted counterpart of the Descartes Labs catalog client::
+
+    import wf_widgets as dl
+    product = dl.catalog.Product(id="org:my_product_id", name="My product")
+    product.save()                                  # the current user becomes an owner
+    dl.catalog.SpectralBand(name="vv", product_id=product.id, data_type="Float64", nodata=0).save()
+    image = dl.catalog.Image(name="my_image", product_id=product.id,
+                             cs_code="EPSG:32613", geotrans=(500000, 10, 0, 4000000, 0, -10))
+    image.upload_ndarray(array)                     # a COG under <home>/catalog/files/
+
+Access rules live in :mod:`wf_widgets.catalog.access`, all SQL in
+:mod:`wf_widgets.catalog.store`, file placement in :mod:`wf_widgets.catalog.files`.
+"""
+
+from .access import PUBLIC
+from .bands import Band, ClassBand, GenericBand, MaskBand, MicrowaveBand, SpectralBand
+from .datatypes import DataType
+from .image import Image
+from .listing import catalog_listing
+from .product import Product
+
+__all__ = [
+    "Band",
+    "ClassBand",
+    "DataType",
+    "GenericBand",
+    "Image",
+    "MaskBand",
+    "MicrowaveBand",
+    "PUBLIC",
+    "Product",
+    "SpectralBand",
+    "catalog_listing",
+]

@@ -1,0 +1,85 @@
+"""Small helpers shared by the catalog classes: ids, names, timestamps, the default store."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .store import CatalogStore
+
+#: A product id: two or more segments of letters, digits, ``_``, ``.``, ``-`` joined by ``:``.
+PRODUCT_ID = re.compile(r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)+$")
+#: Names of images and bands: no ``:`` (it separates ids), no path separators, no control characters.
+_NAME = re.compile(r"^[^:/\\\x00-\x1f\x7f]{1,200}$")
+
+
+def check_product_id(value: Any, field: str = "product_id") -> str:
+    """Return ``value`` if it is a valid product id (``"org:name"``), else raise ValidationError."""
+    if not isinstance(value, str) or not PRODUCT_ID.match(value):
+        raise ValidationError(
+            f"{field} must look like 'org:name' (letters, digits, '_', '.', '-' in segments joined "
+            f"by ':'), got {value!r}",
+            field=field, value=value,
+        )
+    return value
+
+
+def check_name(value: Any, field: str = "name") -> str:
+    """Return ``value`` if it is a valid image or band name, else raise ValidationError."""
+    if not isinstance(value, str) or not _NAME.match(value) or value.strip(".") == "":
+        raise ValidationError(
+            f"{field} must be 1-200 characters without ':', '/', '\\' or control characters "
+            f"(and not only dots), got {value!r}",
+            field=field, value=value,
+        )
+    return value
+
+
+def optional_str(value: Any, field: str) -> str | None:
+    """Return ``value`` if it is None or a string, else raise ValidationError."""
+    if value is not None and not isinstance(value, str):
+        raise ValidationError(f"{field} must be a string, got {value!r}", field=field, value=value)
+    return value
+
+
+def split_child_id(value: Any, kind: str) -> tuple[str, str]:
+    """Split an image or band id ``"<product id>:<name>"`` into product id and name."""
+    if not isinstance(value, str) or value.count(":") < 2:
+        raise ValidationError(f"{kind} id must be '<product id>:<name>', got {value!r}", field="id", value=value)
+    product_id, name = value.rsplit(":", 1)
+    return check_product_id(product_id), check_name(name)
+
+
+def to_datetime(value: Any, field: str) -> _dt.datetime | None:
+    """An aware UTC datetime from a datetime, a date or an ISO 8601 string (naive means UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(f"{field} must be an ISO 8601 date or datetime, got {value!r}",
+                                  field=field, value=value) from None
+    elif isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        value = _dt.datetime(value.year, value.month, value.day)
+    if not isinstance(value, _dt.datetime):
+        raise ValidationError(f"{field} must be a datetime, got {value!r}", field=field, value=value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=_dt.timezone.utc)
+    return value.astimezone(_dt.timezone.utc)
+
+
+def ctime(value: _dt.datetime | None) -> str:
+    """``Wed Jan  1 12:00:00 2020`` (UTC), the format of the original client's reprs."""
+    return value.ctime() if value is not None else "(not saved)"
+
+
+def default_store() -> "CatalogStore":
+    """The catalog store of the default backend (``get_backend().catalog``)."""
+    from ..backend import get_backend
+
+    return get_backend().catalog

@@ -1,0 +1,131 @@
+"""Base class of catalog objects: declared fields, validation on assignment, save state."""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import enum
+from typing import Any, ClassVar
+
+from .store import CatalogStore
+from ._common import default_store
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, _dt.datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (tuple, list)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+class CatalogObject:
+    """Fields declared in ``_fields`` are checked by ``_check_<field>`` on every assignment.
+
+    Unknown keyword arguments raise TypeError, unknown attributes AttributeError. ``created``
+    and ``modified`` (and ``_derived``) are set by the catalog only. Objects use the store
+    given as ``store=``, else the default backend's (``get_backend().catalog``) at the time
+    of each call.
+    """
+
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _derived: ClassVar[tuple[str, ...]] = ("created", "modified")
+    _defaults: ClassVar[dict[str, Any]] = {}
+    _aliases: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, *, store: CatalogStore | None = None, **kwargs: Any):
+        object.__setattr__(self, "_store", store)
+        object.__setattr__(self, "_saved", False)
+        object.__setattr__(self, "_modified", set())
+        object.__setattr__(self, "_values", {name: None for name in self._fields + self._derived})
+        unknown = sorted(set(kwargs) - set(self._fields) - set(self._aliases))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+                f"allowed: {', '.join(self._fields + tuple(self._aliases))}"
+            )
+        for name, value in self._defaults.items():
+            self._values[name] = copy.deepcopy(value)
+        for name, value in kwargs.items():
+            if value is not None or name not in self._defaults:
+                setattr(self, self._aliases.get(name, name), value)
+        self._modified.clear()
+
+    # -- attribute access ----------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        values = self.__dict__.get("_values")
+        if values is not None and name in values:
+            return values[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._derived:
+            raise AttributeError(f"{type(self).__name__}.{name} is set by the catalog and cannot be changed")
+        if name in self._fields:
+            check = getattr(self, f"_check_{name}", None)
+            self._values[name] = check(value) if check is not None else value
+            self._modified.add(name)
+            return
+        if name.startswith("_") or isinstance(getattr(type(self), name, None), property):
+            object.__setattr__(self, name, value)
+            return
+        raise AttributeError(
+            f"{type(self).__name__} has no field {name!r}; fields: {', '.join(self._fields)}"
+        )
+
+    # -- state -------------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        """``"unsaved"`` (never saved), ``"saved"`` or ``"modified"`` (changed since loaded)."""
+        if not self._saved:
+            return "unsaved"
+        return "modified" if self._modified else "saved"
+
+    def _catalog(self) -> CatalogStore:
+        return self._store if self._store is not None else default_store()
+
+    def _row(self) -> dict[str, Any]:
+        """The fields as a store row."""
+        return {name: self._values[name] for name in self._fields}
+
+    def _apply_row(self, row: dict[str, Any], store: CatalogStore) -> None:
+        """Take the values of a stored row and mark the object saved."""
+        object.__setattr__(self, "_saved", False)
+        for name in self._fields:
+            if name in row:
+                setattr(self, name, row[name])
+        for name in self._derived:
+            if name in row:
+                self._values[name] = row[name]
+        object.__setattr__(self, "_store", store)
+        object.__setattr__(self, "_saved", True)
+        self._modified.clear()
+
+    @classmethod
+    def _from_row(cls, row: dict[str, Any], store: CatalogStore) -> "CatalogObject":
+        obj = cls.__new__(cls)
+        CatalogObject.__init__(obj, store=store)
+        obj._apply_row(row, store)
+        return obj
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict of the fields (and ``id``, ``created``, ``modified``); None for unset ones."""
+        out = {"id": getattr(self, "id", None)}
+        out.update((name, _jsonable(self._values[name])) for name in self._fields + self._derived)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, store: CatalogStore | None = None) -> "CatalogObject":
+        """A new, unsaved object from the fields of a :meth:`to_dict` dict (other keys are ignored)."""
+        return cls(store=store, **{k: v for k, v in data.items() if k in cls._fields and v is not None})
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values == other._values
+
+    __hash__ = None  # mutable

@@ -1,0 +1,461 @@
+"""Catalog images and their raster files."""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from ..errors import NotFound, ValidationError, WfError
+from . import access, files
+from ._common import check_name, check_product_id, ctime, default_store, split_child_id, to_datetime
+from ._object import CatalogObject
+from .store import CatalogStore
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
+    from .product import Product
+
+
+@functools.lru_cache(maxsize=256)
+def _crs_error(text: str) -> str | None:
+    from rasterio.crs import CRS
+
+    try:
+        CRS.from_user_input(text)
+    except Exception as exc:  # rasterio raises CRSError, pyproj others
+        return str(exc)
+    return None
+
+
+def _shared_nodata(bands: Sequence[dict[str, Any]]) -> float | int | None:
+    """The nodata value of the product's bands when they all have the same one."""
+    values = {repr(b.get("nodata")) for b in bands}
+    return bands[0]["nodata"] if bands and len(values) == 1 else None
+
+
+class Image(CatalogObject):
+    """A catalog image: metadata, and a Cloud Optimized GeoTIFF once uploaded.
+
+    Parameters
+    ----------
+    name : str
+        Unique in the product; no ``:``, ``/``, ``\\`` or control characters.
+    product_id : str
+        The product's id (``"org:name"``).
+    acquired : datetime, date or ISO 8601 str, optional
+        When the data was acquired (stored as UTC).
+    cs_code : str, optional
+        Coordinate reference system, e.g. ``"EPSG:32613"``; ``crs=`` is an alias.
+    geotrans : sequence of 6 numbers, optional
+        GDAL geotransform ``(x_min, x_res, 0, y_max, 0, -y_res)`` (an ``affine.Affine`` works too).
+    x_pixels, y_pixels : int, optional
+        Size in pixels; set by the uploads.
+    extra_properties : dict, optional
+        Any JSON-able properties.
+    store : CatalogStore, optional
+        Default: ``get_backend().catalog``.
+
+    Attributes
+    ----------
+    id : str
+        ``"<product_id>:<name>"``.
+    files : list of dict or None
+        The stored raster: ``[{"href": "files/<product>/<name>.tif", "size": bytes}]``.
+    created, modified : datetime.datetime or None
+    state : str
+        ``"unsaved"``, ``"saved"`` or ``"modified"``.
+    """
+
+    _fields = ("name", "product_id", "acquired", "cs_code", "geotrans", "x_pixels", "y_pixels", "extra_properties")
+    _derived = ("created", "modified", "files")
+    _defaults = {"extra_properties": {}}
+    _aliases = {"crs": "cs_code"}
+
+    # -- identity ----------------------------------------------------------------------
+    @property
+    def id(self) -> str | None:
+        """``"<product_id>:<name>"``."""
+        if self.product_id is None or self.name is None:
+            return None
+        return f"{self.product_id}:{self.name}"
+
+    @property
+    def crs(self) -> str | None:
+        """Alias of ``cs_code``."""
+        return self.cs_code
+
+    @crs.setter
+    def crs(self, value: Any) -> None:
+        self.cs_code = value
+
+    # -- field checks ------------------------------------------------------------------
+    def _check_name(self, value: Any) -> str:
+        if self._saved and value != self._values.get("name"):
+            raise AttributeError("The name of a saved image cannot be changed")
+        return check_name(value, "name")
+
+    def _check_product_id(self, value: Any) -> str:
+        if self._saved and value != self._values.get("product_id"):
+            raise AttributeError("The product_id of a saved image cannot be changed")
+        return check_product_id(value)
+
+    def _check_acquired(self, value: Any):
+        return to_datetime(value, "acquired")
+
+    def _check_cs_code(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = f"EPSG:{value}"
+        elif not isinstance(value, str):
+            value = value.to_string() if hasattr(value, "to_string") else str(value)
+        error = _crs_error(value)
+        if error is not None:
+            raise ValidationError(f"cs_code is not a coordinate reference system: {value!r} ({error})",
+                                  field="cs_code", value=value)
+        return value
+
+    def _check_geotrans(self, value: Any) -> tuple[float, ...] | None:
+        if value is None:
+            return None
+        if hasattr(value, "to_gdal"):
+            value = value.to_gdal()
+        try:
+            numbers = tuple(float(v) for v in value)
+        except (TypeError, ValueError):
+            numbers = ()
+        if len(numbers) != 6 or numbers[1] == 0 or numbers[5] == 0:
+            raise ValidationError(
+                f"geotrans must be 6 numbers (x_min, x_res, 0, y_max, 0, -y_res) with non-zero pixel sizes, got {value!r}",
+                field="geotrans", value=value,
+            )
+        return numbers
+
+    def _check_x_pixels(self, value: Any) -> int | None:
+        return self._pixels(value, "x_pixels")
+
+    def _check_y_pixels(self, value: Any) -> int | None:
+        return self._pixels(value, "y_pixels")
+
+    @staticmethod
+    def _pixels(value: Any, field: str) -> int | None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+            raise ValidationError(f"{field} must be a positive integer, got {value!r}", field=field, value=value)
+        return None if value is None else int(value)
+
+    def _check_extra_properties(self, value: Any) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValidationError(f"extra_properties must be a dict, got {value!r}", field="extra_properties", value=value)
+        return dict(value)
+
+    def _row(self) -> dict[str, Any]:
+        return {**super()._row(), "id": self.id, "files": self._values["files"]}
+
+    # -- loading ---------------------------------------------------------------------
+    @classmethod
+    def get(cls, id: str, *, store: CatalogStore | None = None) -> "Image | None":
+        """The saved image ``id`` (``"<product_id>:<name>"``), or None.
+
+        Raises
+        ------
+        PermissionDenied
+            If the current user may not read the product.
+        """
+        store = store or default_store()
+        product_id, _ = split_child_id(id, "image")
+        row = store.get_image(id)
+        if row is None:
+            return None
+        access.require(store.settings, store.get_product(product_id), "read", f"read image {id!r} of")
+        return cls._from_row(row, store)
+
+    @property
+    def product(self) -> "Product | None":
+        """The image's product (None if it does not exist)."""
+        from .product import Product
+
+        return Product.get(self.product_id, store=self._catalog())
+
+    # -- writing ---------------------------------------------------------------------
+    def _writable_product(self, store: CatalogStore, action: str) -> dict[str, Any]:
+        if self.name is None or self.product_id is None:
+            raise ValidationError("An image needs a name and a product_id", field="name", value=self.name)
+        product = store.get_product(self.product_id)
+        if product is None:
+            raise NotFound(f"Product {self.product_id!r} does not exist; create and save it first",
+                           field="product_id", value=self.product_id)
+        access.require(store.settings, product, "write", f"{action} image {self.name!r} in")
+        return product
+
+    def save(self) -> "Image":
+        """Store the image's metadata (writers and owners of the product).
+
+        Raises
+        ------
+        ValidationError
+            If a new image's name is taken in the product.
+        NotFound, PermissionDenied
+            If the product does not exist, or the user may not write to it.
+        """
+        store = self._catalog()
+        with store.transaction():
+            self._writable_product(store, "save")
+            existing = store.get_image(self.id)
+            if not self._saved:
+                if existing is not None:
+                    raise ValidationError(
+                        f"Image {self.id!r} already exists; use Image.get({self.id!r}) to change it",
+                        field="name", value=self.name,
+                    )
+                stored = store.insert_image(self._row())
+            else:
+                if existing is None:
+                    raise NotFound(f"Image {self.id!r} was deleted", field="id", value=self.id)
+                stored = store.update_image(self._row())
+        self._apply_row(stored, store)
+        return self
+
+    def delete(self) -> None:
+        """Delete the image and its file (writers and owners of the product)."""
+        store = self._catalog()
+        with store.transaction() as txn:
+            self._writable_product(store, "delete")
+            row = store.get_image(self.id)
+            if row is None:
+                raise NotFound(f"Image {self.id!r} does not exist", field="id", value=self.id)
+            store.delete_image(self.id)
+            for item in row.get("files") or ():
+                files.take_out(txn, files.resolve(store.root, item["href"]))
+        object.__setattr__(self, "_saved", False)
+        for name in self._derived:
+            self._values[name] = None
+
+    def _check_upload(self, store: CatalogStore, overwrite: bool, bands: int) -> dict[str, Any]:
+        """Everything an upload needs, checked before anything is written; returns the product's bands."""
+        self._writable_product(store, "upload")
+        if not overwrite and store.get_image(self.id) is not None:
+            raise ValidationError(
+                f"Image {self.id!r} already exists; pass overwrite=True to replace it",
+                field="overwrite", value=False,
+            )
+        product_bands = store.list_bands(self.product_id)
+        if product_bands and len(product_bands) != bands:
+            names = ", ".join(b["name"] for b in product_bands)
+            raise ValidationError(
+                f"The array has {bands} band(s) but product {self.product_id!r} has {len(product_bands)} ({names})",
+                field="ndarray", value=bands,
+            )
+        return {"bands": product_bands}
+
+    def upload_ndarray(
+        self,
+        ndarray: np.ndarray,
+        overviews: bool | None = None,
+        overview_resampler: str | None = None,
+        overwrite: bool = False,
+        *,
+        compression: str | None = None,
+    ) -> "Image":
+        """Store an array as this image's raster (a Cloud Optimized GeoTIFF) and save the image.
+
+        ``geotrans`` and ``cs_code`` (or ``crs``) must be set. The file is written to a
+        temporary name first, then moved into place in the same database transaction that
+        stores the record: a failure leaves neither a record nor a file.
+
+        Parameters
+        ----------
+        ndarray : numpy.ndarray or numpy.ma.MaskedArray
+            Shape ``(bands, y, x)`` or ``(y, x)``; as many bands as the product has (if it
+            has any), in the product's band order. Masked pixels become the bands' nodata
+            value when all bands share one, else an internal mask.
+        overviews : bool, optional
+            Build overviews (default: the geotiff format's default, True).
+        overview_resampler : str, optional
+            ``nearest`` (default), ``average``, ``bilinear``, ``cubic`` or ``mode``.
+        overwrite : bool
+            Replace an existing image of the same name.
+        compression : str, optional
+            ``lzw`` (default), ``deflate``, ``zstd``, ``jpeg`` (uint8 only) or ``none``.
+
+        Unlike the original client, ``overviews`` is a bool, not a list of factors: the
+        factors are always 2, 4, 8, ... until the smallest overview fits in one 512 px tile.
+
+        Returns
+        -------
+        Image
+            This image, saved, with ``x_pixels``, ``y_pixels`` and ``files`` set.
+
+        Raises
+        ------
+        ValidationError
+            Missing georeferencing, wrong band count, bad options, or an existing image
+            without ``overwrite=True``.
+        NotFound, PermissionDenied
+            If the product does not exist, or the user may not write to it.
+        """
+        arr = np.ma.asanyarray(ndarray)
+        if arr.ndim == 2:
+            arr = arr[np.newaxis]
+        if arr.ndim != 3 or 0 in arr.shape:
+            raise ValidationError(f"ndarray must have shape (bands, y, x) or (y, x), got {arr.shape}",
+                                  field="ndarray", value=arr.shape)
+        missing = [f for f in ("geotrans", "cs_code") if getattr(self, f) is None]
+        if missing:
+            raise ValidationError(
+                f"Set {' and '.join(missing)} on the image before uploading (geotrans is GDAL order "
+                "(x_min, x_res, 0, y_max, 0, -y_res); cs_code like 'EPSG:32613', or crs=)",
+                field=missing[0], value=None,
+            )
+        given = {"overviews": overviews, "overview_resampler": overview_resampler, "compression": compression}
+        return self._store_raster(
+            arr, cs_code=self.cs_code, geotrans=self.geotrans, nodata=None, band_names=None, overwrite=overwrite,
+            write_options={k: v for k, v in given.items() if v is not None},
+        )
+
+    def upload(self, path: str | os.PathLike, overwrite: bool = False) -> "Image":
+        """Store an existing GeoTIFF (rewritten as a COG) as this image's raster and save the image.
+
+        The CRS, geotransform, size, nodata, mask and band descriptions come from the file.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The GeoTIFF.
+        overwrite : bool
+            Replace an existing image of the same name.
+
+        Returns
+        -------
+        Image
+            This image, saved.
+        """
+        import rasterio
+
+        with rasterio.open(os.fspath(path)) as src:
+            if src.crs is None:
+                raise ValidationError(f"{os.fspath(path)!r} has no CRS", field="path", value=os.fspath(path))
+            arr = src.read(masked=True)
+            cs_code, geotrans, nodata = src.crs.to_string(), src.transform.to_gdal(), src.nodata
+            names = list(src.descriptions) if all(src.descriptions) else None
+        return self._store_raster(
+            arr, cs_code=cs_code, geotrans=geotrans, nodata=nodata, band_names=names, overwrite=overwrite,
+            write_options={},
+        )
+
+    def _store_raster(self, arr, *, cs_code, geotrans, nodata, band_names, overwrite, write_options) -> "Image":
+        from affine import Affine
+
+        from ..outputs.codecs.geotiff import OPTION_DEFAULTS, write_cog
+
+        write_options = {**OPTION_DEFAULTS, **write_options}
+        store = self._catalog()
+        checked = self._check_upload(store, overwrite, arr.shape[0])
+        if checked["bands"]:
+            band_names = [b["name"] for b in checked["bands"]]
+            if nodata is None:
+                nodata = _shared_nodata(checked["bands"])
+        href = files.image_href(self.product_id, self.name)
+        final = files.resolve(store.root, href)
+        temp = files.temp_path(final)
+        row = {**self._row(), "cs_code": self._check_cs_code(cs_code), "geotrans": self._check_geotrans(geotrans),
+               "x_pixels": arr.shape[2], "y_pixels": arr.shape[1]}
+        try:
+            write_cog(temp, arr, crs=row["cs_code"], transform=Affine.from_gdal(*row["geotrans"]),
+                      nodata=nodata, band_names=band_names, **write_options)
+            files.fsync(temp)
+            row["files"] = [{"href": href, "size": temp.stat().st_size}]
+            with store.transaction() as txn:
+                self._check_upload(store, overwrite, arr.shape[0])  # again, under the write lock
+                files.swap_in(txn, temp, final)
+                stored = store.insert_image(row, replace=overwrite)
+        finally:
+            files.remove(temp)  # gone already unless something failed
+        self._apply_row(stored, store)
+        return self
+
+    # -- reading ---------------------------------------------------------------------
+    @property
+    def file_path(self) -> "Path | None":
+        """Absolute path of the stored raster, or None before an upload."""
+        if not self.files:
+            return None
+        return files.resolve(self._catalog().root, self.files[0]["href"])
+
+    def ndarray(self, max_size: int | None = None) -> np.ma.MaskedArray:
+        """The stored raster as a masked array ``(bands, y, x)``.
+
+        Parameters
+        ----------
+        max_size : int, optional
+            Read a decimated copy (from the overviews) whose larger side is at most this.
+
+        Raises
+        ------
+        PermissionDenied
+            If the current user may not read the product.
+        NotFound
+            If the image has no raster.
+        """
+        from ..outputs.codecs.geotiff import read_image
+
+        store = self._catalog()
+        product = store.get_product(self.product_id)
+        if product is None:
+            raise NotFound(f"Product {self.product_id!r} does not exist", field="product_id", value=self.product_id)
+        access.require(store.settings, product, "read", f"read image {self.name!r} of")
+        path = self.file_path
+        if path is None or not path.exists():
+            raise NotFound(f"Image {self.id!r} has no raster; upload one first", field="id", value=self.id)
+        return read_image(path, max_size=max_size).ndarray
+
+    read = ndarray
+
+    @property
+    def geometry(self):
+        """Footprint as a shapely Polygon in lon/lat (EPSG:4326), or None without georeferencing."""
+        if None in (self.geotrans, self.cs_code, self.x_pixels, self.y_pixels):
+            return None
+        from pyproj import Transformer
+        from shapely.geometry import Polygon
+
+        x0, a, b, y0, d, e = self.geotrans
+        steps = np.linspace(0.0, 1.0, 17)[:-1]
+        w, h = self.x_pixels, self.y_pixels
+        cols = np.concatenate([steps * w, np.full(16, w), (1 - steps) * w, np.zeros(16)])
+        rows = np.concatenate([np.zeros(16), steps * h, np.full(16, h), (1 - steps) * h])
+        xs, ys = x0 + a * cols + b * rows, y0 + d * cols + e * rows
+        to_lonlat = Transformer.from_crs(self.cs_code, "EPSG:4326", always_xy=True)
+        lons, lats = to_lonlat.transform(xs, ys)
+        return Polygon(zip(lons, lats))
+
+    # -- display ---------------------------------------------------------------------
+    def __repr__(self) -> str:
+        lines = [f"Image: {self.name}", f"  id: {self.id}", f"  product: {self.product_id}"]
+        if self.created is not None:
+            lines.append(f"  created: {ctime(self.created)}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from .._cards import image_card
+
+        rows = [("id", self.id or ""), ("product", self.product_id or "")]
+        if self.acquired is not None:
+            rows.append(("acquired", self.acquired.isoformat()))
+        if self.x_pixels is not None:
+            rows.append(("size", f"{self.x_pixels} x {self.y_pixels} px"))
+        if self.cs_code:
+            rows.append(("crs", self.cs_code))
+        rows.append(("created", ctime(self.created)))
+        thumbnail = None
+        if self._saved and self.files:
+            try:
+                thumbnail = self.ndarray(max_size=256)
+            except (WfError, PermissionError, OSError, ValueError):
+                thumbnail = None  # no rights or no file: a card without a picture
+        return image_card(f"Image: {self.name}", rows, thumbnail)

@@ -1,0 +1,236 @@
+"""Catalog products."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import NotFound, ValidationError
+from . import access, files
+from ._common import check_product_id, ctime, optional_str
+from ._object import CatalogObject
+from .store import CatalogStore
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .bands import Band
+    from .image import Image
+
+
+def _principals(value: Any, field: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or item.split(":", 1)[0] not in ("user", "email", "group", "org") or ":" not in item:
+            raise ValidationError(
+                f"{field} entries must look like 'user:NAME', 'email:ADDRESS', 'group:NAME' or 'org:NAME', got {item!r}",
+                field=field, value=item,
+            )
+        if item not in out:
+            out.append(item)
+    return out
+
+
+class Product(CatalogObject):
+    """A catalog product: a named set of bands and images, with access lists.
+
+    Parameters
+    ----------
+    id : str
+        ``"org:name"``: segments of letters, digits, ``_``, ``.``, ``-`` joined by ``:``.
+    name : str, optional
+        Display name (default: the last segment of the id).
+    description : str, optional
+    owners, readers, writers : list of str, optional
+        Principals (``"user:alice"``, ``"email:a@b.org"``, ``"group:public"``). Owners may
+        change and delete the product, writers (and owners) add bands and images, readers
+        (and writers and owners) read; ``"group:public"`` in readers lets anyone read.
+    store : CatalogStore, optional
+        Default: ``get_backend().catalog``.
+
+    Attributes
+    ----------
+    created, modified : datetime.datetime or None
+        Set by the catalog (UTC).
+    state : str
+        ``"unsaved"``, ``"saved"`` or ``"modified"``.
+    """
+
+    _fields = ("id", "name", "description", "owners", "readers", "writers")
+    _defaults = {"owners": [], "readers": [], "writers": []}
+
+    # -- field checks ---------------------------------------------------------------
+    def _check_id(self, value: Any) -> str:
+        if self._saved and value != self._values.get("id"):
+            raise AttributeError("The id of a saved product cannot be changed")
+        return check_product_id(value, "id")
+
+    def _check_name(self, value: Any) -> str | None:
+        return optional_str(value, "name")
+
+    def _check_description(self, value: Any) -> str | None:
+        return optional_str(value, "description")
+
+    def _check_owners(self, value: Any) -> list[str]:
+        return _principals(value, "owners")
+
+    def _check_readers(self, value: Any) -> list[str]:
+        return _principals(value, "readers")
+
+    def _check_writers(self, value: Any) -> list[str]:
+        return _principals(value, "writers")
+
+    # -- loading ---------------------------------------------------------------------
+    @classmethod
+    def _load(cls, id: str, store: CatalogStore, right: str = "read", action: str = "read") -> "Product | None":
+        row = store.get_product(check_product_id(id, "id"))
+        if row is None:
+            return None
+        access.require(store.settings, row, right, action)
+        return cls._from_row(row, store)
+
+    @classmethod
+    def get(cls, id: str, *, store: CatalogStore | None = None) -> "Product | None":
+        """The saved product ``id``, or None if there is none.
+
+        Raises
+        ------
+        PermissionDenied
+            If the current user may not read it.
+        """
+        from ._common import default_store
+
+        return cls._load(id, store or default_store())
+
+    @classmethod
+    def get_or_create(cls, id: str, *, store: CatalogStore | None = None, **kwargs: Any) -> "Product":
+        """The saved product ``id`` with ``kwargs`` applied, or a new unsaved one.
+
+        As in the original client, nothing is saved: call :meth:`save`. ``state`` tells
+        which case happened (``"saved"``, ``"modified"`` or ``"unsaved"``).
+        """
+        product = cls.get(id, store=store)
+        if product is None:
+            return cls(id=id, store=store, **kwargs)
+        for name, value in kwargs.items():
+            before = getattr(product, name)
+            setattr(product, name, value)
+            if getattr(product, name) == before:
+                product._modified.discard(name)
+        return product
+
+    @classmethod
+    def search(cls, *, store: CatalogStore | None = None) -> list["Product"]:
+        """Every product the current user may read, by id."""
+        from ._common import default_store
+
+        store = store or default_store()
+        return [
+            cls._from_row(row, store)
+            for row in store.list_products()
+            if access.has_right(store.settings, row, "read")
+        ]
+
+    # -- writing ---------------------------------------------------------------------
+    def save(self) -> "Product":
+        """Store the product. A new product makes the current user one of its owners.
+
+        Raises
+        ------
+        ValidationError
+            If ``id`` is missing, or a new product's id is taken.
+        PermissionDenied
+            If an existing product is changed by someone who is not an owner.
+        """
+        if self.id is None:
+            raise ValidationError("A product needs an id ('org:name') to be saved", field="id", value=None)
+        store = self._catalog()
+        user = store.settings.user
+        row = self._row()
+        if not row["name"]:
+            row["name"] = self.id.rsplit(":", 1)[-1]
+        with store.transaction():
+            existing = store.get_product(self.id)
+            if not self._saved:
+                if existing is not None:
+                    raise ValidationError(
+                        f"Product {self.id!r} already exists; use Product.get({self.id!r}) to change it",
+                        field="id", value=self.id,
+                    )
+                if user not in row["owners"]:
+                    row["owners"] = [user] + row["owners"]
+                stored = store.insert_product(row)
+            else:
+                if existing is None:
+                    raise NotFound(f"Product {self.id!r} was deleted", field="id", value=self.id)
+                access.require(store.settings, existing, "own", "change")
+                stored = store.update_product(row)
+        self._apply_row(stored, store)
+        return self
+
+    def delete(self, cascade: bool = False) -> None:
+        """Delete the product (owners only).
+
+        Parameters
+        ----------
+        cascade : bool
+            Also delete its bands and images (with their files). Without it, a product
+            that still has bands or images is not deleted.
+        """
+        store = self._catalog()
+        with store.transaction() as txn:
+            row = store.get_product(self.id)
+            if row is None:
+                raise NotFound(f"Product {self.id!r} does not exist", field="id", value=self.id)
+            access.require(store.settings, row, "own", "delete")
+            counts = store.count_children(self.id)
+            if not cascade and any(counts.values()):
+                raise ValidationError(
+                    f"Product {self.id!r} still has {counts['bands']} band(s) and {counts['images']} "
+                    "image(s); delete them first or call delete(cascade=True)",
+                    field="cascade", value=False,
+                )
+            for image in store.delete_product(self.id):
+                for item in image.get("files") or ():
+                    files.take_out(txn, files.resolve(store.root, item["href"]))
+        object.__setattr__(self, "_saved", False)
+        self._values["created"] = self._values["modified"] = None
+
+    # -- children --------------------------------------------------------------------
+    def _require(self, right: str, action: str) -> tuple[CatalogStore, dict[str, Any]]:
+        store = self._catalog()
+        row = store.get_product(self.id)
+        if row is None:
+            raise NotFound(f"Product {self.id!r} does not exist (save it first)", field="product_id", value=self.id)
+        access.require(store.settings, row, right, action)
+        return store, row
+
+    def bands(self) -> list["Band"]:
+        """The product's bands, by band_index."""
+        from .bands import Band
+
+        store, _ = self._require("read", "list the bands of")
+        return [Band._from_row(row, store) for row in store.list_bands(self.id)]
+
+    def images(self) -> list["Image"]:
+        """The product's images, by name."""
+        from .image import Image
+
+        store, _ = self._require("read", "list the images of")
+        return [Image._from_row(row, store) for row in store.list_images(self.id)]
+
+    # -- display ---------------------------------------------------------------------
+    def __repr__(self) -> str:
+        lines = [f"Product: {self.name or (self.id or '').rsplit(':', 1)[-1]}", f"  id: {self.id}"]
+        if self.created is not None:
+            lines.append(f"  created: {ctime(self.created)}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from .._cards import image_card
+
+        rows = [("id", self.id), ("name", self.name or ""), ("description", self.description or ""),
+                ("owners", ", ".join(self.owners)), ("writers", ", ".join(self.writers)),
+                ("readers", ", ".join(self.readers)), ("created", ctime(self.created))]
+        return image_card(f"Product: {self.name or self.id}", rows)

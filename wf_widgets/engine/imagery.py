@@ -1,0 +1,186 @@
+"""The image ops of the op table, and their checks at PREPARING.
+
+Importing this module registers the ops (``ic_from_id``, ``image_from_id``,
+``pick_bands``, ``reduce``, ``mosaic``, ...) in :data:`wf_widgets.engine.ops.OPS`, and
+extends the generic operators (``add``, ``lt``, ``neg``, ...) so that they also work on
+imagery (numpy kernels in :mod:`wf_widgets.engine.raster`).
+
+Every image op (and every generic operator) has an ``extra_steps`` hook, which
+:func:`~wf_widgets.engine.evaluate.plan` calls for each node, children first, while the
+job is PREPARING. The hook infers the node statically (:mod:`wf_widgets.engine.static`):
+unknown products, missing read access, empty date ranges, unknown band names and
+band-count mismatches fail there, before any scene is read. For ``from_id`` nodes it also
+finds the scenes intersecting the GeoContext and returns their number, so ``steps_total``
+counts one step per scene read. The scene lists are kept on the EvalContext and reused by
+the evaluation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ..errors import ValidationError
+from ..values.graph import Node
+from . import raster, static
+from .ops import OPS, OpSpec, op
+from .reading import CatalogReader
+
+_STATE_ATTR = "_wf_imagery"
+
+
+@dataclasses.dataclass
+class _State(static.Lookup):
+    """Per-evaluation imagery state, kept on the EvalContext.
+
+    It is the static rules' catalog lookup too, opening the catalog only when a rule asks
+    (a graph without imagery never touches it).
+    """
+
+    ctx: Any
+    memo: dict = dataclasses.field(default_factory=dict)
+    scenes: dict = dataclasses.field(default_factory=dict)
+    _reader: CatalogReader | None = None
+
+    @property
+    def reader(self) -> CatalogReader:
+        if self._reader is None:
+            self._reader = CatalogReader(self.ctx.backend)
+        return self._reader
+
+    def product_bands(self, product_id: str) -> list[str]:
+        return self.reader.product_bands(product_id)
+
+    def image_product(self, image_id: str) -> str:
+        return self.reader.image_product(image_id)
+
+    def geoctx(self) -> Any:
+        if self.ctx.geoctx is None:
+            raise ValidationError(
+                "Computing imagery needs a geoctx: a DLTile (wf.DLTile.from_latlon(...)) or an AOI",
+                field="geoctx", value=None)
+        return self.ctx.geoctx
+
+    def collection_scenes(self, product_id: str, start: str | None, end: str | None, limit: int | None) -> list:
+        key = ("ic", product_id, start, end, limit)
+        if key not in self.scenes:
+            self.scenes[key] = self.reader.scenes(product_id, start, end, limit, self.geoctx())
+        return self.scenes[key]
+
+    def image_scene(self, image_id: str) -> Any:
+        key = ("image", image_id)
+        if key not in self.scenes:
+            self.geoctx()
+            self.scenes[key] = self.reader.image_scene(image_id)
+        return self.scenes[key]
+
+
+def state(ctx: Any) -> _State:
+    """The imagery state of an EvalContext (created on first use)."""
+    st = getattr(ctx, _STATE_ATTR, None)
+    if st is None:
+        st = _State(ctx)
+        setattr(ctx, _STATE_ATTR, st)
+    return st
+
+
+# -- PREPARING ------------------------------------------------------------------------------
+def check_node(ctx: Any, node: Node) -> int:
+    """Infer ``node`` statically (raising on the first problem); returns its extra steps."""
+    st = state(ctx)
+    if node.id not in st.memo:
+        args = [_inferred(st, a) for a in node.args]
+        kwargs = {k: _inferred(st, v) for k, v in node.kwargs.items()}
+        st.memo[node.id] = static.apply(st, node.op, args, kwargs)
+    if node.op == "ic_from_id":
+        product_id, start, end, limit, _ = node.args
+        return len(st.collection_scenes(product_id, start, end, limit))
+    if node.op == "image_from_id":
+        st.image_scene(node.args[0])
+        return 1
+    return 0
+
+
+def _inferred(st: _State, arg: Any) -> Any:
+    if not isinstance(arg, Node):
+        return arg
+    if arg.id not in st.memo and arg.op in static.RULES:
+        static.infer(arg, st, st.memo)
+    return st.memo.get(arg.id)
+
+
+# -- sources ------------------------------------------------------------------------------------
+@op("ic_from_id", context=True, extra_steps=check_node, needs_geoctx=True)
+def _ic_from_id(ctx: Any, product_id: str, start: str | None = None, end: str | None = None,
+                limit: int | None = None, resampler: str = "near") -> raster.SceneCollection:
+    static.check_date_range(start, end)
+    static.check_resampler(resampler)
+    st = state(ctx)
+    product = st.reader.product(product_id)
+    scenes = st.collection_scenes(product_id, start, end, limit)
+    source = raster.SceneSource(ctx, st.reader, product, scenes, resampler)
+    return raster.SceneCollection(source, product.band_names)
+
+
+@op("image_from_id", context=True, extra_steps=check_node, needs_geoctx=True)
+def _image_from_id(ctx: Any, image_id: str, resampler: str = "near") -> Any:
+    static.check_resampler(resampler)
+    st = state(ctx)
+    scene = st.image_scene(image_id)
+    product = st.reader.product(scene.properties["product"])
+    source = raster.SceneSource(ctx, st.reader, product, [scene], resampler)
+    stack = raster.SceneCollection(source, product.band_names).materialize()
+    return raster.ImageResult(stack.ndarray[0], properties=stack.properties[0], bandinfo=stack.bandinfo,
+                              geocontext=stack.geocontext)
+
+
+# -- image ops ----------------------------------------------------------------------------------
+def _register(name: str, fn: Any) -> None:
+    OPS[name] = OpSpec(fn, extra_steps=check_node)
+
+
+_register("pick_bands", raster.pick_bands)
+_register("rename_bands", raster.rename_bands)
+_register("concat_bands", raster.concat_bands)
+_register("image_math", raster.math)
+_register("clip_values", raster.clip_values)
+_register("scale_values", raster.scale_values)
+_register("mask", raster.mask)
+_register("getmask", raster.getmask)
+_register("with_properties", raster.with_properties)
+_register("image_properties", raster.properties)
+_register("reduce", raster.reduce)
+_register("mosaic", raster.mosaic)
+
+
+# -- generic operators on imagery ------------------------------------------------------------------
+def _extend_binary(name: str, generic: Any):
+    def fn(a: Any, b: Any) -> Any:
+        if isinstance(a, raster.Imagery) or isinstance(b, raster.Imagery):
+            return raster.binary(name, a, b)
+        return generic(a, b)
+
+    fn.__name__ = f"{name}_or_imagery"
+    return fn
+
+
+def _extend_unary(name: str, generic: Any):
+    def fn(a: Any) -> Any:
+        if isinstance(a, raster.Imagery):
+            return raster.unary(name, a)
+        return generic(a)
+
+    fn.__name__ = f"{name}_or_imagery"
+    return fn
+
+
+def _extend_generic_ops() -> None:
+    for name in sorted(static.BINARY_OPS | static.UNARY_OPS):
+        spec = OPS[name]
+        if getattr(spec.fn, "__name__", "").endswith("_or_imagery"):
+            continue  # already extended (module reloaded)
+        extend = _extend_binary if name in static.BINARY_OPS else _extend_unary
+        OPS[name] = OpSpec(extend(name, spec.fn), spec.context, check_node)
+
+
+_extend_generic_ops()

@@ -1,0 +1,394 @@
+"""Reading catalog rasters into a GeoContext's pixel grid.
+
+:class:`CatalogReader` answers what the static rules ask (a product's band names, with
+access checks), finds the scenes of a product that intersect a GeoContext within a date
+range, and warps each scene's file into the context's grid.
+
+How a scene is read
+-------------------
+* Only the part of the COG covering the context is read: GDAL's warper reads the source
+  blocks each destination chunk needs, straight from the dataset (no full-file read, no
+  intermediate copy of the window).
+* Values become float64, scaled linearly from ``data_range`` to ``physical_range`` for
+  bands that have a physical range (as the original did); other bands keep their values.
+* Masks: a pixel is masked where the band's ``nodata`` is, where the product's alpha band
+  (a MaskBand with ``is_alpha``) is 0, where the file's own mask says so, and outside the
+  scene's footprint. When every read band shares one nodata value and the product has no
+  alpha band (the common case), one warp with ``src_nodata``/``dst_nodata`` does it all;
+  otherwise the covering window is read with its masks and the validity is warped beside
+  the data with nearest-neighbour resampling.
+* All scenes of one collection read inside one ``rasterio.Env``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import functools
+import math
+from collections import OrderedDict
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from ..catalog import access, files
+from ..errors import NotFound, ValidationError
+from . import static
+
+#: GDAL options of the Env every read runs in: no directory listing on open (the files
+#: have no side-car files), so opening a scene costs one file open.
+ENV_OPTIONS = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
+#: Band fields copied into a result's ``bandinfo``.
+BANDINFO_FIELDS = ("id", "name", "type", "data_type", "nodata", "data_range", "display_range", "resolution",
+                   "band_index", "description")
+
+
+def rasterio_env():
+    """The ``rasterio.Env`` reads run in."""
+    import rasterio
+
+    return rasterio.Env(**ENV_OPTIONS)
+
+
+@dataclasses.dataclass(frozen=True)
+class ProductMeta:
+    """A readable product: its data bands in order and its alpha band.
+
+    Attributes
+    ----------
+    id : str
+    bands : list of dict
+        Store rows of the data bands (every band except the alpha band), by band_index.
+    alpha : dict or None
+        Store row of the alpha band (a MaskBand with ``is_alpha``).
+    file_index : dict
+        Band name -> 1-based band number in the product's files (files hold every band,
+        alpha included, in band_index order).
+    """
+
+    id: str
+    bands: list
+    alpha: dict | None
+    file_index: dict
+
+    @property
+    def band_names(self) -> list[str]:
+        return [b["name"] for b in self.bands]
+
+    def band(self, name: str) -> dict:
+        for b in self.bands:
+            if b["name"] == name:
+                return b
+        static.pick_names(self.band_names, [name])  # raises the standard "unknown band" error
+        raise AssertionError(name)  # pragma: no cover
+
+    def bandinfo(self, name: str) -> dict:
+        """JSON-able band information for a result's ``bandinfo``."""
+        row = self.band(name)
+        info = {k: row.get(k) for k in BANDINFO_FIELDS}
+        info.update(row.get("attrs") or {})
+        for key in ("data_range", "display_range", "physical_range"):
+            if info.get(key) is not None:
+                info[key] = list(info[key])
+        return info
+
+    def scaling(self, name: str) -> tuple[float, float] | None:
+        """``(scale, offset)`` from data_range to physical_range, or None."""
+        row = self.band(name)
+        physical = (row.get("attrs") or {}).get("physical_range")
+        data = row.get("data_range")
+        if physical is None or data is None or data[1] == data[0]:
+            return None
+        scale = (physical[1] - physical[0]) / (data[1] - data[0])
+        return scale, physical[0] - data[0] * scale
+
+
+@dataclasses.dataclass(frozen=True)
+class Scene:
+    """One catalog image to read."""
+
+    id: str
+    path: str
+    crs: str
+    transform: Any  # affine.Affine
+    width: int
+    height: int
+    properties: dict
+
+    @property
+    def acquired(self) -> _dt.datetime | None:
+        return self.properties.get("date")
+
+
+def _is_alpha(band: dict) -> bool:
+    return band.get("type") == "mask" and bool((band.get("attrs") or {}).get("is_alpha"))
+
+
+@functools.lru_cache(maxsize=64)
+def _transformer(src: str, dst: str):
+    from pyproj import Transformer
+
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def _outline(transform: Any, width: int, height: int, n: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Densified outline of a pixel grid, in its CRS."""
+    t = np.linspace(0.0, 1.0, n + 1)[:-1]
+    cols = np.concatenate([t * width, np.full(n, width), (1 - t) * width, np.zeros(n)])
+    rows = np.concatenate([np.zeros(n), t * height, np.full(n, height), (1 - t) * height])
+    xs, ys = transform @ (cols, rows)
+    return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+
+
+def grid_polygon(geoctx: Any):
+    """The context's pixel grid as a shapely Polygon in its CRS."""
+    from shapely.geometry import Polygon
+
+    xs, ys = _outline(geoctx.transform, geoctx.width, geoctx.height, n=1)
+    return Polygon(zip(xs, ys))
+
+
+def footprint(crs: str, transform: Any, width: int, height: int, to_crs: str):
+    """An image's footprint as a shapely Polygon in ``to_crs`` (None if it can't be projected there)."""
+    from shapely.geometry import Polygon
+
+    xs, ys = _outline(transform, width, height)
+    if crs != to_crs:
+        xs, ys = _transformer(crs, to_crs).transform(xs, ys)
+    if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys))):
+        return None
+    poly = Polygon(zip(xs, ys))
+    return poly if poly.is_valid else poly.buffer(0)
+
+
+def geocontext_dict(geoctx: Any) -> dict:
+    """``geoctx.to_dict()`` plus ``crs``, ``transform`` (a, b, c, d, e, f), ``width``, ``height``."""
+    d = dict(geoctx.to_dict())
+    t = geoctx.transform
+    d.update(crs=geoctx.crs, transform=[t.a, t.b, t.c, t.d, t.e, t.f], width=geoctx.width, height=geoctx.height)
+    return d
+
+
+class CatalogReader(static.Lookup):
+    """Catalog access of one evaluation, with the current user's read checks.
+
+    Parameters
+    ----------
+    backend : Backend
+        Its ``catalog`` store (and the user in its settings) is used.
+    """
+
+    def __init__(self, backend: Any):
+        self.store = backend.catalog
+        self.settings = self.store.settings
+        self._products: dict[str, ProductMeta] = {}
+
+    # -- static.Lookup -------------------------------------------------------------------
+    def product(self, product_id: str) -> ProductMeta:
+        """The product ``product_id`` if the user may read it.
+
+        Raises
+        ------
+        NotFound
+            Unknown id; the message lists the product ids the user may read.
+        PermissionDenied
+            The product exists but the user may not read it.
+        """
+        meta = self._products.get(product_id)
+        if meta is not None:
+            return meta
+        row = self.store.get_product(product_id) if isinstance(product_id, str) else None
+        if row is None:
+            readable = [p["id"] for p in self.store.list_products() if access.has_right(self.settings, p, "read")]
+            raise NotFound(
+                f"Unknown product id {product_id!r}; products you may read: "
+                f"{', '.join(map(repr, readable)) or '(none)'}",
+                field="product_id", value=product_id, allowed=readable,
+            )
+        access.require(self.settings, row, "read", "read")
+        rows = self.store.list_bands(product_id)
+        alpha = next((b for b in rows if _is_alpha(b)), None)
+        bands = [b for b in rows if b is not alpha]
+        if not bands:
+            raise ValidationError(f"Product {product_id!r} has no bands to read; add bands to it first",
+                                  field="product_id", value=product_id)
+        meta = ProductMeta(product_id, bands, alpha, {b["name"]: i + 1 for i, b in enumerate(rows)})
+        self._products[product_id] = meta
+        return meta
+
+    def product_bands(self, product_id: str) -> list[str]:
+        return self.product(product_id).band_names
+
+    def image_row(self, image_id: str) -> dict:
+        """The store row of image ``image_id``, if its product is readable."""
+        product_id = image_id.rsplit(":", 1)[0] if isinstance(image_id, str) and image_id.count(":") >= 2 else None
+        if product_id is None:
+            raise ValidationError(f"An image id is '<product id>:<name>', got {image_id!r}", field="image_id",
+                                  value=image_id)
+        self.product(product_id)
+        row = self.store.get_image(image_id)
+        if row is None:
+            raise NotFound(f"Unknown image id {image_id!r} in product {product_id!r}", field="image_id",
+                           value=image_id)
+        return row
+
+    def image_product(self, image_id: str) -> str:
+        return self.image_row(image_id)["product_id"]
+
+    # -- scenes ----------------------------------------------------------------------------
+    def _scene(self, row: dict) -> Scene | None:
+        from affine import Affine
+
+        if not row.get("files") or None in (row.get("geotrans"), row.get("cs_code"), row.get("x_pixels")):
+            return None
+        properties = dict(row.get("extra_properties") or {})
+        properties.update(id=row["id"], product=row["product_id"], date=row.get("acquired"), crs=row["cs_code"],
+                          geotrans=list(row["geotrans"]))
+        path = files.resolve(self.store.root, row["files"][0]["href"])
+        return Scene(row["id"], str(path), row["cs_code"], Affine.from_gdal(*row["geotrans"]), row["x_pixels"],
+                     row["y_pixels"], properties)
+
+    def scenes(self, product_id: str, start: str | None, end: str | None, limit: int | None,
+               geoctx: Any) -> list[Scene]:
+        """Images of the product intersecting ``geoctx``, acquired in ``[start, end)``, oldest first.
+
+        Images without a raster are left out; ``limit`` keeps the first ones.
+        """
+        self.product(product_id)
+        lo = _dt.datetime.fromisoformat(start) if start else None
+        hi = _dt.datetime.fromisoformat(end) if end else None
+        grid = grid_polygon(geoctx)
+        found = []
+        for row in self.store.list_images(product_id):
+            acquired = row.get("acquired")
+            if (lo or hi) and acquired is None:
+                continue
+            if (lo and acquired < lo) or (hi and acquired >= hi):
+                continue
+            scene = self._scene(row)
+            if scene is None:
+                continue
+            shape = footprint(scene.crs, scene.transform, scene.width, scene.height, geoctx.crs)
+            if shape is None or shape.intersection(grid).area <= 0:
+                continue
+            found.append(scene)
+        far = _dt.datetime.max.replace(tzinfo=_dt.timezone.utc)
+        found.sort(key=lambda s: (s.acquired or far, s.id))
+        return found[:limit] if limit is not None else found
+
+    def image_scene(self, image_id: str) -> Scene:
+        """The one scene of ``Image.from_id`` (read even if it misses the context: then all masked)."""
+        scene = self._scene(self.image_row(image_id))
+        if scene is None:
+            raise NotFound(f"Image {image_id!r} has no raster to read", field="image_id", value=image_id)
+        return scene
+
+
+def read_scene(scene: Scene, product: ProductMeta, names: Sequence[str], geoctx: Any, resampler: str,
+               out: np.ndarray, mask: np.ndarray) -> None:
+    """Warp bands ``names`` of ``scene`` into the context's grid, into ``out`` and ``mask``.
+
+    Parameters
+    ----------
+    scene : Scene
+    product : ProductMeta
+    names : sequence of str
+        Product band names to read, in output order.
+    geoctx : GeoContext
+    resampler : str
+        A :data:`~wf_widgets.engine.static.RESAMPLERS` name.
+    out : ndarray
+        float64, ``(len(names), height, width)``: scaled values (masked pixels hold junk).
+    mask : ndarray
+        bool, same shape: True where masked.
+
+    Must run inside :func:`rasterio_env`.
+    """
+    import rasterio
+    from rasterio.enums import Resampling
+    from rasterio.warp import reproject
+
+    resampling = Resampling[static.RESAMPLERS[resampler]]
+    indexes = [product.file_index[n] for n in names]
+    nodatas = {product.band(n).get("nodata") for n in names}
+    dst = dict(dst_transform=geoctx.transform, dst_crs=geoctx.crs)
+    with rasterio.open(scene.path) as src:
+        src_kw = dict(src_transform=src.transform, src_crs=src.crs)
+        nodata = nodatas.pop() if len(nodatas) == 1 else None
+        if product.alpha is None and nodata is not None and not _has_internal_mask(src, indexes):
+            raw = np.empty(out.shape, dtype=src.dtypes[indexes[0] - 1])
+            reproject(rasterio.band(src, indexes), raw, src_nodata=nodata, dst_nodata=nodata, init_dest_nodata=True,
+                      resampling=resampling, **src_kw, **dst)
+            if isinstance(nodata, float) and math.isnan(nodata):
+                np.isnan(raw, out=mask)
+            else:
+                np.equal(raw, nodata, out=mask)
+            out[...] = raw
+        else:
+            _read_general(src, product, names, indexes, resampling, out, mask, src_kw, dst, geoctx)
+    for i, name in enumerate(names):
+        scaling = product.scaling(name)
+        if scaling is not None:
+            out[i] *= scaling[0]
+            out[i] += scaling[1]
+
+
+def _has_internal_mask(src: Any, indexes: Iterable[int]) -> bool:
+    from rasterio.enums import MaskFlags
+
+    return any(MaskFlags.per_dataset in src.mask_flag_enums[i - 1] or MaskFlags.alpha in src.mask_flag_enums[i - 1]
+               for i in indexes)
+
+
+def _read_general(src, product, names, indexes, resampling, out, mask, src_kw, dst, geoctx) -> None:
+    """Read the covering window with its masks, then warp data and validity."""
+    from affine import Affine
+    from rasterio.warp import reproject, transform_bounds
+    from rasterio.windows import Window, from_bounds
+
+    out[...] = 0
+    mask[...] = True
+    try:
+        bounds = transform_bounds(geoctx.crs, src.crs, *_grid_bounds(geoctx), densify_pts=21)
+        win = from_bounds(*bounds, transform=src.transform)
+    except Exception:  # the context can't be projected into the scene's CRS: nothing to read
+        return
+    col0, row0 = max(0, math.floor(win.col_off) - 2), max(0, math.floor(win.row_off) - 2)
+    col1 = min(src.width, math.ceil(win.col_off + win.width) + 2)
+    row1 = min(src.height, math.ceil(win.row_off + win.height) + 2)
+    if col1 <= col0 or row1 <= row0:
+        return
+    window = Window(col0, row0, col1 - col0, row1 - row0)
+    data = src.read(indexes, window=window, masked=True)
+    valid = ~np.ma.getmaskarray(data)
+    if product.alpha is not None:
+        alpha = src.read(product.file_index[product.alpha["name"]], window=window)
+        valid &= (alpha != 0)[np.newaxis]
+    src_transform = src.transform @ Affine.translation(col0, row0)
+    filled = np.ascontiguousarray(data.filled(0).astype(np.float64, copy=False))
+    reproject(filled, out, src_transform=src_transform, src_crs=src.crs, resampling=resampling, **dst)
+    validity = np.zeros(out.shape, dtype=np.uint8)
+    reproject(valid.astype(np.uint8), validity, src_transform=src_transform, src_crs=src.crs, src_nodata=0,
+              dst_nodata=0, init_dest_nodata=True, resampling=_nearest(), **dst)
+    np.equal(validity, 0, out=mask)
+
+
+def _nearest():
+    from rasterio.enums import Resampling
+
+    return Resampling.nearest
+
+
+def _grid_bounds(geoctx: Any) -> tuple[float, float, float, float]:
+    xs, ys = _outline(geoctx.transform, geoctx.width, geoctx.height, n=1)
+    return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+
+
+def scene_bandinfo(product: ProductMeta, keys: Sequence[str], names: Sequence[str]) -> OrderedDict:
+    """``bandinfo`` of a read: output name -> the product band's information (name updated)."""
+    info = OrderedDict()
+    for key, name in zip(keys, names):
+        d = product.bandinfo(key)
+        d["name"] = name
+        info[name] = d
+    return info

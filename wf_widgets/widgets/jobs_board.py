@@ -1,0 +1,372 @@
+"""JobsBoard: one live widget for many jobs.
+
+How state flows
+---------------
+The board's synced state is one list trait, ``rows`` (a small dict per job), plus
+``counts`` (jobs per stage). No widget exists per job. One background thread per board,
+the *poller*, reads the status of every job it tracks with one query
+(:meth:`JobStore.many <wf_widgets.jobs.store.JobStore.many>`) every
+:data:`POLL_INTERVAL_S`, builds the rows, and when they differ from the last ones, puts
+them into a one-slot queue and asks the kernel's IOLoop (``add_callback``) to apply
+them. So the board sends at most ``1 / POLL_INTERVAL_S`` updates a second however many
+jobs it tracks. The thread never touches a trait itself. Without a running loop (plain
+scripts, pytest) the snapshots wait in the queue until :meth:`JobsBoard.refresh`, which
+also polls at once, so state-level tests are deterministic.
+
+The poller stops once every job is done (after sending their final rows) and starts
+again on :meth:`JobsBoard.add` or a retry.
+
+The view (``js/jobs_board.js``) asks for actions by setting the ``_action`` trait
+(``{"op": "cancel" | "cancel_all" | "retry", "id": ..., "n": counter}``), observed here.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from typing import Any, Iterable
+
+import anywidget
+import traitlets
+
+from ._base import WidgetBase, kernel_loop, shows_errors, static_path
+
+log = logging.getLogger("wf_widgets.widgets")
+
+#: Seconds between two polls of the job store, and the shortest time between two state
+#: updates sent by a board: at most 4 updates a second.
+POLL_INTERVAL_S = 0.25
+MAX_UPDATES_PER_S = 1.0 / POLL_INTERVAL_S
+
+_TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
+_ID_KEYS = ("id", "name", "product_id")
+
+
+def _t(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+class JobsBoard(WidgetBase, anywidget.AnyWidget):
+    """A live table of jobs: counts by stage, one row per job, cancel, cancel all, retry.
+
+    Parameters
+    ----------
+    jobs : iterable of Job, optional
+        Jobs to show; :meth:`add` adds more.
+    **kwargs
+        Public traits (e.g. ``layout``); anything else raises ``TypeError``.
+
+    Attributes
+    ----------
+    rows : list of dict
+        One dict per job, in the order added: ``id``, ``label`` (the DLTile key),
+        ``stage``, ``steps``, ``total``, ``created``, ``started``, ``finished`` (unix
+        seconds), ``destination`` and ``format`` (their types) and, when there is one, the
+        result: ``url`` and ``expires`` (download and email), ``email`` (the address an
+        email job was sent to), ``image`` (``id``, ``name``, ``product_id`` of a catalog
+        upload), ``expired`` (the stored result was deleted), ``error`` and ``code`` (a
+        failed or cancelled job), ``retry_of`` (the id of the job a retry replaced).
+    counts : dict
+        Number of jobs per stage (only stages that have jobs) and ``"total"``.
+    callback_error : str
+        The last error raised by an action (cancel, retry), shown under the board.
+    note : str
+        Shown under the table: when download links are served from inside this kernel, the
+        sentence saying they work only while it runs (``delivery.serving.link_note``).
+    jobs : list of Job
+        The Job objects shown (not a trait: Jobs are not synced, their rows are).
+    """
+
+    _esm = static_path("jobs_board.js")
+    _css = static_path("jobs_board.css")
+
+    rows = traitlets.List(traitlets.Dict()).tag(sync=True)
+    counts = traitlets.Dict().tag(sync=True)
+    callback_error = traitlets.Unicode("").tag(sync=True)
+    note = traitlets.Unicode("").tag(sync=True)
+    #: Set by the view to ask for an action; ``n`` makes repeated clicks distinct changes.
+    _action = traitlets.Dict().tag(sync=True)
+    #: The kernel's clock (unix seconds, with ``WF_WIDGETS_NOW_OFFSET_S``) when ``rows`` was
+    #: last sent; the view corrects elapsed times and countdowns with it.
+    _clock = traitlets.Float(0.0).tag(sync=True)
+
+    def __init__(self, jobs: Iterable[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._lock = threading.RLock()
+        self._jobs: dict[str, Any] = {}  # id -> Job, in display order
+        self._retry_of: dict[str, str] = {}
+        self._urls: dict[tuple[str, float], str] = {}
+        self._last: list[dict] | None = None  # last rows built (poller or refresh)
+        self._done: set[str] = set()
+        self._pending: collections.deque = collections.deque(maxlen=1)  # latest (rows, counts, clock)
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._loop = kernel_loop()
+        if jobs is not None:
+            self.add(*jobs)
+
+    # -- public API -------------------------------------------------------------------------
+    @property
+    def jobs(self) -> list:
+        """The Job objects on the board, in display order."""
+        with self._lock:
+            return list(self._jobs.values())
+
+    def add(self, *jobs: Any) -> "JobsBoard":
+        """Add jobs (Job objects; ones already shown are ignored) and (re)start the poller."""
+        from ..jobs.job import Job
+
+        for job in jobs:
+            if not isinstance(job, Job):
+                raise TypeError(f"JobsBoard.add() takes Job objects, got {type(job).__name__} {job!r}")
+        with self._lock:
+            for job in jobs:
+                self._jobs.setdefault(job.id, job)
+        self._ensure_poller()
+        return self
+
+    def refresh(self) -> "JobsBoard":
+        """Read every job now and apply the result (and anything the poller queued)."""
+        self._pending.clear()
+        update = self._collect(force=True)
+        if update is not None:
+            self._apply(update)
+        return self
+
+    def cancel(self, job_id: str) -> bool:
+        """Cancel one job (False if it had already ended)."""
+        job = self._job(job_id)
+        ok = job.cancel()
+        self._wake.set()
+        return ok
+
+    def cancel_all(self) -> int:
+        """Cancel every job that has not ended; returns how many were asked to stop."""
+        n = sum(1 for job in self.jobs if job.cancel())
+        self._wake.set()
+        return n
+
+    def retry(self, job_id: str) -> Any:
+        """Launch a failed or cancelled job again (same graph, geocontext, format, destination).
+
+        The new job takes the old one's row on the board; returns the new Job.
+        """
+        from ..errors import ValidationError
+        from ..geo import geocontext_from_dict
+        from ..jobs.compute import launch
+        from ..values import Value
+
+        old = self._job(job_id)
+        backend = old._backend
+        row = backend.jobs.get(job_id)
+        if row["stage"] not in ("FAILED", "CANCELLED"):
+            raise ValidationError(f"Only a failed or cancelled job can be retried; job {job_id} is {row['stage']}",
+                                  field="job", value=row["stage"], allowed=("FAILED", "CANCELLED"))
+        value = Value.from_json(row["graph"])
+        ctx = geocontext_from_dict(row["geoctx"]) if row.get("geoctx") else None
+        new = launch(value, ctx, row["format"], _launchable_destination(row["destination"]), backend)
+        with self._lock:
+            self._jobs = {(new.id if k == job_id else k): (new if k == job_id else j) for k, j in self._jobs.items()}
+            self._retry_of[new.id] = job_id
+        self._ensure_poller()
+        self._wake.set()
+        return new
+
+    def stop(self) -> None:
+        """Stop the poller (it starts again on :meth:`add`)."""
+        if not hasattr(self, "_stop"):  # __init__ did not get that far (close() from __del__)
+            return
+        self._stop.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+    def close(self) -> None:
+        self.stop()
+        super().close()
+
+    @property
+    def polling(self) -> bool:
+        """True while the poller thread runs."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    # -- actions from the view ------------------------------------------------------------------
+    @traitlets.observe("_action")
+    @shows_errors
+    def _on_action(self, change: dict) -> None:
+        action = change["new"] or {}
+        op = action.get("op")
+        if op == "cancel":
+            self.cancel(action["id"])
+        elif op == "cancel_all":
+            self.cancel_all()
+        elif op == "retry":
+            self.retry(action["id"])
+        elif op is not None:
+            raise ValueError(f"Unknown jobs board action {op!r}; known: 'cancel', 'cancel_all', 'retry'")
+
+    def _job(self, job_id: str) -> Any:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise KeyError(f"No job {job_id!r} on this board")
+        return job
+
+    # -- the poller ---------------------------------------------------------------------------
+    def _ensure_poller(self) -> None:
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive() and not self._stop.is_set():
+                self._wake.set()
+                return
+            if not self._jobs:
+                return
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, args=(self._stop,), name="wf-jobs-board", daemon=True)
+            self._thread.start()
+
+    def _run(self, stop: threading.Event) -> None:
+        last_push = 0.0
+        while not stop.is_set():
+            try:
+                update = self._collect()
+            except Exception as exc:  # e.g. the backend was closed: say so under the board, stop
+                log.error("The jobs board could not read the job store", exc_info=exc)
+                self._push(None, error=f"{type(exc).__name__}: {exc}")
+                break
+            if update is not None:
+                self._push(update)
+                last_push = time.monotonic()
+            with self._lock:
+                if self._jobs and self._done.issuperset(self._jobs) and update is None:
+                    if self._thread is threading.current_thread():
+                        self._thread = None  # every job done and its final row sent: stop
+                    return
+            # Sleep at least POLL_INTERVAL_S since the last update (the rate limit), waking
+            # early for actions only to poll sooner, never to send sooner.
+            self._wake.wait(POLL_INTERVAL_S)
+            self._wake.clear()
+            stop.wait(max(0.0, last_push + POLL_INTERVAL_S - time.monotonic()))
+        with self._lock:
+            if self._thread is threading.current_thread():
+                self._thread = None
+
+    def _push(self, update: tuple | None, error: str | None = None) -> None:
+        self._pending.append((update, error))
+        loop = self._loop
+        if loop is not None:
+            loop.add_callback(self._apply_pending)
+
+    def _apply_pending(self) -> None:
+        # Runs on the kernel's IOLoop: an exception here would only reach the kernel log.
+        try:
+            update, error = self._pending.popleft()
+        except IndexError:
+            return
+        try:
+            if error is not None:
+                self.callback_error = error
+            if update is not None:
+                self._apply(update)
+        except Exception as exc:
+            self._show_error(exc)
+
+    def _apply(self, update: tuple) -> None:
+        rows, counts, clock, note = update
+        with self.hold_sync():
+            self._clock = clock
+            self.counts = counts
+            self.note = note
+            self.rows = rows
+
+    def _collect(self, force: bool = False) -> tuple | None:
+        """(rows, counts, clock) read from the store, or None if nothing changed (and not ``force``)."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        by_backend: dict[int, tuple[Any, list[str]]] = {}
+        for job in jobs:
+            by_backend.setdefault(id(job._backend), (job._backend, []))[1].append(job.id)
+        status: dict[str, dict] = {}
+        clock = time.time()
+        for backend, ids in by_backend.values():
+            status.update(backend.jobs.many(ids))
+            clock = backend.settings.time()
+        rows = [self._row(job, status.get(job.id)) for job in jobs]
+        with self._lock:
+            self._done.update(r["id"] for r in rows if r["stage"] in _TERMINAL)
+            if rows == self._last and not force:
+                return None
+            self._last = rows
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[r["stage"]] = counts.get(r["stage"], 0) + 1
+        counts["total"] = len(rows)
+        note = ""
+        if any("url" in r for r in rows):
+            from ..delivery.serving import link_note
+
+            note = link_note(next(iter(by_backend.values()))[0]) or ""
+        return rows, counts, round(clock, 1), note
+
+    def _row(self, job: Any, st: dict | None) -> dict:
+        st = st if st is not None else job._row  # just created in another store: its own row
+        dest = st.get("destination") or {}
+        row = {
+            "id": job.id, "label": st.get("label"), "stage": st["stage"], "steps": st.get("steps_done") or 0,
+            "total": st.get("steps_total") or 0, "created": _t(st.get("created")), "started": _t(st.get("started")),
+            "finished": _t(st.get("finished")), "destination": dest.get("type"),
+            "format": (st.get("format") or {}).get("type"),
+        }
+        if job.id in self._retry_of:
+            row["retry_of"] = self._retry_of[job.id]
+        stage = st["stage"]
+        if stage == "SUCCEEDED":
+            if st.get("result_deleted"):
+                row["expired"] = True
+            elif st.get("expires") is not None:
+                row["url"] = self._url(job, st["expires"])
+                row["expires"] = _t(st["expires"])
+            if dest.get("type") == "email":
+                row["email"] = job._backend.settings.email or ""
+            image = dest.get("image")
+            if isinstance(image, dict):
+                row["image"] = {k: image.get(k) for k in _ID_KEYS}
+        elif stage in ("FAILED", "CANCELLED"):
+            row["error"] = st.get("error_message") or ("Cancelled" if stage == "CANCELLED" else "Failed")
+            row["code"] = st.get("error_code") or "NONE"
+        return row
+
+    def _url(self, job: Any, expires: float) -> str:
+        key = (job.id, expires)
+        url = self._urls.get(key)
+        if url is None:
+            from ..delivery.links import result_url
+
+            url = self._urls[key] = result_url(job._backend, job.id, expires)
+        return url
+
+
+def _launchable_destination(destination: dict) -> Any:
+    """A stored (normalised) destination in a form ``launch()`` accepts again.
+
+    The catalog destination stores its image as a dict; ``normalize()`` wants a catalog.Image.
+    """
+    image = destination.get("image")
+    if destination.get("type") == "catalog" and isinstance(image, dict):
+        from ..catalog import Image
+
+        return {**destination, "image": Image.from_dict(image)}
+    return destination
+
+
+def job_mimebundle(job: Any, include: Any = None, exclude: Any = None) -> dict:
+    """The MIME bundle of a Job in a notebook: a live one-job board, and its text bar as text/plain."""
+    board = JobsBoard([job])
+    bundle = board._repr_mimebundle_(include=include, exclude=exclude)
+    data = bundle[0] if isinstance(bundle, tuple) else dict(bundle or {})
+    data["text/plain"] = repr(job)
+    return data
