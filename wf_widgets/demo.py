@@ -97,8 +97,8 @@ def catalog_examples() -> None:
     demo_product()
     image = wf.catalog.Image(name="my_image", product_id=DEMO_PRODUCT)
     options = {"type": "catalog", "image": image, "overwrite": True, "rescale": True, "change_dtype": True}
-    _show(f"composite.compute(tile, destination={{'type': 'catalog', 'image': image, 'overwrite': True, "
-          f"'rescale': True, 'change_dtype': True}})",
+    _show("composite.compute(tile, destination={'type': 'catalog', 'image': image, 'overwrite': True, "
+          "'rescale': True, 'change_dtype': True})",
           lambda: composite.compute(tile, destination=options, progress_bar=True))
 
     print("\n>>> the bulk pattern: one job per DLTile of a 3x3 neighbourhood")

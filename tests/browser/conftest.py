@@ -107,8 +107,7 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is not installed (scripts/test installs Debian's chromium)")
+    assert os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is not installed (scripts/test installs Debian's chromium)"
     base = tmp_path_factory.mktemp("lab")
     root, home = base / "root", base / "home"
     root.mkdir()

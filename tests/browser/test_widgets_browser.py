@@ -6,7 +6,6 @@ code, and (when imagery exists) a form for an Image value. Every wait polls a co
 
 from __future__ import annotations
 
-import importlib.util
 import urllib.request
 
 import pytest
@@ -23,19 +22,13 @@ CELLS = [
     "import wf_widgets as wf\ntwo = wf.Int(1) + 1\nform = wf.widgets.ExportForm(two)\nform",
     "job = two.compute(format='json', block=False)\nboard = wf.widgets.JobsBoard([job])\n"
     "board.add_class('wf-standalone-board')\nboard",
-    "try:\n"
-    "    wf.ImageCollection\n"
-    "except (AttributeError, ImportError) as exc:\n"
-    "    image_form = None\n"
-    "    print('NO-IMAGERY', exc)\n"
-    "else:\n"
-    "    product = wf.catalog.Product(id='org:browser', name='browser')\n"
-    "    product.save()\n"
-    "    wf.catalog.SpectralBand(name='red', product_id=product.id, data_type='Float64', band_index=0).save()\n"
-    "    composite = wf.ImageCollection.from_id(product.id, '2020-01-01', '2020-05-01').mean(axis='images')\n"
-    "    tile = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 256, 0)\n"
-    "    image_form = wf.widgets.ExportForm(composite, tile)\n"
-    "    image_form.add_class('wf-image-form')\n"
+    "product = wf.catalog.Product(id='org:browser', name='browser')\n"
+    "product.save()\n"
+    "wf.catalog.SpectralBand(name='red', product_id=product.id, data_type='Float64', band_index=0).save()\n"
+    "composite = wf.ImageCollection.from_id(product.id, '2020-01-01', '2020-05-01').mean(axis='images')\n"
+    "tile = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 256, 0)\n"
+    "image_form = wf.widgets.ExportForm(composite, tile)\n"
+    "image_form.add_class('wf-image-form')\n"
     "image_form",
     "print('ALL-CELLS-RAN')",
 ]
@@ -93,10 +86,7 @@ def test_export_form_download_json_and_board(page, lab):
 
 
 def test_catalog_destination_offers_only_geotiff(page):
-    if importlib.util.find_spec("wf_widgets.values.image") is None:
-        pytest.skip("imagery values (wf.ImageCollection, wf_widgets/values/image.py) are not there yet")
-    if page.query_selector(IMAGE_FORM) is None:
-        pytest.skip("the kernel could not build an Image value: " + page.inner_text(".jp-Notebook")[-300:])
+    assert page.query_selector(IMAGE_FORM) is not None, page.inner_text(".jp-Notebook")[-300:]
     options = f"() => Array.from(document.querySelectorAll('{IMAGE_FORM} .wf-export-format option'))" \
               ".map(o => o.textContent)"
     assert "GeoTIFF" in page.evaluate(options) and "JSON" in page.evaluate(options)

@@ -29,7 +29,8 @@ def test_sixteen_threads_upload_to_one_product(cat, product):
     names = [i.name for i in Product.get(product.id).images()]
     assert names == [f"tile_{i:02d}" for i in range(THREADS)]
     assert catalog_files(cat) == [f"org:my_product_id/tile_{i:02d}.tif" for i in range(THREADS)]
-    assert [int(Image.get(f"org:my_product_id:tile_{i:02d}").ndarray().max()) for i in range(THREADS)] == list(range(THREADS))
+    values = [int(Image.get(f"org:my_product_id:tile_{i:02d}").ndarray().max()) for i in range(THREADS)]
+    assert values == list(range(THREADS))
 
 
 def test_concurrent_overwrites_of_one_image_leave_one_consistent_image(cat, product):

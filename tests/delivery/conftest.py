@@ -11,7 +11,7 @@ from wf_widgets.delivery import mailer
 from wf_widgets.server import stop_thread_server
 from wf_widgets.server.testing import free_port
 
-aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
+from aiosmtpd import controller as aiosmtpd_controller
 
 
 class Recorder:
@@ -108,3 +108,78 @@ def backend(make_backend, smtp):
     """A Backend emailing alice@example.org through ``smtp``."""
     return make_backend(email="alice@example.org", smtp_url=f"smtp://127.0.0.1:{smtp.port}")
 
+
+
+# -- the catalog destination ----------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def catalog_demo_home(tmp_path_factory):
+    """A home holding the demo product ``sentinel-1:GRD`` (owned by ``user:demo``, public-read); built once."""
+    from wf_widgets.demo_data import make_demo_data
+
+    home = tmp_path_factory.mktemp("catalog-demo-home")
+    b = Backend(Settings(home=home, user="user:demo"), sweep=False)
+    try:
+        make_demo_data(b)
+    finally:
+        b.close()
+    return home
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    """Hard-link the (never modified) demo rasters, copy everything else (the databases)."""
+    import os
+    import shutil
+
+    if src.endswith(".tif"):
+        try:
+            os.link(src, dst)
+            return
+        except OSError:
+            pass
+    shutil.copy2(src, dst)
+
+
+@pytest.fixture
+def make_demo_catalog(catalog_demo_home, make_backend, tmp_path):
+    """Factory of Backends (``user:alice``, installed as the default) on a private copy of the demo home."""
+    import shutil
+
+    made = []
+
+    def make(**settings) -> Backend:
+        home = tmp_path / f"demo-home{len(made)}"
+        shutil.copytree(catalog_demo_home, home, copy_function=_link_or_copy)
+        made.append(home)
+        return make_backend(home=home, **settings)
+
+    return make
+
+
+@pytest.fixture
+def demo_catalog(make_demo_catalog):
+    """``user:alice`` on a private copy of the demo home, installed as the default backend."""
+    return make_demo_catalog()
+
+
+@pytest.fixture
+def make_product(demo_catalog):
+    """Factory of saved target products of alice: ``make_product("org:my_product_id", data_type="UInt16")``.
+
+    Bands ``vv`` and ``vh`` (MicrowaveBand unless ``band_class`` says otherwise), each with
+    ``nodata`` (None: no nodata), ``data_range`` and ``physical_range`` when given; with
+    ``alpha=True`` a last band ``alpha``, a MaskBand with ``is_alpha=True`` of the same data type.
+    """
+
+    def make(product_id="org:my_product_id", names=("vv", "vh"), data_type="UInt16", nodata=0, alpha=False,
+             band_class=None, **band_fields):
+        band_class = band_class or wf.catalog.MicrowaveBand
+        product = wf.catalog.Product(id=product_id, name=product_id.rsplit(":", 1)[-1]).save()
+        for i, name in enumerate(names):
+            band_class(name=name, product_id=product_id, data_type=data_type, nodata=nodata, band_index=i,
+                       **band_fields).save()
+        if alpha:
+            wf.catalog.MaskBand(name="alpha", product_id=product_id, data_type=data_type, is_alpha=True,
+                                band_index=len(names)).save()
+        return product
+
+    return make

@@ -2,11 +2,10 @@
 
 import os
 
+import distributed
 import pytest
 
 import wf_widgets as wf
-
-distributed = pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")

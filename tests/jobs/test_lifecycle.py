@@ -188,7 +188,7 @@ def test_result_expires_after_retention(backend):
 
 
 def test_result_expiry_uses_retention_days(make_backend):
-    b = make_backend(retention_days=2)
+    make_backend(retention_days=2)
     job = (wf.Int(1) + 1).compute(block=False)
     job.wait()
     assert abs(job.expires_datetime.timestamp() - (job._row["finished"] + 2 * 86400)) < 1

@@ -127,8 +127,8 @@ def test_overview_resampler_is_used():
     checker = np.indices((1024, 1024)).sum(axis=0) % 2 * 2  # 0/2 checkerboard
     out = {}
     for resampler in ("nearest", "average"):
-        data = encode(ImageResult(checker[np.newaxis].astype(np.float32), geocontext={"crs": CRS, "transform": TRANSFORM}),
-                      {"overview_resampler": resampler})
+        value = ImageResult(checker[np.newaxis].astype(np.float32), geocontext={"crs": CRS, "transform": TRANSFORM})
+        data = encode(value, {"overview_resampler": resampler})
         with opened(data) as src:
             out[resampler] = src.read(1, out_shape=(512, 512))
     assert set(np.unique(out["nearest"])) <= {0, 2} and np.allclose(out["average"], 1)

@@ -2,7 +2,6 @@ import json
 
 import pytest
 
-import wf_widgets as wf
 from wf_widgets.errors import ValidationError
 from wf_widgets.outputs import DESTINATIONS, FORMATS, format_choices, normalize
 

@@ -16,7 +16,6 @@ from wf_widgets.server import app as wf_app
 from wf_widgets.server.testing import fetch, free_port, wait_for
 from wf_widgets.server.thread import running_thread_server
 
-pytest.importorskip("jupyter_server")
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "jupyter-config" / "jupyter_server_config.d" / "wf_widgets.json"

@@ -19,8 +19,7 @@ def wait_until(predicate, timeout=30.0, interval=0.02, what="condition"):
 
 @pytest.fixture
 def image_value(backend):
-    """An Image value (a composite of a two-band product) and a 256 px DLTile, or skip."""
-    pytest.importorskip("wf_widgets.values.image", reason="imagery values (wf.ImageCollection) are not there yet")
+    """An Image value (a composite of a two-band product) and a 256 px DLTile."""
     import wf_widgets as wf
 
     product = wf.catalog.Product(id="org:widgets", name="widgets")

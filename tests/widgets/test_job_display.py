@@ -5,15 +5,12 @@ These run once ``Job._repr_mimebundle_`` / ``Job._repr_html_`` exist (see docs/w
 
 from __future__ import annotations
 
-import pytest
 
 import wf_widgets as wf
-from wf_widgets.jobs.job import Job
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
-@pytest.mark.skipif(not hasattr(Job, "_repr_mimebundle_"), reason="Job._repr_mimebundle_ not added yet")
 def test_job_is_a_live_board_in_a_notebook_and_text_elsewhere(backend, monkeypatch):
     job = (wf.Int(1) + 1).compute(block=False).wait(30)
     assert job._repr_mimebundle_() == {"text/plain": repr(job)}
@@ -22,7 +19,6 @@ def test_job_is_a_live_board_in_a_notebook_and_text_elsewhere(backend, monkeypat
     assert WIDGET_MIME in bundle and bundle["text/plain"] == repr(job)
 
 
-@pytest.mark.skipif(not hasattr(Job, "_repr_html_"), reason="Job._repr_html_ not added yet")
 def test_job_html_card(backend):
     job = (wf.Int(1) + 1).compute(block=False).wait(30)
     assert job.id in job._repr_html_() and "SUCCEEDED" in job._repr_html_()
