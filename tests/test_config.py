@@ -1,0 +1,60 @@
+import os
+import stat
+
+import pytest
+
+import wf_widgets as wf
+from wf_widgets.config import Settings
+
+
+def test_settings_from_environment(tmp_path):
+    env = {"WF_WIDGETS_HOME": str(tmp_path / "h"), "WF_WIDGETS_USER": "user:bob", "WF_WIDGETS_EMAIL": "bob@example.org",
+           "WF_WIDGETS_SMTP_URL": "smtps://u:p@127.0.0.1:465", "WF_WIDGETS_PUBLIC_URL": "https://x.example.org/wf/",
+           "WF_WIDGETS_RETENTION_DAYS": "2.5", "WF_WIDGETS_WORKERS": "3", "WF_WIDGETS_NOW_OFFSET_S": "60"}
+    s = Settings.from_env(env)
+    assert s.home == (tmp_path / "h").resolve()
+    assert (s.user, s.email, s.smtp_url) == ("user:bob", "bob@example.org", "smtps://u:p@127.0.0.1:465")
+    assert s.public_url == "https://x.example.org/wf"
+    assert (s.retention_days, s.workers, s.now_offset_s) == (2.5, 3, 60.0)
+
+
+def test_toml_file_and_environment_precedence(tmp_path):
+    home = tmp_path / "h"
+    home.mkdir()
+    (home / "config.toml").write_text('email = "toml@example.org"\nretention_days = 4\nuser = "user:toml"\n')
+    s = Settings.from_env({"WF_WIDGETS_HOME": str(home), "WF_WIDGETS_USER": "user:env"})
+    assert (s.email, s.retention_days, s.user) == ("toml@example.org", 4.0, "user:env")
+    (home / "config.toml").write_text('colour = "blue"\n')
+    with pytest.raises(ValueError, match="Unknown setting 'colour'"):
+        Settings.from_env({"WF_WIDGETS_HOME": str(home)})
+
+
+@pytest.mark.parametrize("env, match", [
+    ({"WF_WIDGETS_RETENTION_DAYS": "ten"}, "WF_WIDGETS_RETENTION_DAYS must be a number, got 'ten'"),
+    ({"WF_WIDGETS_RETENTION_DAYS": "0"}, "retention_days must be a positive number, got 0.0"),
+    ({"WF_WIDGETS_WORKERS": "0"}, "workers must be >= 1, got 0"),
+])
+def test_bad_settings_name_the_variable(tmp_path, env, match):
+    with pytest.raises(ValueError, match=match):
+        Settings.from_env({"WF_WIDGETS_HOME": str(tmp_path), **env})
+
+
+def test_clock_moves_with_the_offset(tmp_path):
+    s = Settings(home=tmp_path, now_offset_s=86400)
+    assert 86399 < s.time() - Settings(home=tmp_path).time() < 86401
+    assert s.now().tzinfo is not None
+
+
+def test_backend_writes_only_inside_its_home(tmp_path):
+    home = tmp_path / "home"
+    b = wf.Backend(Settings(home=home))
+    wf.set_backend(b)
+    try:
+        (wf.Int(1) + 1).compute(format="json", block=False).wait()
+        b.signer.key  # noqa: B018 - creates the key
+    finally:
+        wf.set_backend(None)
+        b.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
+    key = home / "signing.key"
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
