@@ -31,7 +31,8 @@ def _range(value: Any, field: str) -> tuple[float, float] | None:
     try:
         lo, hi = (_number(v, field) for v in value)
     except (TypeError, ValueError):
-        raise ValidationError(f"{field} must be two numbers (low, high), got {value!r}", field=field, value=value) from None
+        raise ValidationError(f"{field} must be two numbers (low, high), got {value!r}",
+                              field=field, value=value) from None
     if lo is None or hi is None or not lo < hi:
         raise ValidationError(f"{field} must be two numbers with low < high, got {value!r}", field=field, value=value)
     return (lo, hi)

@@ -31,9 +31,22 @@ def _component(text: str) -> str:
     return "%2E" + escaped[1:] if escaped.startswith(".") else escaped
 
 
+def product_folder(product_id: str) -> str:
+    """The folder of a product's files, relative to the catalog folder (``files/<product>``)."""
+    return f"files/{_component(product_id)}"
+
+
 def image_href(product_id: str, name: str) -> str:
     """The file of an image, relative to the catalog folder (``files/<product>/<name>.tif``)."""
-    return f"files/{_component(product_id)}/{_component(name)}{SUFFIX}"
+    return f"{product_folder(product_id)}/{_component(name)}{SUFFIX}"
+
+
+def remove_folder(root: Path, href: str) -> None:
+    """Remove an empty folder under the files folder (a folder still holding files is kept)."""
+    try:
+        resolve(root, href).rmdir()
+    except OSError:
+        pass
 
 
 def resolve(root: Path, href: str) -> Path:

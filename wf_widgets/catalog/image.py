@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from ..errors import NotFound, ValidationError, WfError
+from ..outputs.codecs import geotiff  # imports rasterio now, not first in an upload thread (PROJ data path)
 from . import access, files
 from ._common import check_name, check_product_id, ctime, default_store, split_child_id, to_datetime
 from ._object import CatalogObject
@@ -20,14 +20,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from .product import Product
 
 
-@functools.lru_cache(maxsize=256)
+_VALID_CRS: set[str] = set()
+
+
 def _crs_error(text: str) -> str | None:
+    """Why ``text`` is not a CRS, or None (valid ones are remembered, errors never are)."""
+    if text in _VALID_CRS:
+        return None
     from rasterio.crs import CRS
 
     try:
         CRS.from_user_input(text)
     except Exception as exc:  # rasterio raises CRSError, pyproj others
         return str(exc)
+    _VALID_CRS.add(text)
     return None
 
 
@@ -130,7 +136,8 @@ class Image(CatalogObject):
             numbers = ()
         if len(numbers) != 6 or numbers[1] == 0 or numbers[5] == 0:
             raise ValidationError(
-                f"geotrans must be 6 numbers (x_min, x_res, 0, y_max, 0, -y_res) with non-zero pixel sizes, got {value!r}",
+                "geotrans must be 6 numbers (x_min, x_res, 0, y_max, 0, -y_res) with non-zero pixel sizes, "
+                f"got {value!r}",
                 field="geotrans", value=value,
             )
         return numbers
@@ -151,7 +158,8 @@ class Image(CatalogObject):
         if value is None:
             return {}
         if not isinstance(value, dict):
-            raise ValidationError(f"extra_properties must be a dict, got {value!r}", field="extra_properties", value=value)
+            raise ValidationError(f"extra_properties must be a dict, got {value!r}",
+                                  field="extra_properties", value=value)
         return dict(value)
 
     def _row(self) -> dict[str, Any]:
@@ -236,7 +244,7 @@ class Image(CatalogObject):
         for name in self._derived:
             self._values[name] = None
 
-    def _check_upload(self, store: CatalogStore, overwrite: bool, bands: int) -> dict[str, Any]:
+    def _check_upload(self, store: CatalogStore, overwrite: bool, bands: int) -> list[dict[str, Any]]:
         """Everything an upload needs, checked before anything is written; returns the product's bands."""
         self._writable_product(store, "upload")
         if not overwrite and store.get_image(self.id) is not None:
@@ -251,7 +259,7 @@ class Image(CatalogObject):
                 f"The array has {bands} band(s) but product {self.product_id!r} has {len(product_bands)} ({names})",
                 field="ndarray", value=bands,
             )
-        return {"bands": product_bands}
+        return product_bands
 
     def upload_ndarray(
         self,
@@ -340,6 +348,7 @@ class Image(CatalogObject):
         with rasterio.open(os.fspath(path)) as src:
             if src.crs is None:
                 raise ValidationError(f"{os.fspath(path)!r} has no CRS", field="path", value=os.fspath(path))
+            self._check_upload(self._catalog(), overwrite, src.count)  # before reading the pixels
             arr = src.read(masked=True)
             cs_code, geotrans, nodata = src.crs.to_string(), src.transform.to_gdal(), src.nodata
             names = list(src.descriptions) if all(src.descriptions) else None
@@ -351,23 +360,21 @@ class Image(CatalogObject):
     def _store_raster(self, arr, *, cs_code, geotrans, nodata, band_names, overwrite, write_options) -> "Image":
         from affine import Affine
 
-        from ..outputs.codecs.geotiff import OPTION_DEFAULTS, write_cog
-
-        write_options = {**OPTION_DEFAULTS, **write_options}
+        write_options = {**geotiff.OPTION_DEFAULTS, **write_options}
         store = self._catalog()
-        checked = self._check_upload(store, overwrite, arr.shape[0])
-        if checked["bands"]:
-            band_names = [b["name"] for b in checked["bands"]]
+        product_bands = self._check_upload(store, overwrite, arr.shape[0])
+        if product_bands:
+            band_names = [b["name"] for b in product_bands]
             if nodata is None:
-                nodata = _shared_nodata(checked["bands"])
+                nodata = _shared_nodata(product_bands)
         href = files.image_href(self.product_id, self.name)
         final = files.resolve(store.root, href)
         temp = files.temp_path(final)
         row = {**self._row(), "cs_code": self._check_cs_code(cs_code), "geotrans": self._check_geotrans(geotrans),
                "x_pixels": arr.shape[2], "y_pixels": arr.shape[1]}
         try:
-            write_cog(temp, arr, crs=row["cs_code"], transform=Affine.from_gdal(*row["geotrans"]),
-                      nodata=nodata, band_names=band_names, **write_options)
+            geotiff.write_cog(temp, arr, crs=row["cs_code"], transform=Affine.from_gdal(*row["geotrans"]),
+                              nodata=nodata, band_names=band_names, **write_options)
             files.fsync(temp)
             row["files"] = [{"href": href, "size": temp.stat().st_size}]
             with store.transaction() as txn:
@@ -402,8 +409,6 @@ class Image(CatalogObject):
         NotFound
             If the image has no raster.
         """
-        from ..outputs.codecs.geotiff import read_image
-
         store = self._catalog()
         product = store.get_product(self.product_id)
         if product is None:
@@ -412,7 +417,7 @@ class Image(CatalogObject):
         path = self.file_path
         if path is None or not path.exists():
             raise NotFound(f"Image {self.id!r} has no raster; upload one first", field="id", value=self.id)
-        return read_image(path, max_size=max_size).ndarray
+        return geotiff.read_image(path, max_size=max_size).ndarray
 
     read = ndarray
 

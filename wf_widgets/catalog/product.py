@@ -6,13 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFound, ValidationError
 from . import access, files
-from ._common import check_product_id, ctime, optional_str
+from ._common import check_product_id, ctime, default_store, optional_str
 from ._object import CatalogObject
 from .store import CatalogStore
 
 if TYPE_CHECKING:  # pragma: no cover
     from .bands import Band
     from .image import Image
+
+
+_KINDS = ("user", "email", "group", "org")
 
 
 def _principals(value: Any, field: str) -> list[str]:
@@ -22,9 +25,10 @@ def _principals(value: Any, field: str) -> list[str]:
         value = [value]
     out: list[str] = []
     for item in value:
-        if not isinstance(item, str) or item.split(":", 1)[0] not in ("user", "email", "group", "org") or ":" not in item:
+        if not isinstance(item, str) or ":" not in item or item.split(":", 1)[0] not in _KINDS:
             raise ValidationError(
-                f"{field} entries must look like 'user:NAME', 'email:ADDRESS', 'group:NAME' or 'org:NAME', got {item!r}",
+                f"{field} entries must look like 'user:NAME', 'email:ADDRESS', 'group:NAME' or 'org:NAME', "
+                f"got {item!r}",
                 field=field, value=item,
             )
         if item not in out:
@@ -99,8 +103,6 @@ class Product(CatalogObject):
         PermissionDenied
             If the current user may not read it.
         """
-        from ._common import default_store
-
         return cls._load(id, store or default_store())
 
     @classmethod
@@ -123,8 +125,6 @@ class Product(CatalogObject):
     @classmethod
     def search(cls, *, store: CatalogStore | None = None) -> list["Product"]:
         """Every product the current user may read, by id."""
-        from ._common import default_store
-
         store = store or default_store()
         return [
             cls._from_row(row, store)
@@ -194,6 +194,7 @@ class Product(CatalogObject):
             for image in store.delete_product(self.id):
                 for item in image.get("files") or ():
                     files.take_out(txn, files.resolve(store.root, item["href"]))
+            txn.on_commit.append(lambda: files.remove_folder(store.root, files.product_folder(self.id)))
         object.__setattr__(self, "_saved", False)
         self._values["created"] = self._values["modified"] = None
 
