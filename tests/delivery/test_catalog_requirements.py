@@ -116,7 +116,7 @@ def test_existing_image_needs_overwrite(make_product, demo_catalog, composite, t
 def test_jpeg_needs_a_byte_product(make_product, demo_catalog, composite, tile):
     make_product(data_type="UInt16")
     refused(demo_catalog, composite, tile, ValidationError,
-            r"format.compression 'jpeg' needs 8-bit data, but product 'org:my_product_id' stores UInt16",
+            r"format.compression 'jpeg' needs 8-bit \(uint8\) data, but the data type of product 'org:my_product_id' is uint16",
             format={"type": "geotiff", "compression": "jpeg"})
 
 

@@ -23,9 +23,10 @@ import dataclasses
 from typing import Any, Sequence
 
 from ..catalog import access
+from ..catalog.bands import is_alpha_row
 from ..catalog.datatypes import DataType
 from ..errors import NotFound, ValidationError
-from ..outputs.codecs.geotiff import COMPRESSIONS
+from ..outputs.codecs.geotiff import check_compression
 
 #: Field named by the errors about the product and its bands.
 FIELD = "destination.image"
@@ -86,11 +87,6 @@ class BandPlan:
         return None in self.sources
 
 
-def is_alpha(band: dict) -> bool:
-    """Whether a band row is an alpha band (a MaskBand with ``is_alpha``)."""
-    return band.get("type") == "mask" and bool((band.get("attrs") or {}).get("is_alpha"))
-
-
 def _listing(bands: Sequence[dict]) -> str:
     return ", ".join(f"{b['name']} {b['data_type']}" for b in bands)
 
@@ -144,7 +140,7 @@ def load_target(store: Any, product_id: str, image_name: str) -> Target:
             "e.g. all UInt16",
             field=FIELD, value=sorted(types),
         )
-    alphas = [i for i, b in enumerate(bands) if is_alpha(b)]
+    alphas = [i for i, b in enumerate(bands) if is_alpha_row(b)]
     missing = [b["name"] for b in bands if b.get("nodata") is None]
     if not alphas and missing:
         raise ValidationError(
@@ -211,9 +207,5 @@ def check_image_free(store: Any, image_id: str, overwrite: bool) -> None:
 
 def check_format(target: Target, format: dict) -> None:
     """Raise if the GeoTIFF options can't store the product's data type (jpeg needs Byte)."""
-    if format.get("compression") == "jpeg" and target.data_type is not DataType.Byte:
-        raise ValidationError(
-            f"format.compression 'jpeg' needs 8-bit data, but product {target.product_id!r} stores "
-            f"{target.data_type.value}; use lzw, deflate or zstd",
-            field="format.compression", value="jpeg", allowed=[c for c in COMPRESSIONS if c != "jpeg"],
-        )
+    check_compression(format.get("compression", "lzw"), target.data_type.dtype,
+                      where=f"the data type of product {target.product_id!r}")

@@ -43,6 +43,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..catalog._common import to_datetime
+from ..catalog.bands import range_scaling
 from ..catalog.datatypes import DataType
 from ..errors import JobDestination, ValidationError
 from .catalog_target import BandPlan, Target
@@ -85,12 +86,7 @@ def scaling(band: Mapping[str, Any]) -> tuple[float, float] | None:
 
     The inverse of the scaling applied when imagery is read.
     """
-    physical = (band.get("attrs") or {}).get("physical_range")
-    data = band.get("data_range")
-    if physical is None or data is None or physical[1] == physical[0]:
-        return None
-    scale = (data[1] - data[0]) / (physical[1] - physical[0])
-    return scale, data[0] - physical[0] * scale
+    return range_scaling(dict(band), to_data=True)
 
 
 def _fmt(x: float) -> str:

@@ -32,6 +32,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..catalog import access, files
+from ..catalog.bands import is_alpha_row, range_scaling
 from ..errors import NotFound, ValidationError
 from . import static
 
@@ -94,13 +95,7 @@ class ProductMeta:
 
     def scaling(self, name: str) -> tuple[float, float] | None:
         """``(scale, offset)`` from data_range to physical_range, or None."""
-        row = self.band(name)
-        physical = (row.get("attrs") or {}).get("physical_range")
-        data = row.get("data_range")
-        if physical is None or data is None or data[1] == data[0]:
-            return None
-        scale = (physical[1] - physical[0]) / (data[1] - data[0])
-        return scale, physical[0] - data[0] * scale
+        return range_scaling(self.band(name))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,10 +113,6 @@ class Scene:
     @property
     def acquired(self) -> _dt.datetime | None:
         return self.properties.get("date")
-
-
-def _is_alpha(band: dict) -> bool:
-    return band.get("type") == "mask" and bool((band.get("attrs") or {}).get("is_alpha"))
 
 
 @functools.lru_cache(maxsize=64)
@@ -207,7 +198,7 @@ class CatalogReader(static.Lookup):
             )
         access.require(self.settings, row, "read", "read")
         rows = self.store.list_bands(product_id)
-        alpha = next((b for b in rows if _is_alpha(b)), None)
+        alpha = next((b for b in rows if is_alpha_row(b)), None)
         bands = [b for b in rows if b is not alpha]
         if not bands:
             raise ValidationError(f"Product {product_id!r} has no bands to read; add bands to it first",

@@ -172,6 +172,17 @@ def _json_default(obj: Any) -> Any:
 
 
 # -- writing ---------------------------------------------------------------------------
+def check_compression(compression: str, dtype: Any, where: str = "the data type") -> None:
+    """Raise unless ``compression`` can store ``dtype`` (jpeg is for 8-bit data only)."""
+    dtype = np.dtype(dtype)
+    if compression == "jpeg" and dtype != np.uint8:
+        raise ValidationError(
+            f"format.compression 'jpeg' needs 8-bit (uint8) data, but {where} is {dtype.name}; "
+            "use lzw, deflate or zstd, or convert the data to uint8",
+            field="format.compression", value=compression, allowed=[c for c in COMPRESSIONS if c != "jpeg"],
+        )
+
+
 def write_cog(
     dst: Destination,
     array: np.ndarray,
@@ -253,12 +264,7 @@ def _write_cog(
     mask_mode = _choice("mask_mode", mask_mode, MASK_MODES)
     arr = _as_bands(array)
     target = _target_dtype(arr.dtype, dtype)
-    if compression == "jpeg" and target != np.uint8:
-        raise ValidationError(
-            f"format.compression 'jpeg' needs 8-bit (uint8) data, but the data type is {target.name}; "
-            "use lzw, deflate or zstd, or convert the data to uint8",
-            field="format.compression", value=compression, allowed=[c for c in COMPRESSIONS if c != "jpeg"],
-        )
+    check_compression(compression, target)
     if mask_mode == "nodata" and nodata is None:
         raise ValidationError("mask_mode 'nodata' needs a nodata value", field="nodata", value=None)
     bands, height, width = arr.shape
