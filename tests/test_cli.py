@@ -1,0 +1,48 @@
+"""The wf-widgets command, run as a newcomer would."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def wf_widgets(*args, home, timeout=300, **env):
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("WF_WIDGETS_")}
+    environ.update(WF_WIDGETS_HOME=str(home), **env)
+    return subprocess.run([sys.executable, "-m", "wf_widgets.cli", *args], env=environ, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.mark.timeout(300)
+def test_demo_runs_every_destination_and_leaves_nothing_running(tmp_path):
+    out = wf_widgets("demo", home=tmp_path)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    text = out.stdout
+    for expected in ("=== Download ===", "b'2'", "Subject: Workflows: My Computation is Done",
+                     "Image: my_image\n  id: demo:composites:my_image\n  product: demo:composites\n  created: ",
+                     "9 jobs SUCCEEDED", "fetched it: HTTP 200, 1 bytes, application/json: b'2'",
+                     "wf-widgets serve", "Demo finished"):
+        assert expected in text, expected
+    assert "[######] | Steps: 23/23 | Stage: SUCCEEDED" in text
+    assert not list((tmp_path / "servers").glob("*.json"))  # the demo's server stopped with it
+    listing = wf_widgets("catalog", home=tmp_path)
+    assert "sentinel-1:GRD" in listing.stdout and "demo:composites" in listing.stdout
+    assert "    my_image  acquired" in listing.stdout
+
+
+def test_demo_fails_clearly(tmp_path):
+    (tmp_path / "config.toml").write_text("retention_days = -1\n")
+    out = wf_widgets("demo", home=tmp_path)
+    assert out.returncode == 1
+    assert "retention_days must be a positive number" in out.stderr
+
+
+def test_jobs_cancel_needs_an_id(tmp_path):
+    out = wf_widgets("jobs", "cancel", home=tmp_path)
+    assert out.returncode == 2 and "jobs cancel needs a job id" in out.stderr
+
+
+def test_sweep_reports_counts(tmp_path):
+    out = wf_widgets("sweep", home=tmp_path)
+    assert out.returncode == 0 and "deleted 0 expired result(s)" in out.stdout
