@@ -76,6 +76,13 @@ class Backend:
         return self._part("catalog", lambda: CatalogStore(self.settings))
 
     @property
+    def layers(self):
+        """Map layers the tile server renders (:class:`~wf_widgets.layers.LayerStore`)."""
+        from .layers import LayerStore
+
+        return self._part("layers", lambda: LayerStore(self.settings))
+
+    @property
     def runner(self):
         """Runs jobs on the executor (:class:`~wf_widgets.jobs.runner.Runner`)."""
         from .jobs.runner import Runner

@@ -72,15 +72,17 @@ def email_examples(backend: Any) -> None:
 
 
 def demo_product() -> Any:
-    """The product the demo uploads into: vv and vh like the demo data, UInt16 with nodata."""
-    from .demo_data import DATA_RANGE, PHYSICAL_RANGE
+    """The product the demo uploads into, as the spec assumes it: bands vv and vh with nodata set.
 
+    Float32 in dB, so the spec's shorthand upload (no rescale, no dtype change) stores the
+    composite as it is.
+    """
     product = wf.catalog.Product.get(DEMO_PRODUCT)
     if product is None:
         product = wf.catalog.Product(id=DEMO_PRODUCT, name="Demo composites").save()
         for index, name in enumerate(("vv", "vh")):
-            wf.catalog.MicrowaveBand(name=name, product_id=DEMO_PRODUCT, data_type="UInt16", nodata=0,
-                                     data_range=DATA_RANGE, physical_range=PHYSICAL_RANGE, band_index=index).save()
+            wf.catalog.MicrowaveBand(name=name, product_id=DEMO_PRODUCT, data_type="Float32", nodata=-9999.0,
+                                     band_index=index).save()
     return product
 
 
@@ -96,6 +98,10 @@ def catalog_examples() -> None:
     print(f"  vv mean {result.ndarray[0].mean():.2f} dB, {masked:.1%} masked (no scene covers the east edge)")
     demo_product()
     image = wf.catalog.Image(name="my_image", product_id=DEMO_PRODUCT)
+    if wf.catalog.Image.get(image.id) is not None:  # from an earlier demo run
+        wf.catalog.Image.get(image.id).delete()
+    _show("composite.compute(tile, destination=image)",
+          lambda: composite.compute(tile, destination=image, progress_bar=True))
     options = {"type": "catalog", "image": image, "overwrite": True, "rescale": True, "change_dtype": True}
     _show("composite.compute(tile, destination={'type': 'catalog', 'image': image, 'overwrite': True, "
           "'rescale': True, 'change_dtype': True})",

@@ -1,4 +1,4 @@
-"""The delivery service: signed result downloads and health (tiles come later).
+"""The delivery service: signed result downloads, map tiles of stored layers, and health.
 
 One set of tornado handlers (:func:`~wf_widgets.server.app.handlers`) mounted three ways:
 

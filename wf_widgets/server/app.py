@@ -5,6 +5,7 @@ route (under the mount's base path)            what
 =============================================  ===============================================
 ``GET|HEAD results/<job id>?expires=&signature=``  the stored result, streamed (ranges, ETag)
 ``GET health``                                 ``{"ok": true, "kind": ..., "pid": ...}``
+``GET tiles/<layer id>/<z>/<x>/<y>.png``       a map tile of a stored layer (server/tiles.py)
 =============================================  ===============================================
 
 ``/results`` needs no login: the signature is the authorisation ("anyone with the link").
@@ -225,15 +226,16 @@ def handlers(backend: Any, base_path: str = "/", kind: str = "standalone") -> li
     list of tuple
         ``(pattern, handler class, init kwargs)`` rules for tornado.
     """
+    from .tiles import tile_handler
+
     base = re.escape(normalize_base_path(base_path))
     opts = {"backend": backend, "kind": kind}
     return [
         (base + r"results/([^/]*)", ResultHandler, opts),
         (base + r"health", HealthHandler, opts),
-        # Tiles (a later issue) go here, in the same list so all three mounts get them:
-        #   (base + r"tiles/([0-9a-f]{32})/(\d+)/(\d+)/(\d+)\.png", TileHandler, opts),
-        # Under the Jupyter extension they need Jupyter's login (see server/jupyter.py);
-        # elsewhere the 128-bit random layer id is the only key.
+        # Tiles: under the Jupyter extension they need Jupyter's login (a JupyterHandler);
+        # elsewhere the 128-bit random layer id is the only key (see server/tiles.py).
+        (base + r"tiles/([0-9a-f]{32})/(\d{1,2})/(\d{1,9})/(\d{1,9})\.png", tile_handler(kind), opts),
     ]
 
 

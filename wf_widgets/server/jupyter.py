@@ -5,10 +5,11 @@ Enabled on install by ``etc/jupyter/jupyter_server_config.d/wf_widgets.json``
 ``--ServerApp.jpserver_extensions="{'wf_widgets.server.jupyter': True}"``. Binder and
 JupyterHub then need nothing extra: links go through the notebook server's own address.
 
-The handlers are the plain tornado ones of :mod:`wf_widgets.server.app`, marked public
-(``results`` and ``health`` need no login: the signature is the authorisation). Routes that
-must keep Jupyter's login (the tiles of a later issue) will be wrapped here with
-``jupyter_server.base.handlers.JupyterHandler`` and ``tornado.web.authenticated``.
+The handlers are the plain tornado ones of :mod:`wf_widgets.server.app`; ``results`` and
+``health`` are marked public (the signature is the authorisation). The tiles route keeps
+Jupyter's login: for this mount ``handlers(..., kind="jupyter")`` gives it a
+``jupyter_server.base.handlers.JupyterHandler`` with ``tornado.web.authenticated``
+(:func:`wf_widgets.server.tiles.jupyter_tile_handler`).
 
 The server process serves the home folder of its ``WF_WIDGETS_HOME``; kernels it starts
 inherit that variable, find this server's file in ``<home>/servers/`` and put its URL

@@ -1,0 +1,199 @@
+"""The layer store: what the tile server renders, and the errors it met.
+
+A *layer* is an Image graph (JSON) plus its render options (``scales``, ``colormap``,
+``checkerboard``), stored by the kernel (a :class:`~wf_widgets.widgets.TileMap`) in
+``<home>/layers.sqlite`` (SQLite, WAL mode) so that every mount of the server (standalone,
+Jupyter extension, kernel thread) can render it. A layer id is 128 random bits in hex (32
+characters): outside Jupyter it is the only key to the tiles, so it must be unguessable.
+
+Replacing a layer keeps its id and bumps its ``version``: tile URLs carry ``?v=<version>``
+and the server's cache is keyed by it, so a replaced layer is never served stale.
+
+Errors met while rendering a tile are rows of ``layer_errors`` (time, z/x/y, message);
+the map polls them (:meth:`LayerStore.errors` with the last id it saw) into its log.
+
+Layers created more than :data:`KEEP_DAYS` days ago are deleted when a store is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import sqlite3
+import threading
+from typing import Any
+
+#: Layers older than this are deleted when a store opens (a map lives as long as its kernel).
+KEEP_DAYS = 30.0
+#: At most this many error rows are kept per layer (older ones are deleted).
+MAX_ERRORS_PER_LAYER = 200
+
+_ID = re.compile(r"^[0-9a-f]{32}$")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS layers (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    graph TEXT NOT NULL,
+    options TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS layer_errors (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    layer_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    time REAL NOT NULL,
+    z INTEGER, x INTEGER, y INTEGER,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS layer_errors_layer ON layer_errors (layer_id, n);
+"""
+
+
+def new_layer_id() -> str:
+    """32 hex characters of :func:`secrets.token_hex` (128 random bits)."""
+    return secrets.token_hex(16)
+
+
+def valid_layer_id(layer_id: Any) -> bool:
+    """True for a well-formed layer id (32 lower-case hex characters)."""
+    return isinstance(layer_id, str) and bool(_ID.match(layer_id))
+
+
+class LayerStore:
+    """Layers and their render errors in ``<home>/layers.sqlite``.
+
+    One connection per thread, single-statement writes, a 30 s busy timeout: the kernel
+    writes while the servers read, from any process.
+
+    Parameters
+    ----------
+    settings : Settings
+        Its ``home`` holds the file; its clock stamps the rows.
+    """
+
+    def __init__(self, settings: Any):
+        self.settings = settings
+        self.path = settings.home / "layers.sqlite"
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        conn = self._conn()
+        conn.executescript(_SCHEMA)
+        self.prune()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every connection (any thread's)."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.ProgrammingError:
+                pass
+        self._local = threading.local()
+
+    # -- layers ---------------------------------------------------------------------------
+    def put(self, graph: dict, options: dict, name: str | None = None, layer_id: str | None = None) -> dict:
+        """Store a layer, new or replacing ``layer_id`` (its version is bumped); returns the row.
+
+        Parameters
+        ----------
+        graph : dict
+            The Image graph (``Value.to_json()``).
+        options : dict
+            JSON-able render options (``scales``, ``colormap``, ``checkerboard``).
+        name : str, optional
+            Shown in errors and logs.
+        layer_id : str, optional
+            Replace this layer (created with this id if it does not exist); default a new id.
+        """
+        now = self.settings.time()
+        if layer_id is None:
+            layer_id = new_layer_id()
+        elif not valid_layer_id(layer_id):
+            raise ValueError(f"Invalid layer id {layer_id!r}: expected 32 hex characters")
+        conn = self._conn()
+        conn.execute(
+            "INSERT INTO layers (id, name, graph, options, version, created, updated) VALUES (?, ?, ?, ?, 1, ?, ?)"
+            " ON CONFLICT(id) DO UPDATE SET name = excluded.name, graph = excluded.graph,"
+            " options = excluded.options, version = layers.version + 1, updated = excluded.updated",
+            (layer_id, name, json.dumps(graph), json.dumps(options), now, now))
+        return self.get(layer_id)
+
+    def get(self, layer_id: str) -> dict | None:
+        """The row of ``layer_id`` (``id, name, graph, options, version, created, updated``), or None."""
+        if not valid_layer_id(layer_id):
+            return None
+        row = self._conn().execute("SELECT * FROM layers WHERE id = ?", (layer_id,)).fetchone()
+        if row is None:
+            return None
+        d = dict(row)
+        d["graph"] = json.loads(d["graph"])
+        d["options"] = json.loads(d["options"])
+        return d
+
+    def version(self, layer_id: str) -> int | None:
+        """The current version of ``layer_id`` (a cheap query), or None."""
+        if not valid_layer_id(layer_id):
+            return None
+        row = self._conn().execute("SELECT version FROM layers WHERE id = ?", (layer_id,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def delete(self, *layer_ids: str) -> None:
+        """Delete layers and their errors."""
+        ids = [i for i in layer_ids if valid_layer_id(i)]
+        if not ids:
+            return
+        marks = ",".join("?" * len(ids))
+        conn = self._conn()
+        conn.execute(f"DELETE FROM layer_errors WHERE layer_id IN ({marks})", ids)
+        conn.execute(f"DELETE FROM layers WHERE id IN ({marks})", ids)
+
+    def prune(self, keep_days: float = KEEP_DAYS) -> int:
+        """Delete layers created more than ``keep_days`` ago; returns how many."""
+        cutoff = self.settings.time() - keep_days * 86400.0
+        conn = self._conn()
+        old = [r[0] for r in conn.execute("SELECT id FROM layers WHERE created < ?", (cutoff,)).fetchall()]
+        self.delete(*old)
+        return len(old)
+
+    # -- errors ---------------------------------------------------------------------------
+    def record_error(self, layer_id: str, version: int, z: int | None, x: int | None, y: int | None,
+                     message: str) -> None:
+        """Add an error row for ``layer_id`` (trimming old rows beyond :data:`MAX_ERRORS_PER_LAYER`)."""
+        conn = self._conn()
+        cur = conn.execute(
+            "INSERT INTO layer_errors (layer_id, version, time, z, x, y, message) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (layer_id, version, self.settings.time(), z, x, y, message))
+        conn.execute("DELETE FROM layer_errors WHERE layer_id = ? AND n <= ?",
+                     (layer_id, cur.lastrowid - MAX_ERRORS_PER_LAYER))
+
+    def errors(self, layer_ids: list[str], after: int = 0) -> list[dict]:
+        """Error rows of these layers with ``n > after``, oldest first.
+
+        Each row: ``n`` (increasing; pass the last one seen as ``after``), ``layer_id``,
+        ``version``, ``time``, ``z``, ``x``, ``y``, ``message``.
+        """
+        ids = [i for i in layer_ids if valid_layer_id(i)]
+        if not ids:
+            return []
+        rows = self._conn().execute(
+            f"SELECT * FROM layer_errors WHERE layer_id IN ({','.join('?' * len(ids))}) AND n > ? ORDER BY n",
+            (*ids, after)).fetchall()
+        return [dict(r) for r in rows]
