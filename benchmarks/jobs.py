@@ -2,12 +2,15 @@
 
 Ours: ``(wf.Int(i) + 1).compute()`` (download destination, pyarrow, block=True): the job
 row, the runner's thread, progress rows, the stored file, waiting and decoding.
-Reference, in the same run: evaluate the same graph, encode it as pyarrow, write the
-file and insert one row into a SQLite table (WAL, synchronous=NORMAL, as the job store).
+Reference, in the same run: evaluate the same graph, encode it as pyarrow, write a new
+file (as the result store does: every job gets a file of its own, and creating a file costs
+several times more than overwriting one here) and insert one row into a SQLite table (WAL,
+synchronous=NORMAL, as the job store), then decode.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import tempfile
@@ -42,15 +45,18 @@ def run() -> list[dict]:
         for i, v in enumerate(values):
             assert v.compute() == i + 1
 
+    runs = itertools.count()
+
     def reference() -> None:
+        run = next(runs)
         for i, v in enumerate(values):
             result = evaluate(v.node)
             data = encode("pyarrow", result, {"compression": "lz4"})
-            path = ref_dir / f"{i}.arrow"
-            with open(path, "wb") as f:
+            path = ref_dir / f"{run}-{i}.arrow"
+            with open(path, "xb") as f:
                 f.write(data)
-            conn.execute("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?)",
-                         (i, json.dumps(v.to_json()), str(path), len(data)))
+            conn.execute("INSERT INTO rows VALUES (?, ?, ?, ?)",
+                         (run * N + i, json.dumps(v.to_json()), str(path), len(data)))
             assert decode("pyarrow", data) == i + 1
 
     try:

@@ -213,3 +213,23 @@ def test_sweep_removes_orphaned_result_files(backend):
     orphan.write_bytes(b"partial")
     backend.sweep()
     assert kept.exists() and not orphan.exists()
+
+
+def test_keyboard_interrupt_during_a_blocking_compute_cancels(backend):
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        slow_value().compute(timeout=60)
+    row = backend.jobs.list(limit=1)[0]
+    assert row["stage"] == "CANCELLED" and row["error_message"] == "Interrupted"
+
+
+def test_blocking_compute_with_an_executor_of_ones_own_waits_for_it(make_backend):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        b = make_backend(executor=pool)
+        assert not b.runner.runs_here
+        out = io.StringIO()
+        assert (wf.Int(2) * 21).compute(progress_bar=out) == 42
+        assert "Stage: SUCCEEDED" in out.getvalue()

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
-import threading
 
 import numpy as np
 import pytest
-from tornado.httpserver import HTTPServer
-from tornado.netutil import bind_sockets
 
 import wf_widgets as wf
-from wf_widgets.server import make_app, stop_thread_server
+from wf_widgets.server import stop_thread_server
+from wf_widgets.server.thread import ThreadServer
 
 from ..engine._helpers import make_product, upload
 
@@ -71,46 +68,19 @@ def point(col: float, row: float) -> tuple[float, float]:
     return utm_to_lonlat(ORIGIN[0] + col * RES, ORIGIN[1] - row * RES)
 
 
-class AppServer:
-    """``make_app(backend, base_path)`` on 127.0.0.1 at a free port, on its own loop in a thread."""
-
-    def __init__(self, app):
-        self._sockets = bind_sockets(0, "127.0.0.1")
-        self.url = f"http://127.0.0.1:{self._sockets[0].getsockname()[1]}"
-        self._app = app
-        self._started = threading.Event()
-        self._thread = threading.Thread(target=asyncio.run, args=(self._main(),), daemon=True)
-        self._thread.start()
-        self._started.wait(10)
-
-    async def _main(self):
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        server = HTTPServer(self._app)
-        server.add_sockets(self._sockets)
-        self._started.set()
-        await self._stop.wait()
-        server.stop()
-        await server.close_all_connections()
-
-    def close(self):
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
-
-
 @pytest.fixture
 def app_server(map_backend):
     """Factory: serve ``make_app(backend, base_path)`` (the standalone mount); returns its base URL."""
     servers = []
 
     def start(base_path="/"):
-        s = AppServer(make_app(map_backend, base_path))
+        s = ThreadServer(map_backend, register=False, base_path=base_path, kind="standalone")
         servers.append(s)
         return s.url + base_path.rstrip("/")
 
     yield start
     for s in servers:
-        s.close()
+        s.stop()
 
 
 def decode_png(data: bytes) -> np.ndarray:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 
 import pytest
-from tornado.httpserver import HTTPServer
-from tornado.netutil import bind_sockets
 
 import wf_widgets as wf
 from wf_widgets.backend import Backend
 from wf_widgets.config import Settings
-from wf_widgets.server import make_app, stop_thread_server
+from wf_widgets.server import stop_thread_server
+from wf_widgets.server.thread import ThreadServer
 
 
 @pytest.fixture
@@ -34,46 +31,19 @@ def served(backend):
     return ensure_thread_server(backend)
 
 
-class AppServer:
-    """Any tornado Application on 127.0.0.1 at a free port, on its own loop in a thread."""
-
-    def __init__(self, app):
-        self._sockets = bind_sockets(0, "127.0.0.1")
-        self.url = f"http://127.0.0.1:{self._sockets[0].getsockname()[1]}"
-        self._app = app
-        self._started = threading.Event()
-        self._thread = threading.Thread(target=asyncio.run, args=(self._main(),), daemon=True)
-        self._thread.start()
-        self._started.wait(10)
-
-    async def _main(self):
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        server = HTTPServer(self._app)
-        server.add_sockets(self._sockets)
-        self._started.set()
-        await self._stop.wait()
-        server.stop()
-        await server.close_all_connections()
-
-    def close(self):
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
-
-
 @pytest.fixture
 def app_server(backend):
     """Factory: serve ``make_app(backend, base_path)``; returns its base URL. Stopped after the test."""
     servers = []
 
     def start(base_path="/"):
-        s = AppServer(make_app(backend, base_path))
+        s = ThreadServer(backend, register=False, base_path=base_path, kind="standalone")
         servers.append(s)
         return s.url
 
     yield start
     for s in servers:
-        s.close()
+        s.stop()
 
 
 @pytest.fixture

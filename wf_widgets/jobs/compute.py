@@ -35,10 +35,12 @@ def check_geocontext(geoctx: Any, value: Value) -> Any:
 
 
 def launch(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination: Any = "download",
-           backend: Any = None) -> Job:
+           backend: Any = None, submit: bool = True) -> Job:
     """Validate (normalize, then preflight), create the job row and submit it; returns the Job.
 
-    Every check runs before the row exists: a ValidationError here leaves no trace.
+    Every check runs before the row exists: a ValidationError here leaves no trace. With
+    ``submit=False`` the row is created claimed by this process, for the caller to run
+    (``Job._run_here``).
     """
     if not isinstance(value, Value):
         try:
@@ -56,9 +58,10 @@ def launch(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination:
     job_id = new_job_id()
     row = backend.jobs.create(job_id, kind=value.kind, graph=value.to_json(),
                               geoctx=ctx.to_dict() if ctx is not None else None, format=fmt, destination=dest,
-                              label=getattr(ctx, "key", None))
+                              label=getattr(ctx, "key", None), claim=not submit)
     job = Job(job_id, backend, _row=row)
-    backend.runner.submit(job_id)
+    if submit:
+        backend.runner.submit(job_id)
     return job
 
 
@@ -94,10 +97,19 @@ def compute(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination
         another format: bytes; email: None; catalog: the saved catalog.Image; with
         ``file=``: None.
     """
-    job = launch(value, geoctx, format, destination, backend)
+    if backend is None:
+        from ..backend import get_backend
+
+        backend = get_backend()
+    # A blocking job on the default thread pool runs right here: the caller would only wait.
+    here = block and backend.runner.runs_here
+    job = launch(value, geoctx, format, destination, backend, submit=not here)
     if not block:
         return job
-    job.wait(timeout, progress_bar)
+    if here:
+        job._run_here(timeout, progress_bar)
+    else:
+        job.wait(timeout, progress_bar)
     if file is not None:
         job.result_to_file(file)
         return None

@@ -151,7 +151,7 @@ class Job:
                 elapsed = time.monotonic() - start
                 if timeout is not None and elapsed >= timeout:
                     self.cancel()
-                    raise JobTimeoutError(f"Job {self.id} did not finish within {timeout} s and was cancelled")
+                    raise self._timeout_error(timeout)
                 wait_s = _poll_interval(elapsed)
                 if timeout is not None:
                     wait_s = min(wait_s, max(timeout - elapsed, 0.0))
@@ -168,6 +168,28 @@ class Job:
         finally:
             bar.close()
             forget_event(self.id, event)
+
+    def _timeout_error(self, timeout: float) -> JobTimeoutError:
+        return JobTimeoutError(f"Job {self.id} did not finish within {timeout} s and was cancelled")
+
+    def _run_here(self, timeout: float | None = None, progress_bar: Any = False) -> "Job":
+        """Run this job, created claimed, in the calling thread (``compute(block=True)`` on the default runner).
+
+        Same contract as :meth:`wait`: progress drawn, a timeout cancels and raises
+        JobTimeoutError, Ctrl-C cancels and re-raises.
+        """
+        bar = ProgressBar(progress_bar)
+        bar.update(self.id, self.steps_done, self.steps_total, self.stage)
+        try:
+            self._backend.runner.run_here(
+                self._row, timeout, on_progress=lambda stage, done, total: bar.update(self.id, done, total, stage))
+        finally:
+            self._row = self._backend.jobs.get(self.id, graph=False)
+            bar.update(self.id, self.steps_done, self.steps_total, self.stage)
+            bar.close()
+        if self.stage == "CANCELLED" and self._row["error_message"] == "Timed out":
+            raise self._timeout_error(timeout)
+        return self
 
     def cancel(self) -> bool:
         """Ask the job to stop (works across processes); False if it had already ended."""

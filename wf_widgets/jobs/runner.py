@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Callable
 
 from ..engine.evaluate import EvalContext, evaluate, plan
 from ..errors import WfError, code_for
@@ -29,35 +29,51 @@ class _Cancelled(Exception):
     pass
 
 
+class _TimedOut(_Cancelled):
+    pass
+
+
 class _Reporter:
     """Progress writes throttled to one per :data:`PROGRESS_EVERY_S` per job; cancel checked every step.
 
     A stage or step change inside the window is kept and written with the next write (or
-    with the final row), so a watcher polling the store sees at most a blip less.
+    with the final row), so a watcher polling the store sees at most a blip less. A job run
+    in the caller's thread (:meth:`Runner.run_here`) also has a deadline and an
+    ``on_progress(stage, steps_done, steps_total)`` callback drawing its progress bar.
     """
 
-    def __init__(self, store: Any, job_id: str):
+    def __init__(self, store: Any, job_id: str, deadline: float | None = None,
+                 on_progress: Callable[[str, int, int], None] | None = None):
         self.store, self.job_id = store, job_id
+        self.deadline, self.on_progress = deadline, on_progress
         self._last = time.monotonic()
         self.pending: dict[str, Any] = {}
+        self.state = {"stage": "PREPARING", "steps_done": 0, "steps_total": 0}
 
-    def _report(self, **fields: Any) -> None:
-        self.pending.update({k: v for k, v in fields.items() if v is not None})
+    def _report(self, check: bool, **fields: Any) -> None:
+        fields = {k: v for k, v in fields.items() if v is not None}
+        self.pending.update(fields)
         now = time.monotonic()
+        if self.on_progress is not None:
+            self.state.update(fields)
+            self.on_progress(self.state["stage"], self.state["steps_done"], self.state["steps_total"])
+        if self.deadline is not None and now > self.deadline:
+            raise _TimedOut()
         if now - self._last >= PROGRESS_EVERY_S:
             self._last = now
             cancelled = self.store.progress(self.job_id, **self.pending)
             self.pending.clear()
         else:
-            cancelled = self.store.cancel_requested(self.job_id)
+            cancelled = check and self.store.cancel_requested(self.job_id)
         if cancelled:
             raise _Cancelled()
 
     def stage(self, stage: str, steps_total: int | None = None, steps_done: int | None = None) -> None:
-        self._report(stage=stage, steps_total=steps_total, steps_done=steps_done)
+        # The cancel flag is read at the step that follows (or before delivery), not twice.
+        self._report(False, stage=stage, steps_total=steps_total, steps_done=steps_done)
 
     def step(self, steps_done: int) -> None:
-        self._report(steps_done=steps_done)
+        self._report(True, steps_done=steps_done)
 
 
 class _Heartbeat:
@@ -103,16 +119,23 @@ def _message(exc: BaseException) -> str:
     return text if isinstance(exc, WfError) else f"{type(exc).__name__}: {text}"
 
 
-def execute(backend: Any, job_id: str) -> str:
-    """Run job ``job_id`` to a terminal stage in this process; returns that stage."""
+def execute(backend: Any, job_id: str, deadline: float | None = None,
+            on_progress: Callable[[str, int, int], None] | None = None, claimed: dict | None = None) -> str:
+    """Run job ``job_id`` to a terminal stage in this process; returns that stage.
+
+    The job is claimed first (QUEUED -> PREPARING) unless ``claimed`` is its row, created
+    already claimed by this process. ``deadline`` (``time.monotonic()`` seconds) cancels
+    the job when passed; ``on_progress`` is called at every step. A KeyboardInterrupt
+    cancels the job, then propagates.
+    """
     store = backend.jobs
-    row = store.start(job_id)
+    row = claimed if claimed is not None else store.start(job_id)
     if row is None:
         return store.status(job_id)["stage"]
     _heartbeat.add(job_id, store)
     stored: dict | None = None
     try:
-        reporter = _Reporter(store, job_id)
+        reporter = _Reporter(store, job_id, deadline, on_progress)
         geoctx = None
         if row["geoctx"] is not None:
             from ..geo import geocontext_from_dict
@@ -127,9 +150,12 @@ def execute(backend: Any, job_id: str) -> str:
         stored = destination_handler(row["destination"]["type"]).deliver(backend, row, value)
         store.finish(job_id, "SUCCEEDED", steps_done=total, steps_total=total, **stored)
         return "SUCCEEDED"
-    except _Cancelled:
+    except (_Cancelled, KeyboardInterrupt) as exc:
         _discard(backend, stored)
-        store.finish(job_id, "CANCELLED", error_message="Cancelled")
+        reason = {_TimedOut: "Timed out", KeyboardInterrupt: "Interrupted"}.get(type(exc), "Cancelled")
+        store.finish(job_id, "CANCELLED", error_message=reason)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
         return "CANCELLED"
     except BaseException as exc:  # the row must always end; KeyboardInterrupt in a worker too
         kept = getattr(exc, "stored", None)
@@ -174,6 +200,24 @@ class Runner:
             workers = backend.settings.workers or min(32, (os.cpu_count() or 1) + 4)
             executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wf-job")
         self.executor = executor
+
+    @property
+    def runs_here(self) -> bool:
+        """True when blocking jobs run in the caller's thread (our own thread pool).
+
+        The caller would only wait for the pool's thread; running the job itself saves two
+        thread hand-offs per job. Jobs on an executor given by the user always go there.
+        """
+        return self._own
+
+    def run_here(self, row: dict, timeout: float | None = None,
+                 on_progress: Callable[[str, int, int], None] | None = None) -> str:
+        """Run a job created claimed by this process in this thread (see :attr:`runs_here`).
+
+        ``row`` is what ``JobStore.create(..., claim=True)`` returned; returns the final stage.
+        """
+        deadline = time.monotonic() + timeout if timeout is not None else None
+        return execute(self.backend, row["id"], deadline, on_progress, claimed=row)
 
     def submit(self, job_id: str) -> Future:
         if isinstance(self.executor, ThreadPoolExecutor):

@@ -142,20 +142,22 @@ class JobStore:
         return d
 
     def create(self, job_id: str, *, kind: str, graph: dict, geoctx: dict | None, format: dict,
-               destination: dict, label: str | None = None) -> dict:
-        """Insert a QUEUED row; returns it."""
+               destination: dict, label: str | None = None, claim: bool = False) -> dict:
+        """Insert a QUEUED row, or with ``claim`` a PREPARING row this process runs; returns it."""
         now = self.settings.time()
+        started = now if claim else None
         row = {"id": job_id, "kind": kind, "graph": graph, "geoctx": geoctx, "format": format,
-               "destination": destination, "label": label, "stage": "QUEUED", "steps_done": 0, "steps_total": 0,
-               "error_code": "NONE", "error_message": None, "created": now, "started": None, "finished": None,
-               "updated": now, "result_path": None, "result_mimetype": None, "result_size": None,
-               "result_ref": None, "expires": None, "result_deleted": 0, "host": HOST, "pid": os.getpid(),
-               "heartbeat": None, "cancel_requested": 0}
+               "destination": destination, "label": label, "stage": "PREPARING" if claim else "QUEUED",
+               "steps_done": 0, "steps_total": 0, "error_code": "NONE", "error_message": None, "created": now,
+               "started": started, "finished": None, "updated": now, "result_path": None, "result_mimetype": None,
+               "result_size": None, "result_ref": None, "expires": None, "result_deleted": 0, "host": HOST,
+               "pid": os.getpid(), "heartbeat": started, "cancel_requested": 0}
         self._conn().execute(
-            "INSERT INTO jobs (id, kind, graph, geoctx, format, destination, label, stage, created, updated, host, pid)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, 'QUEUED', ?, ?, ?, ?)",
+            "INSERT INTO jobs (id, kind, graph, geoctx, format, destination, label, stage, created, started, updated,"
+            " host, pid, heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (job_id, kind, json.dumps(graph), json.dumps(geoctx) if geoctx is not None else None,
-             json.dumps(format), json.dumps(destination), label, now, now, HOST, os.getpid()),
+             json.dumps(format), json.dumps(destination), label, row["stage"], now, started, now, HOST,
+             os.getpid(), started),
         )
         return row
 

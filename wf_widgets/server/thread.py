@@ -44,6 +44,9 @@ class ThreadServer:
         0 (default) picks a free port.
     register : bool
         Write ``<home>/servers/<pid>.json`` (kind ``"thread"``) while running.
+    base_path, kind : str
+        Where the handlers are mounted and which mount they act as (see
+        :func:`~wf_widgets.server.app.make_app`); tests serve the other mounts' variants so.
 
     Attributes
     ----------
@@ -51,8 +54,10 @@ class ThreadServer:
         ``http://127.0.0.1:<port>``.
     """
 
-    def __init__(self, backend: Any, port: int = 0, register: bool = True):
+    def __init__(self, backend: Any, port: int = 0, register: bool = True, base_path: str = "/",
+                 kind: str = "thread"):
         self.backend = backend
+        self._base_path, self._kind = base_path, kind
         self.pid = os.getpid()
         self._sockets = bind_sockets(port, HOST, backlog=BACKLOG)
         self.port = self._sockets[0].getsockname()[1]
@@ -87,7 +92,7 @@ class ThreadServer:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop_event = asyncio.Event()
-        server = HTTPServer(make_app(self.backend, "/", kind="thread"))
+        server = HTTPServer(make_app(self.backend, self._base_path, kind=self._kind))
         server.add_sockets(self._sockets)
         sweeper = start_sweeper(self.backend)
         self._ready.set()

@@ -26,13 +26,14 @@ def _canonical(obj: Any) -> str:
 class Node:
     """One operation in a graph. Immutable; hashed and compared by :attr:`id`."""
 
-    __slots__ = ("op", "args", "kwargs", "_id", "_spec")
+    __slots__ = ("op", "args", "kwargs", "_id", "_spec", "_order")
 
     @classmethod
     def _trusted(cls, op: str, args: tuple, kwargs: dict, spec: dict, node_id: str) -> "Node":
         """A node rebuilt from a stored graph whose id is already known (no rehashing)."""
         node = object.__new__(cls)
         node.op, node.args, node.kwargs, node._spec, node._id = op, args, kwargs, spec, node_id
+        node._order = None
         return node
 
     def __init__(self, op: str, args: tuple = (), kwargs: dict | None = None):
@@ -45,6 +46,7 @@ class Node:
             "kwargs": {k: _encode_arg(v) for k, v in sorted(self.kwargs.items())},
         }
         self._spec = spec
+        self._order: tuple[Node, ...] | None = None
         self._id = hashlib.sha256(_canonical(spec).encode()).hexdigest()[:32]
 
     @property
@@ -60,8 +62,13 @@ class Node:
             if isinstance(v, Node):
                 yield v
 
-    def walk(self) -> list["Node"]:
-        """Every distinct node below and including this one, children before parents."""
+    def walk(self) -> tuple["Node", ...]:
+        """Every distinct node below and including this one, children before parents (cached)."""
+        if self._order is None:
+            self._order = self._walk()
+        return self._order
+
+    def _walk(self) -> tuple["Node", ...]:
         order: list[Node] = []
         seen: set[str] = set()
         stack: list[tuple[Node, bool]] = [(self, False)]
@@ -77,7 +84,7 @@ class Node:
             for child in node.children():
                 if child._id not in seen:
                     stack.append((child, False))
-        return order
+        return tuple(order)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Node) and other._id == self._id
