@@ -20,9 +20,9 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import sqlite3
-import threading
 from typing import Any
+
+from ._sqlite import ThreadConnections
 
 #: Layers older than this are deleted when a store opens (a map lives as long as its kernel).
 KEEP_DAYS = 30.0
@@ -78,35 +78,14 @@ class LayerStore:
     def __init__(self, settings: Any):
         self.settings = settings
         self.path = settings.home / "layers.sqlite"
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        conn = self._conn()
-        conn.executescript(_SCHEMA)
+        self._connections = ThreadConnections(self.path)
+        self._conn = self._connections.get
+        self._conn().executescript(_SCHEMA)
         self.prune()
-
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
-        return conn
 
     def close(self) -> None:
         """Close every connection (any thread's)."""
-        with self._lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            try:
-                conn.close()
-            except sqlite3.ProgrammingError:
-                pass
-        self._local = threading.local()
+        self._connections.close()
 
     # -- layers ---------------------------------------------------------------------------
     def put(self, graph: dict, options: dict, name: str | None = None, layer_id: str | None = None) -> dict:

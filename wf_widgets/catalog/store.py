@@ -18,10 +18,10 @@ import contextlib
 import datetime as _dt
 import json
 import sqlite3
-import threading
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from .._sqlite import ThreadConnections
 from ..config import Settings
 
 BUSY_TIMEOUT_S = 60.0
@@ -137,28 +137,12 @@ class CatalogStore:
         self.files_root = self.root / "files"
         self.path = self.root / "catalog.sqlite"
         self.files_root.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
-        conn = self._conn()
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.executescript(_SCHEMA)
+        self._connections = ThreadConnections(self.path, pragmas=("foreign_keys=ON",), busy_timeout_s=BUSY_TIMEOUT_S)
+        self._conn().executescript(_SCHEMA)
 
     # -- connections and transactions -----------------------------------------------
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-            )
-            conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
-            self._local.txn = None
-            with self._lock:
-                self._connections.append(conn)
-        return conn
+        return self._connections.get()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[_Transaction]:
@@ -169,10 +153,11 @@ class CatalogStore:
         itself fails).
         """
         conn = self._conn()
-        if self._local.txn is not None:
-            yield self._local.txn
+        local = self._connections.local
+        if getattr(local, "txn", None) is not None:
+            yield local.txn
             return
-        txn = self._local.txn = _Transaction()
+        txn = local.txn = _Transaction()
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -185,17 +170,13 @@ class CatalogStore:
                     undo()
                 raise
         finally:
-            self._local.txn = None
+            local.txn = None
         for done in txn.on_commit:
             done()
 
     def close(self) -> None:
         """Close every connection this store opened (in any thread)."""
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            conn.close()
-        self._local = threading.local()
+        self._connections.close()
 
     # -- generic row access --------------------------------------------------------
     def _get(self, table: str, id: str) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ import sqlite3
 import threading
 from typing import Any, Iterable
 
+from .._sqlite import ThreadConnections
 from ..config import Settings
 
 STAGES = ("QUEUED", "PREPARING", "RUNNING", "SAVING", "SUCCEEDED", "FAILED", "CANCELLED")
@@ -105,30 +106,12 @@ class JobStore:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.path = settings.home / "jobs.sqlite"
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        conn = self._conn()
-        conn.executescript(_SCHEMA)
-
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-            self._all.append(conn)
-        return conn
+        self._connections = ThreadConnections(self.path)
+        self._conn = self._connections.get
+        self._conn().executescript(_SCHEMA)
 
     def close(self) -> None:
-        for conn in self._all:
-            try:
-                conn.close()
-            except sqlite3.ProgrammingError:  # closed from another thread already
-                pass
-        self._all.clear()
-        self._local = threading.local()
+        self._connections.close()
 
     # -- rows -----------------------------------------------------------------------------
     @staticmethod
