@@ -7,8 +7,9 @@ import datetime as _dt
 import enum
 from typing import Any, ClassVar
 
+from . import access
+from ._common import default_store, split_child_id
 from .store import CatalogStore
-from ._common import default_store
 
 
 def _jsonable(value: Any) -> Any:
@@ -129,3 +130,26 @@ class CatalogObject:
         return self._values == other._values
 
     __hash__ = None  # mutable
+
+
+class ProductChild(CatalogObject):
+    """A band or an image: its id is ``"<product_id>:<name>"`` and reading it needs read access to the product."""
+
+    _kind: ClassVar[str]
+
+    @classmethod
+    def get(cls, id: str, *, store: CatalogStore | None = None) -> Any:
+        """The saved object ``id`` (``"<product_id>:<name>"``), or None.
+
+        Raises
+        ------
+        PermissionDenied
+            If the current user may not read the product.
+        """
+        store = store or default_store()
+        product_id, _ = split_child_id(id, cls._kind)
+        row = getattr(store, f"get_{cls._kind}")(id)
+        if row is None:
+            return None
+        access.require(store.settings, store.get_product(product_id), "read", f"read {cls._kind} {id!r} of")
+        return cls._from_row(row, store)

@@ -6,8 +6,8 @@ from typing import Any, ClassVar
 
 from ..errors import NotFound, ValidationError
 from . import access
-from ._common import check_name, check_product_id, ctime, default_store, optional_str, split_child_id
-from ._object import CatalogObject
+from ._common import check_name, check_product_id, ctime, optional_str
+from ._object import CatalogObject, ProductChild
 from .datatypes import DataType
 from .store import CatalogStore
 
@@ -61,7 +61,7 @@ def range_scaling(row: dict, to_data: bool = False) -> tuple[float, float] | Non
     return scale, dst[0] - src[0] * scale
 
 
-class Band(CatalogObject):
+class Band(ProductChild):
     """Base of the band classes; use one of the subclasses.
 
     Parameters
@@ -95,6 +95,8 @@ class Band(CatalogObject):
         ``"spectral"``, ``"microwave"``, ``"mask"``, ``"class"`` or ``"generic"``.
     created, modified : datetime.datetime or None
     """
+
+    _kind = "band"
 
     _type: ClassVar[str] = ""
     _common: ClassVar[tuple[str, ...]] = (
@@ -203,23 +205,6 @@ class Band(CatalogObject):
         return row
 
     # -- catalog operations ----------------------------------------------------------------
-    @classmethod
-    def get(cls, id: str, *, store: CatalogStore | None = None) -> "Band | None":
-        """The saved band ``id`` (``"<product_id>:<name>"``), or None.
-
-        Raises
-        ------
-        PermissionDenied
-            If the current user may not read the product.
-        """
-        store = store or default_store()
-        product_id, _ = split_child_id(id, "band")
-        row = store.get_band(id)
-        if row is None:
-            return None
-        access.require(store.settings, store.get_product(product_id), "read", f"read band {id!r} of")
-        return cls._from_row(row, store)
-
     def save(self) -> "Band":
         """Store the band (writers and owners of the product).
 

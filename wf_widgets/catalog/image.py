@@ -10,8 +10,8 @@ import numpy as np
 from ..errors import NotFound, ValidationError, WfError
 from ..outputs.codecs import geotiff  # imports rasterio now, not first in an upload thread (PROJ data path)
 from . import access, files
-from ._common import check_name, check_product_id, ctime, default_store, split_child_id, to_datetime
-from ._object import CatalogObject
+from ._common import check_name, check_product_id, ctime, to_datetime
+from ._object import ProductChild
 from .store import CatalogStore
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,7 +43,7 @@ def _shared_nodata(bands: Sequence[dict[str, Any]]) -> float | int | None:
     return bands[0]["nodata"] if bands and len(values) == 1 else None
 
 
-class Image(CatalogObject):
+class Image(ProductChild):
     """A catalog image: metadata, and a Cloud Optimized GeoTIFF once uploaded.
 
     Parameters
@@ -75,6 +75,8 @@ class Image(CatalogObject):
     state : str
         ``"unsaved"``, ``"saved"`` or ``"modified"``.
     """
+
+    _kind = "image"
 
     _fields = ("name", "product_id", "acquired", "cs_code", "geotrans", "x_pixels", "y_pixels", "extra_properties")
     _derived = ("created", "modified", "files")
@@ -166,23 +168,6 @@ class Image(CatalogObject):
         return {**super()._row(), "id": self.id, "files": self._values["files"]}
 
     # -- loading ---------------------------------------------------------------------
-    @classmethod
-    def get(cls, id: str, *, store: CatalogStore | None = None) -> "Image | None":
-        """The saved image ``id`` (``"<product_id>:<name>"``), or None.
-
-        Raises
-        ------
-        PermissionDenied
-            If the current user may not read the product.
-        """
-        store = store or default_store()
-        product_id, _ = split_child_id(id, "image")
-        row = store.get_image(id)
-        if row is None:
-            return None
-        access.require(store.settings, store.get_product(product_id), "read", f"read image {id!r} of")
-        return cls._from_row(row, store)
-
     @property
     def product(self) -> "Product | None":
         """The image's product (None if it does not exist)."""
