@@ -10,15 +10,15 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from wf_widgets.server.testing import free_port, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -30,20 +30,23 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives JupyterLab in real Chromium (deselect with -m 'not browser')")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def wait_js(page, expression: str, arg=None, timeout_s: float = 60):
+    """Poll a JS predicate every 500 ms (requestAnimationFrame polling hangs here)."""
+    return page.wait_for_function(expression, arg=arg, polling=500, timeout=timeout_s * 1000)
 
 
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"{what}: not within {timeout} s")
+def run_all_cells(page, url: str, timeout_s: float = 90) -> None:
+    """Open the notebook at ``url``, wait for its kernel, run every cell, wait for the last one.
+
+    The test notebooks end with a cell printing ``ALL-CELLS-RAN``.
+    """
+    page.goto(url)
+    wait_js(page, "() => window.jupyterapp && document.querySelector('.jp-Notebook .jp-Cell')", timeout_s=90)
+    wait_js(page, "() => { const w = window.jupyterapp.shell.currentWidget;"
+                  " const k = w && w.sessionContext && w.sessionContext.session"
+                  " && w.sessionContext.session.kernel; return k && k.status === 'idle'; }", timeout_s=90)
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return 1; }")
+    wait_js(page, "() => document.body.innerText.includes('ALL-CELLS-RAN')", timeout_s=timeout_s)
 
 
 class Lab:
@@ -65,7 +68,7 @@ class Lab:
              f"--IdentityProvider.token={self.token}", "--allow-root", f"--ServerApp.root_dir={root}",
              "--LabApp.expose_app_in_browser=True"],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=root)
-        wait_for(self._ready, 90, "JupyterLab did not start")
+        wait_for(self._ready, timeout=90, interval=0.2, what="JupyterLab to start")
 
     def _ready(self) -> bool:
         if self.proc.poll() is not None:

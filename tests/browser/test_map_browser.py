@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Lab, artifact, copy_log
+from .conftest import Lab, artifact, copy_log, run_all_cells, wait_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -32,11 +32,6 @@ CELLS = [
     "form = wf.widgets.ExportForm(composite, m)\nform.add_class('wf-map-form')\nform",
     "print('ALL-CELLS-RAN')",
 ]
-
-
-def wait_js(page, expression: str, arg=None, timeout_s: float = 60):
-    """Poll a JS predicate every 500 ms (requestAnimationFrame polling hangs here)."""
-    return page.wait_for_function(expression, arg=arg, polling=500, timeout=timeout_s * 1000)
 
 
 @pytest.fixture(scope="module")
@@ -70,14 +65,8 @@ def page(map_lab, browser):
     tiles: list = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     pg.on("response", lambda response: tiles.append(response) if "/tiles/" in response.url else None)
-    pg.goto(url)
     try:
-        wait_js(pg, "() => window.jupyterapp && document.querySelector('.jp-Notebook .jp-Cell')", timeout_s=90)
-        wait_js(pg, "() => { const w = window.jupyterapp.shell.currentWidget;"
-                    " const k = w && w.sessionContext && w.sessionContext.session"
-                    " && w.sessionContext.session.kernel; return k && k.status === 'idle'; }", timeout_s=90)
-        pg.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return 1; }")
-        wait_js(pg, "() => document.body.innerText.includes('ALL-CELLS-RAN')", timeout_s=120)
+        run_all_cells(pg, url, timeout_s=120)
         wait_js(pg, f"() => document.querySelector('{MAP} .leaflet-container')")
     except Exception:
         pg.screenshot(path=str(artifact("map-startup-failure.png")), full_page=True)

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from .conftest import artifact, copy_log
+from .conftest import artifact, copy_log, run_all_cells, wait_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -34,11 +34,6 @@ CELLS = [
 ]
 
 
-def wait_js(page, expression: str, arg=None, timeout_s: float = 60):
-    """Poll a JS predicate every 500 ms (requestAnimationFrame polling hangs here)."""
-    return page.wait_for_function(expression, arg=arg, polling=500, timeout=timeout_s * 1000)
-
-
 @pytest.fixture(scope="module")
 def page(lab, browser):
     url = lab.write_notebook("widgets.ipynb", CELLS)
@@ -46,14 +41,8 @@ def page(lab, browser):
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.goto(url)
     try:
-        wait_js(pg, "() => window.jupyterapp && document.querySelector('.jp-Notebook .jp-Cell')", timeout_s=90)
-        wait_js(pg, "() => { const w = window.jupyterapp.shell.currentWidget;"
-                    " const k = w && w.sessionContext && w.sessionContext.session"
-                    " && w.sessionContext.session.kernel; return k && k.status === 'idle'; }", timeout_s=90)
-        pg.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return 1; }")
-        wait_js(pg, "() => document.body.innerText.includes('ALL-CELLS-RAN')", timeout_s=90)
+        run_all_cells(pg, url, timeout_s=90)
         wait_js(pg, f"() => document.querySelector('{FORM} .wf-export-format select')")
     except Exception:
         pg.screenshot(path=str(artifact("widgets-startup-failure.png")), full_page=True)
