@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from wf_widgets.server import app as wf_app
-from wf_widgets.server.testing import fetch, free_port, wait_for
+from wf_widgets.server.testing import fetch
+
+from .._jupyter import jupyter_server
 
 from .conftest import WEST, decode_png, pixel_at, point
 
-pytest.importorskip("jupyter_server")
-
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "wf-map-token"
 
 
@@ -37,39 +31,12 @@ def test_the_jupyter_tile_route_needs_a_login_and_the_others_do_not():
 
 @pytest.fixture
 def jupyter(map_backend, tmp_path):
-    port = free_port()
-    jdir = tmp_path / "jupyter"
-    for sub in ("config", "data", "runtime", "root"):
-        (jdir / sub).mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WF_WIDGETS_", "JUPYTER"))}
-    env.update(WF_WIDGETS_HOME=str(map_backend.settings.home), JUPYTER_CONFIG_DIR=str(jdir / "config"),
-               JUPYTER_DATA_DIR=str(jdir / "data"), JUPYTER_RUNTIME_DIR=str(jdir / "runtime"),
-               JUPYTER_CONFIG_PATH=str(ROOT / "jupyter-config"))
-    log = open(tmp_path / "jupyter.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_server", "--no-browser", f"--ServerApp.port={port}",
-         "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
-         "--allow-root", f"--ServerApp.root_dir={jdir / 'root'}", "--ServerApp.base_url=/jl/",
-         "--ServerApp.allow_unauthenticated_access=False"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/jl"
-    try:
-        wait_for(lambda: proc.poll() is None and fetch(f"{base}/api/status?token={TOKEN}", timeout=5).status == 200,
-                 timeout=60, interval=0.1, what="jupyter_server's /api/status")
-        yield base, tmp_path / "jupyter.log"
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
+    with jupyter_server(map_backend.settings.home, tmp_path, TOKEN) as server:
+        yield server
 
 
 def test_tiles_under_the_extension_need_the_token(known, map_backend, jupyter):
-    base, log = jupyter
+    _, base, log = jupyter
     layer = map_backend.layers.put(known.to_json(), {"scales": [[0, 4000]]}, name="known")
     z, x, y, col, row = pixel_at(*point(25.5, 50.5))
     url = f"{base}/wf-widgets/tiles/{layer['id']}/{z}/{x}/{y}.png"

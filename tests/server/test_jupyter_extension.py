@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 import wf_widgets as wf
 from wf_widgets.server import app as wf_app
-from wf_widgets.server.testing import fetch, free_port, wait_for
+from wf_widgets.server.testing import fetch, wait_for
 from wf_widgets.server.thread import running_thread_server
 
+from .._jupyter import ROOT, jupyter_server
 
-ROOT = Path(__file__).resolve().parents[2]
+
 CONFIG = ROOT / "jupyter-config" / "jupyter_server_config.d" / "wf_widgets.json"
 TOKEN = "wf-test-token"
 
@@ -42,39 +39,8 @@ def test_public_handlers_pass_jupyters_auth_check():
 
 @pytest.fixture
 def jupyter(backend, tmp_path):
-    port = free_port()
-    jdir = tmp_path / "jupyter"
-    for sub in ("config", "data", "runtime", "root"):
-        (jdir / sub).mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WF_WIDGETS_", "JUPYTER"))}
-    env.update(WF_WIDGETS_HOME=str(backend.settings.home), JUPYTER_CONFIG_DIR=str(jdir / "config"),
-               JUPYTER_DATA_DIR=str(jdir / "data"), JUPYTER_RUNTIME_DIR=str(jdir / "runtime"))
-    args = [sys.executable, "-m", "jupyter_server", "--no-browser", f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
-            "--allow-root", f"--ServerApp.root_dir={jdir / 'root'}", "--ServerApp.base_url=/jl/",
-            # Jupyter then requires every extension route to say whether it needs a login.
-            "--ServerApp.allow_unauthenticated_access=False"]
-    env["JUPYTER_CONFIG_PATH"] = str(ROOT / "jupyter-config")  # the file pip installs
-    log = open(tmp_path / "jupyter.log", "wb")
-    proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/jl"
-
-    def up():
-        assert proc.poll() is None, (tmp_path / "jupyter.log").read_text()
-        return fetch(f"{base}/api/status?token={TOKEN}", timeout=5).status == 200
-
-    try:
-        wait_for(up, timeout=60, interval=0.1, what="jupyter_server's /api/status")
-        yield proc, base, tmp_path / "jupyter.log"
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
+    with jupyter_server(backend.settings.home, tmp_path, TOKEN) as server:
+        yield server
 
 
 def test_extension_serves_results_without_the_token(backend, jupyter):

@@ -8,7 +8,7 @@ import enum
 from typing import Any, ClassVar
 
 from . import access
-from ._common import default_store, split_child_id
+from ._common import check_name, check_product_id, default_store, split_child_id
 from .store import CatalogStore
 
 
@@ -153,3 +153,13 @@ class ProductChild(CatalogObject):
             return None
         access.require(store.settings, store.get_product(product_id), "read", f"read {cls._kind} {id!r} of")
         return cls._from_row(row, store)
+
+    def _check_name(self, value: Any) -> str:
+        if self._saved and value != self._values.get("name"):
+            raise AttributeError(f"The name of a saved {self._kind} cannot be changed")
+        return check_name(value, "name")
+
+    def _check_product_id(self, value: Any) -> str:
+        if self._saved and value != self._values.get("product_id"):
+            raise AttributeError(f"The product_id of a saved {self._kind} cannot be changed")
+        return check_product_id(value)

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from ..errors import NotFound, ValidationError
 from . import access
-from ._common import check_name, check_product_id, ctime, optional_str
+from ._common import ctime, optional_str
 from ._object import CatalogObject, ProductChild
 from .datatypes import DataType
 from .store import CatalogStore
@@ -133,16 +133,6 @@ class Band(ProductChild):
         return self._type
 
     # -- field checks ------------------------------------------------------------------
-    def _check_name(self, value: Any) -> str:
-        if self._saved and value != self._values.get("name"):
-            raise AttributeError("The name of a saved band cannot be changed")
-        return check_name(value, "name")
-
-    def _check_product_id(self, value: Any) -> str:
-        if self._saved and value != self._values.get("product_id"):
-            raise AttributeError("The product_id of a saved band cannot be changed")
-        return check_product_id(value)
-
     def _check_data_type(self, value: Any) -> DataType | None:
         return None if value is None else DataType.coerce(value)
 

@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import NotFound, ValidationError, WfError
 from ..outputs.codecs import geotiff  # imports rasterio now, not first in an upload thread (PROJ data path)
 from . import access, files
-from ._common import check_name, check_product_id, ctime, to_datetime
+from ._common import ctime, to_datetime
 from ._object import ProductChild
 from .store import CatalogStore
 
@@ -101,16 +101,6 @@ class Image(ProductChild):
         self.cs_code = value
 
     # -- field checks ------------------------------------------------------------------
-    def _check_name(self, value: Any) -> str:
-        if self._saved and value != self._values.get("name"):
-            raise AttributeError("The name of a saved image cannot be changed")
-        return check_name(value, "name")
-
-    def _check_product_id(self, value: Any) -> str:
-        if self._saved and value != self._values.get("product_id"):
-            raise AttributeError("The product_id of a saved image cannot be changed")
-        return check_product_id(value)
-
     def _check_acquired(self, value: Any):
         return to_datetime(value, "acquired")
 
