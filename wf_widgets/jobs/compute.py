@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
 from ..errors import ValidationError, ValidationTypeError
@@ -14,8 +15,12 @@ IMAGE_KINDS = ("Image", "ImageCollection")
 
 
 def new_job_id() -> str:
-    """48 random hexadecimal characters."""
-    return secrets.token_hex(24)
+    """48 hexadecimal characters: 12 of the creation time in milliseconds, then 36 random.
+
+    Time-ordered ids keep the job store's inserts at the end of its primary key and let
+    it list recent jobs by id; 144 random bits keep them unguessable.
+    """
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(18)}"
 
 
 def check_geocontext(geoctx: Any, value: Value) -> Any:
@@ -34,6 +39,17 @@ def check_geocontext(geoctx: Any, value: Value) -> Any:
     return as_geocontext(geoctx)
 
 
+def as_value(value: Any) -> Value:
+    """``value`` as a lazy value (plain Python values are promoted)."""
+    if isinstance(value, Value):
+        return value
+    try:
+        return promote(value)
+    except TypeError:
+        raise ValidationTypeError(f"compute() needs a wf value, got {type(value).__name__} {value!r}",
+                                  field="value", value=value) from None
+
+
 def launch(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination: Any = "download",
            backend: Any = None, submit: bool = True) -> Job:
     """Validate (normalize, then preflight), create the job row and submit it; returns the Job.
@@ -42,12 +58,7 @@ def launch(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination:
     ``submit=False`` the row is created claimed by this process, for the caller to run
     (``Job._run_here``).
     """
-    if not isinstance(value, Value):
-        try:
-            value = promote(value)
-        except TypeError:
-            raise ValidationTypeError(f"compute() needs a wf value, got {type(value).__name__} {value!r}",
-                                      field="value", value=value) from None
+    value = as_value(value)
     if backend is None:
         from ..backend import get_backend
 
@@ -102,12 +113,13 @@ def compute(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination
 
         backend = get_backend()
     # A blocking job on the default thread pool runs right here: the caller would only wait.
+    value = as_value(value)
     here = block and backend.runner.runs_here
     job = launch(value, geoctx, format, destination, backend, submit=not here)
     if not block:
         return job
     if here:
-        job._run_here(timeout, progress_bar)
+        job._run_here(value.node, timeout, progress_bar)
     else:
         job.wait(timeout, progress_bar)
     if file is not None:

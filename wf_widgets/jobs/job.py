@@ -172,7 +172,7 @@ class Job:
     def _timeout_error(self, timeout: float) -> JobTimeoutError:
         return JobTimeoutError(f"Job {self.id} did not finish within {timeout} s and was cancelled")
 
-    def _run_here(self, timeout: float | None = None, progress_bar: Any = False) -> "Job":
+    def _run_here(self, node: Any, timeout: float | None = None, progress_bar: Any = False) -> "Job":
         """Run this job, created claimed, in the calling thread (``compute(block=True)`` on the default runner).
 
         Same contract as :meth:`wait`: progress drawn, a timeout cancels and raises
@@ -181,10 +181,13 @@ class Job:
         bar = ProgressBar(progress_bar)
         bar.update(self.id, self.steps_done, self.steps_total, self.stage)
         try:
-            self._backend.runner.run_here(
-                self._row, timeout, on_progress=lambda stage, done, total: bar.update(self.id, done, total, stage))
-        finally:
+            self._row = self._backend.runner.run_here(
+                self._row, timeout, on_progress=lambda stage, done, total: bar.update(self.id, done, total, stage),
+                node=node)
+        except KeyboardInterrupt:
             self._row = self._backend.jobs.get(self.id, graph=False)
+            raise
+        finally:
             bar.update(self.id, self.steps_done, self.steps_total, self.stage)
             bar.close()
         if self.stage == "CANCELLED" and self._row["error_message"] == "Timed out":

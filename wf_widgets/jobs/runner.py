@@ -120,18 +120,19 @@ def _message(exc: BaseException) -> str:
 
 
 def execute(backend: Any, job_id: str, deadline: float | None = None,
-            on_progress: Callable[[str, int, int], None] | None = None, claimed: dict | None = None) -> str:
-    """Run job ``job_id`` to a terminal stage in this process; returns that stage.
+            on_progress: Callable[[str, int, int], None] | None = None, claimed: dict | None = None,
+            node: Any = None) -> dict:
+    """Run job ``job_id`` to a terminal stage in this process; returns its final row (no graph).
 
     The job is claimed first (QUEUED -> PREPARING) unless ``claimed`` is its row, created
-    already claimed by this process. ``deadline`` (``time.monotonic()`` seconds) cancels
+    already claimed by this process (which may pass the graph's root ``node`` it holds). ``deadline`` (``time.monotonic()`` seconds) cancels
     the job when passed; ``on_progress`` is called at every step. A KeyboardInterrupt
     cancels the job, then propagates.
     """
     store = backend.jobs
     row = claimed if claimed is not None else store.start(job_id)
-    if row is None:
-        return store.status(job_id)["stage"]
+    if row is None:  # cancelled, or claimed by another worker
+        return store.get(job_id, graph=False)
     _heartbeat.add(job_id, store)
     stored: dict | None = None
     try:
@@ -141,30 +142,30 @@ def execute(backend: Any, job_id: str, deadline: float | None = None,
             from ..geo import geocontext_from_dict
 
             geoctx = geocontext_from_dict(row["geoctx"])
-        node = from_json(row["graph"], verify=False)  # written by compute() into our own store
+        if node is None:
+            node = from_json(row["graph"], verify=False)  # written by compute() into our own store
         ctx = EvalContext(geoctx, backend, on_step=reporter.step)
         total = plan(node, ctx) + 1  # + delivery
         reporter.stage("RUNNING", steps_total=total)
         value = evaluate(node, ctx)
         reporter.stage("SAVING", steps_done=total - 1)
         stored = destination_handler(row["destination"]["type"]).deliver(backend, row, value)
-        store.finish(job_id, "SUCCEEDED", steps_done=total, steps_total=total, **stored)
-        return "SUCCEEDED"
+        return store.finish(job_id, "SUCCEEDED", steps_done=total, steps_total=total, **stored)
     except (_Cancelled, KeyboardInterrupt) as exc:
         _discard(backend, stored)
         reason = {_TimedOut: "Timed out", KeyboardInterrupt: "Interrupted"}.get(type(exc), "Cancelled")
-        store.finish(job_id, "CANCELLED", error_message=reason)
+        final = store.finish(job_id, "CANCELLED", error_message=reason)
         if isinstance(exc, KeyboardInterrupt):
             raise
-        return "CANCELLED"
+        return final
     except BaseException as exc:  # the row must always end; KeyboardInterrupt in a worker too
         kept = getattr(exc, "stored", None)
         if kept is None:
             _discard(backend, stored)
-        store.finish(job_id, "FAILED", error_code=code_for(exc), error_message=_message(exc), **(kept or {}))
+        final = store.finish(job_id, "FAILED", error_code=code_for(exc), error_message=_message(exc), **(kept or {}))
         if not isinstance(exc, Exception):
             raise
-        return "FAILED"
+        return final
     finally:
         _heartbeat.remove(job_id)
 
@@ -174,7 +175,7 @@ def _discard(backend: Any, stored: dict | None) -> None:
         backend.results.delete(stored["result_path"])
 
 
-def run_job(settings: dict, job_id: str) -> str:
+def run_job(settings: dict, job_id: str) -> dict:
     """Picklable entry point for process pools and Dask: rebuild the Backend, then :func:`execute`."""
     from ..backend import backend_for
 
@@ -211,13 +212,13 @@ class Runner:
         return self._own
 
     def run_here(self, row: dict, timeout: float | None = None,
-                 on_progress: Callable[[str, int, int], None] | None = None) -> str:
+                 on_progress: Callable[[str, int, int], None] | None = None, node: Any = None) -> dict:
         """Run a job created claimed by this process in this thread (see :attr:`runs_here`).
 
-        ``row`` is what ``JobStore.create(..., claim=True)`` returned; returns the final stage.
+        ``row`` is what ``JobStore.create(..., claim=True)`` returned; returns the final row.
         """
         deadline = time.monotonic() + timeout if timeout is not None else None
-        return execute(self.backend, row["id"], deadline, on_progress, claimed=row)
+        return execute(self.backend, row["id"], deadline, on_progress, claimed=row, node=node)
 
     def submit(self, job_id: str) -> Future:
         if isinstance(self.executor, ThreadPoolExecutor):
