@@ -190,7 +190,9 @@ class Job:
         finally:
             bar.update(self.id, self.steps_done, self.steps_total, self.stage)
             bar.close()
-        if self.stage == "CANCELLED" and self._row["error_message"] == "Timed out":
+        from .runner import TIMED_OUT
+
+        if self.stage == "CANCELLED" and self._row["error_message"] == TIMED_OUT:
             raise self._timeout_error(timeout)
         return self
 

@@ -33,6 +33,10 @@ class _TimedOut(_Cancelled):
     pass
 
 
+#: The error message of a job cancelled because its deadline passed (``compute(timeout=...)``).
+TIMED_OUT = "Timed out"
+
+
 class _Reporter:
     """Progress writes throttled to one per :data:`PROGRESS_EVERY_S` per job; cancel checked every step.
 
@@ -153,7 +157,7 @@ def execute(backend: Any, job_id: str, deadline: float | None = None,
         return store.finish(job_id, "SUCCEEDED", steps_done=total, steps_total=total, **stored)
     except (_Cancelled, KeyboardInterrupt) as exc:
         _discard(backend, stored)
-        reason = {_TimedOut: "Timed out", KeyboardInterrupt: "Interrupted"}.get(type(exc), "Cancelled")
+        reason = {_TimedOut: TIMED_OUT, KeyboardInterrupt: "Interrupted"}.get(type(exc), "Cancelled")
         final = store.finish(job_id, "CANCELLED", error_message=reason)
         if isinstance(exc, KeyboardInterrupt):
             raise
