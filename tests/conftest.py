@@ -50,3 +50,22 @@ def make_backend(tmp_path):
 def backend(make_backend):
     """An isolated Backend, installed as the default for the test."""
     return make_backend()
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory):
+    """A home holding the demo product ``sentinel-1:GRD``, owned by ``user:demo`` (public-read); built once.
+
+    Tests read it as another user; the catalog destination tests work on copies of its
+    ``catalog`` folder.
+    """
+    from wf_widgets.demo_data import make_demo_data
+
+    home = tmp_path_factory.mktemp("demo-home")
+    b = Backend(Settings(home=home, user="user:demo"), sweep=False)
+    try:
+        make_demo_data(b)
+    finally:
+        b.close()
+    return home
+

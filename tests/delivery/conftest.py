@@ -109,22 +109,7 @@ def backend(make_backend, smtp):
     return make_backend(email="alice@example.org", smtp_url=f"smtp://127.0.0.1:{smtp.port}")
 
 
-
 # -- the catalog destination ----------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def catalog_demo_home(tmp_path_factory):
-    """A home holding the demo product ``sentinel-1:GRD`` (owned by ``user:demo``, public-read); built once."""
-    from wf_widgets.demo_data import make_demo_data
-
-    home = tmp_path_factory.mktemp("catalog-demo-home")
-    b = Backend(Settings(home=home, user="user:demo"), sweep=False)
-    try:
-        make_demo_data(b)
-    finally:
-        b.close()
-    return home
-
-
 def _link_or_copy(src: str, dst: str) -> None:
     """Hard-link the (never modified) demo rasters, copy everything else (the databases)."""
     import os
@@ -140,15 +125,15 @@ def _link_or_copy(src: str, dst: str) -> None:
 
 
 @pytest.fixture
-def make_demo_catalog(catalog_demo_home, make_backend, tmp_path):
-    """Factory of Backends (``user:alice``, installed as the default) on a private copy of the demo home."""
+def make_demo_catalog(demo_home, make_backend, tmp_path):
+    """Factory of Backends (``user:alice``, installed as the default) on a private copy of the demo catalog."""
     import shutil
 
     made = []
 
     def make(**settings) -> Backend:
         home = tmp_path / f"demo-home{len(made)}"
-        shutil.copytree(catalog_demo_home, home, copy_function=_link_or_copy)
+        shutil.copytree(demo_home / "catalog", home / "catalog", copy_function=_link_or_copy)
         made.append(home)
         return make_backend(home=home, **settings)
 

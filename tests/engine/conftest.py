@@ -6,19 +6,6 @@ import pytest
 
 from wf_widgets.backend import Backend, set_backend
 from wf_widgets.config import Settings
-from wf_widgets.demo_data import make_demo_data
-
-
-@pytest.fixture(scope="session")
-def demo_home(tmp_path_factory):
-    """A home holding the demo product ``sentinel-1:GRD``, owned by ``user:demo`` (public-read)."""
-    home = tmp_path_factory.mktemp("demo-home")
-    b = Backend(Settings(home=home, user="user:demo"), sweep=False)
-    try:
-        make_demo_data(b)
-    finally:
-        b.close()
-    return home
 
 
 def _install(settings: Settings):
