@@ -7,9 +7,13 @@ JSON line; any other dict is an absolute figure, printed as a plain-text line.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import statistics
+import tempfile
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 
 def timeit_median(fn: Callable[[], Any], repeat: int = 5, warmup: int = 1) -> float:
@@ -99,3 +103,22 @@ def ratio_record(name: str, ours_s: float, reference_s: float, target: float) ->
         "ratio": round(ours_s / reference_s, 3) if reference_s > 0 else float("inf"),
         "target": target,
     }
+
+
+@contextlib.contextmanager
+def temp_home(prefix: str = "wf-bench-home-") -> Iterator[None]:
+    """Point ``WF_WIDGETS_HOME`` at a temporary folder unless the caller set one; removed afterwards.
+
+    Lets a benchmark module run on its own (``python benchmarks/composite.py``) without
+    touching the user's home folder; ``run.py`` sets one for every module already.
+    """
+    own = None
+    if not os.environ.get("WF_WIDGETS_HOME"):
+        own = os.environ["WF_WIDGETS_HOME"] = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield
+    finally:
+        if own is not None:
+            os.environ.pop("WF_WIDGETS_HOME", None)
+            shutil.rmtree(own, ignore_errors=True)
+

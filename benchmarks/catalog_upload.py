@@ -16,12 +16,11 @@ figure times a tiled GTiff plus ``build_overviews`` (not a valid COG) for contex
 from __future__ import annotations
 
 try:
-    from _common import paired_medians, ratio_record, timeit_median
+    from _common import paired_medians, ratio_record, temp_home, timeit_median
 except ImportError:  # imported as benchmarks.catalog_upload
-    from benchmarks._common import paired_medians, ratio_record, timeit_median
+    from benchmarks._common import paired_medians, ratio_record, temp_home, timeit_median
 
 import itertools
-import os
 import shutil
 import sqlite3
 import tempfile
@@ -124,9 +123,11 @@ class Reference:
 
 def run() -> list[dict]:
     """Time our deliver path against rasterio's COG driver plus an insert (medians, alternating)."""
-    own_home = None
-    if not os.environ.get("WF_WIDGETS_HOME"):
-        own_home = os.environ["WF_WIDGETS_HOME"] = tempfile.mkdtemp(prefix="wf-bench-home-")
+    with temp_home():
+        return _run()
+
+
+def _run() -> list[dict]:
     from wf_widgets.backend import Backend
     from wf_widgets.config import Settings
     from wf_widgets.delivery import catalog as catalog_destination
@@ -157,9 +158,6 @@ def run() -> list[dict]:
         reference.close()
         backend.close()
         shutil.rmtree(folder, ignore_errors=True)
-        if own_home is not None:
-            os.environ.pop("WF_WIDGETS_HOME", None)
-            shutil.rmtree(own_home, ignore_errors=True)
 
 
 if __name__ == "__main__":

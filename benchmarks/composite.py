@@ -16,17 +16,14 @@ decoding) is printed as a plain-text figure.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
 
 import numpy as np
 
 try:
-    from _common import paired_medians, ratio_record
+    from _common import paired_medians, ratio_record, temp_home
 except ImportError:  # imported as benchmarks.composite
-    from benchmarks._common import paired_medians, ratio_record
+    from benchmarks._common import paired_medians, ratio_record, temp_home
 
 TARGET = 1.3
 REPEAT = 5
@@ -56,15 +53,8 @@ def _reference(paths: list[str], tile, scale: float, offset: float) -> np.ma.Mas
 
 def run() -> list[dict]:
     """Time our composite against the hand-written one; see the module docstring."""
-    own_home = None
-    if not os.environ.get("WF_WIDGETS_HOME"):
-        own_home = os.environ["WF_WIDGETS_HOME"] = tempfile.mkdtemp(prefix="wf-widgets-composite-")
-    try:
+    with temp_home("wf-widgets-composite-"):
         return _run()
-    finally:
-        if own_home is not None:
-            os.environ.pop("WF_WIDGETS_HOME", None)
-            shutil.rmtree(own_home, ignore_errors=True)
 
 
 def _run() -> list[dict]:

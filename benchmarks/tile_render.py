@@ -20,18 +20,15 @@ Plain-text figures:
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import statistics
-import tempfile
 import time
 
 import numpy as np
 
 try:
-    from _common import paired_medians, ratio_record
+    from _common import paired_medians, ratio_record, temp_home
 except ImportError:  # imported as benchmarks.tile_render
-    from benchmarks._common import paired_medians, ratio_record
+    from benchmarks._common import paired_medians, ratio_record, temp_home
 
 TARGET = 1.5
 DRAW_TARGET_S = 0.2
@@ -48,15 +45,8 @@ def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
 
 def run() -> list[dict]:
     """Time our tile rendering against rio-tiler's; see the module docstring."""
-    own_home = None
-    if not os.environ.get("WF_WIDGETS_HOME"):
-        own_home = os.environ["WF_WIDGETS_HOME"] = tempfile.mkdtemp(prefix="wf-widgets-tiles-")
-    try:
+    with temp_home("wf-widgets-tiles-"):
         return _run()
-    finally:
-        if own_home is not None:
-            os.environ.pop("WF_WIDGETS_HOME", None)
-            shutil.rmtree(own_home, ignore_errors=True)
 
 
 def _make_cog(backend) -> str:
