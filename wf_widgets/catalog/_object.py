@@ -137,6 +137,13 @@ class ProductChild(CatalogObject):
 
     _kind: ClassVar[str]
 
+    @property
+    def id(self) -> str | None:
+        """``"<product_id>:<name>"``."""
+        if self.product_id is None or self.name is None:
+            return None
+        return f"{self.product_id}:{self.name}"
+
     @classmethod
     def get(cls, id: str, *, store: CatalogStore | None = None) -> Any:
         """The saved object ``id`` (``"<product_id>:<name>"``), or None.

@@ -121,13 +121,6 @@ class Band(ProductChild):
 
     # -- identity ----------------------------------------------------------------------
     @property
-    def id(self) -> str | None:
-        """``"<product_id>:<name>"``."""
-        if self.product_id is None or self.name is None:
-            return None
-        return f"{self.product_id}:{self.name}"
-
-    @property
     def type(self) -> str:
         """The band type name."""
         return self._type

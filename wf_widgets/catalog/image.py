@@ -85,13 +85,6 @@ class Image(ProductChild):
 
     # -- identity ----------------------------------------------------------------------
     @property
-    def id(self) -> str | None:
-        """``"<product_id>:<name>"``."""
-        if self.product_id is None or self.name is None:
-            return None
-        return f"{self.product_id}:{self.name}"
-
-    @property
     def crs(self) -> str | None:
         """Alias of ``cs_code``."""
         return self.cs_code
