@@ -4,6 +4,10 @@ Each thread gets its own connection (autocommit, so writes are single statements
 explicit ``BEGIN IMMEDIATE`` transactions), in WAL mode with ``synchronous=NORMAL`` and a
 busy timeout, so many threads and processes can share a file without "database is
 locked" errors.
+
+Schemas are versioned (:func:`migrate`): each store lists its migrations, the first one
+creating the tables of the first version (``IF NOT EXISTS``, so homes made before
+versioning existed open as version 1), and ``PRAGMA user_version`` records how many ran.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Sequence
 
 #: Seconds a connection waits for another writer before giving up.
 BUSY_TIMEOUT_S = 30.0
@@ -66,3 +71,56 @@ class ThreadConnections:
             except sqlite3.ProgrammingError:  # closed already
                 pass
         self._local = threading.local()
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[str]) -> int:
+    """Bring a database to the newest schema version; returns the version it had.
+
+    Parameters
+    ----------
+    conn : sqlite3.Connection
+        An autocommit connection (``isolation_level=None``).
+    migrations : sequence of str
+        SQL scripts, oldest first; script ``i`` moves version ``i`` to ``i + 1``.
+
+    Raises
+    ------
+    RuntimeError
+        If the database was made by a newer version of wf_widgets.
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == len(migrations):
+        return version
+    if version > len(migrations):
+        raise RuntimeError(f"{_name(conn)} has schema version {version}, newer than this wf_widgets knows "
+                           f"({len(migrations)}): upgrade wf_widgets")
+    conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see the new version
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for script in migrations[version:]:
+            for statement in _statements(script):
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {len(migrations)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return version
+
+
+def _statements(script: str) -> list[str]:
+    # executescript() would commit our transaction; split on statement ends instead.
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+def _name(conn: sqlite3.Connection) -> str:
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return row[2] if row and row[2] else "the database"

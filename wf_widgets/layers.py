@@ -22,7 +22,7 @@ import re
 import secrets
 from typing import Any
 
-from ._sqlite import ThreadConnections
+from ._sqlite import ThreadConnections, migrate
 
 #: Layers older than this are deleted when a store opens (a map lives as long as its kernel).
 KEEP_DAYS = 30.0
@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS layer_errors (
 );
 CREATE INDEX IF NOT EXISTS layer_errors_layer ON layer_errors (layer_id, n);
 """
+#: Schema migrations, oldest first (see :func:`wf_widgets._sqlite.migrate`); append, never edit.
+MIGRATIONS: tuple[str, ...] = (_SCHEMA,)
 
 
 def new_layer_id() -> str:
@@ -80,7 +82,7 @@ class LayerStore:
         self.path = settings.home / "layers.sqlite"
         self._connections = ThreadConnections(self.path)
         self._conn = self._connections.get
-        self._conn().executescript(_SCHEMA)
+        migrate(self._conn(), MIGRATIONS)
         self.prune()
 
     def close(self) -> None:

@@ -21,7 +21,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .._sqlite import ThreadConnections
+from .._sqlite import ThreadConnections, migrate
 from ..config import Settings
 
 BUSY_TIMEOUT_S = 60.0
@@ -72,6 +72,8 @@ CREATE TABLE IF NOT EXISTS images (
 CREATE INDEX IF NOT EXISTS bands_by_product ON bands (product_id, band_index);
 CREATE INDEX IF NOT EXISTS images_by_product ON images (product_id, name);
 """
+#: Schema migrations, oldest first (see :func:`wf_widgets._sqlite.migrate`); append, never edit.
+MIGRATIONS: tuple[str, ...] = (_SCHEMA,)
 
 
 def _json_default(obj: Any) -> Any:
@@ -138,7 +140,7 @@ class CatalogStore:
         self.path = self.root / "catalog.sqlite"
         self.files_root.mkdir(parents=True, exist_ok=True)
         self._connections = ThreadConnections(self.path, pragmas=("foreign_keys=ON",), busy_timeout_s=BUSY_TIMEOUT_S)
-        self._conn().executescript(_SCHEMA)
+        migrate(self._conn(), MIGRATIONS)
 
     # -- connections and transactions -----------------------------------------------
     def _conn(self) -> sqlite3.Connection:

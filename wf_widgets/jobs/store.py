@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 import sqlite3
 import threading
 from typing import Any, Iterable
 
-from .._sqlite import ThreadConnections
+from .._sqlite import ThreadConnections, migrate
 from ..config import Settings
 
 STAGES = ("QUEUED", "PREPARING", "RUNNING", "SAVING", "SUCCEEDED", "FAILED", "CANCELLED")
@@ -55,10 +54,11 @@ CREATE TABLE IF NOT EXISTS jobs (
     cancel_requested INTEGER NOT NULL DEFAULT 0
 );
 """
+#: Schema migrations, oldest first (see :func:`wf_widgets._sqlite.migrate`); append, never edit.
+MIGRATIONS: tuple[str, ...] = (_SCHEMA,)
 # No secondary indexes: every index costs each job's insert and finish (about 40 us each
 # here). Job ids start with their creation time (jobs.compute.new_job_id), so the primary
 # key orders rows by creation for listing; the sweeper's expiry scan runs hourly.
-_NO_GRAPH = ", ".join(re.findall(r"^    (\w+) ", _SCHEMA, re.M)).replace("graph, ", "")
 _JSON_COLUMNS = ("graph", "geoctx", "format", "destination", "result_ref")
 
 # In-process wake-ups: Job.wait() sleeps on its job's event, set when the job ends here.
@@ -109,7 +109,10 @@ class JobStore:
         self.path = settings.home / "jobs.sqlite"
         self._connections = ThreadConnections(self.path)
         self._conn = self._connections.get
-        self._conn().executescript(_SCHEMA)
+        migrate(self._conn(), MIGRATIONS)
+        columns = [r["name"] for r in self._conn().execute("PRAGMA table_info(jobs)")]
+        #: Every column but the graph (what status readers fetch).
+        self._no_graph = ", ".join(c for c in columns if c != "graph")
 
     def close(self) -> None:
         self._connections.close()
@@ -147,7 +150,7 @@ class JobStore:
 
     def get(self, job_id: str, graph: bool = True) -> dict | None:
         """The row of ``job_id`` (without the graph if ``graph`` is False), or None."""
-        cols = "*" if graph else _NO_GRAPH
+        cols = "*" if graph else self._no_graph
         return self._row(self._conn().execute(f"SELECT {cols} FROM jobs WHERE id = ?", (job_id,)).fetchone())
 
     def status(self, job_id: str) -> dict | None:
@@ -218,7 +221,7 @@ class JobStore:
             "UPDATE jobs SET stage = ?, error_code = ?, error_message = ?, finished = ?, updated = ?,"
             " steps_done = COALESCE(?, steps_done), steps_total = COALESCE(?, steps_total), result_path = ?,"
             " result_mimetype = ?, result_size = ?, result_ref = ?, expires = ?, heartbeat = NULL WHERE id = ?"
-            f" RETURNING {_NO_GRAPH}",
+            f" RETURNING {self._no_graph}",
             (stage, error_code, error_message, now, now, steps_done, steps_total, result_path, result_mimetype,
              result_size, json.dumps(result_ref) if result_ref is not None else None, expires, job_id)).fetchone()
         _notify(job_id)
