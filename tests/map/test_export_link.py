@@ -61,3 +61,20 @@ def test_catalog_image_names_come_from_the_tile_keys(known, map_backend):
     assert sorted(i.name for i in wf.catalog.Product.get("org:out").images()) == sorted(names)
     form.close()
     m.close()
+
+
+def test_the_map_and_the_linked_form_estimate_the_same_size(known, map_backend):
+    m = TileMap(center=CENTER, zoom=14)  # 512 px tiles
+    m.preview(known, scales=(0, 1))  # one band on the map
+    two = known.concat_bands(known)
+    m.select([DLTile.from_latlon(35.6870, -105.9378, 10, 512, 0)])
+    assert "262,144 pixels, about 2.0 MiB as float64 (1 band)" in m.selection_line.value
+    form = ExportForm(two, geoctx=m)  # two bands exported: the map now estimates those
+    size = "about 4.0 MiB as float64 (2 bands)"
+    assert size in form.estimate_line.value and size in m.selection_line.value
+    m.select([DLTile.from_latlon(35.6870, -105.9378 + 0.1, 10, 512, 0)])
+    size = "about 8.0 MiB as float64 (2 bands)"
+    assert size in form.estimate_line.value and size in m.selection_line.value
+    form.close()  # the form is gone: back to the previewed value
+    assert "about 4.0 MiB as float64 (1 band)" in m.selection_line.value
+    m.close()

@@ -16,6 +16,7 @@ from wf_widgets.server.testing import fetch
 from wf_widgets.widgets import TileMap
 from wf_widgets.widgets._map_server import resolve_tile_server
 
+from ..widgets.conftest import ManualLoop, wait_until
 from .conftest import WEST, point
 
 CENTER = point(100, 100)[::-1]  # (lat, lon) of the known image's centre
@@ -306,3 +307,46 @@ def test_in_a_kernel_the_poller_brings_errors_into_the_log(known, map_backend):
     status, messages = asyncio.run(main())
     assert status == 500
     assert len(messages) == 1 and "known: tile 14/3000/6000 failed: NotFound" in messages[0]
+
+
+def test_in_a_kernel_an_error_reading_the_layer_store_is_shown(known, map_backend, monkeypatch):
+    import asyncio
+
+    def broken(ids, after):
+        raise RuntimeError("the layer store is gone")
+
+    async def main():
+        m = TileMap(center=CENTER, zoom=14)  # built on a running loop: it polls the store itself
+        monkeypatch.setattr(map_backend.layers, "errors", broken)
+        m.preview(known, scales=(0, 1))
+        for _ in range(200):  # the poller hands the error to this loop
+            if m.callback_error:
+                break
+            await asyncio.sleep(0.05)
+        shown = m.callback_error, m.error_line.value
+        m.close()
+        return shown
+
+    error, line = asyncio.run(main())
+    assert error == "RuntimeError: the layer store is gone"
+    assert "the layer store is gone" in line
+
+
+def test_errors_read_while_the_loop_lags_are_not_lost(known, map_backend):
+    m = TileMap(center=CENTER, zoom=14)
+    loop = ManualLoop()  # a kernel loop that runs callbacks only when the test says so
+    m._poller.loop, m._poller.interval = loop, 0.05
+    reads = []
+    read = m._read_errors
+    m._read_errors = lambda: reads.append(read()) or reads[-1]
+    layer = m.preview(known, scales=(0, 1))
+    _break(layer, known, map_backend)
+    url = f"{m.tile_server.base}/tiles/{layer.layer_id}/14/3000/6000.png?v={layer.version}"
+    assert fetch(url).status == 500
+    wait_until(lambda: loop.pending, what="the first error handed to the loop")
+    assert fetch(url.replace("/3000/", "/3001/")).status == 500
+    wait_until(lambda: any(len(rows) == 2 for rows in reads), what="a read of both errors")
+    loop.run()  # the loop applies the newest read only: it holds both errors
+    assert len(m.messages) == 1 and "tile 14/3000/6000 and 1 more failed" in m.messages[0]
+    assert m.poll_errors() == []
+    m.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -15,6 +16,33 @@ def wait_until(predicate, timeout=30.0, interval=0.02, what="condition"):
             return True
         time.sleep(interval)
     raise AssertionError(f"{what} not met within {timeout} s")
+
+
+class ManualLoop:
+    """Stands in for the kernel's IOLoop: keeps callbacks until the test runs them."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._callbacks: list = []
+        self.asked_at: list[float] = []  # time.monotonic() of each add_callback
+
+    def add_callback(self, fn, *args):
+        with self._lock:
+            self._callbacks.append((fn, args))
+            self.asked_at.append(time.monotonic())
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._callbacks)
+
+    def run(self) -> int:
+        """Run the callbacks asked for so far (on this thread, as the kernel would on its own)."""
+        with self._lock:
+            callbacks, self._callbacks = self._callbacks, []
+        for fn, args in callbacks:
+            fn(*args)
+        return len(callbacks)
 
 
 @pytest.fixture

@@ -201,7 +201,7 @@ def test_estimate_for_an_image(image_value):
     form = ExportForm(composite, [tile, wf.DLTile.from_key(tile.key.replace(":-34:", ":-33:"))])
     assert form.estimate == {"jobs": 2, "pixels": 2 * 256 * 256, "pixels_per_job": 256 * 256, "bands": 2,
                              "band_names": ["red", "nir"], "bytes": 2 * 256 * 256 * 2 * 8, "per_image": False}
-    assert "2 bands (red, nir)" in form.estimate_line.value and "2.0 MiB" in form.estimate_line.value
+    assert "bands red, nir · about 2.0 MiB as float64 (2 bands)" in form.estimate_line.value
 
 
 def test_catalog_image_picker(image_value, backend):

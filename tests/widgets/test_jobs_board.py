@@ -206,7 +206,7 @@ def test_500_jobs_stay_small_and_slow(make_backend, capsys):
     active = [j.id for j in jobs if j.stage == "QUEUED"]
 
     board = JobsBoard()
-    board._loop = ImmediateLoop()
+    board._poller.loop = ImmediateLoop()
     changes, messages = [], []
     board.observe(lambda change: changes.append(time.monotonic()), names=["rows"])
     original_send = board._send
@@ -248,6 +248,22 @@ def test_500_jobs_stay_small_and_slow(make_backend, capsys):
     assert rate <= 5 and MAX_UPDATES_PER_S <= 5
     assert len(messages) <= len(changes) + 1  # rows, counts and clock go in one message
     assert all(gap >= POLL_INTERVAL_S * 0.9 for gap in gaps)
+    board.close()
+
+
+def test_an_error_reading_the_store_is_shown_and_stops_the_poller(backend, monkeypatch):
+    job = (wf.Int(1) + 1).compute(block=False)
+    job.wait(30)
+
+    def broken(ids):
+        raise RuntimeError("the job store is gone")
+
+    monkeypatch.setattr(backend.jobs, "many", broken)
+    board = JobsBoard()
+    board._poller.loop = ImmediateLoop()
+    board.add(job)
+    wait_until(lambda: not board.polling, timeout=10, what="poller stopped")
+    assert board.callback_error == "RuntimeError: the job store is gone"
     board.close()
 
 

@@ -9,7 +9,10 @@
   in a callback would otherwise end up in the kernel log where nobody looks; it is logged
   and its text is put into the widget's ``callback_error`` trait, shown under the widget.
 * :func:`kernel_loop`: the IOLoop of the running kernel, the only place widget state may be
-  changed from (background threads hand their updates to it with ``add_callback``).
+  changed from (background threads hand their updates to it with ``add_callback``; see
+  :class:`~wf_widgets.widgets._poller.Poller`).
+* :func:`caller_name`: the variable name a caller bound a value to (names in "Show code",
+  default layer names).
 """
 
 from __future__ import annotations
@@ -96,6 +99,17 @@ def shows_errors(fn: Callable) -> Callable:
         return result
 
     return wrapper
+
+
+def caller_name(obj: Any, frame: Any) -> str | None:
+    """A public name bound to ``obj`` in ``frame`` (locals first, then globals), or None."""
+    if frame is None or obj is None:
+        return None
+    for namespace in (frame.f_locals, frame.f_globals):
+        for name, bound in list(namespace.items()):
+            if bound is obj and name.isidentifier() and not name.startswith("_") and name not in ("In", "Out"):
+                return name
+    return None
 
 
 def kernel_loop() -> Any:

@@ -5,6 +5,7 @@ Plain functions over lon/lat boxes and DLTile keys; no widget here.
 
 from __future__ import annotations
 
+import html
 import math
 from collections import OrderedDict
 from itertools import islice
@@ -13,6 +14,7 @@ from typing import Any, Iterable, Sequence
 import shapely
 
 from ..geo import DLTile
+from ._estimate import size_estimate, size_text
 
 #: Styles of the grid's tiles (Leaflet path options).
 TILE_STYLE = {"color": "#3388ff", "weight": 1, "opacity": 0.7, "fillColor": "#3388ff", "fillOpacity": 0.03}
@@ -132,3 +134,16 @@ def pixels_of(keys: Iterable[str]) -> int:
         side = int(tilesize) + 2 * int(pad)
         total += side * side
     return total
+
+
+def selection_html(keys: Sequence[str], value: Any) -> str:
+    """The map's selection line: how many tiles, their pixels, and the size of ``value`` over them.
+
+    The size is :func:`~wf_widgets.widgets._estimate.size_text`, the words the
+    ExportForm shows for the same value and tiles.
+    """
+    if not keys:
+        return "No tile selected: click tiles, draw a shape, or use the viewport."
+    est = size_estimate(value, pixels_of(keys))
+    return (f"<b>{len(keys):,} tile{'s' * (len(keys) != 1)} selected</b>: "
+            f"{est['pixels']:,} pixels, {html.escape(size_text(est))}")

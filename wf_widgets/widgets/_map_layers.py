@@ -1,4 +1,9 @@
-"""Preview layers of the map: what one ``TileMap.preview`` made, and its row in the side panel."""
+"""The map's side panel: its controls, the rows of its preview layers, its log.
+
+* :class:`Panel` / :func:`build_panel`: the panel's widgets, linked to the map's traits;
+* :class:`PreviewLayer` / :func:`layer_row`: what one ``TileMap.preview`` made, and its row;
+* :class:`ErrorLog`: the log's lines, with repeated tile errors folded.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import time
 from typing import Any, Callable
 
 import ipywidgets
+import traitlets
 
 #: Lines kept in the map's log.
 MAX_LOG_LINES = 50
@@ -119,3 +125,83 @@ class ErrorLog:
         shown = self.lines[-SHOWN_LOG_LINES:]
         return "<div class='wf-map-log-lines'>" + "".join(
             f"<div class='wf-map-log-line'>{html.escape(line)}</div>" for line in shown) + "</div>"
+
+
+@dataclasses.dataclass(eq=False)
+class Panel:
+    """The parts of the map's side panel that the map writes to.
+
+    Attributes
+    ----------
+    box : ipywidgets.VBox
+        The whole panel (a toggle hides everything but the status line).
+    status_line, selection_line, grid_note, log_view, error_line : ipywidgets.HTML
+    layers_box : ipywidgets.VBox
+        One :func:`layer_row` per preview.
+    """
+
+    box: ipywidgets.VBox
+    status_line: ipywidgets.HTML
+    selection_line: ipywidgets.HTML
+    grid_note: ipywidgets.HTML
+    layers_box: ipywidgets.VBox
+    log_view: ipywidgets.HTML
+    error_line: ipywidgets.HTML
+
+
+def _html_line(css_class: str) -> ipywidgets.HTML:
+    line = ipywidgets.HTML()
+    line.add_class(css_class)
+    return line
+
+
+def build_panel(m: Any, probe: ipywidgets.DOMWidget, on_use_viewport: Callable[[], None],
+                on_clear: Callable[[], None]) -> Panel:
+    """The side panel of the map ``m``: grid fields and the draw mode linked to its traits, buttons, lines.
+
+    ``probe`` (the hidden health probe) is placed in the panel so that it has a view.
+    """
+    small = ipywidgets.Layout(width="125px")
+    label = {"description_width": "45px"}
+    resolution = ipywidgets.BoundedFloatText(value=m.tile_resolution, min=0.01, max=1e6, description="res (m)",
+                                             layout=small, style=label)
+    size = ipywidgets.BoundedIntText(value=m.tile_size, min=1, max=1 << 16, description="size", layout=small,
+                                     style=label)
+    pad = ipywidgets.BoundedIntText(value=m.tile_pad, min=0, max=1 << 14, description="pad", layout=small,
+                                    style=label)
+    for widget, name in ((resolution, "tile_resolution"), (size, "tile_size"), (pad, "tile_pad")):
+        widget.add_class(f"wf-map-{name.replace('_', '-')}")
+        traitlets.link((widget, "value"), (m, name))
+    show = ipywidgets.Checkbox(value=m.show_grid, description="grid", indent=False,
+                               layout=ipywidgets.Layout(width="70px"))
+    traitlets.link((show, "value"), (m, "show_grid"))
+    mode = ipywidgets.ToggleButtons(options=[("add", "add"), ("remove", "remove")], value=m.draw_mode,
+                                    description="drawing", tooltips=["a drawn shape selects the tiles it meets",
+                                                                     "a drawn shape deselects the tiles it meets"],
+                                    style={"button_width": "70px", "description_width": "55px"})
+    mode.add_class("wf-map-draw-mode")
+    traitlets.link((mode, "value"), (m, "draw_mode"))
+    viewport = ipywidgets.Button(description="Use viewport", icon="expand", layout=ipywidgets.Layout(width="130px"))
+    viewport.add_class("wf-map-use-viewport")
+    viewport.on_click(lambda _b: on_use_viewport())
+    clear = ipywidgets.Button(description="Clear", icon="eraser", layout=ipywidgets.Layout(width="80px"))
+    clear.add_class("wf-map-clear-selection")
+    clear.on_click(lambda _b: on_clear())
+    layers_box = ipywidgets.VBox()
+    layers_box.add_class("wf-map-layers")
+    parts = {name: _html_line(f"wf-map-{css}") for name, css in (
+        ("status_line", "status"), ("selection_line", "selection"), ("grid_note", "grid-note"),
+        ("log_view", "log"), ("error_line", "callback-error"))}
+    body = ipywidgets.VBox([
+        parts["selection_line"],
+        ipywidgets.HBox([resolution, size, pad]),
+        ipywidgets.HBox([show, viewport, clear]),
+        mode, parts["grid_note"], layers_box, parts["log_view"], parts["error_line"],
+    ])
+    toggle = ipywidgets.ToggleButton(value=True, icon="bars", tooltip="show or hide the panel",
+                                     layout=ipywidgets.Layout(width="32px"))
+    toggle.observe(lambda change: setattr(body.layout, "display", None if change["new"] else "none"), names=["value"])
+    box = ipywidgets.VBox([ipywidgets.HBox([toggle, parts["status_line"]]), body, probe],
+                          layout=ipywidgets.Layout(max_width="420px", padding="2px 4px"))
+    box.add_class("wf-map-panel")
+    return Panel(box=box, layers_box=layers_box, **parts)

@@ -30,90 +30,40 @@ Decisions:
   built (``ExportForm(composite, tile)`` shows ``composite.compute(tile, ...)``); else
   ``value`` and ``tile`` / ``tiles``. The ``value_name`` and ``geoctx_name`` traits set them.
 * Estimates count float64 pixels in memory (results are float64); band counts come from
-  the static band rules of :mod:`wf_widgets.engine.static` (unknown when they can't be
-  known before computing).
+  the static band rules (:func:`wf_widgets.values.image.static_bands`; unknown when they
+  can't be known before computing). A linked TileMap shows the same estimate
+  (:mod:`wf_widgets.widgets._estimate`): the form sets its ``export_value``.
+
+Where the parts live: the fields and what the form offers in
+:mod:`~wf_widgets.widgets._form_fields` (with :func:`~wf_widgets.widgets._form_fields.option_walk`,
+the one walk over the options that the fields, the launched dicts and the code all follow),
+the "Show code" text in :mod:`~wf_widgets.widgets._form_code`.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import logging
 import sys
-from typing import Any
+from typing import Any, Callable
 
 import ipywidgets
 import traitlets
 
+from ..catalog import Image
 from ..errors import ValidationError, WfError
 from ..jobs.compute import check_geocontext
 from ..outputs.normalize import format_choices, normalize, preflight
-from ..outputs.registry import DEFAULT_DESTINATION, DEFAULT_FORMAT, DESTINATIONS, FORMATS, REQUIRED, Option
-from ._base import WidgetBase, check_kwargs, shows_errors
+from ..outputs.registry import DEFAULT_DESTINATION, DEFAULT_FORMAT, DESTINATIONS, FORMATS, Option
+from ..values.base import Value, promote
+from ._base import WidgetBase, caller_name, check_kwargs, shows_errors
+from ._estimate import IMAGE_KINDS, size_estimate, size_text
+from ._form_code import Code, compute_call, image_code
+from ._form_fields import (IMAGE_OPTION, TEMPLATE_HELP, WIDE, ImagePicker, destination_choices, excluded_html,
+                           option_field, option_walk)
 from .jobs_board import JobsBoard
 
 log = logging.getLogger("wf_widgets.widgets")
-
-IMAGE_KINDS = ("Image", "ImageCollection")
-#: Bytes per pixel and band of computed imagery (float64).
-BYTES_PER_SAMPLE = 8
-TEMPLATE_HELP = '{tile_key} is the tile key with ":" replaced by "_"'
-_WIDE = {"description_width": "initial"}
-
-
-class _Code(str):
-    """Python source text to print as is in "Show code"."""
-
-
-def _py(obj: Any) -> str:
-    """Python source of a JSON-like value (double-quoted strings, True/False/None)."""
-    if isinstance(obj, _Code):
-        return str(obj)
-    if obj is None or isinstance(obj, bool):
-        return repr(obj)
-    if isinstance(obj, str):
-        return json.dumps(obj, ensure_ascii=False)
-    if isinstance(obj, (int, float)):
-        return repr(obj)
-    if isinstance(obj, dict):
-        return "{" + ", ".join(f"{_py(k)}: {_py(v)}" for k, v in obj.items()) + "}"
-    if isinstance(obj, (list, tuple)):
-        return "[" + ", ".join(_py(v) for v in obj) + "]"
-    return repr(obj)
-
-
-def _caller_name(obj: Any, frame: Any) -> str | None:
-    """A public name bound to ``obj`` in ``frame`` (locals first, then globals), or None."""
-    if frame is None or obj is None:
-        return None
-    for namespace in (frame.f_locals, frame.f_globals):
-        for name, bound in list(namespace.items()):
-            if bound is obj and name.isidentifier() and not name.startswith("_") and name not in ("In", "Out"):
-                return name
-    return None
-
-
-def _human_bytes(n: float) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return f"{n:,.1f} TiB"  # pragma: no cover
-
-
-def _static_bands(value: Any, backend: Any) -> list[str] | None:
-    """Band names of an imagery value known before computing, or None (unknown)."""
-    try:
-        from ..engine import static
-        from ..engine.reading import CatalogReader
-    except ImportError:
-        return None
-    try:
-        info = static.infer(value._node, CatalogReader(backend))
-    except Exception as exc:  # a problem compute() reports itself; here the bands are just unknown
-        log.debug("no static bands: %s", exc)
-        return None
-    return list(info.bands) if info is not None and info.bands is not None else None
 
 
 class ExportForm(WidgetBase, ipywidgets.VBox):
@@ -172,12 +122,10 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
 
     def __init__(self, value: Any, geoctx: Any = None, **kwargs: Any) -> None:
         check_kwargs(self, kwargs)
-        from ..values.base import Value, promote
-
         if not isinstance(value, Value):
             value = promote(value)
         frame = sys._getframe(1)
-        kwargs.setdefault("value_name", _caller_name(value, frame) or "value")
+        kwargs.setdefault("value_name", caller_name(value, frame) or "value")
         kwargs.setdefault("geoctx_name", self._default_geoctx_name(geoctx, frame))
         del frame
         super().__init__(**kwargs)
@@ -186,20 +134,18 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
         self.jobs: list = []
         self._fields: dict[tuple[str, str, str], Any] = {}
         self._building = False
-        self._bands: list[str] | None = None
-        self._bands_known = False
 
         kind = value.kind
-        allowed, excluded = self._destination_choices(kind)
+        allowed, excluded = destination_choices(kind)
         self.destination_dropdown = ipywidgets.Dropdown(
             options=[(DESTINATIONS[d].title, d) for d in allowed],
             value=DEFAULT_DESTINATION if DEFAULT_DESTINATION in allowed else (allowed[0] if allowed else None),
-            description="Destination", style=_WIDE)
+            description="Destination", style=WIDE)
         self.destination_dropdown.add_class("wf-export-destination")
         self.excluded_destinations = ipywidgets.HTML(
-            self._excluded_html([(DESTINATIONS[name].title, why) for name, why in excluded]))
+            excluded_html([(DESTINATIONS[name].title, why) for name, why in excluded]))
         self.excluded_destinations.add_class("wf-export-excluded-destinations")
-        self.format_dropdown = ipywidgets.Dropdown(description="Format", style=_WIDE)
+        self.format_dropdown = ipywidgets.Dropdown(description="Format", style=WIDE)
         self.format_dropdown.add_class("wf-export-format")
         self.excluded_formats = ipywidgets.HTML()
         self.excluded_formats.add_class("wf-export-excluded-formats")
@@ -233,38 +179,19 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
         self.compute_button.on_click(self._on_compute)
         if hasattr(geoctx, "selected_tiles") and hasattr(geoctx, "has_trait") and geoctx.has_trait("selected_keys"):
             geoctx.observe(self._on_tiles, names=["selected_keys"])
+        if hasattr(geoctx, "has_trait") and geoctx.has_trait("export_value"):
+            geoctx.export_value = value  # a TileMap: its selection line estimates this value's size
         self._on_destination()
         self._on_show_code({"new": self.show_code})
         self._on_callback_error({"new": self.callback_error})
 
     # -- what the form offers --------------------------------------------------------------------
-    @staticmethod
-    def _destination_choices(kind: str) -> tuple[list[str], list[tuple[str, str]]]:
-        """(destinations normalize() accepts for ``kind``, [(excluded, normalize()'s reason)])."""
-        allowed, excluded = [], []
-        for name in DESTINATIONS:
-            try:
-                normalize({"type": name}, DEFAULT_FORMAT, kind)
-            except ValidationError as exc:
-                if exc.field == "destination":
-                    excluded.append((name, str(exc)))
-                    continue
-            allowed.append(name)
-        return allowed, excluded
-
-    @staticmethod
-    def _excluded_html(excluded: list[tuple[str, str]]) -> str:
-        if not excluded:
-            return ""
-        items = "".join(f"<li>{html.escape(title)}: {html.escape(reason)}</li>" for title, reason in excluded)
-        return f'<div style="color:var(--jp-ui-font-color2,#666)">Not available:<ul style="margin:0">{items}</ul></div>'
-
     def _default_geoctx_name(self, geoctx: Any, frame: Any) -> str:
         if isinstance(geoctx, (list, tuple)):
-            return _caller_name(geoctx, frame) or "tiles"
+            return caller_name(geoctx, frame) or "tiles"
         if hasattr(geoctx, "selected_tiles"):
-            return f"{_caller_name(geoctx, frame) or 'tile_map'}.selected_tiles"
-        return _caller_name(geoctx, frame) or "tile"
+            return f"{caller_name(geoctx, frame) or 'tile_map'}.selected_tiles"
+        return caller_name(geoctx, frame) or "tile"
 
     def _many(self) -> bool:
         """One job per item of a list (or of a TileMap's selection)."""
@@ -285,62 +212,27 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
 
     # -- building fields ------------------------------------------------------------------------------
     def _option_field(self, section: str, owner: str, opt: Option) -> Any:
+        """The field of one option (kept while the form lives, so a value typed in survives a switch)."""
         key = (section, owner, opt.name)
         field = self._fields.get(key)
         if field is not None:
             return field
-        default = None if opt.default is REQUIRED else opt.default
-        common = {"description": opt.name, "tooltip": opt.help, "style": _WIDE}
-        if opt.type == "bool":
-            field = ipywidgets.Checkbox(value=bool(default), indent=False, **common)
-        elif opt.type == "enum":
-            field = ipywidgets.Dropdown(options=list(opt.allowed), value=default, **common)
-        elif opt.type == "str":
-            cls = ipywidgets.Text if opt.single_line else ipywidgets.Textarea
-            field = cls(value=default or "", **common)
-        elif opt.type == "catalog.Image":
-            field = self._image_picker(opt)
-        else:  # an option type the form doesn't know: say so rather than guess
-            field = ipywidgets.HTML(f"{html.escape(opt.name)}: option type {html.escape(opt.type)!s} "
-                                    "is not supported by the form")
-        field.add_class(f"wf-export-option-{opt.name}")
-        if opt.type != "catalog.Image":
+        if opt.type == IMAGE_OPTION:
+            field = self._picker = ImagePicker(opt, self._on_field, self._on_refresh_products)
+            self.product_picker, self.product_refresh = field.product_picker, field.product_refresh
+            self.image_name = field.image_name
+        else:
+            field = option_field(opt)
             field.observe(self._on_field, names=["value"])
         self._fields[key] = field
         return field
 
-    def _image_picker(self, opt: Option) -> Any:
-        self.product_picker = ipywidgets.Dropdown(description="product", tooltip=opt.help, style=_WIDE)
-        self.product_picker.add_class("wf-export-product")
-        self.product_refresh = ipywidgets.Button(icon="refresh", tooltip="List the products again",
-                                                 layout=ipywidgets.Layout(width="36px"))
-        self.image_name = ipywidgets.Text(value="{tile_key}", description="image name", tooltip=TEMPLATE_HELP,
-                                          style=_WIDE)
-        self.image_name.add_class("wf-export-image-name")
-        self.product_picker.observe(self._on_field, names=["value"])
-        self.image_name.observe(self._on_field, names=["value"])
-        self.product_refresh.on_click(self._on_refresh_products)
-        self._list_products()
-        return ipywidgets.VBox([
-            ipywidgets.HBox([self.product_picker, self.product_refresh]), self.image_name,
-            ipywidgets.HTML(f'<span style="color:var(--jp-ui-font-color2,#666)">{html.escape(TEMPLATE_HELP)}</span>'),
-        ])
-
-    def _list_products(self) -> None:
-        """Fill the product picker with the products the current user may write to."""
-        from ..backend import get_backend
-        from ..catalog import Product
-        from ..catalog.access import has_right
-
-        settings = get_backend().settings
-        ids = [p.id for p in Product.search() if has_right(settings, p.to_dict(), "write")]
-        current = self.product_picker.value
-        self.product_picker.options = ids
-        self.product_picker.value = current if current in ids else (ids[0] if ids else None)
+    def _build_options(self, box: ipywidgets.VBox, destination: str | None, fmt: str | None) -> None:
+        box.children = [self._option_field(*item) for item in option_walk(destination, fmt)]
 
     @shows_errors
     def _on_refresh_products(self, _button: Any = None) -> None:
-        self._list_products()
+        self._picker.list_products()
         self._update()
 
     # -- observers -----------------------------------------------------------------------------------
@@ -360,11 +252,10 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
                 self.format_dropdown.value = (current if current in allowed else
                                               DEFAULT_FORMAT if DEFAULT_FORMAT in allowed else
                                               allowed[0] if allowed else None)
-                self.excluded_formats.value = self._excluded_html(
+                self.excluded_formats.value = excluded_html(
                     [(FORMATS[name].title, why) for name, why in choices if why is not None])
-                self.destination_options.children = [
-                    self._option_field("destination", dest, opt) for opt in DESTINATIONS[dest].options]
-            self._build_format_options()
+                self._build_options(self.destination_options, dest, None)
+            self._build_options(self.format_options, None, self.format_dropdown.value)
         finally:
             self._building = False
         self._update()
@@ -373,13 +264,8 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
     def _on_format(self, change: Any = None) -> None:
         if self._building:
             return
-        self._build_format_options()
+        self._build_options(self.format_options, None, self.format_dropdown.value)
         self._update()
-
-    def _build_format_options(self) -> None:
-        fmt = self.format_dropdown.value
-        self.format_options.children = (
-            [self._option_field("format", fmt, opt) for opt in FORMATS[fmt].options] if fmt else [])
 
     @shows_errors
     def _on_field(self, change: Any = None) -> None:
@@ -419,8 +305,6 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
                 field="destination.image.name", value=template) from None
 
     def _catalog_image(self, ctx: Any) -> Any:
-        from ..catalog import Image
-
         product = self.product_picker.value
         if not product:
             raise ValidationError(
@@ -429,21 +313,18 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
                 field="destination.image.product_id", value=None)
         return Image(name=self._image_name_for(ctx), product_id=product)
 
+    def _spec_dicts(self, image: Callable[[], Any]) -> tuple[dict, dict]:
+        """(destination, format) as the fields give them; ``image()`` gives the catalog image option's value."""
+        dest: dict[str, Any] = {"type": self.destination_dropdown.value}
+        fmt: dict[str, Any] = {"type": self.format_dropdown.value or DEFAULT_FORMAT}
+        for section, owner, opt in option_walk(self.destination_dropdown.value, self.format_dropdown.value):
+            spec = dest if section == "destination" else fmt
+            spec[opt.name] = image() if opt.type == IMAGE_OPTION else self._fields[(section, owner, opt.name)].value
+        return dest, fmt
+
     def _specs(self, ctx: Any) -> tuple[dict, dict]:
         """(destination, format) as the form's fields give them, for one context (given to launch())."""
-        dest_name = self.destination_dropdown.value
-        dest: dict[str, Any] = {"type": dest_name}
-        for opt in DESTINATIONS[dest_name].options:
-            if opt.type == "catalog.Image":
-                dest[opt.name] = self._catalog_image(ctx)
-            else:
-                dest[opt.name] = self._fields[("destination", dest_name, opt.name)].value
-        fmt_name = self.format_dropdown.value or DEFAULT_FORMAT
-        fmt: dict[str, Any] = {"type": fmt_name}
-        if self.format_dropdown.value:
-            for opt in FORMATS[fmt_name].options:
-                fmt[opt.name] = self._fields[("format", fmt_name, opt.name)].value
-        return dest, fmt
+        return self._spec_dicts(lambda: self._catalog_image(ctx))
 
     def _check(self, everything: bool) -> tuple[dict, dict, list, Exception | None]:
         """Run the API's checks; (destination, format, [(ctx, dest spec, format spec)], problem)."""
@@ -513,24 +394,11 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
         return launches, problem
 
     def _estimate(self, contexts: list) -> dict:
-        kind = self.value.kind
-        if kind not in IMAGE_KINDS:
+        if self.value.kind not in IMAGE_KINDS:
             return {}
-        if not self._bands_known:
-            from ..backend import get_backend
-
-            self._bands = _static_bands(self.value, get_backend())
-            self._bands_known = True
         per_job = [int(ctx.width) * int(ctx.height) for ctx in contexts if ctx is not None]
-        pixels = sum(per_job)
-        bands = len(self._bands) if self._bands is not None else None
-        return {
-            "jobs": len(contexts), "pixels": pixels,
-            "pixels_per_job": per_job[0] if per_job and len(set(per_job)) == 1 else None,
-            "bands": bands, "band_names": list(self._bands) if self._bands is not None else None,
-            "bytes": pixels * bands * BYTES_PER_SAMPLE if bands is not None else None,
-            "per_image": kind == "ImageCollection",
-        }
+        return {"jobs": len(contexts), "pixels_per_job": per_job[0] if per_job and len(set(per_job)) == 1 else None,
+                **size_estimate(self.value, sum(per_job))}
 
     @staticmethod
     def _estimate_html(est: dict) -> str:
@@ -539,53 +407,25 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
         parts = [f"{est['jobs']} job{'s' if est['jobs'] != 1 else ''}", f"{est['pixels']:,} pixels"]
         if est["jobs"] > 1 and est["pixels_per_job"]:
             parts[-1] += f" ({est['pixels_per_job']:,} per job)"
-        if est["bands"] is None:
-            parts.append("bands unknown until computed")
-        else:
-            parts.append(f"{est['bands']} band{'s' if est['bands'] != 1 else ''} ({', '.join(est['band_names'])})")
-        if est["bytes"] is not None:
-            parts.append(f"about {_human_bytes(est['bytes'])} as float64" + (" per image" if est["per_image"] else ""))
+        names = est["band_names"]
+        parts.append("bands unknown until computed" if names is None else f"bands {', '.join(names) or '(none)'}")
+        parts.append(size_text(est))
         return (f'<span style="color:var(--jp-ui-font-color2,#666)">Estimate: '
                 f'{html.escape(" · ".join(parts))}</span>')
 
     def _code(self, contexts: list) -> str:
         """The equivalent ``value.compute(...)`` call."""
-        many = self._many()
         if self.destination_dropdown.value is None:
             return f"# no destination accepts {self.value.kind} results"
-        dest_name = self.destination_dropdown.value
-        ctx0 = contexts[0] if contexts else None
-        dest: dict[str, Any] = {"type": dest_name}
-        for opt in DESTINATIONS[dest_name].options:
-            if opt.type == "catalog.Image":
-                template = self.image_name.value
-                if many:
-                    name = ('tile.key.replace(":", "_")' if template == "{tile_key}" else
-                            f'{_py(template)}.format(tile_key=tile.key.replace(":", "_"))')
-                else:
-                    name = _py(self._image_name_for(ctx0))
-                dest[opt.name] = _Code(f"wf.catalog.Image(name={name}, product_id={_py(self.product_picker.value)})")
-            else:
-                dest[opt.name] = self._fields[("destination", dest_name, opt.name)].value
-        fmt_name = self.format_dropdown.value or DEFAULT_FORMAT
-        fmt: dict[str, Any] = {"type": fmt_name}
-        if self.format_dropdown.value:
-            for opt in FORMATS[fmt_name].options:
-                fmt[opt.name] = self._fields[("format", fmt_name, opt.name)].value
-        kw = [f"destination={_py(dest)}", f"format={_py(fmt)}"]
-        v = self.value_name
-        if many:
-            call = f"{v}.compute({', '.join(['tile'] + kw + ['block=False'])})"
-            one_line = f"jobs = [{call} for tile in {self.geoctx_name}]"
-            if len(one_line) <= 100:
-                return one_line
-            args = ",\n        ".join(["tile"] + kw + ["block=False"])
-            return f"jobs = [\n    {v}.compute(\n        {args},\n    )\n    for tile in {self.geoctx_name}\n]"
-        args = ([self.geoctx_name] if self.geoctx is not None else []) + kw
-        one_line = f"{v}.compute({', '.join(args)})"
-        if len(one_line) <= 100:
-            return one_line
-        return f"{v}.compute(\n    " + ",\n    ".join(args) + ",\n)"
+        many = self._many()
+
+        def image() -> Code:
+            name = None if many else self._image_name_for(contexts[0] if contexts else None)
+            return image_code(self.image_name.value, self.product_picker.value, many, name)
+
+        dest, fmt = self._spec_dicts(image)
+        return compute_call(self.value_name, self.geoctx_name if many or self.geoctx is not None else None,
+                            dest, fmt, many)
 
     # -- launching -----------------------------------------------------------------------------------
     def compute(self) -> list:
@@ -621,6 +461,8 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
                 g.unobserve(self._on_tiles, names=["selected_keys"])
             except ValueError:
                 pass
+        if hasattr(g, "has_trait") and g.has_trait("export_value") and g.export_value is getattr(self, "value", None):
+            g.export_value = None
         board = getattr(self, "board", None)
         if board is not None:
             board.close()

@@ -4,14 +4,15 @@ How state flows
 ---------------
 The board's synced state is one list trait, ``rows`` (a small dict per job), plus
 ``counts`` (jobs per stage). No widget exists per job. One background thread per board,
-the *poller*, reads the status of every job it tracks with one query
-(:meth:`JobStore.many <wf_widgets.jobs.store.JobStore.many>`) every
-:data:`POLL_INTERVAL_S`, builds the rows, and when they differ from the last ones, puts
-them into a one-slot queue and asks the kernel's IOLoop (``add_callback``) to apply
+the *poller* (:class:`~wf_widgets.widgets._poller.Poller`), reads the status of every job
+it tracks with one query (:meth:`JobStore.many <wf_widgets.jobs.store.JobStore.many>`)
+every :data:`POLL_INTERVAL_S`, builds the rows, and when they differ from the last ones,
+puts them into a one-slot queue and asks the kernel's IOLoop (``add_callback``) to apply
 them. So the board sends at most ``1 / POLL_INTERVAL_S`` updates a second however many
-jobs it tracks. The thread never touches a trait itself. Without a running loop (plain
-scripts, pytest) the snapshots wait in the queue until :meth:`JobsBoard.refresh`, which
-also polls at once, so state-level tests are deterministic.
+jobs it tracks. The thread never touches a trait itself; an error reading the store stops
+it and is shown under the board. Without a running loop (plain scripts, pytest) the
+snapshots wait in the queue until :meth:`JobsBoard.refresh`, which also polls at once, so
+state-level tests are deterministic.
 
 The poller stops once every job is done (after sending their final rows) and starts
 again on :meth:`JobsBoard.add` or a retry.
@@ -22,7 +23,6 @@ The view (``js/jobs_board.js``) asks for actions by setting the ``_action`` trai
 
 from __future__ import annotations
 
-import collections
 import logging
 import threading
 import time
@@ -32,6 +32,7 @@ import anywidget
 import traitlets
 
 from ._base import WidgetBase, kernel_loop, shows_errors, static_path
+from ._poller import Poller
 
 log = logging.getLogger("wf_widgets.widgets")
 
@@ -100,11 +101,8 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
         self._urls: dict[tuple[str, float], str] = {}
         self._last: list[dict] | None = None  # last rows built (poller or refresh)
         self._done: set[str] = set()
-        self._pending: collections.deque = collections.deque(maxlen=1)  # latest (rows, counts, clock)
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._loop = kernel_loop()
+        self._poller = Poller(self._collect, self._apply, self._show_error, interval=POLL_INTERVAL_S,
+                              loop=kernel_loop(), name="wf-jobs-board", active=self._following)
         if jobs is not None:
             self.add(*jobs)
 
@@ -130,7 +128,7 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
 
     def refresh(self) -> "JobsBoard":
         """Read every job now and apply the result (and anything the poller queued)."""
-        self._pending.clear()
+        self._poller.discard()
         update = self._collect(force=True)
         if update is not None:
             self._apply(update)
@@ -140,13 +138,13 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
         """Cancel one job (False if it had already ended)."""
         job = self._job(job_id)
         ok = job.cancel()
-        self._wake.set()
+        self._poller.wake()
         return ok
 
     def cancel_all(self) -> int:
         """Cancel every job that has not ended; returns how many were asked to stop."""
         n = sum(1 for job in self.jobs if job.cancel())
-        self._wake.set()
+        self._poller.wake()
         return n
 
     def retry(self, job_id: str) -> Any:
@@ -172,18 +170,13 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
             self._jobs = {(new.id if k == job_id else k): (new if k == job_id else j) for k, j in self._jobs.items()}
             self._retry_of[new.id] = job_id
         self._ensure_poller()
-        self._wake.set()
         return new
 
     def stop(self) -> None:
         """Stop the poller (it starts again on :meth:`add`)."""
-        if not hasattr(self, "_stop"):  # __init__ did not get that far (close() from __del__)
-            return
-        self._stop.set()
-        self._wake.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5)
+        poller = getattr(self, "_poller", None)  # None: __init__ did not get that far (close() from __del__)
+        if poller is not None:
+            poller.stop()
 
     def close(self) -> None:
         self.stop()
@@ -192,8 +185,7 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
     @property
     def polling(self) -> bool:
         """True while the poller thread runs."""
-        thread = self._thread
-        return thread is not None and thread.is_alive()
+        return self._poller.running
 
     # -- actions from the view ------------------------------------------------------------------
     @traitlets.observe("_action")
@@ -220,60 +212,14 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
     # -- the poller ---------------------------------------------------------------------------
     def _ensure_poller(self) -> None:
         with self._lock:
-            if self._thread is not None and self._thread.is_alive() and not self._stop.is_set():
-                self._wake.set()
-                return
             if not self._jobs:
                 return
-            self._stop = threading.Event()
-            self._thread = threading.Thread(target=self._run, args=(self._stop,), name="wf-jobs-board", daemon=True)
-            self._thread.start()
+        self._poller.start()  # or, running, poll at once
 
-    def _run(self, stop: threading.Event) -> None:
-        last_push = 0.0
-        while not stop.is_set():
-            try:
-                update = self._collect()
-            except Exception as exc:  # e.g. the backend was closed: say so under the board, stop
-                log.error("The jobs board could not read the job store", exc_info=exc)
-                self._push(None, error=f"{type(exc).__name__}: {exc}")
-                break
-            if update is not None:
-                self._push(update)
-                last_push = time.monotonic()
-            with self._lock:
-                if self._jobs and self._done.issuperset(self._jobs) and update is None:
-                    if self._thread is threading.current_thread():
-                        self._thread = None  # every job done and its final row sent: stop
-                    return
-            # Sleep at least POLL_INTERVAL_S since the last update (the rate limit), waking
-            # early for actions only to poll sooner, never to send sooner.
-            self._wake.wait(POLL_INTERVAL_S)
-            self._wake.clear()
-            stop.wait(max(0.0, last_push + POLL_INTERVAL_S - time.monotonic()))
+    def _following(self) -> bool:
+        """False once every job has ended (the poller stops after handing over their final rows)."""
         with self._lock:
-            if self._thread is threading.current_thread():
-                self._thread = None
-
-    def _push(self, update: tuple | None, error: str | None = None) -> None:
-        self._pending.append((update, error))
-        loop = self._loop
-        if loop is not None:
-            loop.add_callback(self._apply_pending)
-
-    def _apply_pending(self) -> None:
-        # Runs on the kernel's IOLoop: an exception here would only reach the kernel log.
-        try:
-            update, error = self._pending.popleft()
-        except IndexError:
-            return
-        try:
-            if error is not None:
-                self.callback_error = error
-            if update is not None:
-                self._apply(update)
-        except Exception as exc:
-            self._show_error(exc)
+            return bool(self._jobs) and not self._done.issuperset(self._jobs)
 
     def _apply(self, update: tuple) -> None:
         rows, counts, clock, note = update

@@ -13,13 +13,17 @@ How it fits together
   the rendered view (PNG data URLs, rendered again when the view changes) and the status
   line says so.
 * Tile render errors are recorded in the layer store by the server; the map polls them
-  (once a second, on a background thread handing rows to the kernel's IOLoop) into its log.
+  (once a second, on a :class:`~wf_widgets.widgets._poller.Poller` thread handing rows to
+  the kernel's IOLoop) into its log.
 * The DLTile grid of the current view (at ``tile_resolution``, ``tile_size``, ``tile_pad``)
   is a GeoJSON layer; clicking a tile toggles it; drawing a rectangle or polygon (an
   ``ipyleaflet.DrawControl``) selects (or, in ``draw_mode="remove"``, deselects) every tile
   that intersects it; "Use viewport" selects every tile in view. The selection is
   ``selected_keys``; ``selected_tiles`` gives the DLTiles, so ``ExportForm(value, map)``
   launches one job per selected tile.
+* The selection line estimates the size of ``export_value`` (set by a linked ExportForm to
+  its value), else of the last previewed value, with the form's estimate
+  (:mod:`wf_widgets.widgets._estimate`): the map and the form say the same.
 
 Decisions:
 
@@ -47,15 +51,21 @@ import threading
 from typing import Any
 
 import ipyleaflet
-import ipywidgets
 import traitlets
 
+from ..backend import get_backend
+from ..engine import render
 from ..errors import ValidationError, ValidationTypeError
+from ..geo import DLTile
+from ..server.tiles import error_text
+from ..values.base import Value, promote
 from . import _map_grid as grid
-from ._base import WidgetBase, check_kwargs, kernel_loop, shows_errors
-from ._map_layers import ErrorLog, PreviewLayer, layer_row
+from ._base import WidgetBase, caller_name, check_kwargs, kernel_loop, shows_errors
+from ._estimate import known_bands
+from ._map_layers import ErrorLog, PreviewLayer, build_panel, layer_row
 from ._map_probe import HealthProbe
 from ._map_server import TileServer, resolve_tile_server
+from ._poller import Poller
 
 log = logging.getLogger("wf_widgets.widgets")
 
@@ -67,16 +77,6 @@ ERROR_POLL_S = 1.0
 AUTOSCALE_PX = 256
 #: Largest side, in pixels, of a fallback image of the view.
 FALLBACK_PX = 1024
-#: Bytes per pixel and band of computed imagery (float64), for the selection estimate.
-BYTES_PER_SAMPLE = 8
-
-
-def _human_bytes(n: float) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return f"{n:,.1f} TiB"  # pragma: no cover
 
 
 class TileMap(WidgetBase, ipyleaflet.Map):
@@ -104,6 +104,9 @@ class TileMap(WidgetBase, ipyleaflet.Map):
         ``"add"`` (drawing selects the tiles it meets) or ``"remove"`` (deselects them).
     selected_keys : list of str
         Keys of the selected DLTiles, in selection order.
+    export_value : Value or None
+        The value whose size the selection line estimates: a linked ExportForm sets it to its
+        value (and back to None when closed); None: the last previewed value.
     status : str
         The status line: where tiles come from, or why previews are static images.
     messages : list of str
@@ -130,6 +133,7 @@ class TileMap(WidgetBase, ipyleaflet.Map):
     max_grid_tiles = traitlets.Int(2000)
     draw_mode = traitlets.Enum(("add", "remove"), default_value="add")
     selected_keys = traitlets.List(traitlets.Unicode())
+    export_value = traitlets.Any(None, allow_none=True)
     status = traitlets.Unicode("")
     messages = traitlets.List(traitlets.Unicode())
     fallback = traitlets.Bool(False)
@@ -146,9 +150,8 @@ class TileMap(WidgetBase, ipyleaflet.Map):
         self._log = ErrorLog()
         self._errors_after = 0
         self._lock = threading.RLock()
-        self._loop = kernel_loop()
-        self._poller: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._poller = Poller(self._read_new_errors, self._apply_errors, self._show_error, interval=ERROR_POLL_S,
+                              loop=kernel_loop(), name="wf-map-errors", active=self._watching)
         self.tile_server: TileServer | None = None
         self._rendered_box: tuple | None = None
         super().__init__(**kwargs)
@@ -166,72 +169,18 @@ class TileMap(WidgetBase, ipyleaflet.Map):
         self.add(self.grid_layer)
         self.add(self.draw_control)
         self.add(ipyleaflet.LayersControl(position="topright"))
-        self.add(ipyleaflet.WidgetControl(widget=self._build_panel(), position="bottomleft"))
+        panel = build_panel(self, self.probe, self._on_use_viewport, self._on_clear)
+        self.status_line, self.selection_line, self.grid_note = panel.status_line, panel.selection_line, panel.grid_note
+        self.layers_box, self.log_view, self.error_line = panel.layers_box, panel.log_view, panel.error_line
+        self.add(ipyleaflet.WidgetControl(widget=panel.box, position="bottomleft"))
         self._ready = True
         self._refresh_grid()
         self._show_selection()
-
-    # -- the side panel ---------------------------------------------------------------------------
-    def _build_panel(self) -> ipywidgets.VBox:
-        small = ipywidgets.Layout(width="125px")
-        label = {"description_width": "45px"}
-        self.status_line = ipywidgets.HTML()
-        self.status_line.add_class("wf-map-status")
-        self.selection_line = ipywidgets.HTML()
-        self.selection_line.add_class("wf-map-selection")
-        self.grid_note = ipywidgets.HTML()
-        self.grid_note.add_class("wf-map-grid-note")
-        resolution = ipywidgets.BoundedFloatText(value=self.tile_resolution, min=0.01, max=1e6, description="res (m)",
-                                                 layout=small, style=label)
-        size = ipywidgets.BoundedIntText(value=self.tile_size, min=1, max=1 << 16, description="size",
-                                         layout=small, style=label)
-        pad = ipywidgets.BoundedIntText(value=self.tile_pad, min=0, max=1 << 14, description="pad", layout=small,
-                                        style=label)
-        for widget, name in ((resolution, "tile_resolution"), (size, "tile_size"), (pad, "tile_pad")):
-            widget.add_class(f"wf-map-{name.replace('_', '-')}")
-            traitlets.link((widget, "value"), (self, name))
-        show = ipywidgets.Checkbox(value=self.show_grid, description="grid", indent=False,
-                                   layout=ipywidgets.Layout(width="70px"))
-        traitlets.link((show, "value"), (self, "show_grid"))
-        mode = ipywidgets.ToggleButtons(options=[("add", "add"), ("remove", "remove")], value=self.draw_mode,
-                                        description="drawing", tooltips=["a drawn shape selects the tiles it meets",
-                                                                         "a drawn shape deselects the tiles it meets"],
-                                        style={"button_width": "70px", "description_width": "55px"})
-        mode.add_class("wf-map-draw-mode")
-        traitlets.link((mode, "value"), (self, "draw_mode"))
-        viewport = ipywidgets.Button(description="Use viewport", icon="expand", layout=ipywidgets.Layout(width="130px"))
-        viewport.add_class("wf-map-use-viewport")
-        viewport.on_click(lambda _b: self._on_use_viewport())
-        clear = ipywidgets.Button(description="Clear", icon="eraser", layout=ipywidgets.Layout(width="80px"))
-        clear.add_class("wf-map-clear-selection")
-        clear.on_click(lambda _b: self._on_clear())
-        self.layers_box = ipywidgets.VBox()
-        self.layers_box.add_class("wf-map-layers")
-        self.log_view = ipywidgets.HTML()
-        self.log_view.add_class("wf-map-log")
-        self.error_line = ipywidgets.HTML()
-        self.error_line.add_class("wf-map-callback-error")
-        body = ipywidgets.VBox([
-            self.selection_line,
-            ipywidgets.HBox([resolution, size, pad]),
-            ipywidgets.HBox([show, viewport, clear]),
-            mode, self.grid_note, self.layers_box, self.log_view, self.error_line,
-        ])
-        toggle = ipywidgets.ToggleButton(value=True, icon="bars", tooltip="show or hide the panel",
-                                         layout=ipywidgets.Layout(width="32px"))
-        toggle.observe(lambda change: setattr(body.layout, "display", None if change["new"] else "none"),
-                       names=["value"])
-        panel = ipywidgets.VBox([ipywidgets.HBox([toggle, self.status_line]), body, self.probe],
-                                layout=ipywidgets.Layout(max_width="420px", padding="2px 4px"))
-        panel.add_class("wf-map-panel")
-        return panel
 
     # -- public API -------------------------------------------------------------------------------
     @property
     def selected_tiles(self) -> list:
         """The selected DLTiles, in selection order."""
-        from ..geo import DLTile
-
         return [DLTile.from_key(k) for k in self.selected_keys]
 
     @property
@@ -242,8 +191,6 @@ class TileMap(WidgetBase, ipyleaflet.Map):
     @property
     def backend(self) -> Any:
         """The default backend (whose home holds the layers)."""
-        from ..backend import get_backend
-
         return get_backend()
 
     def preview(self, value: Any, name: str | None = None, scales: Any = None, colormap: str | None = None,
@@ -275,14 +222,8 @@ class TileMap(WidgetBase, ipyleaflet.Map):
         ValidationError
             Bad ``scales`` or ``colormap``; or what rendering the view for autoscaling raised.
         """
-        from ..engine import render
-        from ..values.base import Value, promote
-        from ..values.image import static_bands
-
         if name is None:
-            from .export_form import _caller_name
-
-            name = _caller_name(value, sys._getframe(1)) or f"layer {len(self._previews) + 1}"
+            name = caller_name(value, sys._getframe(1)) or f"layer {len(self._previews) + 1}"
         name = str(name)
         if not isinstance(value, Value):
             value = promote(value)
@@ -291,10 +232,7 @@ class TileMap(WidgetBase, ipyleaflet.Map):
         elif value.kind != "Image":
             raise ValidationTypeError(f"TileMap.preview shows an Image or an ImageCollection, not a {value.kind}",
                                       field="value", value=value.kind, allowed=("Image", "ImageCollection"))
-        try:
-            bands = static_bands(value)
-        except Exception:  # unknown before computing: checked while rendering
-            bands = None
+        bands = known_bands(value)  # None: unknown before computing, checked while rendering
         shown = render.shown_band_names(bands)
         if colormap is not None:
             render.colormap(colormap)  # raises for an unknown name
@@ -411,13 +349,12 @@ class TileMap(WidgetBase, ipyleaflet.Map):
 
     def close(self) -> None:
         """Stop polling, delete this map's layers from the store, close the widget."""
-        stop = getattr(self, "_stop", None)
-        if stop is not None:
-            stop.set()
+        poller = getattr(self, "_poller", None)  # None: __init__ did not get that far (close() from __del__)
+        if poller is not None:
+            poller.stop()
         previews = getattr(self, "_previews", {})
         if previews:
             try:
-
                 self.backend.layers.delete(*[p.layer_id for p in previews.values()])
             except Exception:  # a closed backend: the layers expire on their own
                 log.debug("could not delete the map's layers", exc_info=True)
@@ -425,8 +362,6 @@ class TileMap(WidgetBase, ipyleaflet.Map):
 
     # -- layers -------------------------------------------------------------------------------------
     def _autoscale(self, value: Any) -> list | None:
-        from ..engine import render
-
         arr = render.read_image(value.node, render.view_geocontext(*self.view_box(), max_size=AUTOSCALE_PX),
                                 self.backend)
         return render.autoscale(arr)
@@ -437,15 +372,11 @@ class TileMap(WidgetBase, ipyleaflet.Map):
                                     attribution="wf_widgets")
 
     def _overlay(self, layer: PreviewLayer) -> Any:
-        from ..engine import render
-
         w, s, e, n = box = grid.clip_box(self.view_box()) or (-180.0, -85.0, 180.0, 85.0)
         try:
             arr = render.read_image(layer.value.node, render.view_geocontext(*box, max_size=FALLBACK_PX), self.backend)
             url = render.data_url(render.render_png(arr, layer.scales, layer.colormap, layer.checkerboard))
         except Exception as exc:  # shown in the log, as a tile error would be
-            from ..server.tiles import error_text
-
             self._log.add_tile_error(layer.name, {"layer_id": layer.layer_id, "version": layer.version, "z": None,
                                                   "x": None, "y": None, "message": error_text(exc)})
             self._flush_log()
@@ -539,6 +470,10 @@ class TileMap(WidgetBase, ipyleaflet.Map):
         self._refresh_grid(recompute=False)
         self._show_selection()
 
+    @traitlets.observe("export_value")
+    def _on_export_value(self, change: dict) -> None:
+        self._show_selection()
+
     def _set_selection(self, keys: list[str]) -> None:
         if len(keys) > MAX_SELECTION:
             raise ValidationError(f"A selection holds at most {MAX_SELECTION:,} tiles; this one would hold "
@@ -568,20 +503,10 @@ class TileMap(WidgetBase, ipyleaflet.Map):
     def _show_selection(self) -> None:
         if not self._ready:
             return
-        keys = self.selected_keys
-        if not keys:
-            self.selection_line.value = "No tile selected: click tiles, draw a shape, or use the viewport."
-            return
-        pixels = grid.pixels_of(keys)
-        bands = None
-        for layer in self._previews.values():
-            bands = len(layer.band_names) if layer.band_names is not None else None
-        if bands:
-            size = f"{_human_bytes(pixels * bands * BYTES_PER_SAMPLE)} as float64 ({bands} band{'s' * (bands > 1)})"
-        else:
-            size = f"{_human_bytes(pixels * BYTES_PER_SAMPLE)} per band as float64"
-        self.selection_line.value = (f"<b>{len(keys):,} tile{'s' * (len(keys) != 1)} selected</b>: "
-                                     f"{pixels:,} pixels, {size}")
+        value = self.export_value
+        if value is None and self._previews:
+            value = list(self._previews.values())[-1].value
+        self.selection_line.value = grid.selection_html(self.selected_keys, value)
 
     # -- events ------------------------------------------------------------------------------------
     @shows_errors
@@ -629,15 +554,18 @@ class TileMap(WidgetBase, ipyleaflet.Map):
         self.log_view.value = self._log.html()
 
     def _read_errors(self) -> list[dict]:
-
+        """The render errors of the map's layers not yet in the log (all of them: a newer read
+        replaces an older one the loop has not applied yet)."""
         with self._lock:
             ids = [p.layer_id for p in self._previews.values()]
-            rows = self.backend.layers.errors(ids, self._errors_after)
-            if rows:
-                self._errors_after = rows[-1]["n"]
-        return rows
+            return self.backend.layers.errors(ids, self._errors_after)
 
     def _apply_errors(self, rows: list[dict]) -> None:
+        with self._lock:
+            rows = [row for row in rows if row["n"] > self._errors_after]  # poll_errors() may have been first
+            if not rows:
+                return
+            self._errors_after = rows[-1]["n"]
         names = {p.layer_id: (p.name, p.version) for p in self._previews.values()}
         for row in rows:
             name, version = names.get(row["layer_id"], (None, None))
@@ -646,28 +574,15 @@ class TileMap(WidgetBase, ipyleaflet.Map):
             self._log.add_tile_error(name, row)
         self._flush_log()
 
-    def _ensure_poller(self) -> None:
+    def _read_new_errors(self) -> list[dict] | None:
+        """What the poller collects: new render errors, or None."""
+        return self._read_errors() or None
+
+    def _watching(self) -> bool:
+        """Whether the poller has layers to watch (preview() starts it again)."""
         with self._lock:
-            if self._loop is None or (self._poller is not None and self._poller.is_alive()):
-                return
-            self._stop = threading.Event()
-            self._start_poller()
+            return bool(self._previews)
 
-    def _start_poller(self) -> None:
-        self._poller = threading.Thread(target=self._poll, args=(self._stop, self._loop), name="wf-map-errors",
-                                        daemon=True)
-        self._poller.start()
-
-    def _poll(self, stop: threading.Event, loop: Any) -> None:
-        while not stop.wait(ERROR_POLL_S):
-            with self._lock:
-                if not self._previews:  # nothing to watch: preview() starts polling again
-                    self._poller = None
-                    return
-            try:
-                rows = self._read_errors()
-            except Exception:  # a closed backend: nothing more to read
-                log.debug("the map's error poller stops", exc_info=True)
-                return
-            if rows:
-                loop.add_callback(self._apply_errors, rows)
+    def _ensure_poller(self) -> None:
+        if self._poller.loop is not None:  # without a kernel, poll_errors() reads them
+            self._poller.start()
