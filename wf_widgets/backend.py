@@ -12,6 +12,7 @@ import threading
 from concurrent.futures import Executor
 from typing import Any, Mapping
 
+from ._files import private_dir, sweep_temp
 from .config import Settings
 
 
@@ -30,7 +31,7 @@ class Backend:
 
     def __init__(self, settings: Settings | None = None, executor: Executor | None = None, sweep: bool = True):
         self.settings = settings if settings is not None else Settings.from_env()
-        self.settings.home.mkdir(parents=True, exist_ok=True)
+        private_dir(self.settings.home)  # 0700 when made here (see wf_widgets._files)
         self._executor = executor
         self._lock = threading.RLock()
         self._parts: dict[str, Any] = {}
@@ -90,10 +91,21 @@ class Backend:
         return self._part("runner", lambda: Runner(self, self._executor))
 
     def sweep(self) -> dict[str, int]:
-        """Delete expired results and mark jobs whose worker died; returns counts."""
+        """Housekeeping; returns counts.
+
+        ``reaped``: jobs whose worker died, marked FAILED; ``expired``: results past their
+        expiry, deleted; ``damaged``: live results found missing or damaged (size or
+        checksum), marked lost; ``leftovers``: temporary files of killed writers (results
+        and catalog uploads) older than :data:`~wf_widgets._files.TEMP_GRACE_S`, deleted.
+        """
         reaped = self.jobs.reap_stale()
         expired = self.results.sweep(self.jobs)
-        return {"reaped": reaped, "expired": expired}
+        damaged = self.results.check(self.jobs)
+        # Catalog uploads write temporaries next to their files (catalog/files.py:temp_path);
+        # swept by folder, without loading the catalog package (rasterio).
+        leftovers = self.results.sweep_temp() + sweep_temp(self.settings.home / "catalog" / "files",
+                                                           self.settings.time(), recursive=True)
+        return {"reaped": reaped, "expired": expired, "damaged": damaged, "leftovers": leftovers}
 
     def close(self) -> None:
         """Stop the runner's own executor (waiting for running jobs), then close the stores."""
