@@ -26,7 +26,8 @@ class Backend:
     executor : concurrent.futures.Executor, optional
         Where jobs run; a thread pool of ``settings.workers`` threads by default.
     sweep : bool
-        Delete expired results and reap dead jobs now (default True).
+        Delete expired results and reap dead jobs now (default True); this start-up sweep
+        checks stored results by size only (no file is read: a start stays quick).
     """
 
     def __init__(self, settings: Settings | None = None, executor: Executor | None = None, sweep: bool = True):
@@ -36,7 +37,7 @@ class Backend:
         self._lock = threading.RLock()
         self._parts: dict[str, Any] = {}
         if sweep:
-            self.sweep()
+            self.sweep(checksums=False)
 
     # Each part is built once, on first use, so importing or building a Backend stays cheap.
     def _part(self, name: str, factory) -> Any:
@@ -90,17 +91,18 @@ class Backend:
 
         return self._part("runner", lambda: Runner(self, self._executor))
 
-    def sweep(self) -> dict[str, int]:
+    def sweep(self, checksums: bool = True) -> dict[str, int]:
         """Housekeeping; returns counts.
 
         ``reaped``: jobs whose worker died, marked FAILED; ``expired``: results past their
-        expiry, deleted; ``damaged``: live results found missing or damaged (size or
-        checksum), marked lost; ``leftovers``: temporary files of killed writers (results
-        and catalog uploads) older than :data:`~wf_widgets._files.TEMP_GRACE_S`, deleted.
+        expiry, deleted; ``damaged``: live results found missing or damaged (size, and with
+        ``checksums`` the SHA-256 of every live result file, read whole), marked lost;
+        ``leftovers``: temporary files of killed writers (results and catalog uploads) older
+        than :data:`~wf_widgets._files.TEMP_GRACE_S`, deleted.
         """
         reaped = self.jobs.reap_stale()
         expired = self.results.sweep(self.jobs)
-        damaged = self.results.check(self.jobs)
+        damaged = self.results.check(self.jobs, checksums=checksums)
         # Catalog uploads write temporaries next to their files (catalog/files.py:temp_path);
         # swept by folder, without loading the catalog package (rasterio).
         leftovers = self.results.sweep_temp() + sweep_temp(self.settings.home / "catalog" / "files",

@@ -109,7 +109,8 @@ def test_a_key_others_can_read_warns_once_per_load(make_backend, mode):
     backend = make_backend()
     path = backend.settings.home / "signing.key"
     _write_key(path, b"k" * 32, mode)
-    with pytest.warns(SigningKeyWarning, match=rf"signing\.key has mode 0{mode:o}: other users can read it .*chmod 600"):
+    match = rf"signing\.key has mode 0{mode:o}: other users can read it .*chmod 600"
+    with pytest.warns(SigningKeyWarning, match=match):
         assert backend.signer.key == b"k" * 32
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -195,11 +195,17 @@ class ResultStore:
                 return checksum_note(row["id"])
         return None
 
-    def check(self, jobs: Any) -> int:
-        """Verify every live stored result (size and checksum); mark lost ones; returns how many."""
+    def check(self, jobs: Any, checksums: bool = True) -> int:
+        """Verify every live stored result (size, and checksum unless ``checksums`` is False); mark lost ones.
+
+        Returns
+        -------
+        int
+            How many results were found missing or damaged (and marked).
+        """
         count = 0
         for row in jobs.live_results(self.settings.time()):
-            problem = self.verify(row)
+            problem = self.verify(row, checksum=checksums)
             if problem is not None:
                 self._lost(jobs, row, problem)
                 count += 1

@@ -142,7 +142,8 @@ class JobStore:
                "destination": destination, "label": label, "stage": "PREPARING" if claim else "QUEUED",
                "steps_done": 0, "steps_total": 0, "error_code": "NONE", "error_message": None, "created": now,
                "started": started, "finished": None, "updated": now, "result_path": None, "result_mimetype": None,
-               "result_size": None, "result_sha256": None, "result_problem": None, "result_ref": None, "expires": None, "result_deleted": 0, "host": HOST,
+               "result_size": None, "result_sha256": None, "result_problem": None, "result_ref": None,
+               "expires": None, "result_deleted": 0, "host": HOST,
                "pid": os.getpid(), "heartbeat": started, "cancel_requested": 0}
         self._conn().execute(
             "INSERT INTO jobs (id, kind, graph, geoctx, format, destination, label, stage, created, started, updated,"
