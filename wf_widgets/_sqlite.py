@@ -17,6 +17,8 @@ import threading
 from pathlib import Path
 from typing import Sequence
 
+from ._files import touch_private
+
 #: Seconds a connection waits for another writer before giving up.
 BUSY_TIMEOUT_S = 30.0
 
@@ -47,6 +49,8 @@ class ThreadConnections:
         """This thread's connection (opened on first use)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
+            if str(self.path) != ":memory:":
+                touch_private(self.path)  # 0600; SQLite gives its -wal and -shm files the same mode
             conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             for pragma in self._pragmas:

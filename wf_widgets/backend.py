@@ -12,6 +12,7 @@ import threading
 from concurrent.futures import Executor
 from typing import Any, Mapping
 
+from ._files import private_dir, sweep_temp
 from .config import Settings
 
 
@@ -25,17 +26,18 @@ class Backend:
     executor : concurrent.futures.Executor, optional
         Where jobs run; a thread pool of ``settings.workers`` threads by default.
     sweep : bool
-        Delete expired results and reap dead jobs now (default True).
+        Delete expired results and reap dead jobs now (default True); this start-up sweep
+        checks stored results by size only (no file is read: a start stays quick).
     """
 
     def __init__(self, settings: Settings | None = None, executor: Executor | None = None, sweep: bool = True):
         self.settings = settings if settings is not None else Settings.from_env()
-        self.settings.home.mkdir(parents=True, exist_ok=True)
+        private_dir(self.settings.home)  # 0700 when made here (see wf_widgets._files)
         self._executor = executor
         self._lock = threading.RLock()
         self._parts: dict[str, Any] = {}
         if sweep:
-            self.sweep()
+            self.sweep(checksums=False)
 
     # Each part is built once, on first use, so importing or building a Backend stays cheap.
     def _part(self, name: str, factory) -> Any:
@@ -89,11 +91,23 @@ class Backend:
 
         return self._part("runner", lambda: Runner(self, self._executor))
 
-    def sweep(self) -> dict[str, int]:
-        """Delete expired results and mark jobs whose worker died; returns counts."""
+    def sweep(self, checksums: bool = True) -> dict[str, int]:
+        """Housekeeping; returns counts.
+
+        ``reaped``: jobs whose worker died, marked FAILED; ``expired``: results past their
+        expiry, deleted; ``damaged``: live results found missing or damaged (size, and with
+        ``checksums`` the SHA-256 of every live result file, read whole), marked lost;
+        ``leftovers``: temporary files of killed writers (results and catalog uploads) older
+        than :data:`~wf_widgets._files.TEMP_GRACE_S`, deleted.
+        """
         reaped = self.jobs.reap_stale()
         expired = self.results.sweep(self.jobs)
-        return {"reaped": reaped, "expired": expired}
+        damaged = self.results.check(self.jobs, checksums=checksums)
+        # Catalog uploads write temporaries next to their files (catalog/files.py:temp_path);
+        # swept by folder, without loading the catalog package (rasterio).
+        leftovers = self.results.sweep_temp() + sweep_temp(self.settings.home / "catalog" / "files",
+                                                           self.settings.time(), recursive=True)
+        return {"reaped": reaped, "expired": expired, "damaged": damaged, "leftovers": leftovers}
 
     def close(self) -> None:
         """Stop the runner's own executor (waiting for running jobs), then close the stores."""

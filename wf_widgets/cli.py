@@ -52,7 +52,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .backend import Backend
 
     counts = Backend(sweep=False).sweep()
-    print(f"deleted {counts['expired']} expired result(s); marked {counts['reaped']} interrupted job(s)")
+    print(f"deleted {counts['expired']} expired result(s); marked {counts['reaped']} interrupted job(s); "
+          f"found {counts['damaged']} missing or damaged result(s); deleted {counts['leftovers']} leftover "
+          "temporary file(s)")
     return 0
 
 
@@ -98,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--public-url", default=None, help="base URL of links; required with a non-loopback --host")
     p.set_defaults(func=cmd_serve)
-    sub.add_parser("sweep", help="delete expired results, mark interrupted jobs").set_defaults(func=cmd_sweep)
+    sub.add_parser("sweep", help="delete expired results, mark interrupted jobs, check stored "
+                       "results, delete leftover temporary files").set_defaults(func=cmd_sweep)
     p = sub.add_parser("jobs", help="list recent jobs, show one, cancel one")
     p.add_argument("action", nargs="?", choices=("list", "show", "cancel"), default="list")
     p.add_argument("job_id", nargs="?")

@@ -172,3 +172,19 @@ def code_for(exc: BaseException) -> str:
 def exception_for(code: str, message: str, job_id: str | None = None) -> JobComputeError:
     """The exception ``Job.result()`` raises for a failed job."""
     return CODES.get(code, JobComputeError)(message, job_id=job_id, code=code)
+
+
+class SigningKeyError(WfError):
+    """The signing key file of the home folder cannot be used (too short)."""
+
+
+class SigningKeyWarning(WfWarning):
+    """The signing key file can be read by other users (group or world readable)."""
+
+
+class ResultMissing(ResultExpired):
+    """The stored result of a job is missing or damaged before its expiry (deleted or truncated).
+
+    A subclass of :class:`ResultExpired`, so ``except ResultExpired`` covers both: either
+    way the result is gone and must be computed again.
+    """

@@ -59,10 +59,9 @@ def store_result(backend):
         job_id = new_job_id()
         backend.jobs.create(job_id, kind="Str", graph={}, geoctx=None, format={"type": "json"},
                             destination={"type": "download"})
-        name, size = backend.results.write(job_id, extension, data)
+        stored = backend.results.store(job_id, extension, data)  # result_path, result_size, result_sha256
         expires = backend.settings.time() + backend.settings.retention_days * 86400.0
-        backend.jobs.finish(job_id, "SUCCEEDED", result_path=name, result_mimetype=mimetype, result_size=size,
-                            expires=expires)
+        backend.jobs.finish(job_id, "SUCCEEDED", result_mimetype=mimetype, expires=expires, **stored)
         return wf.Job.get(job_id)
 
     return make

@@ -71,4 +71,6 @@ def test_extension_serves_results_without_the_token(backend, jupyter):
     text = log.read_text()
     assert "wf_widgets: serving download links under /jl/wf-widgets/" in text
     assert "registered for /jl/wf-widgets" not in text  # Jupyter's list of routes lacking an auth mark
+    assert f"/jl/wf-widgets/results/{job.id}" in text  # Jupyter's access log shows refused links...
+    assert "signature=" not in text and "expires=" not in text  # ...by their path alone
     assert not server_file.exists()  # removed on exit

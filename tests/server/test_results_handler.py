@@ -313,3 +313,68 @@ def test_same_handlers_under_a_base_path(app_server, backend):
     assert fetch(job.url).body == b"2"
     assert fetch(url + "/results/" + job.url.split("/results/")[1]).status == 404
     assert json.loads(fetch(url + "/hub/user/alice/wf-widgets/health").body)["kind"] == "standalone"
+
+
+# -- hardening: huge ranges, logs without links, missing and damaged results ----------------------
+def _all_log_text(caplog) -> str:
+    return "\n".join(r.getMessage() + "\n" + (caplog.handler.formatter or logging.Formatter()).format(r)
+                     for r in caplog.records)
+
+
+def test_a_huge_range_is_416_and_no_log_holds_the_link(served, store_result, caplog):
+    job = store_result(b"0123456789")
+    huge = "9" * 4301  # Python's int() refuses more than 4,300 digits
+    with caplog.at_level(logging.DEBUG):
+        r = fetch(job.url, headers={"Range": f"bytes={huge}-"})
+        assert r.status == 416 and r.headers["Content-Range"] == "bytes */10"
+        assert huge not in r.text and len(r.body) < 200
+        r = fetch(job.url, headers={"Range": f"bytes=3-{huge}"})
+        assert r.status == 206 and r.body == b"3456789"
+    text = _all_log_text(caplog)
+    assert job.id in text
+    assert "signature=" not in text and "expires=" not in text
+
+
+def test_an_unexpected_error_answers_500_without_its_text_and_logs_no_link(served, backend, monkeypatch, caplog):
+    job = _json_job()
+    url = job.url
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("internal detail /srv/secret 1234")
+
+    monkeypatch.setattr(backend.jobs, "get", broken)
+    with caplog.at_level(logging.DEBUG):
+        r = fetch(url)
+    assert r.status == 500 and r.text == "500 Internal Server Error\n"
+    text = _all_log_text(caplog)
+    assert "internal detail /srv/secret 1234" in text  # the server's log has the error...
+    assert f"/results/{job.id}" in text
+    assert "signature=" not in text and "expires=" not in text  # ...but not the link
+
+
+def test_a_deleted_result_says_missing_not_expired(served, backend):
+    job = _json_job()
+    url = job.url
+    backend.results.delete(job._row["result_path"])
+    r = fetch(url)
+    assert r.status == 410
+    assert "missing" in r.text and "expired on" not in r.text and "Compute the result again" in r.text
+    row = backend.jobs.get(job.id)
+    assert row["result_deleted"] == 1 and "missing" in row["result_problem"]
+    assert fetch(url).text == r.text  # the row now says so, without looking at the disk
+
+
+def test_a_truncated_result_is_410_damaged_and_the_job_marked(served, backend, store_result):
+    data = os.urandom(3 * CHUNK_SIZE)
+    job = store_result(data, "bin", "application/octet-stream")
+    path = backend.results.resolve(job._row["result_path"])
+    with open(path, "r+b") as f:
+        f.truncate(1000)  # a disk filled up, a copy cut short
+    r = fetch(job.url)
+    assert r.status == 410
+    assert r.text.startswith(f"The stored result of job {job.id} is damaged: its file holds 1000 bytes, "
+                             f"but {len(data)} were written")
+    row = backend.jobs.get(job.id)
+    assert row["result_deleted"] == 1 and row["result_problem"] == r.text.strip()
+    assert not path.exists()  # a damaged result is deleted with its mark
+    assert fetch(job.url, method="HEAD").status == 410

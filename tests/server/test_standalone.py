@@ -11,6 +11,7 @@ import sys
 import pytest
 
 import wf_widgets as wf
+from wf_widgets.delivery.links import result_url
 from wf_widgets.errors import ValidationError
 from wf_widgets.server import registry, standalone
 from wf_widgets.server.testing import fetch, wait_for
@@ -85,6 +86,38 @@ def test_serves_links_and_refuses_them_after_expiry(backend, serve):
     row = backend.jobs.get(job.id)
     assert row["result_deleted"] == 1
     assert not (backend.results.root / row["result_path"]).exists()
+
+
+def test_a_running_server_sees_a_rotated_key_within_seconds(backend, serve):
+    server = serve()
+    job = (wf.Int(1) + 1).compute(format="json", block=False).wait(30)
+    old = job.url
+    assert old.startswith(server.url) and fetch(old).status == 200
+    (backend.settings.home / "signing.key").unlink()  # rotate: whoever looks next makes a new key
+
+    def rotated():
+        new = result_url(backend, job.id, job._row["expires"])
+        return new != old and fetch(old).status == 403 and fetch(new).status == 200
+
+    wait_for(rotated, timeout=15, what="the server and this kernel to use the new key")
+    assert server.proc.poll() is None
+
+
+def test_a_huge_range_is_416_and_the_log_never_holds_a_signature(backend, serve):
+    server = serve()
+    job = (wf.Int(1) + 1).compute(format="json", block=False).wait(30)
+    assert job.url.startswith(server.url)
+    huge = "9" * 4301  # one digit more than Python turns into an int
+    r = fetch(job.url, headers={"Range": f"bytes={huge}-"})
+    assert r.status == 416 and r.headers["Content-Range"] == "bytes */1" and huge not in r.text
+    r = fetch(job.url, headers={"Range": f"bytes=0-{huge}"})  # a last byte past the end: clipped
+    assert r.status == 206 and r.body == b"2"
+    r = fetch(job.url, headers={"Range": f"bytes=-{huge}"})
+    assert r.status == 206 and r.body == b"2"
+    assert fetch(job.url.replace("signature=", "signature=0")).status == 403
+    out, err = server.stop()
+    assert job.id in err  # the access log is there...
+    assert "signature=" not in err and "expires=" not in err and "Traceback" not in err  # ...without the link
 
 
 def test_binding_beyond_loopback_needs_a_public_url(capsys):

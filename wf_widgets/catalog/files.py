@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from .._files import create_private, private_dir, temp_name
+
 if TYPE_CHECKING:  # pragma: no cover
     from .store import _Transaction
 
@@ -59,9 +61,16 @@ def resolve(root: Path, href: str) -> Path:
 
 
 def temp_path(final: Path) -> Path:
-    """A unique hidden file next to ``final`` (same folder, so a rename is atomic)."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    return final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
+    """A unique hidden file next to ``final`` (same folder, so a rename is atomic), created empty, mode 0600.
+
+    Writers (GDAL) write into the existing file, which keeps its mode. A writer killed
+    before :func:`swap_in` leaves it behind; the sweep (``Backend.sweep``) deletes it once it
+    is older than :data:`~wf_widgets._files.TEMP_GRACE_S`.
+    """
+    private_dir(final.parent)
+    temp = temp_name(final)
+    create_private(temp).close()
+    return temp
 
 
 def fsync(path: Path) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .._sqlite import ThreadConnections, migrate
+from .._files import private_dir
 from ..config import Settings
 
 BUSY_TIMEOUT_S = 60.0
@@ -138,7 +139,7 @@ class CatalogStore:
         self.root = Path(settings.home) / "catalog"
         self.files_root = self.root / "files"
         self.path = self.root / "catalog.sqlite"
-        self.files_root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.files_root)
         self._connections = ThreadConnections(self.path, pragmas=("foreign_keys=ON",), busy_timeout_s=BUSY_TIMEOUT_S)
         migrate(self._conn(), MIGRATIONS)
 

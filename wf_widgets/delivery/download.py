@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ResultExpired
+from ..errors import ResultExpired, ResultMissing
 from ..outputs import FORMATS
 from ..outputs.codecs import decode, encode
 
@@ -14,10 +14,9 @@ def store(backend: Any, job: dict, value: Any) -> dict:
     fmt = job["format"]
     options = {k: v for k, v in fmt.items() if k != "type"}
     data = encode(fmt["type"], value, options)
-    name, size = backend.results.write(job["id"], FORMATS[fmt["type"]].extension, data)
+    stored = backend.results.store(job["id"], FORMATS[fmt["type"]].extension, data)  # size and checksum too
     expires = backend.settings.time() + backend.settings.retention_days * 86400.0
-    return {"result_path": name, "result_mimetype": FORMATS[fmt["type"]].mimetype, "result_size": size,
-            "expires": expires}
+    return {**stored, "result_mimetype": FORMATS[fmt["type"]].mimetype, "expires": expires}
 
 
 def deliver(backend: Any, job: dict, value: Any) -> dict:
@@ -26,14 +25,23 @@ def deliver(backend: Any, job: dict, value: Any) -> dict:
 
 
 def read_bytes(backend: Any, job: dict) -> bytes:
-    """The stored bytes of a finished job, or ResultExpired once past its expiry."""
+    """The stored bytes of a finished job, checked against the size and checksum it was written with.
+
+    Raises
+    ------
+    ResultMissing
+        The file is missing or damaged (see :mod:`wf_widgets.delivery.results`).
+    ResultExpired
+        Past its expiry.
+    """
+    if job.get("result_deleted") and job.get("result_problem"):
+        raise ResultMissing(job["result_problem"])
     if job.get("result_deleted") or (job.get("expires") is not None and job["expires"] <= backend.settings.time()):
         raise ResultExpired(
             f"The result of job {job['id']} expired and was deleted; results are kept "
             f"{backend.settings.retention_days:g} days (WF_WIDGETS_RETENTION_DAYS). Compute it again."
         )
-    with backend.results.open(job["result_path"]) as f:
-        return f.read()
+    return backend.results.read(backend.jobs, job)
 
 
 def result(backend: Any, job: dict) -> Any:

@@ -1,21 +1,40 @@
 """Stored results: encoded bytes under ``<home>/results/``, named ``<job id>.<ext>``.
 
-Files are written to a temporary name and renamed, so a reader never sees half a result
-and a failed job leaves nothing behind. Expiry lives in the job row; :meth:`ResultStore.sweep`
-deletes expired files and marks their rows.
+Files are written to a hidden temporary name (``.<job id>.<ext>.<random>.tmp``, mode 0600)
+and then linked to their final name, so a reader never sees half a result and a failed
+job leaves nothing behind. A writer killed mid-write leaves its temporary file: the sweep
+deletes those older than :data:`~wf_widgets._files.TEMP_GRACE_S`.
+
+Integrity: the job row records the size (``result_size``) and the SHA-256 checksum
+(``result_sha256``) of the bytes written. The server compares the file's size with the row
+before every download (a stat, no checksum); :meth:`ResultStore.read` (``Job.result()``)
+checks size and checksum of the bytes it reads; :meth:`ResultStore.check` (the sweep) and
+:meth:`ResultStore.verify` (``wf-widgets doctor``) check both. A result found missing or
+damaged before its expiry is *lost*: its row gets ``result_deleted = 1`` and a note in
+``result_problem`` saying what was wrong, its file (if any) is deleted, and readers get
+:class:`~wf_widgets.errors.ResultMissing` (410 on a link) with that note, not "expired".
+Rows written before checksums existed (``result_sha256`` NULL) are checked by size only.
+
+Expiry lives in the job row; :meth:`ResultStore.sweep` deletes expired files and marks
+their rows.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .._files import create_private, private_dir, sweep_temp, temp_name
 from ..config import Settings
+from ..errors import ResultExpired, ResultMissing
 from ..jobs.store import TERMINAL
 
 _JOB_ID = re.compile(r"^[0-9a-f]{48}$")
 _NAME = re.compile(r"^[0-9a-f]{48}\.[a-z0-9]+$")
+_HASH_CHUNK = 1 << 20
 
 
 def valid_job_id(job_id: str) -> bool:
@@ -23,13 +42,37 @@ def valid_job_id(job_id: str) -> bool:
     return isinstance(job_id, str) and bool(_JOB_ID.match(job_id))
 
 
+def missing_note(job_id: str) -> str:
+    """What a reader is told when a job's result file is gone before its expiry."""
+    return (f"The stored result of job {job_id} is missing: its file was deleted before the result expired. "
+            "Compute the result again.")
+
+
+def damaged_note(job_id: str, size: int, expected: int) -> str:
+    """What a reader is told when a job's result file has another size than was written."""
+    return (f"The stored result of job {job_id} is damaged: its file holds {size} bytes, but {expected} were "
+            "written (truncated or overwritten). Compute the result again.")
+
+
+def checksum_note(job_id: str) -> str:
+    """What a reader is told when a job's result file no longer has the checksum it was written with."""
+    return (f"The stored result of job {job_id} is damaged: its content does not match the SHA-256 checksum "
+            "recorded when it was written. Compute the result again.")
+
+
+def _file_sha256(f: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: f.read(_HASH_CHUNK), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
 class ResultStore:
     """Encoded results of download and email jobs."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.root = settings.home / "results"
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = private_dir(settings.home / "results")
 
     def path_for(self, job_id: str, extension: str) -> Path:
         """Where a job's result lives; refuses anything but a job id (no path from user input)."""
@@ -37,20 +80,32 @@ class ResultStore:
             raise ValueError(f"Not a job id: {job_id!r}")
         return self.root / f"{job_id}.{extension}"
 
-    def write(self, job_id: str, extension: str, data: bytes) -> tuple[str, int]:
-        """Store ``data``; returns (file name relative to the store, size).
+    def store(self, job_id: str, extension: str, data: bytes) -> dict:
+        """Store ``data``; returns the row's fields ``result_path``, ``result_size``, ``result_sha256``.
 
         Nothing points at the file until the job row records it, so a failed write is
         simply removed: no reader ever sees a partial result.
+
+        Raises
+        ------
+        FileExistsError
+            If the job already has a stored result of that extension.
         """
         path = self.path_for(job_id, extension)
+        tmp = temp_name(path)
         try:
-            with open(path, "xb") as f:
+            with create_private(tmp) as f:
                 f.write(data)
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
-        return path.name, len(data)
+            os.link(tmp, path)  # never replaces an existing result
+        finally:
+            tmp.unlink(missing_ok=True)
+        return {"result_path": path.name, "result_size": len(data),
+                "result_sha256": hashlib.sha256(data).hexdigest()}
+
+    def write(self, job_id: str, extension: str, data: bytes) -> tuple[str, int]:
+        """Store ``data`` (see :meth:`store`); returns (file name relative to the store, size)."""
+        stored = self.store(job_id, extension, data)
+        return stored["result_path"], stored["result_size"]
 
     def open(self, name: str) -> BinaryIO:
         """Open a stored result by the name :meth:`write` returned."""
@@ -65,6 +120,114 @@ class ResultStore:
     def delete(self, name: str | None) -> None:
         if name:
             self.resolve(name).unlink(missing_ok=True)
+
+    # -- integrity --------------------------------------------------------------------------
+    def open_checked(self, jobs: Any, row: dict) -> BinaryIO:
+        """Open the stored result of ``row`` after comparing its size with the row's (a stat only).
+
+        Raises
+        ------
+        ResultMissing
+            The file is missing or has another size; the row is marked lost (see the module doc).
+        ResultExpired
+            The file is gone because the sweep expired it meanwhile.
+        """
+        try:
+            f = self.open(row["result_path"])
+        except FileNotFoundError:
+            raise self._lost(jobs, row, missing_note(row["id"])) from None
+        size = os.fstat(f.fileno()).st_size
+        if row.get("result_size") is not None and size != row["result_size"]:
+            f.close()
+            raise self._lost(jobs, row, damaged_note(row["id"], size, row["result_size"]))
+        return f
+
+    def read(self, jobs: Any, row: dict) -> bytes:
+        """The stored bytes of ``row``, checked against its size and checksum.
+
+        Raises
+        ------
+        ResultMissing, ResultExpired
+            As :meth:`open_checked`; also for bytes whose checksum differs from the row's.
+        """
+        with self.open_checked(jobs, row) as f:
+            data = f.read()
+        expected = row.get("result_sha256")
+        if expected and hashlib.sha256(data).hexdigest() != expected:
+            raise self._lost(jobs, row, checksum_note(row["id"]))
+        return data
+
+    def verify(self, row: dict, checksum: bool = True) -> str | None:
+        """What is wrong with the stored result of a job row, or None.
+
+        None also when there is nothing to check: no stored result, already deleted, or
+        past its expiry. Reads the whole file when ``checksum`` is true and the row has a
+        checksum (rows from before checksums are checked by size only). Changes nothing.
+
+        Parameters
+        ----------
+        row : dict
+            A job row (``JobStore.get``), with ``id``, ``result_path``, ``result_size``,
+            ``result_sha256``, ``result_deleted`` and ``expires``.
+        checksum : bool
+            Also compare the SHA-256 checksum.
+
+        Returns
+        -------
+        str or None
+            A sentence for a person (the same note readers get), or None when intact.
+        """
+        if not row.get("result_path") or row.get("result_deleted"):
+            return None
+        if row.get("expires") is not None and row["expires"] <= self.settings.time():
+            return None
+        try:
+            f = self.open(row["result_path"])
+        except ValueError:
+            return f"Job {row['id']} names {row['result_path']!r}, which is not a stored result."
+        except FileNotFoundError:
+            return missing_note(row["id"])
+        with f:
+            size = os.fstat(f.fileno()).st_size
+            if row.get("result_size") is not None and size != row["result_size"]:
+                return damaged_note(row["id"], size, row["result_size"])
+            if checksum and row.get("result_sha256") and _file_sha256(f) != row["result_sha256"]:
+                return checksum_note(row["id"])
+        return None
+
+    def check(self, jobs: Any, checksums: bool = True) -> int:
+        """Verify every live stored result (size, and checksum unless ``checksums`` is False); mark lost ones.
+
+        Returns
+        -------
+        int
+            How many results were found missing or damaged (and marked).
+        """
+        count = 0
+        for row in jobs.live_results(self.settings.time()):
+            problem = self.verify(row, checksum=checksums)
+            if problem is not None:
+                self._lost(jobs, row, problem)
+                count += 1
+        return count
+
+    def _lost(self, jobs: Any, row: dict, note: str) -> ResultExpired:
+        """Mark ``row``'s result lost (once) and delete its file; returns the error to raise."""
+        if jobs.mark_result_lost(row["id"], note):
+            try:
+                self.delete(row["result_path"])
+            except ValueError:  # a row that names no stored result: nothing of ours to delete
+                pass
+            return ResultMissing(note)
+        fresh = jobs.get(row["id"], graph=False) or {}
+        if fresh.get("result_problem"):
+            return ResultMissing(fresh["result_problem"])
+        return ResultExpired(f"The result of job {row['id']} expired and was deleted. Compute it again.")
+
+    # -- sweeping ---------------------------------------------------------------------------
+    def sweep_temp(self) -> int:
+        """Delete temporary files of killed writers older than the grace period; returns how many."""
+        return sweep_temp(self.root, self.settings.time())
 
     def sweep(self, jobs: Any) -> int:
         """Delete results past their expiry and mark their rows; returns how many.

@@ -55,7 +55,12 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 """
 #: Schema migrations, oldest first (see :func:`wf_widgets._sqlite.migrate`); append, never edit.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA,)
+MIGRATIONS: tuple[str, ...] = (
+    _SCHEMA,
+    # 2: the stored result's SHA-256 checksum, and why a result was lost before its expiry
+    # (missing or damaged; see wf_widgets.delivery.results).
+    "ALTER TABLE jobs ADD COLUMN result_sha256 TEXT;\nALTER TABLE jobs ADD COLUMN result_problem TEXT;",
+)
 # No secondary indexes: every index costs each job's insert and finish (about 40 us each
 # here). Job ids start with their creation time (jobs.compute.new_job_id), so the primary
 # key orders rows by creation for listing; the sweeper's expiry scan runs hourly.
@@ -137,7 +142,8 @@ class JobStore:
                "destination": destination, "label": label, "stage": "PREPARING" if claim else "QUEUED",
                "steps_done": 0, "steps_total": 0, "error_code": "NONE", "error_message": None, "created": now,
                "started": started, "finished": None, "updated": now, "result_path": None, "result_mimetype": None,
-               "result_size": None, "result_ref": None, "expires": None, "result_deleted": 0, "host": HOST,
+               "result_size": None, "result_sha256": None, "result_problem": None, "result_ref": None,
+               "expires": None, "result_deleted": 0, "host": HOST,
                "pid": os.getpid(), "heartbeat": started, "cancel_requested": 0}
         self._conn().execute(
             "INSERT INTO jobs (id, kind, graph, geoctx, format, destination, label, stage, created, started, updated,"
@@ -214,16 +220,18 @@ class JobStore:
 
     def finish(self, job_id: str, stage: str, *, error_code: str = "NONE", error_message: str | None = None,
                steps_done: int | None = None, steps_total: int | None = None, result_path: str | None = None, result_mimetype: str | None = None,
-               result_size: int | None = None, result_ref: Any = None, expires: float | None = None) -> dict:
+               result_size: int | None = None, result_ref: Any = None, expires: float | None = None,
+               result_sha256: str | None = None) -> dict:
         """Move a job to a terminal stage, with its result location or error; returns the row (no graph)."""
         now = self.settings.time()
         row = self._conn().execute(
             "UPDATE jobs SET stage = ?, error_code = ?, error_message = ?, finished = ?, updated = ?,"
             " steps_done = COALESCE(?, steps_done), steps_total = COALESCE(?, steps_total), result_path = ?,"
-            " result_mimetype = ?, result_size = ?, result_ref = ?, expires = ?, heartbeat = NULL WHERE id = ?"
-            f" RETURNING {self._no_graph}",
+            " result_mimetype = ?, result_size = ?, result_sha256 = ?, result_ref = ?, expires = ?, heartbeat = NULL"
+            f" WHERE id = ? RETURNING {self._no_graph}",
             (stage, error_code, error_message, now, now, steps_done, steps_total, result_path, result_mimetype,
-             result_size, json.dumps(result_ref) if result_ref is not None else None, expires, job_id)).fetchone()
+             result_size, result_sha256, json.dumps(result_ref) if result_ref is not None else None, expires,
+             job_id)).fetchone()
         _notify(job_id)
         return self._row(row)
 
@@ -293,3 +301,21 @@ class JobStore:
 
     def mark_deleted(self, job_id: str) -> None:
         self._conn().execute("UPDATE jobs SET result_deleted = 1 WHERE id = ?", (job_id,))
+
+    def live_results(self, now: float) -> list[dict]:
+        """Rows with a stored result that is neither deleted nor past its expiry (what the sweep verifies)."""
+        rows = self._conn().execute(
+            "SELECT id, result_path, result_size, result_sha256, result_deleted, expires FROM jobs"
+            " WHERE result_path IS NOT NULL AND result_deleted = 0 AND (expires IS NULL OR expires > ?)",
+            (now,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def mark_result_lost(self, job_id: str, note: str) -> bool:
+        """Record that a job's result is missing or damaged (``result_deleted = 1``, ``result_problem = note``).
+
+        Returns False if the result was already marked deleted (expired, or lost before).
+        """
+        row = self._conn().execute(
+            "UPDATE jobs SET result_deleted = 1, result_problem = ? WHERE id = ? AND result_deleted = 0 RETURNING id",
+            (note, job_id)).fetchone()
+        return row is not None

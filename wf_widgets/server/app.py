@@ -16,7 +16,15 @@ Answers, each with a short plain-text message: 404 for a malformed or unknown id
 without a stored result; 403 for a missing or wrong signature (checked before the job is
 looked up, so a bad link learns nothing about which ids exist); 410 once the link's
 ``expires`` or the row's expiry (on :meth:`Settings.time`, the movable clock) has passed, or
-the result was deleted; 416 for an unsatisfiable range.
+the result was deleted; 410 saying the result is *missing* or *damaged* (not expired) when
+its file is gone, or its size differs from the one recorded when it was written, before its
+expiry (the job is then marked, see :mod:`wf_widgets.delivery.results`); 416 for an
+unsatisfiable range, including a range starting at an absurdly large number.
+
+Logs and error bodies: a link's query string carries its signature (a usable credential),
+so no log line of these handlers contains it: the access log, uncaught-exception logs and
+the summaries tornado or Jupyter write all see the path only. An unexpected exception
+answers ``500 Internal Server Error`` and nothing of the exception's text.
 """
 
 from __future__ import annotations
@@ -31,8 +39,10 @@ from typing import Any, Callable
 
 import tornado.web
 from tornado.iostream import StreamClosedError
+from tornado.log import app_log, gen_log
 
 from ..delivery.results import valid_job_id
+from ..errors import ResultExpired, ResultMissing
 from .ranges import Unsatisfiable, parse_range
 
 #: Bytes read from disk and written to the socket at a time.
@@ -79,8 +89,28 @@ class BaseHandler(tornado.web.RequestHandler):
         self.finish(message + "\n")
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
+        # The status line only: never the text of the exception (nor a traceback).
         self.set_header("Content-Type", "text/plain; charset=utf-8")
         self.finish(f"{status_code} {self._reason}\n")
+
+    # -- logs see the path, never the query string (a link's signature) ----------------------
+    def _request_summary(self) -> str:
+        return f"{self.request.method} {self.request.path} ({self.request.remote_ip})"
+
+    def log_exception(self, typ: Any, value: BaseException | None, tb: Any) -> None:
+        """Log like tornado, but with the path only (tornado logs the URI and the request's repr)."""
+        if isinstance(value, tornado.web.HTTPError):
+            if value.log_message:
+                gen_log.warning("%d %s: " + value.log_message, value.status_code, self._request_summary(),
+                                *value.args)
+        else:
+            app_log.error("Uncaught exception %s", self._request_summary(), exc_info=(typ, value, tb))
+
+    def _log(self) -> None:
+        # Whatever access log the application has (ours, Jupyter's) reads request.uri:
+        # the request is complete, so drop its query before it is logged.
+        self.request.uri = self.request.path
+        super()._log()
 
 
 class NotFoundHandler(BaseHandler):
@@ -135,17 +165,24 @@ class ResultHandler(BaseHandler):
         row = self.backend.jobs.get(job_id)
         if row is None:
             return self.fail(404, "Not found.")
+        if row["result_deleted"] and row.get("result_problem"):  # lost before its expiry
+            return self.fail(410, row["result_problem"])
         if row["result_deleted"] or (row["expires"] is not None and row["expires"] <= now):
             return self._expired(row["expires"] or now)
         if not row["result_path"]:
             return self.fail(404, f"Job {job_id} has no stored result (it is {row['stage']}).")
         try:
-            path = self.backend.results.resolve(row["result_path"])
-            f = open(path, "rb")
-        except (OSError, ValueError):  # deleted by a sweeper, or a row that names no stored result
+            # A stat against the size the row recorded (no checksum per request).
+            f = self.backend.results.open_checked(self.backend.jobs, row)
+        except ResultMissing as exc:  # missing or damaged before its expiry: the row is now marked
+            return self.fail(410, str(exc))
+        except ResultExpired:  # expired by a sweeper meanwhile
             return self._expired(row["expires"] or now)
+        except ValueError:  # a row that names no stored result
+            return self.fail(410, f"The stored result of job {job_id} is missing. Compute the result again.")
         try:
-            await self._send_file(f, path.name, row["result_mimetype"] or "application/octet-stream", send_body)
+            await self._send_file(f, row["result_path"], row["result_mimetype"] or "application/octet-stream",
+                                  send_body)
         finally:
             f.close()
 
@@ -168,7 +205,7 @@ class ResultHandler(BaseHandler):
             span = parse_range(range_header, size)
         except Unsatisfiable:
             self.set_header("Content-Range", f"bytes */{size}")
-            return self.fail(416, f"Range {range_header!r} is outside the {size} bytes of this result.")
+            return self.fail(416, f"The requested range is outside the {size} bytes of this result.")
         start, end = span if span is not None else (0, size)
         if span is not None:
             self.set_status(206)

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .._files import private_dir, temp_name, write_private
 from ..jobs.store import HOST, pid_alive
 
 KINDS = ("jupyter", "standalone", "thread")
@@ -39,12 +40,15 @@ def register(settings: Any, url: str, kind: str) -> Path:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     folder = servers_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     path = folder / f"{os.getpid()}.json"
     info = {"url": url.rstrip("/"), "pid": os.getpid(), "kind": kind, "host": HOST, "started": settings.time()}
-    tmp = folder / f".{os.getpid()}.json.tmp"
-    tmp.write_text(json.dumps(info))
-    os.replace(tmp, path)
+    tmp = temp_name(path)
+    try:
+        write_private(tmp, json.dumps(info).encode())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -138,7 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def sweep_main(argv: Sequence[str] | None = None) -> int:
     """``wf-widgets sweep``: delete expired results and mark dead jobs now; returns the exit status."""
     parser = argparse.ArgumentParser(prog="wf-widgets sweep",
-                                     description="Delete expired results and mark jobs whose worker died.")
+                                     description="Delete expired results and mark jobs whose worker died; "
+                                                 "check stored results; delete leftover temporary files.")
     parser.parse_args(argv)
     from ..backend import Backend
 
@@ -147,8 +148,9 @@ def sweep_main(argv: Sequence[str] | None = None) -> int:
         counts = backend.sweep()
     finally:
         backend.close()
-    print(f"Deleted {counts['expired']} expired result(s); marked {counts['reaped']} interrupted job(s) "
-          f"in {backend.settings.home}.")
+    print(f"Deleted {counts['expired']} expired result(s); marked {counts['reaped']} interrupted job(s); "
+          f"found {counts['damaged']} missing or damaged result(s); deleted {counts['leftovers']} leftover "
+          f"temporary file(s) in {backend.settings.home}.")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""The hourly sweep every running mount does (expired results deleted, dead jobs reaped)."""
+"""The hourly sweep every running mount does (`Backend.sweep`: expired results deleted, dead jobs reaped,
+stored results verified, leftover temporary files deleted)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,217 @@
+"""The result store: size and checksum recorded and checked, lost results named, leftovers swept."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+import wf_widgets as wf
+from wf_widgets._files import temp_name
+from wf_widgets.backend import Backend
+from wf_widgets.catalog import files as catalog_files
+from wf_widgets.config import Settings
+from wf_widgets.errors import ResultExpired, ResultMissing
+from wf_widgets.jobs.store import MIGRATIONS, JobStore
+from wf_widgets.server.testing import fetch
+
+HOUR = 3600.0
+DAY = 86400.0
+
+
+def _job(fmt="json"):
+    job = (wf.Int(1) + 1).compute(format=fmt, block=False).wait(30)
+    assert job.stage == "SUCCEEDED"
+    return job
+
+
+def _path(backend, job):
+    return backend.results.resolve(job._row["result_path"])
+
+
+def test_a_stored_result_records_its_size_and_checksum(make_backend):
+    backend = make_backend()
+    job = _job("msgpack")
+    row = backend.jobs.get(job.id)
+    data = _path(backend, job).read_bytes()
+    assert row["result_size"] == len(data)
+    assert row["result_sha256"] == hashlib.sha256(data).hexdigest()
+    assert backend.results.verify(row) is None
+    assert [p.name for p in backend.results.root.iterdir()] == [row["result_path"]]  # no temporary left
+
+
+def test_a_deleted_result_raises_result_missing_not_file_not_found(make_backend, tmp_path):
+    backend = make_backend()
+    job = _job()
+    _path(backend, job).unlink()
+    with pytest.raises(ResultMissing, match=rf"The stored result of job {job.id} is missing: its file was deleted "
+                                            r"before the result expired\. Compute the result again\."):
+        job.result()
+    with pytest.raises(ResultExpired, match="is missing"):  # still a ResultExpired for older handlers
+        job.result_to_file(tmp_path / "out.json")
+    assert not (tmp_path / "out.json").exists()
+    row = backend.jobs.get(job.id)
+    assert row["result_deleted"] == 1 and "is missing" in row["result_problem"]
+    assert wf.Job.get(job.id).url  # a link can still be made: it answers 410 "missing"
+    r = fetch(wf.Job.get(job.id).url)
+    assert r.status == 410 and "is missing" in r.text
+
+
+def test_a_result_changed_in_place_fails_its_checksum(make_backend):
+    backend = make_backend()
+    job = _job("msgpack")
+    path = _path(backend, job)
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF  # same size: only the checksum can tell
+    path.write_bytes(bytes(data))
+    assert fetch(job.url).status == 200  # a download checks the size only (a stat per request)
+    with pytest.raises(ResultMissing, match="is damaged: its content does not match the SHA-256 checksum"):
+        job.result()
+    assert fetch(job.url).status == 410
+
+
+def test_verify_reports_without_changing_anything(make_backend):
+    backend = make_backend()
+    job = _job()
+    row = backend.jobs.get(job.id)
+    path = _path(backend, job)
+    path.write_bytes(b"")
+    assert backend.results.verify(row) == (f"The stored result of job {job.id} is damaged: its file holds 0 bytes, "
+                                           "but 1 were written (truncated or overwritten). Compute the result again.")
+    path.unlink()
+    assert "is missing" in backend.results.verify(row)
+    assert backend.jobs.get(job.id)["result_deleted"] == 0  # verify only reports
+    backend.settings.now_offset_s = 11 * DAY
+    assert backend.results.verify(row) is None  # past its expiry: nothing is promised any more
+    assert backend.results.verify({"id": "x", "result_path": None}) is None
+
+
+def test_the_sweep_finds_damaged_results_and_marks_them(make_backend):
+    backend = make_backend()
+    intact, truncated, changed = _job(), _job("msgpack"), _job("msgpack")
+    with open(_path(backend, truncated), "r+b") as f:
+        f.truncate(3)
+    data = bytearray(_path(backend, changed).read_bytes())
+    data[0] ^= 1
+    _path(backend, changed).write_bytes(bytes(data))
+    counts = backend.sweep()
+    assert counts["damaged"] == 2 and counts["expired"] == 0
+    assert backend.jobs.get(intact.id)["result_deleted"] == 0 and intact.result() == b"2"
+    for job, what in ((truncated, "holds 3 bytes"), (changed, "SHA-256")):
+        row = backend.jobs.get(job.id)
+        assert row["result_deleted"] == 1 and what in row["result_problem"]
+        assert not _path(backend, job).exists()
+        with pytest.raises(ResultMissing, match=what):
+            wf.Job.get(job.id).result()
+    assert backend.sweep()["damaged"] == 0  # marked once
+
+
+def test_the_sweep_command_reports_lost_results_and_leftovers(make_backend):
+    backend = make_backend()
+    job = _job()
+    _path(backend, job).unlink()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WF_WIDGETS_")}
+    env["WF_WIDGETS_HOME"] = str(backend.settings.home)
+    out = subprocess.run([sys.executable, "-m", "wf_widgets.cli", "sweep"], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "found 1 missing or damaged result(s)" in out.stdout
+    assert "is missing" in backend.jobs.get(job.id)["result_problem"]
+
+
+def test_leftover_temporary_files_are_swept_after_the_grace_period(make_backend):
+    backend = make_backend()
+    job = _job()
+    # What a writer killed mid-write leaves: a result store temporary, a catalog upload temporary.
+    result_tmp = temp_name(backend.results.root / f"{job.id}.json")
+    result_tmp.write_bytes(b"half a resu")
+    final = catalog_files.resolve(backend.settings.home / "catalog",
+                                  catalog_files.image_href("org:my_product_id", "my_image"))
+    upload_tmp = catalog_files.temp_path(final)
+    upload_tmp.write_bytes(b"II*\x00 half a COG")
+    unrelated = final.with_name("notes.tmp")
+    unrelated.write_bytes(b"not ours")
+
+    assert backend.sweep()["leftovers"] == 0  # young: a writer may still be at work
+    assert result_tmp.exists() and upload_tmp.exists()
+    backend.settings.now_offset_s = HOUR + 60  # the clock the sweep uses, against the files' mtimes
+    assert backend.sweep()["leftovers"] == 2
+    assert not result_tmp.exists() and not upload_tmp.exists()
+    assert unrelated.exists() and _path(backend, job).exists() and job.result() == b"2"
+
+
+def test_a_killed_upload_leaves_a_temporary_that_the_sweep_removes(make_backend):
+    backend = make_backend()
+    product = wf.catalog.Product(id="org:p", name="p").save()
+    wf.catalog.GenericBand(name="b", product_id=product.id, data_type="UInt16", band_index=0).save()
+    home = backend.settings.home
+    # A real upload in another process, killed (no clean-up runs) right after the COG is written.
+    code = (
+        "import os, numpy as np, wf_widgets as wf\n"
+        "from wf_widgets.catalog import store\n"
+        "store.CatalogStore.transaction = lambda self: os._exit(9)\n"
+        "img = wf.catalog.Image(name='i', product_id='org:p', cs_code='EPSG:32613',"
+        " geotrans=(500000, 10, 0, 4000000, 0, -10))\n"
+        "img.upload_ndarray(np.ones((1, 64, 64), 'uint16'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WF_WIDGETS_")}
+    env.update(WF_WIDGETS_HOME=str(home), WF_WIDGETS_USER="user:alice")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 9, proc.stderr
+    left = [p for p in (home / "catalog" / "files").rglob("*") if p.is_file()]
+    assert len(left) == 1 and left[0].name.startswith(".i.tif.") and left[0].name.endswith(".tmp")
+    assert backend.sweep()["leftovers"] == 0
+    backend.settings.now_offset_s = HOUR + 60
+    assert backend.sweep()["leftovers"] == 1
+    assert not left[0].exists()
+
+
+def test_a_job_store_of_the_previous_version_opens_and_old_rows_are_checked_by_size(tmp_path):
+    home = tmp_path / "home"
+    (home / "results").mkdir(parents=True)
+    conn = sqlite3.connect(home / "jobs.sqlite")
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("PRAGMA user_version = 1")
+    job_id = "0" * 48
+    (home / "results" / f"{job_id}.json").write_bytes(b"2")
+    conn.execute("INSERT INTO jobs (id, kind, graph, format, destination, stage, created, updated, result_path,"
+                 " result_mimetype, result_size, expires) VALUES (?, 'Int', '{}', '{\"type\": \"json\"}',"
+                 " '{\"type\": \"download\"}', 'SUCCEEDED', 1, 1, ?, 'application/json', 1, 1e12)",
+                 (job_id, f"{job_id}.json"))
+    conn.commit()
+    conn.close()
+    store = JobStore(Settings(home=home))
+    try:
+        row = store.get(job_id)
+        assert row["result_sha256"] is None and row["result_problem"] is None
+        assert store._conn().execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    finally:
+        store.close()
+    backend = Backend(Settings(home=home, user="user:alice"), sweep=False)
+    try:
+        assert backend.results.verify(row) is None
+        assert backend.sweep()["damaged"] == 0
+        (home / "results" / f"{job_id}.json").write_bytes(b"22")
+        assert "holds 2 bytes, but 1 were written" in backend.results.verify(row)
+    finally:
+        backend.close()
+
+
+def test_a_starting_backend_checks_sizes_but_reads_no_file(make_backend):
+    backend = make_backend()
+    truncated, changed = _job(), _job("msgpack")
+    _path(backend, truncated).write_bytes(b"")
+    data = bytearray(_path(backend, changed).read_bytes())
+    data[0] ^= 1
+    _path(backend, changed).write_bytes(bytes(data))
+    started = Backend(Settings(home=backend.settings.home, user="user:alice"))  # sweeps at start
+    try:
+        assert started.jobs.get(truncated.id)["result_deleted"] == 1
+        assert started.jobs.get(changed.id)["result_deleted"] == 0  # found by the hourly sweep instead
+        assert started.sweep()["damaged"] == 1
+    finally:
+        started.close()
