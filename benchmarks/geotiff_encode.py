@@ -19,7 +19,7 @@ except ImportError:  # imported as benchmarks.geotiff_encode
 
 import numpy as np
 
-from wf_widgets.engine.results import ImageResult
+from wf_widgets.outputs.results import ImageResult
 from wf_widgets.outputs.codecs import geotiff
 
 SIZE = 2048

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 from collections import OrderedDict
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ from affine import Affine
 from rasterio.enums import MaskFlags
 from rasterio.io import MemoryFile
 
-from wf_widgets.engine.results import ImageResult
+from wf_widgets.outputs.results import ImageResult
 from wf_widgets.errors import ValidationError
 from wf_widgets.outputs.codecs import geotiff
 from wf_widgets.outputs.codecs.geotiff import decode, encode, validate_cog, write_cog
@@ -36,8 +38,11 @@ def image_result(shape=(2, 256, 256), dtype="float64") -> ImageResult:
     )
 
 
-def opened(data: bytes):
-    return MemoryFile(data).open()
+@contextlib.contextmanager
+def opened(data: bytes) -> Iterator[rasterio.io.DatasetReader]:
+    """The dataset of GeoTIFF bytes (its MemoryFile stays alive while it is open)."""
+    with MemoryFile(data) as memfile, memfile.open() as src:
+        yield src
 
 
 def test_encode_decode_round_trip():

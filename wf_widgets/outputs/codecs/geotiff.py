@@ -374,7 +374,7 @@ def read_image(src: Union[str, "os.PathLike[str]", bytes, IO[bytes]], *, max_siz
 
 
 def _read(ds, max_size: int | None):
-    from ...engine.results import ImageResult
+    from ..results import ImageResult
 
     width, height = ds.width, ds.height
     transform = ds.transform
@@ -469,7 +469,7 @@ def encode(value: Any, options: Mapping[str, Any] | None = None) -> bytes:
     ValidationError
         When ``value`` is not an Image result or an option is bad.
     """
-    from ...engine.results import ImageResult
+    from ..results import ImageResult
 
     if not isinstance(value, ImageResult):
         raise ValidationError(
