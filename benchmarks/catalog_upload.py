@@ -39,7 +39,7 @@ FORMAT = {"type": "geotiff", "overviews": True, "compression": "lzw", "overview_
 
 def make_result(size: int = SIZE):
     """The computed composite: 2 float64 bands of dB values (-30 to -5, 4 decimals), the first 40 rows masked."""
-    from wf_widgets.engine.results import ImageResult
+    from wf_widgets.outputs.results import ImageResult
 
     rng = np.random.default_rng(1)
     yy, xx = np.mgrid[0:size, 0:size]

@@ -19,8 +19,9 @@ except ImportError:  # imported as benchmarks.geotiff_encode
 
 import numpy as np
 
-from wf_widgets.engine.results import ImageResult
+from wf_widgets.outputs import cog
 from wf_widgets.outputs.codecs import geotiff
+from wf_widgets.outputs.results import ImageResult
 
 SIZE = 2048
 TARGET = 1.15
@@ -56,14 +57,14 @@ def reference_encode(result: ImageResult) -> bytes:
     arr = result.ndarray
     bands, height, width = arr.shape
     valid = ~np.ma.getmaskarray(arr).any(axis=0)
-    factors = geotiff.overview_factors(width, height)
+    factors = cog.overview_factors(width, height)
     # CPL_LOG: GDAL's threaded mask writer logs a harmless "ExtraSamples" error here.
     with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True, CPL_LOG="/dev/null"):
         with MemoryFile() as memfile:
             with memfile.open(
                 driver="GTiff", width=width, height=height, count=bands, dtype=arr.dtype.name,
-                crs=CRS, transform=Affine(*TRANSFORM), tiled=True, blockxsize=geotiff.BLOCKSIZE,
-                blockysize=geotiff.BLOCKSIZE, compress="lzw", interleave="pixel", bigtiff="IF_SAFER",
+                crs=CRS, transform=Affine(*TRANSFORM), tiled=True, blockxsize=cog.BLOCKSIZE,
+                blockysize=cog.BLOCKSIZE, compress="lzw", interleave="pixel", bigtiff="IF_SAFER",
                 num_threads="ALL_CPUS",
             ) as dst:
                 dst.write(np.ma.getdata(arr))
@@ -78,7 +79,7 @@ def run() -> list[dict]:
     """Time ``encode`` against the direct rasterio write (medians of 5, alternating)."""
     result = make_result()
     ours_bytes = geotiff.encode(result, OPTIONS)
-    problems = geotiff.validate_cog(ours_bytes)
+    problems = cog.validate_cog(ours_bytes)
     if problems:
         raise AssertionError(f"encode wrote an invalid COG: {problems}")
     reference_bytes = reference_encode(result)

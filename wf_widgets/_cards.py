@@ -1,7 +1,8 @@
-"""Static HTML cards for ``_repr_html_`` (catalog.Image, ImageResult, ...).
+"""Static HTML cards for ``_repr_html_`` (catalog.Image, ImageResult, Job), and the text progress line.
 
 Plain strings only: nothing here imports Jupyter packages, PIL or matplotlib. Thumbnails
-are PNG files written with :mod:`zlib` and :mod:`struct`.
+are PNG files written with :mod:`zlib` and :mod:`struct`. A leaf of the bottom layer: it
+imports nothing of wf_widgets, so any layer may draw a card or a progress line.
 """
 
 from __future__ import annotations
@@ -16,6 +17,20 @@ from typing import Iterable
 import numpy as np
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: Characters of the text progress bar.
+BAR_WIDTH = 6
+
+
+def progress_fraction(steps_done: int, steps_total: int, stage: str) -> float:
+    """How far a job is, 0.0 to 1.0 (1.0 for a succeeded job that counted no steps)."""
+    frac = steps_done / steps_total if steps_total else (1.0 if stage == "SUCCEEDED" else 0.0)
+    return min(max(frac, 0.0), 1.0)
+
+
+def progress_line(steps_done: int, steps_total: int, stage: str) -> str:
+    """``[###   ] | Steps: 3/6 | Stage: RUNNING`` (a 6-character bar), as the original client printed it."""
+    bar = "#" * int(BAR_WIDTH * progress_fraction(steps_done, steps_total, stage))
+    return f"[{bar:<{BAR_WIDTH}}] | Steps: {steps_done}/{steps_total} | Stage: {stage}"
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -138,11 +153,8 @@ def job_card(job) -> str:
     str
         HTML with inline styles.
     """
-    from .jobs.progress import progress_line
-
     esc = html.escape
     total, done, stage = job.steps_total, job.steps_done, job.stage
-    frac = done / total if total else (1.0 if stage == "SUCCEEDED" else 0.0)
     rows = [("stage", stage), ("steps", f"{done}/{total}")]
     if job.label:
         rows.append(("context", job.label))
@@ -172,9 +184,10 @@ def job_card(job) -> str:
         if err is not None:
             result += f'<div style="color:#b71c1c;white-space:pre-wrap">{esc(str(err))}</div>'
     colour = _STAGE_COLOURS.get(stage, "#0d47a1")
+    percent = 100 * progress_fraction(done, total, stage)
     bar = (
         f'<div title="{esc(progress_line(done, total, stage))}" style="width:160px;height:8px;background:#ddd;'
-        f'border-radius:4px;overflow:hidden;margin:4px 0"><div style="width:{100 * min(max(frac, 0.0), 1.0):.1f}%;'
+        f'border-radius:4px;overflow:hidden;margin:4px 0"><div style="width:{percent:.1f}%;'
         f'height:100%;background:{colour}"></div></div>'
     )
     return (

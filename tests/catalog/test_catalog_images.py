@@ -12,7 +12,7 @@ from affine import Affine
 from wf_widgets.catalog import GenericBand, Image, MaskBand, SpectralBand
 from wf_widgets.catalog.store import CatalogStore
 from wf_widgets.errors import NotFound, ValidationError
-from wf_widgets.outputs.codecs import geotiff
+from wf_widgets.outputs import cog
 
 from ._helpers import CRS, GEOTRANS, catalog_files, masked, new_image
 
@@ -49,7 +49,7 @@ def test_stored_file_is_a_cog_with_the_images_georeferencing_and_band_names(cat,
     arr[:, 0, 0] = np.ma.masked
     image = new_image()
     image.upload_ndarray(arr, overview_resampler="average", compression="deflate")
-    assert geotiff.validate_cog(image.file_path, expect_overviews=True) == []
+    assert cog.validate_cog(image.file_path, expect_overviews=True) == []
     with rasterio.open(image.file_path) as src:
         assert src.crs.to_string() == CRS and src.transform == Affine.from_gdal(*GEOTRANS)
         assert src.descriptions == ("red", "nir") and src.nodata == 0  # the bands' shared nodata
@@ -62,7 +62,7 @@ def test_stored_file_is_a_cog_with_the_images_georeferencing_and_band_names(cat,
 def test_overviews_false(cat, product):
     image = new_image()
     image.upload_ndarray(np.zeros((1, 1024, 1024), np.uint8), overviews=False)
-    assert geotiff.validate_cog(image.file_path, expect_overviews=False) == []
+    assert cog.validate_cog(image.file_path, expect_overviews=False) == []
 
 
 def test_checks_before_anything_is_written(cat, product):
@@ -78,6 +78,14 @@ def test_checks_before_anything_is_written(cat, product):
     with pytest.raises(ValidationError, match=r"has 2 band\(s\) but product 'org:my_product_id' has 1 \(only\)"):
         new_image().upload_ndarray(masked())
     assert catalog_files(cat) == [] and product.images() == []
+
+
+def test_bad_write_options_are_refused_before_the_products_folder_is_made(cat, product):
+    for options, message in [({"compression": "lzma"}, "Unknown value 'lzma' for 'format.compression'"),
+                             ({"overview_resampler": "lanczos"}, "Unknown value 'lanczos'")]:
+        with pytest.raises(ValidationError, match=message):
+            new_image().upload_ndarray(masked(), **options)
+    assert not (cat.catalog.files_root / "org:my_product_id").exists() and product.images() == []
 
 
 def test_overwrite(cat, product):
@@ -105,12 +113,12 @@ def test_failure_while_storing_the_record_leaves_no_record_and_no_file(cat, prod
 
 
 def test_failure_while_writing_the_file_leaves_nothing(cat, product, monkeypatch):
-    def half_written(dst, array, **kw):
+    def half_written(dst, array, profile):
         with open(dst, "wb") as f:
             f.write(b"II*\x00 partial")
         raise OSError("killed mid-write")
 
-    monkeypatch.setattr(geotiff, "write_cog", half_written)
+    monkeypatch.setattr(cog, "write_cog", half_written)
     with pytest.raises(OSError, match="killed mid-write"):
         new_image().upload_ndarray(masked())
     assert Image.get("org:my_product_id:my_image") is None and catalog_files(cat) == []
@@ -140,7 +148,7 @@ def test_upload_of_an_existing_geotiff(cat, product, tmp_path):
     image = Image(name="from_file", product_id=product.id).upload(path)
     assert image.cs_code == "EPSG:32612" and image.geotrans == transform.to_gdal()
     assert (image.x_pixels, image.y_pixels) == (120, 100)
-    assert geotiff.validate_cog(image.file_path) == []
+    assert cog.validate_cog(image.file_path) == []
     with rasterio.open(image.file_path) as src:
         assert src.nodata == -9999 and src.descriptions == ("elevation",)
     back = image.ndarray()

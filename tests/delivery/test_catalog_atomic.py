@@ -10,7 +10,7 @@ import pytest
 import wf_widgets as wf
 from wf_widgets.catalog.store import CatalogStore
 from wf_widgets.errors import JobDestination
-from wf_widgets.outputs.codecs import geotiff
+from wf_widgets.outputs import cog
 
 PRODUCT = "org:my_product_id"
 
@@ -95,12 +95,12 @@ def test_failure_storing_the_record_keeps_the_old_image_and_file(demo_catalog, p
 
 
 def test_failure_writing_the_file_leaves_nothing(demo_catalog, product, composite, tile, monkeypatch):
-    def half_written(dst, array, **kwargs):
+    def half_written(dst, array, profile):
         with open(dst, "wb") as f:
             f.write(b"II*\x00 half a tiff")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(geotiff, "write_cog", half_written)
+    monkeypatch.setattr(cog, "write_cog", half_written)
     message = failed_job(composite, tile)
     assert "OSError: [Errno 28] No space left on device. Nothing was uploaded" in message
     assert wf.catalog.Image.get(f"{PRODUCT}:my_image") is None and files(demo_catalog) == []

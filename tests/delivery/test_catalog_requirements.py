@@ -8,7 +8,7 @@ import wf_widgets as wf
 from wf_widgets.backend import Backend
 from wf_widgets.config import Settings
 from wf_widgets.delivery import catalog as catalog_destination
-from wf_widgets.engine.results import ImageResult
+from wf_widgets.outputs.results import ImageResult
 from wf_widgets.errors import JobDestination, NotFound, PermissionDenied, ValidationError
 
 PRODUCT = "org:my_product_id"

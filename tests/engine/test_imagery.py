@@ -10,7 +10,7 @@ import pytest
 import wf_widgets as wf
 from wf_widgets.demo_data import N_SCENES, PHYSICAL_RANGE, UNCOVERED_COLS
 from wf_widgets.engine.evaluate import EvalContext, evaluate, plan
-from wf_widgets.engine.results import ImageCollectionResult, ImageResult
+from wf_widgets.outputs.results import ImageCollectionResult, ImageResult
 
 TILE = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 256, 0)
 

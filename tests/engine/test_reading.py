@@ -12,7 +12,7 @@ from wf_widgets.config import Settings
 from wf_widgets.engine import reading
 from wf_widgets.engine.evaluate import EvalContext, evaluate, plan
 from wf_widgets.errors import NotFound, PermissionDenied, ValidationError
-from wf_widgets.engine.results import ImageResult
+from wf_widgets.outputs.results import ImageResult
 
 from ._helpers import make_product, upload
 

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from wf_widgets.engine.results import ImageCollectionResult, ImageResult
+from wf_widgets.outputs.results import ImageCollectionResult, ImageResult
 from wf_widgets.errors import JobSerializationError, ValidationError
 from wf_widgets.outputs import codecs
 from wf_widgets.outputs.codecs import msgpack_codec

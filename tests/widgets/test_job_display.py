@@ -27,7 +27,7 @@ def test_job_html_card(backend):
 def test_catalog_image_and_image_result_have_cards(backend):
     import numpy as np
 
-    from wf_widgets.engine.results import ImageResult
+    from wf_widgets.outputs.results import ImageResult
 
     assert "wf-widgets-card" in ImageResult(np.zeros((1, 4, 4)))._repr_html_()
     image = wf.catalog.Image(name="my_image", product_id="org:my_product_id")

@@ -6,9 +6,12 @@ import os
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+from affine import Affine
+from rasterio.crs import CRS
 
+from .._cards import image_card
 from ..errors import NotFound, ValidationError, WfError
-from ..outputs.codecs import geotiff  # imports rasterio now, not first in an upload thread (PROJ data path)
+from ..outputs import cog  # imports rasterio now, not first in an upload thread (PROJ data path)
 from . import access, files
 from ._common import ctime, to_datetime
 from ._object import ProductChild
@@ -27,8 +30,6 @@ def _crs_error(text: str) -> str | None:
     """Why ``text`` is not a CRS, or None (valid ones are remembered, errors never are)."""
     if text in _VALID_CRS:
         return None
-    from rasterio.crs import CRS
-
     try:
         CRS.from_user_input(text)
     except Exception as exc:  # rasterio raises CRSError, pyproj others
@@ -311,38 +312,33 @@ class Image(ProductChild):
         Image
             This image, saved.
         """
-        import rasterio
-
-        with rasterio.open(os.fspath(path)) as src:
-            if src.crs is None:
-                raise ValidationError(f"{os.fspath(path)!r} has no CRS", field="path", value=os.fspath(path))
-            self._check_upload(self._catalog(), overwrite, src.count)  # before reading the pixels
-            arr = src.read(masked=True)
-            cs_code, geotrans, nodata = src.crs.to_string(), src.transform.to_gdal(), src.nodata
-            names = list(src.descriptions) if all(src.descriptions) else None
+        info = cog.read_info(path)
+        if info.crs is None:
+            raise ValidationError(f"{os.fspath(path)!r} has no CRS", field="path", value=os.fspath(path))
+        self._check_upload(self._catalog(), overwrite, info.count)  # before reading the pixels
+        raster = cog.read_cog(path)
+        names = list(raster.descriptions) if all(raster.descriptions) else None
         return self._store_raster(
-            arr, cs_code=cs_code, geotrans=geotrans, nodata=nodata, band_names=names, overwrite=overwrite,
-            write_options={},
+            raster.array, cs_code=raster.crs, geotrans=raster.transform.to_gdal(), nodata=raster.nodata,
+            band_names=names, overwrite=overwrite, write_options={},
         )
 
     def _store_raster(self, arr, *, cs_code, geotrans, nodata, band_names, overwrite, write_options) -> "Image":
-        from affine import Affine
-
-        write_options = {**geotiff.OPTION_DEFAULTS, **write_options}
         store = self._catalog()
         product_bands = self._check_upload(store, overwrite, arr.shape[0])
         if product_bands:
             band_names = [b["name"] for b in product_bands]
             if nodata is None:
                 nodata = _shared_nodata(product_bands)
+        row = {**self._row(), "cs_code": self._check_cs_code(cs_code), "geotrans": self._check_geotrans(geotrans),
+               "x_pixels": arr.shape[2], "y_pixels": arr.shape[1]}
+        profile = cog.CogProfile(crs=row["cs_code"], transform=Affine.from_gdal(*row["geotrans"]), nodata=nodata,
+                                 band_names=band_names, **write_options)
         href = files.image_href(self.product_id, self.name)
         final = files.resolve(store.root, href)
         temp = files.temp_path(final)
-        row = {**self._row(), "cs_code": self._check_cs_code(cs_code), "geotrans": self._check_geotrans(geotrans),
-               "x_pixels": arr.shape[2], "y_pixels": arr.shape[1]}
         try:
-            geotiff.write_cog(temp, arr, crs=row["cs_code"], transform=Affine.from_gdal(*row["geotrans"]),
-                              nodata=nodata, band_names=band_names, **write_options)
+            cog.write_cog(temp, arr, profile)
             files.fsync(temp)
             row["files"] = [{"href": href, "size": temp.stat().st_size}]
             with store.transaction() as txn:
@@ -385,7 +381,7 @@ class Image(ProductChild):
         path = self.file_path
         if path is None or not path.exists():
             raise NotFound(f"Image {self.id!r} has no raster; upload one first", field="id", value=self.id)
-        return geotiff.read_image(path, max_size=max_size).ndarray
+        return cog.read_cog(path, max_size=max_size).array
 
     read = ndarray
 
@@ -415,8 +411,6 @@ class Image(ProductChild):
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        from .._cards import image_card
-
         rows = [("id", self.id or ""), ("product", self.product_id or "")]
         if self.acquired is not None:
             rows.append(("acquired", self.acquired.isoformat()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._cards import image_card
 from ..errors import NotFound, ValidationError
 from . import access, files
 from ._common import check_product_id, ctime, default_store, optional_str
@@ -229,8 +230,6 @@ class Product(CatalogObject):
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        from .._cards import image_card
-
         rows = [("id", self.id), ("name", self.name or ""), ("description", self.description or ""),
                 ("owners", ", ".join(self.owners)), ("writers", ", ".join(self.writers)),
                 ("readers", ", ".join(self.readers)), ("created", ctime(self.created))]

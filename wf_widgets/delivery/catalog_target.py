@@ -26,7 +26,7 @@ from ..catalog import access
 from ..catalog.bands import is_alpha_row
 from ..catalog.datatypes import DataType
 from ..errors import NotFound, ValidationError
-from ..outputs.codecs.geotiff import check_compression
+from ..outputs.cog import check_compression
 
 #: Field named by the errors about the product and its bands.
 FIELD = "destination.image"

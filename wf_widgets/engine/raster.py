@@ -1,8 +1,8 @@
 """Evaluated imagery and the numpy kernels of the image ops.
 
-An evaluated Image is an :class:`~wf_widgets.engine.results.ImageResult` (a masked float64
+An evaluated Image is an :class:`~wf_widgets.outputs.results.ImageResult` (a masked float64
 array ``(bands, y, x)``, properties, bandinfo, geocontext) and an evaluated ImageCollection
-an :class:`~wf_widgets.engine.results.ImageCollectionResult` (``(images, bands, y, x)``), so
+an :class:`~wf_widgets.outputs.results.ImageCollectionResult` (``(images, bands, y, x)``), so
 what the last op returns is already what ``compute()`` gives back.
 
 ``ImageCollection.from_id`` evaluates to a :class:`SceneCollection`: an
@@ -24,9 +24,9 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from ..errors import ValidationError
+from ..outputs.results import ImageCollectionResult, ImageResult
 from . import static
 from .reading import CatalogReader, ProductMeta, Scene, read_scene, rasterio_env, scene_bandinfo
-from .results import ImageCollectionResult, ImageResult
 
 Imagery = (ImageResult, ImageCollectionResult)
 

@@ -11,9 +11,10 @@ import os
 import time
 from typing import Any, BinaryIO
 
+from .._cards import job_card
 from ..errors import JobCancelled, JobTimeoutError, ValidationError, exception_for
 from ..outputs.normalize import destination_handler
-from .progress import ProgressBar, in_notebook
+from .progress import ProgressBar, in_notebook, progress_line
 from .store import TERMINAL, finished_event, forget_event
 
 
@@ -236,13 +237,9 @@ class Job:
 
     # -- display --------------------------------------------------------------------------
     def __repr__(self) -> str:
-        from .progress import progress_line
-
         return f"Job ID: {self.id}\n{progress_line(self.steps_done, self.steps_total, self.stage)}"
 
     def _repr_html_(self) -> str:
-        from .._cards import job_card
-
         return job_card(self)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:

@@ -10,14 +10,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-BAR_WIDTH = 6
+from .._cards import progress_line  # the line itself is drawn at the bottom layer (job cards use it too)
 
-
-def progress_line(steps_done: int, steps_total: int, stage: str) -> str:
-    """``[###   ] | Steps: 3/6 | Stage: RUNNING`` (a 6-character bar)."""
-    frac = steps_done / steps_total if steps_total else (1.0 if stage == "SUCCEEDED" else 0.0)
-    bar = "#" * int(BAR_WIDTH * min(max(frac, 0.0), 1.0))
-    return f"[{bar:<{BAR_WIDTH}}] | Steps: {steps_done}/{steps_total} | Stage: {stage}"
+__all__ = ["ProgressBar", "in_notebook", "progress_line"]
 
 
 def in_notebook() -> bool:

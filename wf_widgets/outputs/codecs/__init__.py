@@ -4,8 +4,8 @@ A *computed value* is one of ``None``, ``bool``, ``int``, ``float``, ``str``,
 ``datetime.datetime``, ``list`` (nested, heterogeneous; tuples are accepted and come
 back as lists), ``dict`` (``str`` keys; nested), ``numpy.ndarray`` (any integer,
 float, complex or bool dtype, any shape, optionally a ``numpy.ma.MaskedArray``),
-:class:`~wf_widgets.engine.results.ImageResult` and
-:class:`~wf_widgets.engine.results.ImageCollectionResult`. NumPy scalars are accepted
+:class:`~wf_widgets.outputs.results.ImageResult` and
+:class:`~wf_widgets.outputs.results.ImageCollectionResult`. NumPy scalars are accepted
 and encoded as the matching Python scalar.
 
 Each codec is a module of this package exposing ``encode(value, options) -> bytes``
@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import JobSerializationError, ValidationError
+from ..results import ImageCollectionResult, ImageResult
 
 __all__ = ["CODEC_MODULES", "KINDS", "decode", "encode", "get_codec", "kind_of"]
 
@@ -164,13 +165,6 @@ def decode(format_name: str, data: bytes) -> Any:
 # --------------------------------------------------------------------------------------
 
 
-def _result_types() -> tuple[type, type]:
-    """``(ImageResult, ImageCollectionResult)``, imported on first use (no import cycle)."""
-    from ...engine.results import ImageCollectionResult, ImageResult
-
-    return ImageResult, ImageCollectionResult
-
-
 def kind_of(value: Any, fmt: str | None = None) -> str:
     """The kind of a computed value, as written on the wire.
 
@@ -209,10 +203,9 @@ def kind_of(value: Any, fmt: str | None = None) -> str:
         return "Dict"
     if isinstance(value, np.ndarray):
         return "Array"
-    image_t, collection_t = _result_types()
-    if isinstance(value, image_t):
+    if isinstance(value, ImageResult):
         return "Image"
-    if isinstance(value, collection_t):
+    if isinstance(value, ImageCollectionResult):
         return "ImageCollection"
     raise unsupported(value, fmt)
 

@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from ...errors import ValidationError
-from . import _result_types, iso_utc, prepare_array, scalar, unsupported
+from ..results import ImageCollectionResult, ImageResult
+from . import iso_utc, prepare_array, scalar, unsupported
 
 __all__ = ["decode", "encode"]
 
@@ -73,8 +74,7 @@ def _jsonable(value: Any) -> Any:
         return out
     if isinstance(value, np.ndarray):
         return _array(value)
-    image_t, collection_t = _result_types()
-    if isinstance(value, (image_t, collection_t)):
+    if isinstance(value, (ImageResult, ImageCollectionResult)):
         return {
             "ndarray": _array(np.ma.asarray(value.ndarray)),
             "properties": _jsonable(value.properties),

@@ -31,7 +31,8 @@ import msgpack
 import numpy as np
 
 from ...errors import JobSerializationError, ValidationError
-from . import UTC, _result_types, dtype_str, make_array, parse_dtype, prepare_array, to_utc, unsupported
+from ..results import ImageCollectionResult, ImageResult
+from . import UTC, dtype_str, make_array, parse_dtype, prepare_array, to_utc, unsupported
 
 __all__ = ["decode", "encode"]
 
@@ -73,10 +74,9 @@ def _default(value: Any) -> Any:
         return _dt.datetime(d.year, d.month, d.day, d.hour, d.minute, d.second, d.microsecond, tzinfo=UTC)
     if isinstance(value, int):  # only reached when out of msgpack's range
         raise unsupported(value, FORMAT_NAME, f"int {value} is outside msgpack's range -2**63 .. 2**64-1")
-    image_t, collection_t = _result_types()
-    if isinstance(value, (image_t, collection_t)):
+    if isinstance(value, (ImageResult, ImageCollectionResult)):
         return {
-            IMAGE_KEY if isinstance(value, image_t) else COLLECTION_KEY: True,
+            IMAGE_KEY if isinstance(value, ImageResult) else COLLECTION_KEY: True,
             "ndarray": _array_map(np.ma.asarray(value.ndarray)),
             "properties": value.properties,
             "bandinfo": dict(value.bandinfo),
@@ -140,8 +140,7 @@ def _object_hook(m: dict) -> Any:
         return _decode_array(m)
     is_image = m.get(IMAGE_KEY) is True
     if is_image or m.get(COLLECTION_KEY) is True:
-        image_t, collection_t = _result_types()
-        cls = image_t if is_image else collection_t
+        cls = ImageResult if is_image else ImageCollectionResult
         return cls(np.ma.asarray(m["ndarray"]), m.get("properties"), m.get("bandinfo"), m.get("geocontext"))
     return m
 

@@ -41,6 +41,7 @@ import numpy as np
 import pyarrow as pa
 
 from ...errors import JobSerializationError, ValidationError
+from ..results import ImageCollectionResult, ImageResult
 from . import (
     INT64_MAX,
     INT64_MIN,
@@ -55,7 +56,6 @@ from . import (
     scalar,
     unsupported,
     us_to_datetime,
-    _result_types,
 )
 
 __all__ = ["COMPRESSIONS", "FORMAT_VERSION", "decode", "encode", "tjson_dumps", "tjson_loads"]
@@ -513,9 +513,8 @@ def decode(data: bytes) -> Any:
     arr = _decode_data(_single_chunk(table.column("data")), meta)
     if kind == "Array":
         return arr
-    image_t, collection_t = _result_types()
     properties = tjson_loads(meta.get(PROPERTIES_KEY, b"null"))
     bandinfo = tjson_loads(meta.get(BANDINFO_KEY, b"null"))
     geocontext = tjson_loads(meta.get(GEOCONTEXT_KEY, b"null"))
-    cls = image_t if kind == "Image" else collection_t
+    cls = ImageResult if kind == "Image" else ImageCollectionResult
     return cls(np.ma.asarray(arr), properties=properties, bandinfo=bandinfo, geocontext=geocontext)

@@ -1,4 +1,9 @@
-"""Result types returned by ``compute()`` for Image and ImageCollection values."""
+"""Result types returned by ``compute()`` for Image and ImageCollection values.
+
+Plain data (a masked array, properties, band info, geocontext) with an HTML card; they
+live in ``outputs`` so that the codecs (which encode them) and the engine (which makes
+them) both import them from below.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from collections import OrderedDict
 from typing import Any
 
 import numpy as np
+
+from .._cards import image_card
 
 
 class ImageResult:
@@ -52,8 +59,6 @@ class ImageResult:
         )
 
     def _repr_html_(self) -> str:
-        from .._cards import image_card
-
         b, h, w = self.ndarray.shape
         rows = [
             ("bands", ", ".join(self.bandinfo)),
