@@ -53,9 +53,11 @@ def _option_value(opt: Option, value: Any, field: str) -> Any:
         if not isinstance(value, str):
             raise ValidationTypeError(f"{where} must be a str, got {type(value).__name__} {value!r}",
                                       field=where, value=value)
-        if opt.single_line and ("\r" in value or "\n" in value):
-            raise ValidationError(f"{where} must be a single line: CR and LF are not allowed in {value!r}",
-                                  field=where, value=value)
+        problem = opt.text.problem(value) if opt.text is not None else None
+        if problem is not None:
+            what = "a single line of plain text" if opt.text.single_line else "plain text"
+            raise ValidationError(f"{where} must be {what}: {value!r} contains {problem}. "
+                                  f"Allowed: {opt.text.allowed}", field=where, value=value)
         return value
     if opt.type == "enum":
         if not isinstance(value, str) or value.lower() not in opt.allowed:

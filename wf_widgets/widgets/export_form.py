@@ -290,7 +290,7 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
         if field is not None:
             return field
         default = None if opt.default is REQUIRED else opt.default
-        common = {"description": opt.name, "tooltip": opt.help, "style": _WIDE}
+        common = {"description": opt.name, "tooltip": opt.description, "style": _WIDE}
         if opt.type == "bool":
             field = ipywidgets.Checkbox(value=bool(default), indent=False, **common)
         elif opt.type == "enum":
