@@ -262,8 +262,18 @@ def test_crs_alias_and_field_checks(cat):
     assert image.cs_code == "EPSG:32613" == image.crs
     with pytest.raises(ValidationError, match="not a coordinate reference system"):
         image.crs = "EPSG:999999"
-    with pytest.raises(ValidationError, match="geotrans must be 6 numbers"):
+    with pytest.raises(ValidationError, match="geotrans must be 6 finite numbers"):
         image.geotrans = (1, 2, 3)
+    for bad in ((0, float("nan"), 0, 0, 0, -1), (0, 1, 0, float("inf"), 0, -1), (0, 10**400, 0, 0, 0, -1)):
+        with pytest.raises(ValidationError, match="geotrans must be 6 finite numbers"):
+            image.geotrans = bad
+    with pytest.raises(ValidationError, match=r"extra_properties must be JSON-able .*: extra_properties\['a'\]\[1\] "
+                                              r"is a set"):
+        image.extra_properties = {"a": [1, {2}]}
+    with pytest.raises(ValidationError, match=r"extra_properties has the key 1, a int, not a str"):
+        image.extra_properties = {1: "x"}
+    image.extra_properties = {"when": dt.date(2020, 1, 2), "n": np.float32(0.5), "v": np.arange(2)}
+    assert image.to_dict()["extra_properties"] == {"when": "2020-01-02", "n": 0.5, "v": [0, 1]}
     image.geotrans = Affine(10, 0, 5, 0, -10, 7)
     assert image.geotrans == (5.0, 10.0, 0.0, 7.0, 0.0, -10.0)
     with pytest.raises(ValidationError, match="acquired must be an ISO 8601"):

@@ -13,8 +13,10 @@ from .store import CatalogStore
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, _dt.datetime):
+    if isinstance(value, (_dt.datetime, _dt.date)):
         return value.isoformat()
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # numpy scalars and arrays
+        return value.tolist()
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (tuple, list)):
