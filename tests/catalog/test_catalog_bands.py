@@ -87,3 +87,13 @@ def test_band_of_a_missing_product(cat):
     with pytest.raises(NotFound, match="Product 'org:none' does not exist"):
         SpectralBand(name="b", product_id="org:none", data_type="Byte").save()
     assert Product.get("org:none") is None
+
+
+def test_a_band_name_too_long_is_refused(product):
+    name = "名" * 100  # 300 bytes in UTF-8
+    with pytest.raises(ValidationError, match=r"name is too long: 300 bytes in UTF-8 \(100 characters\); "
+                                              r"the limit is 255 bytes") as info:
+        GenericBand(name=name, product_id=product.id, data_type="Float64")
+    assert (info.value.field, info.value.value) == ("name", name)
+    band = GenericBand(name="é" * 127, product_id=product.id, data_type="Float64").save()  # 254 bytes
+    assert Band.get(band.id).name == "é" * 127

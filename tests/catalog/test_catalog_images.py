@@ -9,10 +9,11 @@ import pytest
 import rasterio
 from affine import Affine
 
-from wf_widgets.catalog import GenericBand, Image, MaskBand, SpectralBand
+from wf_widgets.catalog import GenericBand, Image, MaskBand, Product, SpectralBand
+from wf_widgets.catalog.files import NAME_MAX
 from wf_widgets.catalog.store import CatalogStore
 from wf_widgets.errors import NotFound, ValidationError
-from wf_widgets.outputs import cog
+from wf_widgets.outputs import cog, normalize
 
 from ._helpers import CRS, GEOTRANS, catalog_files, masked, new_image
 
@@ -182,6 +183,64 @@ def test_names_cannot_escape_the_product_folder(cat, product):
     assert catalog_files(cat) == ["org:my_product_id/%2E.%252F%20weird%20name.tif"]
 
 
+#: 100 characters, 300 bytes in UTF-8.
+LONG_NAME = "名" * 100
+TOO_LONG = r"name is too long: 300 bytes in UTF-8 \(100 characters\); the limit is 255 bytes"
+
+
+def test_a_name_too_long_is_refused_when_the_image_is_made(cat, product):
+    with pytest.raises(ValidationError, match=TOO_LONG) as info:
+        new_image(name=LONG_NAME)
+    assert (info.value.field, info.value.value) == ("name", LONG_NAME)
+    image = new_image()
+    with pytest.raises(ValidationError, match=TOO_LONG):
+        image.name = LONG_NAME
+    with pytest.raises(ValidationError, match=TOO_LONG):
+        Image.from_dict({"name": LONG_NAME, "product_id": product.id})
+    assert image.name == "my_image" and catalog_files(cat) == []
+
+
+def test_a_product_id_too_long_is_refused_when_the_image_is_made(cat):
+    for product_id, chars in (("org:" + "p" * 296, 300), ("org:" + "é" * 148, 152)):
+        with pytest.raises(ValidationError, match=rf"product_id is too long: 300 bytes in UTF-8 \({chars} characters\); "
+                                                  r"the limit is 255 bytes") as info:
+            new_image(product_id=product_id)
+        assert (info.value.field, info.value.value) == ("product_id", product_id)
+
+
+def test_the_longest_names_get_files_that_fit(cat):
+    product_id = "." + "o" * 251 + ":pp"  # 255 bytes; escaped (leading "%2E") it no longer fits a folder name
+    Product(id=product_id).save()
+    names = ["é" * 127, "é" * 126 + "a", "é" * 126 + "b", "n" * 200, ".." + "x" * 198, "short"]
+    assert max(len(n.encode()) for n in names) == 254
+    images = [new_image(name=name, product_id=product_id).upload_ndarray(masked(seed=i)) for i, name in enumerate(names)]
+    files = catalog_files(cat)
+    assert len(files) == len(names) and all(len(part) <= NAME_MAX for f in files for part in f.split("/"))
+    folder = files[0].split("/")[0]
+    assert folder.startswith("%2Eooo") and "+" in folder  # shortened, with a hash
+    for i, image in enumerate(images):
+        got = Image.get(image.id)
+        np.testing.assert_array_equal(got.ndarray().filled(-1), masked(seed=i).filled(-1))
+    images[0].upload_ndarray(masked(seed=9), overwrite=True)  # replaces its file, leaves no hidden one behind
+    assert catalog_files(cat) == files
+    np.testing.assert_array_equal(Image.get(images[0].id).ndarray().filled(-1), masked(seed=9).filled(-1))
+    for image in images:
+        image.delete()
+    assert catalog_files(cat) == []
+
+
+def test_images_stored_with_longer_names_by_earlier_versions_still_load(cat, product):
+    legacy = new_image()
+    legacy._values["name"] = LONG_NAME  # as a version without the byte limit stored it
+    legacy.save()
+    got = Image.get(f"{product.id}:{LONG_NAME}")
+    assert got.name == LONG_NAME and got.state == "saved"
+    got.upload_ndarray(masked(), overwrite=True)
+    np.testing.assert_array_equal(Image.get(got.id).ndarray().filled(-1), masked().filled(-1))
+    with pytest.raises(ValidationError, match=TOO_LONG):  # but it is no new upload target
+        normalize(got, "geotiff", "Image")
+
+
 def test_geometry_is_the_lonlat_footprint(cat, product):
     image = new_image()
     assert image.geometry is None
@@ -210,8 +269,18 @@ def test_crs_alias_and_field_checks(cat):
     assert image.cs_code == "EPSG:32613" == image.crs
     with pytest.raises(ValidationError, match="not a coordinate reference system"):
         image.crs = "EPSG:999999"
-    with pytest.raises(ValidationError, match="geotrans must be 6 numbers"):
+    with pytest.raises(ValidationError, match="geotrans must be 6 finite numbers"):
         image.geotrans = (1, 2, 3)
+    for bad in ((0, float("nan"), 0, 0, 0, -1), (0, 1, 0, float("inf"), 0, -1), (0, 10**400, 0, 0, 0, -1)):
+        with pytest.raises(ValidationError, match="geotrans must be 6 finite numbers"):
+            image.geotrans = bad
+    with pytest.raises(ValidationError, match=r"extra_properties must be JSON-able .*: extra_properties\['a'\]\[1\] "
+                                              r"is a set"):
+        image.extra_properties = {"a": [1, {2}]}
+    with pytest.raises(ValidationError, match=r"extra_properties has the key 1, a int, not a str"):
+        image.extra_properties = {1: "x"}
+    image.extra_properties = {"when": dt.date(2020, 1, 2), "n": np.float32(0.5), "v": np.arange(2)}
+    assert image.to_dict()["extra_properties"] == {"when": "2020-01-02", "n": 0.5, "v": [0, 1]}
     image.geotrans = Affine(10, 0, 5, 0, -10, 7)
     assert image.geotrans == (5.0, 10.0, 0.0, 7.0, 0.0, -10.0)
     with pytest.raises(ValidationError, match="acquired must be an ISO 8601"):

@@ -116,3 +116,15 @@ def test_to_dict_and_from_dict(product):
     assert d["id"] == product.id and d["owners"] == ["user:alice"] and isinstance(d["created"], str)
     copy = Product.from_dict(d)
     assert copy.state == "unsaved" and copy.name == product.name and copy.owners == product.owners
+
+
+@pytest.mark.parametrize("product_id, chars", [("org:" + "p" * 296, 300), ("org:" + "é" * 148, 152)])
+def test_a_product_id_too_long_is_refused(cat, product_id, chars):
+    with pytest.raises(ValidationError, match=rf"id is too long: 300 bytes in UTF-8 \({chars} characters\); "
+                                              r"the limit is 255 bytes") as info:
+        Product(id=product_id)
+    assert (info.value.field, info.value.value) == ("id", product_id)
+
+
+def test_looking_up_a_long_id_is_no_error(cat):
+    assert Product.get("org:" + "p" * 296) is None  # a product saved by an earlier version could have it

@@ -158,3 +158,36 @@ def test_deliver_checks_the_requirements_again(make_product, demo_catalog, compo
         catalog_destination.deliver(demo_catalog, job, ImageResult(result.ndarray, bandinfo=result.bandinfo,
                                                                    geocontext=result.geocontext))
     assert {k: v for k, v in state(demo_catalog).items() if k != "jobs"} == {"images": [], "files": []}
+
+
+#: 100 characters, 300 bytes in UTF-8.
+LONG = "名" * 100
+
+
+@pytest.mark.parametrize("image, field", [
+    ({"name": LONG, "product_id": PRODUCT}, "name"),
+    ({"name": "my_image", "product_id": "org:" + "é" * 148}, "product_id"),
+    ({"name": "my_image", "product_id": "org:" + "p" * 296}, "product_id"),
+])
+def test_names_too_long_for_files_are_refused_before_a_job_exists(make_product, demo_catalog, composite, tile,
+                                                                  image, field):
+    make_product(data_type="Float64")
+    with pytest.raises(ValidationError, match=rf"{field} is too long: 300 bytes in UTF-8 \(\d+ characters\); "
+                                              r"the limit is 255 bytes") as info:
+        composite.compute(tile, destination={"type": "catalog", "image": image}, block=False)
+    assert info.value.field == field
+    assert state(demo_catalog) == EMPTY
+    with pytest.raises(ValidationError, match=rf"{field} is too long: 300 bytes"):  # a hand-made normal form
+        catalog_destination.preflight({"type": "catalog", "image": {"id": f"{image['product_id']}:{image['name']}",
+                                                                    **image}, "overwrite": False},
+                                      {"type": "geotiff"}, composite, demo_catalog)
+
+
+def test_an_image_saved_with_a_long_name_by_an_earlier_version_is_refused(make_product, demo_catalog, composite, tile):
+    make_product(data_type="Float64")
+    legacy = wf.catalog.Image(name="x", product_id=PRODUCT)
+    legacy._values["name"] = LONG  # stored without the byte limit, as earlier versions did
+    legacy.save()
+    before = state(demo_catalog)
+    refused(demo_catalog, composite, tile, ValidationError, r"name is too long: 300 bytes",
+            destination=wf.catalog.Image.get(f"{PRODUCT}:{LONG}"), before=before)

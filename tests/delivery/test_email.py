@@ -99,12 +99,98 @@ def test_body_may_span_lines_and_is_escaped_in_html(backend, smtp):
     assert "<two>" not in body_html
 
 
-@pytest.mark.parametrize("subject", ["Done\nBcc: eve@example.org", "Done\r", "\r\nDone", "a\rb"])
-def test_cr_or_lf_in_the_subject_is_refused_before_a_job_exists(backend, smtp, subject):
-    with pytest.raises(ValidationError, match="single line: CR and LF are not allowed"):
+#: Subjects that would put a line break into the Subject header, as given or once decoded.
+HOSTILE_SUBJECTS = [
+    "Done\nBcc: eve@example.org", "Done\r", "\r\nDone", "a\rb",
+    "=?utf-8?q?x=0D=0ABcc:_evil@example.org?=",  # RFC 2047: decodes to CR LF + a Bcc line
+    "=?utf-8?q?x=0D=0A=0D=0AReplaced_body?=",  # two CRLFs: the rest would become the body
+    "=?UTF-8?B?eA0KQmNjOiBldmlsQGV4YW1wbGUub3Jn?=",  # base64 of "x\r\nBcc: evil@example.org"
+    "a\x0bBcc: x", "a\x0cb", "a\x1cb", "a\x1db", "a\x1eb", "a\x85Bcc: x", "a\u2028Bcc: x", "a\u2029b",
+]
+
+
+@pytest.mark.parametrize("subject", HOSTILE_SUBJECTS)
+def test_header_injection_in_the_subject_is_refused_before_a_job_exists(backend, smtp, subject):
+    with pytest.raises(ValidationError, match=r"destination\.subject must be a single line of plain text: .* contains "
+                                              r"(a line break|an RFC 2047 encoded word).*Allowed: one line") as info:
         (wf.Int(1) + 1).compute(destination={"type": "email", "subject": subject})
+    assert info.value.field == "destination.subject" and info.value.value == subject
     assert backend.jobs.list(limit=10) == []
     assert smtp.handler.messages == [] and smtp.handler.rcpt_calls == 0
+
+
+@pytest.mark.parametrize("body", ["a\x00b", "bell\x07", "\ud800"])
+def test_a_body_that_cannot_be_mailed_is_refused_before_a_job_exists(backend, smtp, body):
+    with pytest.raises(ValidationError, match=r"destination\.body must be plain text: .* contains "
+                                              r"(a control character|an unpaired surrogate)") as info:
+        (wf.Int(1) + 1).compute(destination={"type": "email", "body": body})
+    assert info.value.field == "destination.body"
+    assert backend.jobs.list(limit=10) == []
+    assert smtp.handler.rcpt_calls == 0
+
+
+def test_line_breaks_in_the_body_stay_in_the_body(backend, smtp):
+    body = "one\r\n\r\nBcc: eve@example.org\u2028two\x85three\x0bfour\rSubject: x"
+    job = _email_job(body=body)
+    assert job.stage == "SUCCEEDED", job._row["error_message"]
+    msg = _parse(smtp.handler.messages[0][2])
+    assert msg["Bcc"] is None and msg.get_all("Subject") == ["Workflows: " + SUBJECT]
+    text, _ = _parts(msg)
+    assert text.startswith("one\n\nBcc: eve@example.org\ntwo\nthree\nfour\nSubject: x\n")
+
+
+def test_a_long_unicode_subject_arrives_intact(backend, smtp):
+    subject = "Ergebnis für Zürich, 東京 und Ελλάδα: " + "sehr lang " * 12 + "= ? ?= =?"
+    job = _email_job(subject=subject)
+    assert job.stage == "SUCCEEDED", job._row["error_message"]
+    assert _parse(smtp.handler.messages[0][2])["Subject"] == "Workflows: " + subject
+
+
+def _hostile_row(subject):
+    return {"id": "ab" * 24, "format": {"type": "json"},
+            "destination": {"type": "email", "subject": subject, "body": "The real body."}}
+
+
+@pytest.mark.parametrize("subject", HOSTILE_SUBJECTS)
+def test_the_mailer_never_sends_an_injected_header(backend, smtp, subject):
+    """A job row that bypassed normalize: the mailer refuses it before sending (code DESTINATION)."""
+    with pytest.raises(JobDestination, match=r"Refusing to send the email: its Subject header .* holds a line break|"
+                                             r"Refusing to send the email: its Subject header .* was refused") as info:
+        mailer.send_result_email(backend, _hostile_row(subject), backend.settings.time() + 60)
+    assert info.value.code == "DESTINATION"
+    for _, _, raw in smtp.handler.messages:  # nothing arrives; whatever would have, had no Bcc nor a new body
+        msg = _parse(raw)
+        assert msg["Bcc"] is None and "The real body." in _parts(msg)[0]
+    assert smtp.handler.messages == [] and smtp.handler.rcpt_calls == 0
+
+
+def test_an_injected_sender_is_refused_before_sending(make_backend, smtp):
+    b = make_backend(email="alice@example.org",
+                     smtp_url=f"smtp://127.0.0.1:{smtp.port}?from=me%40example.org%0D%0ABcc%3A%20eve%40example.org")
+    with pytest.raises(JobDestination, match=r"its From header 'me@example.org\\r\\nBcc: eve@example.org' was refused"):
+        mailer.send_result_email(b, _hostile_row(SUBJECT), b.settings.time() + 60)
+    b2 = make_backend(email="alice@example.org", home=b.settings.home / "2",
+                      smtp_url=f"smtp://127.0.0.1:{smtp.port}?from=%3D%3Futf-8%3Fq%3Fx%3D0D%3D0ABcc%3A_eve%3F%3D%20%3Cme%40x.org%3E")
+    with pytest.raises(JobDestination, match=r"its From header .* (was refused|holds a line break)"):
+        mailer.send_result_email(b2, _hostile_row(SUBJECT), b2.settings.time() + 60)
+    assert smtp.handler.messages == [] and smtp.handler.rcpt_calls == 0
+
+
+def test_a_generated_header_block_that_differs_from_the_one_set_is_refused():
+    """The last check, for a Python whose email package would let a raw line break through."""
+    msg = email.message.EmailMessage(policy=mailer.POLICY)
+    msg.set_content("The real body.")
+    msg._headers.insert(0, ("Subject", "x\r\nBcc: eve@example.org"))  # as if the policy had not refused it
+    with pytest.raises(JobDestination, match=r"the generated message has the headers \['subject', 'bcc', "):
+        mailer.check_generated(msg)
+
+
+def test_a_recipient_with_a_line_break_is_refused_before_a_job_exists(make_backend, smtp):
+    b = make_backend(email="alice@example.org\nBcc: eve@example.org", smtp_url=f"smtp://127.0.0.1:{smtp.port}")
+    with pytest.raises(ValidationError, match=r"WF_WIDGETS_EMAIL must be one address on one line: .* contains a "
+                                              r"line break \(U\+000A LF\)"):
+        (wf.Int(1) + 1).compute(destination="email")
+    assert b.jobs.list(limit=10) == [] and smtp.handler.rcpt_calls == 0
 
 
 def test_email_not_configured_is_refused_before_a_job_exists(make_backend):

@@ -1,9 +1,12 @@
 import json
+import sys
 
 import pytest
 
 from wf_widgets.errors import ValidationError
 from wf_widgets.outputs import DESTINATIONS, FORMATS, format_choices, normalize
+from wf_widgets.outputs.registry import LINE_BREAKS
+from wf_widgets.outputs.tables import destinations_table
 
 
 def test_defaults_are_fully_filled_and_json():
@@ -42,7 +45,8 @@ def test_names_and_enum_values_are_case_insensitive():
      r"Format 'geotiff' can't be used here: GeoTIFF needs an Image result, not an Int. "
      r"Allowed formats for an Int result sent to download: 'pyarrow', 'json', 'msgpack'"),
     ({"type": "email", "subject": "a\r\nBcc: x@example.org"}, "json", "Int", ValueError,
-     r"destination.subject must be a single line: CR and LF are not allowed"),
+     r"destination.subject must be a single line of plain text: 'a\\r\\nBcc: x@example.org' contains a line break "
+     r"\(U\+000D CR\) at position 1. Allowed: one line of text without control characters"),
     ({"type": "catalog", "image": None}, "geotiff", "Int", ValueError,
      r"The catalog destination can only be used with an Image result, not an Int"),
 ])
@@ -64,6 +68,48 @@ def test_validation_error_carries_field_and_allowed():
 def test_email_body_may_span_lines():
     dest, _ = normalize({"type": "email", "body": "line 1\nline 2"}, "json", "Int")
     assert dest["body"] == "line 1\nline 2"
+
+
+def test_line_breaks_are_what_splitlines_splits_on():
+    splitters = {chr(c) for c in range(sys.maxunicode + 1) if len(f"a{chr(c)}b".splitlines()) > 1}
+    assert splitters == set(LINE_BREAKS)
+
+
+@pytest.mark.parametrize("char", sorted(set(LINE_BREAKS) | {"\t", "\x00", "\x7f", "\x9b"}))
+def test_no_line_break_or_control_character_gets_into_the_subject(char):
+    subject = f"Done{char}Bcc: eve@example.org"
+    with pytest.raises(ValidationError, match=rf"destination\.subject must be a single line of plain text: .* contains "
+                                              rf"a (line break|control character) \(U\+{ord(char):04X}\b") as info:
+        normalize({"type": "email", "subject": subject}, "json", "Int")
+    assert (info.value.field, info.value.value) == ("destination.subject", subject)
+
+
+@pytest.mark.parametrize("subject", ["=?utf-8?q?x=0D=0ABcc:_evil@example.org?=", "ok =?iso-8859-1?B?eA0K?= ok",
+                                     "=??Q?x?=", "=?utf-8*en?q?a b?="])
+def test_encoded_words_are_refused_in_the_subject(subject):
+    with pytest.raises(ValidationError, match=r"destination\.subject .* contains an RFC 2047 encoded word .*"
+                                              r"Allowed: .*encoded words"):
+        normalize({"type": "email", "subject": subject}, "json", "Int")
+
+
+@pytest.mark.parametrize("subject", ["Résultat: 東京 ✓", "a = b? c ?= d", "=?", "100% done?=yes"])
+def test_plain_subjects_pass(subject):
+    assert normalize({"type": "email", "subject": subject}, "json", "Int")[0]["subject"] == subject
+
+
+def test_the_body_rule_keeps_line_breaks_and_refuses_other_controls():
+    body = "a\tb\r\nc" + LINE_BREAKS + "end"
+    assert normalize({"type": "email", "body": body}, "json", "Int")[0]["body"] == body
+    with pytest.raises(ValidationError, match=r"destination\.body must be plain text: 'a\\x00' contains a control "
+                                              r"character \(U\+0000\) at position 1"):
+        normalize({"type": "email", "body": "a\x00"}, "json", "Int")
+
+
+def test_the_text_rules_are_in_the_help_of_the_docs_and_the_form():
+    subject, body = DESTINATIONS["email"].option("subject"), DESTINATIONS["email"].option("body")
+    assert subject.single_line and not body.single_line
+    assert "RFC 2047 encoded words" in subject.description and "never into a header" in body.description
+    assert subject.text.allowed in destinations_table() and body.text.allowed in destinations_table()
 
 
 def test_format_choices_give_reasons():

@@ -13,12 +13,38 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: A product id: two or more segments of letters, digits, ``_``, ``.``, ``-`` joined by ``:``.
 PRODUCT_ID = re.compile(r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)+$")
-#: Names of images and bands: no ``:`` (it separates ids), no path separators, no control characters.
-_NAME = re.compile(r"^[^:/\\\x00-\x1f\x7f]{1,200}$")
+#: Names of images and bands: no ``:`` (it separates ids), no path separators, no control characters,
+#: no unpaired surrogates (they have no UTF-8 encoding).
+_NAME = re.compile(r"^[^:/\\\x00-\x1f\x7f\ud800-\udfff]{1,200}$")
+#: Longest image or band name, in bytes of its UTF-8 encoding: what one file name may hold on
+#: common file systems (NAME_MAX). The catalog's own files never need the whole of it: an image
+#: file's name is derived from the image name and shortened with a hash when too long
+#: (:mod:`~wf_widgets.catalog.files`), so every valid name has a file.
+MAX_NAME_BYTES = 255
+#: Longest product id, in bytes (product ids are ASCII); its files folder is named like image files.
+MAX_PRODUCT_ID_BYTES = 255
 
 
-def check_product_id(value: Any, field: str = "product_id") -> str:
-    """Return ``value`` if it is a valid product id (``"org:name"``), else raise ValidationError."""
+def _check_length(value: str, field: str, limit: int | None) -> None:
+    if limit is None:
+        return
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        raise ValidationError(
+            f"{field} is too long: {size} bytes in UTF-8 ({len(value)} characters); the limit is {limit} bytes. "
+            f"Got {shown!r}",
+            field=field, value=value,
+        )
+
+
+def check_product_id(value: Any, field: str = "product_id", max_bytes: int | None = MAX_PRODUCT_ID_BYTES) -> str:
+    """Return ``value`` if it is a valid product id (``"org:name"``), else raise ValidationError.
+
+    ``max_bytes`` None skips the length limit (rows stored by earlier versions).
+    """
+    if isinstance(value, str):
+        _check_length(value, field, max_bytes)
     if not isinstance(value, str) or not PRODUCT_ID.match(value):
         raise ValidationError(
             f"{field} must look like 'org:name' (letters, digits, '_', '.', '-' in segments joined "
@@ -28,12 +54,17 @@ def check_product_id(value: Any, field: str = "product_id") -> str:
     return value
 
 
-def check_name(value: Any, field: str = "name") -> str:
-    """Return ``value`` if it is a valid image or band name, else raise ValidationError."""
+def check_name(value: Any, field: str = "name", max_bytes: int | None = MAX_NAME_BYTES) -> str:
+    """Return ``value`` if it is a valid image or band name, else raise ValidationError.
+
+    ``max_bytes`` None skips the length limit (rows stored by earlier versions).
+    """
+    if isinstance(value, str):
+        _check_length(value, field, max_bytes)
     if not isinstance(value, str) or not _NAME.match(value) or value.strip(".") == "":
         raise ValidationError(
-            f"{field} must be 1-200 characters without ':', '/', '\\' or control characters "
-            f"(and not only dots), got {value!r}",
+            f"{field} must be 1-200 characters (at most {MAX_NAME_BYTES} bytes in UTF-8) without ':', '/', '\\' "
+            f"or control characters (and not only dots), got {value!r}",
             field=field, value=value,
         )
     return value
@@ -51,7 +82,7 @@ def split_child_id(value: Any, kind: str) -> tuple[str, str]:
     if not isinstance(value, str) or value.count(":") < 2:
         raise ValidationError(f"{kind} id must be '<product id>:<name>', got {value!r}", field="id", value=value)
     product_id, name = value.rsplit(":", 1)
-    return check_product_id(product_id), check_name(name)
+    return check_product_id(product_id, max_bytes=None), check_name(name, max_bytes=None)  # lookups: any stored id
 
 
 def to_datetime(value: Any, field: str) -> _dt.datetime | None:

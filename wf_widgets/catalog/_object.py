@@ -8,13 +8,15 @@ import enum
 from typing import Any, ClassVar
 
 from . import access
-from ._common import check_name, check_product_id, default_store, split_child_id
+from ._common import MAX_NAME_BYTES, MAX_PRODUCT_ID_BYTES, check_name, check_product_id, default_store, split_child_id
 from .store import CatalogStore
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, _dt.datetime):
+    if isinstance(value, (_dt.datetime, _dt.date)):
         return value.isoformat()
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # numpy scalars and arrays
+        return value.tolist()
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (tuple, list)):
@@ -93,12 +95,21 @@ class CatalogObject:
         """The fields as a store row."""
         return {name: self._values[name] for name in self._fields}
 
+    @property
+    def _loading(self) -> bool:
+        """True while the values of a stored row are taken (length limits added later don't apply)."""
+        return self.__dict__.get("_loading_row", False)
+
     def _apply_row(self, row: dict[str, Any], store: CatalogStore) -> None:
         """Take the values of a stored row and mark the object saved."""
         object.__setattr__(self, "_saved", False)
-        for name in self._fields:
-            if name in row:
-                setattr(self, name, row[name])
+        object.__setattr__(self, "_loading_row", True)
+        try:
+            for name in self._fields:
+                if name in row:
+                    setattr(self, name, row[name])
+        finally:
+            object.__setattr__(self, "_loading_row", False)
         for name in self._derived:
             if name in row:
                 self._values[name] = row[name]
@@ -164,9 +175,9 @@ class ProductChild(CatalogObject):
     def _check_name(self, value: Any) -> str:
         if self._saved and value != self._values.get("name"):
             raise AttributeError(f"The name of a saved {self._kind} cannot be changed")
-        return check_name(value, "name")
+        return check_name(value, "name", max_bytes=None if self._loading else MAX_NAME_BYTES)
 
     def _check_product_id(self, value: Any) -> str:
         if self._saved and value != self._values.get("product_id"):
             raise AttributeError(f"The product_id of a saved {self._kind} cannot be changed")
-        return check_product_id(value)
+        return check_product_id(value, max_bytes=None if self._loading else MAX_PRODUCT_ID_BYTES)

@@ -1,9 +1,20 @@
 """Where catalog raster files live, and how they are replaced atomically.
 
 An image's file is ``<home>/catalog/files/<product id>/<image name>.tif``. Both parts are
-escaped (every character outside ``A-Z a-z 0-9 _ . - :`` becomes ``%XX``, as does a leading
+escaped (every character outside ``A-Z a-z 0-9 _ . - : ~`` becomes ``%XX``, as does a leading
 dot), so a name can never leave its product's folder nor collide with another name, and
 the result is checked to lie inside the files folder.
+
+Names are *mapped* to file names that always fit, rather than limited to what fits: escaping
+makes a name up to three times longer (``é`` is ``%C3%A9``), and file names hold at most
+:data:`NAME_MAX` bytes. A part whose escaped form is longer than its budget
+(:data:`MAX_FOLDER` for the product folder; :data:`MAX_STEM` for an image, which leaves room
+for the suffix and the hidden temporary and backup names made next to it) becomes the start
+of its escaped form, ``+`` and 32 hex digits of the SHA-256 of the name. ``+`` never appears
+in an escaped name, so a shortened name can't collide with one that fits; names that fit keep
+the file names earlier versions gave them. (Names themselves are limited too, to
+``MAX_NAME_BYTES`` and ``MAX_PRODUCT_ID_BYTES`` of :mod:`~wf_widgets.catalog._common`, when an
+object is created; stored rows keep the file name recorded in their ``files``.)
 
 An upload writes a hidden temporary file next to the final one first (the slow part,
 outside any lock); then, inside the database transaction that stores the record,
@@ -13,6 +24,7 @@ rolls back, and how to drop the replaced file once it commits.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from pathlib import Path
@@ -26,21 +38,41 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SUFFIX = ".tif"
 _SAFE = "_.-:"
+#: Longest file name (bytes) on common file systems (ext4, XFS, APFS, NTFS in UTF-16 units).
+NAME_MAX = 255
+#: What :func:`temp_path` and :func:`_set_aside` add to an image file's name (``.`` + name + ``.`` +
+#: 32 hex digits + ``.tmp``/``.old``).
+_HIDDEN_EXTRA = 1 + 1 + 32 + 4
+#: Longest escaped image name in a file name (the suffix and the hidden names fit beside it).
+MAX_STEM = NAME_MAX - len(SUFFIX) - _HIDDEN_EXTRA
+#: Longest escaped product id in a folder name.
+MAX_FOLDER = NAME_MAX
+_HASH_HEX = 32
 
 
-def _component(text: str) -> str:
+def _component(text: str, budget: int) -> str:
+    """``text`` escaped for one file-name part of at most ``budget`` characters (see the module doc)."""
     escaped = quote(text, safe=_SAFE)
-    return "%2E" + escaped[1:] if escaped.startswith(".") else escaped
+    if escaped.startswith("."):
+        escaped = "%2E" + escaped[1:]
+    if len(escaped) <= budget:
+        return escaped
+    head = escaped[: budget - 1 - _HASH_HEX]
+    cut = head.rfind("%", len(head) - 2)
+    if cut != -1:  # don't end inside a %XX
+        head = head[:cut]
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH_HEX]
+    return f"{head}+{digest}"
 
 
 def product_folder(product_id: str) -> str:
     """The folder of a product's files, relative to the catalog folder (``files/<product>``)."""
-    return f"files/{_component(product_id)}"
+    return f"files/{_component(product_id, MAX_FOLDER)}"
 
 
 def image_href(product_id: str, name: str) -> str:
     """The file of an image, relative to the catalog folder (``files/<product>/<name>.tif``)."""
-    return f"{product_folder(product_id)}/{_component(name)}{SUFFIX}"
+    return f"{product_folder(product_id)}/{_component(name, MAX_STEM)}{SUFFIX}"
 
 
 def remove_folder(root: Path, href: str) -> None:

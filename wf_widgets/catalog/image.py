@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
 import os
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -36,6 +38,25 @@ def _crs_error(text: str) -> str | None:
         return str(exc)
     _VALID_CRS.add(text)
     return None
+
+
+def _json_problem(value: Any, where: str) -> str | None:
+    """What in ``value`` the catalog can't store as JSON (see ``_check_extra_properties``), or None."""
+    if value is None or isinstance(value, (bool, int, float, str, _dt.date, np.number, np.bool_)):
+        return None
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return None
+    if isinstance(value, (list, tuple)):
+        return next((p for i, v in enumerate(value) if (p := _json_problem(v, f"{where}[{i}]")) is not None), None)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{where} has the key {key!r}, a {type(key).__name__}, not a str"
+            problem = _json_problem(item, f"{where}[{key!r}]")
+            if problem is not None:
+                return problem
+        return None
+    return f"{where} is a {type(value).__name__} ({value!r})"
 
 
 def _shared_nodata(bands: Sequence[dict[str, Any]]) -> float | int | None:
@@ -118,11 +139,11 @@ class Image(ProductChild):
             value = value.to_gdal()
         try:
             numbers = tuple(float(v) for v in value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             numbers = ()
-        if len(numbers) != 6 or numbers[1] == 0 or numbers[5] == 0:
+        if len(numbers) != 6 or numbers[1] == 0 or numbers[5] == 0 or not all(map(math.isfinite, numbers)):
             raise ValidationError(
-                "geotrans must be 6 numbers (x_min, x_res, 0, y_max, 0, -y_res) with non-zero pixel sizes, "
+                "geotrans must be 6 finite numbers (x_min, x_res, 0, y_max, 0, -y_res) with non-zero pixel sizes, "
                 f"got {value!r}",
                 field="geotrans", value=value,
             )
@@ -145,6 +166,11 @@ class Image(ProductChild):
             return {}
         if not isinstance(value, dict):
             raise ValidationError(f"extra_properties must be a dict, got {value!r}",
+                                  field="extra_properties", value=value)
+        problem = _json_problem(value, "extra_properties")
+        if problem is not None:
+            raise ValidationError(f"extra_properties must be JSON-able (str keys; None, bool, numbers, str, lists, "
+                                  f"dicts, dates and numpy numbers as values): {problem}",
                                   field="extra_properties", value=value)
         return dict(value)
 

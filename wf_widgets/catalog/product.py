@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .._cards import image_card
 from ..errors import NotFound, ValidationError
 from . import access, files
-from ._common import check_product_id, ctime, default_store, optional_str
+from ._common import MAX_PRODUCT_ID_BYTES, check_product_id, ctime, default_store, optional_str
 from ._object import CatalogObject
 from .store import CatalogStore
 
@@ -69,7 +69,7 @@ class Product(CatalogObject):
     def _check_id(self, value: Any) -> str:
         if self._saved and value != self._values.get("id"):
             raise AttributeError("The id of a saved product cannot be changed")
-        return check_product_id(value, "id")
+        return check_product_id(value, "id", max_bytes=None if self._loading else MAX_PRODUCT_ID_BYTES)
 
     def _check_name(self, value: Any) -> str | None:
         return optional_str(value, "name")
@@ -89,7 +89,7 @@ class Product(CatalogObject):
     # -- loading ---------------------------------------------------------------------
     @classmethod
     def _load(cls, id: str, store: CatalogStore, right: str = "read", action: str = "read") -> "Product | None":
-        row = store.get_product(check_product_id(id, "id"))
+        row = store.get_product(check_product_id(id, "id", max_bytes=None))  # a lookup: any stored id
         if row is None:
             return None
         access.require(store.settings, row, right, action)

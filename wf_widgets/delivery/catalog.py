@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..catalog import Image
+from ..catalog._common import check_name, check_product_id
 from ..errors import JobComputeError, JobDestination, NotFound, WfError
 from . import catalog_transforms
 from .catalog_target import check_format, check_image_free, load_target, plan_bands
@@ -44,7 +45,8 @@ def preflight(destination: dict, format: dict, value: Any, backend: Any) -> None
     Raises
     ------
     NotFound, ValidationError
-        A requirement is not met (the message says which, and how to fix it).
+        A requirement is not met (the message says which, and how to fix it), or the name or
+        product id is invalid or too long (``field`` is ``"name"`` or ``"product_id"``).
     PermissionDenied
         The user may not write to the product.
     """
@@ -52,6 +54,8 @@ def preflight(destination: dict, format: dict, value: Any, backend: Any) -> None
 
     store = backend.catalog
     image = destination["image"]
+    check_product_id(image["product_id"])  # normalize checked them; a hand-made dict may not have been
+    check_name(image["name"])
     target = load_target(store, image["product_id"], image["name"])
     names = static_bands(value, backend) if value is not None else None
     if names is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import JobDestination, ValidationError, WfError
+from ..outputs.registry import HEADER_TEXT
 from . import download
 
 SUBJECT_PREFIX = "Workflows: "
@@ -27,6 +28,10 @@ def preflight(destination: dict, format: dict, value: Any, backend: Any) -> None
             "WF_WIDGETS_EMAIL=me@example.org WF_WIDGETS_SMTP_URL=smtp://user:password@smtp.example.org:587",
             field="destination", value="email", allowed=None,
         )
+    problem = HEADER_TEXT.problem(settings.email)
+    if problem is not None:  # it becomes the To header
+        raise ValidationError(f"WF_WIDGETS_EMAIL must be one address on one line: {settings.email!r} contains "
+                              f"{problem}", field="email", value=settings.email)
     if not settings.smtp_url.startswith(("smtp://", "smtps://")):
         raise ValidationError(
             f"WF_WIDGETS_SMTP_URL must start with smtp:// or smtps://, got {settings.smtp_url!r}",

@@ -15,12 +15,26 @@ that anyone with the link can download the data. A failure (refused, authenticat
 timeout, connection down) is retried (:data:`TRIES` attempts in all, waiting
 :data:`BACKOFF_S`, then twice that, ...), then raised as :class:`~wf_widgets.errors.JobDestination`
 naming the server and the reason; the stored result stays downloadable.
+
+No header can carry a line break, whatever the Python version: ``normalize`` refuses
+subjects with line breaks, control characters or RFC 2047 encoded words before a job
+exists, and :func:`build_message` checks again whatever reaches it (a job row written by
+other means, the configured addresses): messages use :data:`POLICY` (refusing CR and LF in
+header values, and on Pythons that have it, checking every generated header), every
+header is read back *decoded* after it is set and refused if it holds any line break
+(:data:`~wf_widgets.outputs.registry.LINE_BREAKS`; an encoded word ``=?utf-8?q?=0D=0A?=``
+decodes to CR LF), and the generated message is parsed again and must have exactly the
+headers that were set. A failed check raises :class:`~wf_widgets.errors.JobDestination`
+before anything is sent. The body only ever goes into the text and HTML parts.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import email.errors
+import email.parser
+import email.policy
 import html
 import smtplib
 import socket
@@ -32,6 +46,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..errors import JobDestination, ValidationError
+from ..outputs.registry import line_break
 
 #: Attempts in all before the job fails.
 TRIES = 3
@@ -39,6 +54,13 @@ TRIES = 3
 BACKOFF_S = 1.0
 #: Socket timeout of every SMTP operation, in seconds.
 TIMEOUT_S = 30.0
+
+#: The policy of every message: the default (header values with CR or LF are refused when
+#: set), plus ``verify_generated_headers`` on the Pythons that have it (3.13, and security
+#: releases of older ones), which refuses to generate a header that would start a new line.
+POLICY = email.policy.default.clone(
+    **({"verify_generated_headers": True} if hasattr(email.policy.default, "verify_generated_headers") else {})
+)
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
@@ -123,15 +145,66 @@ def build_message(backend: Any, job: dict, expires: float, link: str, note: str 
         html_parts.append(f"<p>{esc(note)}</p>")
     html_parts += [f"<p style=\"color:#666\">Job ID: {esc(job['id'])}</p>", "</body></html>"]
 
-    msg = EmailMessage()
-    msg["Subject"] = SUBJECT_PREFIX + destination.get("subject", "")
-    msg["From"] = sender_address(config)
-    msg["To"] = settings.email
-    msg["Date"] = formatdate(localtime=False, usegmt=True)
-    msg["Message-ID"] = make_msgid(domain=socket.gethostname() or None)
+    msg = EmailMessage(policy=POLICY)
+    set_header(msg, "Subject", SUBJECT_PREFIX + destination.get("subject", ""))
+    set_header(msg, "From", sender_address(config))
+    set_header(msg, "To", settings.email)
+    set_header(msg, "Date", formatdate(localtime=False, usegmt=True))
+    set_header(msg, "Message-ID", make_msgid(domain=socket.gethostname() or None))
     msg.set_content("\n".join(text_lines) + "\n")
     msg.add_alternative("\n".join(html_parts) + "\n", subtype="html")
+    check_generated(msg)
     return msg
+
+
+def _refuse(name: str, value: Any, why: str) -> JobDestination:
+    return JobDestination(f"Refusing to send the email: its {name} header {value!r} {why} (it could add "
+                          "headers or replace the message); nothing was sent. The result is stored: use job.url "
+                          "for its download link, or job.result_to_file(path).")
+
+
+def set_header(msg: EmailMessage, name: str, value: str) -> None:
+    """Set header ``name``, then read it back decoded and refuse any line break in it.
+
+    Raises
+    ------
+    JobDestination
+        The value holds a line break, as given or once decoded (RFC 2047 encoded words).
+    """
+    try:
+        msg[name] = value
+    except (ValueError, TypeError) as exc:  # the policy refuses CR and LF as given
+        raise _refuse(name, value, f"was refused ({exc})") from exc
+    for header in msg.get_all(name, ()):
+        problem = line_break(str(header))
+        if problem is not None:
+            raise _refuse(name, str(header), f"holds {problem} once decoded")
+
+
+def check_generated(msg: EmailMessage) -> None:
+    """Generate ``msg`` as it will be sent, parse it again, and check nothing got into the headers.
+
+    Raises
+    ------
+    JobDestination
+        The generated message has other headers than the ones set (an injected header or
+        a header ending the header block early), or a header value with a line break.
+    """
+    try:
+        raw = msg.as_bytes(policy=POLICY.clone(linesep="\r\n"))
+    except (email.errors.MessageError, ValueError) as exc:  # HeaderWriteError (verify_generated_headers)
+        raise JobDestination(f"Refusing to send the email: it could not be generated safely ({exc}); "
+                             "nothing was sent.") from exc
+    parsed = email.parser.BytesParser(policy=email.policy.default).parsebytes(raw, headersonly=True)
+    expected = [name.lower() for name in msg.keys()]
+    got = [name.lower() for name in parsed.keys()]
+    if got != expected:
+        raise JobDestination(f"Refusing to send the email: the generated message has the headers {got}, "
+                             f"not the ones set ({expected}); nothing was sent.")
+    for name, value in parsed.items():
+        problem = line_break(str(value))
+        if problem is not None:
+            raise _refuse(name, str(value), f"holds {problem} once generated")
 
 
 def _send_once(config: SmtpConfig, msg: EmailMessage, timeout: float) -> None:

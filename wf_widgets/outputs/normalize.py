@@ -53,29 +53,60 @@ def _option_value(opt: Option, value: Any, field: str) -> Any:
         if not isinstance(value, str):
             raise ValidationTypeError(f"{where} must be a str, got {type(value).__name__} {value!r}",
                                       field=where, value=value)
-        if opt.single_line and ("\r" in value or "\n" in value):
-            raise ValidationError(f"{where} must be a single line: CR and LF are not allowed in {value!r}",
-                                  field=where, value=value)
+        problem = opt.text.problem(value) if opt.text is not None else None
+        if problem is not None:
+            what = "a single line of plain text" if opt.text.single_line else "plain text"
+            raise ValidationError(f"{where} must be {what}: {value!r} contains {problem}. "
+                                  f"Allowed: {opt.text.allowed}", field=where, value=value)
         return value
     if opt.type == "enum":
         if not isinstance(value, str) or value.lower() not in opt.allowed:
             raise ValidationError.bad_value(where, value, opt.allowed)
         return value.lower()
     if opt.type == "catalog.Image":
-        from ..catalog import Image
+        from ..catalog import Image  # catalog imports outputs (its codecs): imported on first use
 
-        if not isinstance(value, Image):
-            raise ValidationTypeError(f"{where} must be a catalog.Image, got {type(value).__name__} {value!r}",
-                                      field=where, value=value)
-        return image_dict(value)
+        if isinstance(value, Image):
+            value = value.to_dict()  # and check it again: an Image loaded from an old row, changed since, ...
+        elif not isinstance(value, dict):
+            raise ValidationTypeError(f"{where} must be a catalog.Image (or its normal form, a dict), "
+                                      f"got {type(value).__name__} {value!r}", field=where, value=value)
+        return image_dict(_image_from_dict(Image, value, where))
     raise AssertionError(f"unknown option type {opt.type}")  # a bug in the table
 
 
+def _image_from_dict(image_class: type, value: dict, where: str) -> Any:
+    """A new catalog Image from a dict like :func:`image_dict` (or ``Image.to_dict()``) returns.
+
+    ``created``, ``modified`` and ``files`` (set by the catalog) are accepted and ignored; ``id``,
+    when given, must be ``"<product_id>:<name>"``; any other key must be a field of the Image.
+    """
+    ignored = ("id",) + image_class._derived
+    known = image_class._fields + ignored
+    for key in value:
+        if key not in known:
+            raise ValidationError(f"Unknown key {key!r} in {where}; allowed keys: {', '.join(map(repr, known))}",
+                                  field=f"{where}.{key}", value=key, allowed=known)
+    for key in ("name", "product_id"):
+        if value.get(key) is None:
+            raise ValidationError(f"{where} needs a {key!r}", field=f"{where}.{key}", value=None)
+    image = image_class.from_dict({k: v for k, v in value.items() if k not in ignored})
+    if value.get("id") is not None and value["id"] != image.id:
+        raise ValidationError(f"{where}.id must be '<product_id>:<name>' ({image.id!r}), got {value['id']!r}",
+                              field=f"{where}.id", value=value["id"], allowed=(image.id,))
+    return image
+
+
 def image_dict(image: Any) -> dict:
-    """The JSON-able normal form of a catalog.Image: id, name, product_id and its other set fields."""
+    """The JSON-able normal form of a catalog.Image: id, name, product_id and its other set fields.
+
+    What the catalog sets (``created``, ``modified``, ``files``) is left out: the form says
+    what to upload, and :func:`normalize` accepts it back unchanged.
+    """
     d = {"id": image.id, "name": image.name, "product_id": image.product_id}
+    derived = getattr(image, "_derived", ())
     for key, value in image.to_dict().items() if hasattr(image, "to_dict") else ():
-        if value not in (None, {}, []) and key not in d:
+        if value not in (None, {}, []) and key not in d and key not in derived:
             d[key] = value
     return d
 

@@ -10,11 +10,106 @@ or an option is one entry here plus its codec.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import re
+import unicodedata
+from typing import Any, Callable
 
 #: Every result kind a value can have (``Value.kind``).
 ALL_KINDS = frozenset({"None", "Bool", "Int", "Float", "Str", "Datetime", "List", "Dict", "Array",
                        "Image", "ImageCollection", "Any"})
+
+
+#: Every character ``str.splitlines()`` splits on: LF, VT, FF, CR, FS, GS, RS, NEL, LS, PS.
+LINE_BREAKS = "\n\x0b\x0c\r\x1c\x1d\x1e\x85\u2028\u2029"
+_LINE_BREAK = re.compile(f"[{re.escape(LINE_BREAKS)}]")
+#: RFC 2047 encoded-word syntax (``=?charset?q?text?=``, ``=?charset?b?text?=``); mail readers
+#: (and Python's email package) decode it, so it could smuggle line breaks into a header.
+ENCODED_WORD = re.compile(r"=\?[^?]*\?[bBqQ]\?.*?\?=", re.S)
+
+
+_CONTROL_NAMES = {"\t": "TAB", "\n": "LF", "\x0b": "VT", "\x0c": "FF", "\r": "CR", "\x1c": "FS", "\x1d": "GS",
+                  "\x1e": "RS", "\x7f": "DEL", "\x85": "NEL"}
+
+
+def _char(ch: str) -> str:
+    name = _CONTROL_NAMES.get(ch) or unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}" + (f" {name}" if name else "")
+
+
+def line_break(text: str) -> str | None:
+    """The first line break in ``text`` (any of :data:`LINE_BREAKS`), described, or None."""
+    m = _LINE_BREAK.search(text)
+    return None if m is None else f"a line break ({_char(m.group())}) at position {m.start()}"
+
+
+def _surrogate(text: str) -> str | None:
+    m = re.search("[\ud800-\udfff]", text)
+    return None if m is None else f"an unpaired surrogate (U+{ord(m.group()):04X}) at position {m.start()}"
+
+
+def header_text_problem(text: str) -> str | None:
+    """Why ``text`` may not go into a mail header, or None.
+
+    Refused: line breaks of every kind (:data:`LINE_BREAKS`), every other control character
+    (C0, DEL, C1; the tab too), unpaired surrogates and RFC 2047 encoded words.
+    """
+    problem = line_break(text) or _surrogate(text)
+    if problem:
+        return problem
+    for i, ch in enumerate(text):
+        if unicodedata.category(ch) == "Cc":
+            return f"a control character ({_char(ch)}) at position {i}"
+    m = ENCODED_WORD.search(text)
+    if m is not None:
+        return f"an RFC 2047 encoded word {m.group()!r} at position {m.start()}"
+    return None
+
+
+def body_text_problem(text: str) -> str | None:
+    """Why ``text`` may not be the body of a mail, or None.
+
+    Line breaks of every kind are fine (the mailer turns each into a new line); refused are
+    unpaired surrogates and control characters other than tab and line breaks.
+    """
+    problem = _surrogate(text)
+    if problem:
+        return problem
+    for i, ch in enumerate(text):
+        if unicodedata.category(ch) == "Cc" and ch != "\t" and ch not in LINE_BREAKS:
+            return f"a control character ({_char(ch)}) at position {i}"
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class TextRule:
+    """What a ``"str"`` option may hold.
+
+    Attributes
+    ----------
+    allowed : str
+        In words, for the errors, the docs and the form's tooltips.
+    problem : callable
+        ``problem(text)`` says why ``text`` is refused, or returns None.
+    single_line : bool
+        Whether the value is one line (the form shows a one-line field).
+    """
+
+    allowed: str
+    problem: Callable[[str], "str | None"]
+    single_line: bool = False
+
+
+#: Text that goes into a mail header (the email subject).
+HEADER_TEXT = TextRule(
+    "one line of text without control characters (no CR, LF, tab, VT, FF, NEL, ...), line or paragraph "
+    "separators (U+2028, U+2029) or RFC 2047 encoded words ('=?charset?q?...?=')",
+    header_text_problem, single_line=True,
+)
+#: Text that goes into a mail body; it never reaches a header.
+BODY_TEXT = TextRule(
+    "any text; line breaks are kept as new lines; no control characters other than tab and line breaks",
+    body_text_problem,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,9 +128,9 @@ class Option:
     allowed : tuple of str
         Allowed values of an enum.
     help : str
-        One line shown in docs and form tooltips.
-    single_line : bool
-        For str options: CR and LF are rejected (e-mail header injection).
+        One line shown in docs and form tooltips (with ``text.allowed`` appended, if any).
+    text : TextRule or None
+        For str options: what the value may hold, checked by ``normalize``.
     """
 
     name: str
@@ -43,7 +138,17 @@ class Option:
     default: Any
     help: str
     allowed: tuple[str, ...] = ()
-    single_line: bool = False
+    text: TextRule | None = None
+
+    @property
+    def single_line(self) -> bool:
+        """A str option whose value is one line (the form shows a one-line field)."""
+        return self.text is not None and self.text.single_line
+
+    @property
+    def description(self) -> str:
+        """The help text, and what a str value may hold."""
+        return f"{self.help} ({self.text.allowed})" if self.text is not None else self.help
 
 
 REQUIRED = object()
@@ -145,8 +250,10 @@ DESTINATIONS: dict[str, Destination] = {d.name: d for d in (
     Destination(
         "email", "Email", '"email"', (
             Option("subject", "str", "Your job has completed",
-                   'Subject of the email, always prefixed with "Workflows: "', single_line=True),
-            Option("body", "str", "Your Workflows job is done.", "Body of the email"),
+                   'Subject of the email, always prefixed with "Workflows: "', text=HEADER_TEXT),
+            Option("body", "str", "Your Workflows job is done.",
+                   "Body of the email, before the link; it goes into the text and HTML parts (HTML-escaped), "
+                   "never into a header", text=BODY_TEXT),
         ), None, ALL_KINDS,
         "None, once the email is sent (job.url has the link)",
         "wf_widgets.delivery.email",

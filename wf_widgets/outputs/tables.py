@@ -20,7 +20,7 @@ def _options(options: tuple[Option, ...]) -> str:
     for o in options:
         default = "required" if o.default is REQUIRED else f"default `{o.default!r}`"
         allowed = f" ({', '.join(f'`{a}`' for a in o.allowed)})" if o.allowed else ""
-        parts.append(f"`{o.name}`: {o.type}{allowed}, {default}: {o.help}")
+        parts.append(f"`{o.name}`: {o.type}{allowed}, {default}: {o.description}")
     return "<br>".join(parts)
 
 

@@ -72,7 +72,7 @@ def option_field(opt: Option) -> Any:
     type: a line saying the form does not support it.
     """
     default = None if opt.default is REQUIRED else opt.default
-    common = {"description": opt.name, "tooltip": opt.help, "style": WIDE}
+    common = {"description": opt.name, "tooltip": opt.description, "style": WIDE}
     if opt.type == "bool":
         field = ipywidgets.Checkbox(value=bool(default), indent=False, **common)
     elif opt.type == "enum":

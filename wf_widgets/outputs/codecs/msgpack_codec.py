@@ -15,6 +15,10 @@ Maps whose ``"__ndarray__"``, ``"__image__"`` or ``"__imagecollection__"`` key i
 ``true`` are reserved for these values. The full specification is in
 ``docs/formats.md``.
 
+:func:`encode` refuses what :func:`decode` could not give back, as the other codecs do:
+dicts with keys that are not ``str`` (msgpack would write them, but a tuple key comes back
+as an unhashable list), dicts of the reserved shape, and ``bytes`` (not a computed value).
+
 Arrays are packed straight from the numpy buffer (no intermediate ``bytes``) and
 unpacked with one copy of the values, so that decoded arrays are writeable (a large
 top-level array is read straight from the input, skipping the ``bytes`` object
@@ -57,6 +61,29 @@ def _array_map(value: np.ndarray) -> dict[str, Any]:
     return out
 
 
+_CONTAINERS = (dict, list, tuple, bytes, bytearray, memoryview)
+
+
+def _check_tree(value: Any) -> None:
+    """Refuse what msgpack would write but :func:`decode` could not give back (see the module doc)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    raise unsupported(value, FORMAT_NAME, f"dict keys must be str, got {type(key).__name__} key {key!r}")
+                if key in RESERVED_KEYS and isinstance(child, (bool, np.bool_)) and child:
+                    raise unsupported(value, FORMAT_NAME, f"a dict whose {key!r} is True is reserved for arrays and "
+                                                          "images (see docs/formats.md)")
+                if isinstance(child, _CONTAINERS):
+                    stack.append(child)
+        elif isinstance(item, (list, tuple)):
+            stack.extend(child for child in item if isinstance(child, _CONTAINERS))
+        elif isinstance(item, (bytes, bytearray, memoryview)):
+            raise unsupported(item, FORMAT_NAME, "bytes are not a computed value")
+
+
 def _default(value: Any) -> Any:
     """msgpack's hook for everything it does not pack natively."""
     if isinstance(value, np.ndarray):
@@ -75,6 +102,7 @@ def _default(value: Any) -> Any:
     if isinstance(value, int):  # only reached when out of msgpack's range
         raise unsupported(value, FORMAT_NAME, f"int {value} is outside msgpack's range -2**63 .. 2**64-1")
     if isinstance(value, (ImageResult, ImageCollectionResult)):
+        _check_tree([value.properties, dict(value.bandinfo), value.geocontext])
         return {
             IMAGE_KEY if isinstance(value, ImageResult) else COLLECTION_KEY: True,
             "ndarray": _array_map(np.ma.asarray(value.ndarray)),
@@ -107,6 +135,8 @@ def encode(value: Any, options: dict) -> bytes:
         )
     if isinstance(value, np.ndarray):  # fast path for the common large case
         value = _array_map(value)
+    else:
+        _check_tree(value)
     try:
         return msgpack.packb(value, default=_default, use_bin_type=True, datetime=True)
     except JobSerializationError:
