@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from wf_widgets.engine.results import ImageCollectionResult, ImageResult
+from wf_widgets.outputs.results import ImageCollectionResult, ImageResult
 from wf_widgets.errors import JobSerializationError
 from wf_widgets.outputs import codecs
 
