@@ -7,11 +7,13 @@ deletes expired files and marks their rows.
 
 from __future__ import annotations
 
+import errno
 import re
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..config import Settings
+from ..errors import DiskFull
 from ..jobs.store import TERMINAL
 
 _JOB_ID = re.compile(r"^[0-9a-f]{48}$")
@@ -47,8 +49,10 @@ class ResultStore:
         try:
             with open(path, "xb") as f:
                 f.write(data)
-        except BaseException:
+        except BaseException as exc:
             path.unlink(missing_ok=True)
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise DiskFull.in_folder(self.root) from exc
             raise
         return path.name, len(data)
 
