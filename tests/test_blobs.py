@@ -138,7 +138,7 @@ def fill(folder, name: str, leave: int) -> None:
             pass
 
 
-def test_a_full_disk_is_a_clear_error_and_freeing_space_recovers(make_backend, small_disk):
+def test_a_full_disk_is_a_clear_error_and_freeing_space_recovers(small_disk, make_backend):
     home = small_disk / "home"
     backend = make_backend(home=home)
     assert (wf.Int(1) + 1).compute() == 2

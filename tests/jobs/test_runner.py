@@ -78,6 +78,7 @@ def test_jobs_dropped_by_a_shutdown_end(make_backend):
     executor = ThreadPoolExecutor(1)
     make_backend(executor=executor)
     first = slow_value(200).compute(block=False)
+    wait_until(lambda: first.refresh().stage != "QUEUED")  # the pool's one thread took it
     behind = (wf.Int(1) + 1).compute(block=False)
     executor.shutdown(wait=False, cancel_futures=True)  # drops the queued task
     with pytest.raises(JobInterrupt, match="dropped before it ran"):
