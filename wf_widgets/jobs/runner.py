@@ -156,7 +156,8 @@ def execute(backend: Any, job_id: str, deadline: float | None = None,
 
             geoctx = geocontext_from_dict(row["geoctx"])
         if node is None:  # written by compute() into our own store; big literals come from blob files
-            node = from_json(store.resolve(row["graph"]), verify=False)
+            graph = store.resolve(row["graph"]) if row.get("blobs") else row["graph"]
+            node = from_json(graph, verify=False)
         ctx = EvalContext(geoctx, backend, on_step=reporter.step)
         total = plan(node, ctx) + 1  # + delivery
         reporter.stage("RUNNING", steps_total=total)
