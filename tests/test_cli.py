@@ -46,3 +46,38 @@ def test_jobs_cancel_needs_an_id(tmp_path):
 def test_sweep_reports_counts(tmp_path):
     out = wf_widgets("sweep", home=tmp_path)
     assert out.returncode == 0 and "deleted 0 expired result(s)" in out.stdout
+
+
+def broken_home(tmp_path):
+    """A home whose job store has garbage over its first pages."""
+    from wf_widgets.backend import Backend
+    from wf_widgets.config import Settings
+
+    from .test_sqlite import corrupt
+
+    home = tmp_path / "home"
+    Backend(Settings(home=home)).close()
+    corrupt(home / "jobs.sqlite")
+    return home
+
+
+def test_a_corrupted_job_store_is_one_clear_error(tmp_path):
+    home = broken_home(tmp_path)
+    out = wf_widgets("jobs", home=home)
+    assert out.returncode == 1
+    assert out.stderr.startswith(f"wf-widgets jobs: The store {home / 'jobs.sqlite'} is corrupted (file is not a "
+                                 "database). Run `wf-widgets doctor --repair`")
+    assert "Traceback" not in out.stderr
+
+
+def test_doctor_reports_and_repairs(tmp_path):
+    home = broken_home(tmp_path)
+    out = wf_widgets("doctor", home=home)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert f"PROBLEM  jobs store     {home / 'jobs.sqlite'} is corrupted: file is not a database" in out.stdout
+    out = wf_widgets("doctor", "--repair", home=home)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "repaired: moved aside to jobs.sqlite.broken-" in out.stdout
+    out = wf_widgets("jobs", home=home)
+    assert out.returncode == 0 and f"no jobs in {home}" in out.stdout
+    assert wf_widgets("doctor", home=home).returncode == 0

@@ -1,14 +1,20 @@
-"""Schema versions: homes made by earlier versions open, newer ones are refused clearly."""
+"""Schema versions: homes made by earlier versions open, newer ones are refused clearly; damaged files
+and full disks give clear errors."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import time
 
 import pytest
 
+import wf_widgets as wf
 from wf_widgets import _sqlite
+from wf_widgets.backend import Backend, set_backend
 from wf_widgets.catalog.store import MIGRATIONS as CATALOG_MIGRATIONS
 from wf_widgets.config import Settings
+from wf_widgets.errors import StoreCorrupted
 from wf_widgets.jobs.store import MIGRATIONS as JOB_MIGRATIONS
 from wf_widgets.jobs.store import JobStore
 from wf_widgets.layers import MIGRATIONS as LAYER_MIGRATIONS
@@ -67,3 +73,90 @@ def test_a_job_store_made_before_versioning_keeps_its_rows(tmp_path):
         assert store.get("a", graph=False)["stage"] == "SUCCEEDED"
     finally:
         store.close()
+
+
+# -- damaged files and full disks: one clear error from every store ----------------------------------------------
+
+def corrupt(path, offset: int = 0, size: int = 8192) -> None:
+    """Write garbage over ``size`` bytes of ``path`` from ``offset`` (the first two pages by default)."""
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(b"garbage!" * (size // 8))
+
+
+@pytest.mark.parametrize("store", ["jobs", "catalog", "layers"])
+def test_a_corrupted_store_raises_store_corrupted_naming_the_file_and_the_fix(tmp_path, store):
+    settings = Settings(home=tmp_path / "home")
+    backend = Backend(settings, sweep=False)
+    path = getattr(backend, store).path
+    backend.close()
+    corrupt(path)
+    backend = Backend(settings, sweep=False)
+    try:
+        with pytest.raises(StoreCorrupted, match=rf"The store {re.escape(str(path))} is corrupted \(file is not a "
+                                                 r"database\)\. Run `wf-widgets doctor --repair`") as err:
+            getattr(backend, store)
+        assert err.value.path == path and err.value.code == "STORE_CORRUPTED"
+    finally:
+        backend.close()
+
+
+def test_damage_found_later_by_a_query_is_store_corrupted_too(tmp_path):
+    path = tmp_path / "db.sqlite"
+    conns = _sqlite.ThreadConnections(path)
+    conns.get().execute("CREATE TABLE t (a TEXT)")
+    for _ in range(200):
+        conns.get().execute("INSERT INTO t VALUES (?)", ("x" * 500,))
+    conns.close()
+    corrupt(path, offset=3 * 4096, size=4096 * 5)  # table pages, not the header or the schema
+    conns = _sqlite.ThreadConnections(path)
+    try:
+        with pytest.raises(StoreCorrupted, match="malformed"):
+            conns.get().execute("SELECT count(*), max(length(a)) FROM t").fetchone()
+        conns.get().execute("SELECT 1").fetchone()  # the connection itself stays usable
+    finally:
+        conns.close()
+
+
+def test_compute_on_a_corrupted_job_store_gives_the_clear_error(tmp_path):
+    settings = Settings(home=tmp_path / "home")
+    backend = Backend(settings)
+    path = backend.jobs.path
+    backend.close()
+    corrupt(path)
+    with pytest.raises(StoreCorrupted, match="jobs.sqlite is corrupted"):
+        Backend(settings)  # its start-up sweep reads the job store
+    backend = Backend(settings, sweep=False)
+    previous = set_backend(backend)
+    try:
+        with pytest.raises(StoreCorrupted, match="wf-widgets doctor --repair"):
+            (wf.Int(1) + 1).compute()
+    finally:
+        set_backend(previous)
+        backend.close()
+
+
+def test_stores_of_version_1_open_and_keep_their_rows(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    conn = _conn(home / "jobs.sqlite")
+    conn.executescript(JOB_MIGRATIONS[0])
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO jobs (id, kind, graph, format, destination, stage, created, updated, host, pid)"
+                 " VALUES ('a', 'Int', '{}', '{}', '{}', 'RUNNING', 1, 1, 'elsewhere', 1)")
+    conn.close()
+    conn = _conn(home / "layers.sqlite")
+    conn.executescript(LAYER_MIGRATIONS[0])
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO layers (id, name, graph, options, created, updated) VALUES (?, 'l', '{}', '{}', ?, ?)",
+                 ("f" * 32, time.time(), time.time()))
+    conn.close()
+    backend = Backend(Settings(home=home), sweep=False)
+    try:
+        row = backend.jobs.get("a")
+        assert row["stage"] == "RUNNING" and row["pid_start"] is None and row["blobs"] is None
+        assert backend.jobs.reap_stale() == 1  # no heartbeat from elsewhere: judged as before
+        assert backend.layers.get("f" * 32)["graph"] == {}
+        assert backend.jobs._conn().execute("PRAGMA user_version").fetchone()[0] == len(JOB_MIGRATIONS)
+    finally:
+        backend.close()

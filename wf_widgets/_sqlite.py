@@ -8,6 +8,13 @@ locked" errors.
 Schemas are versioned (:func:`migrate`): each store lists its migrations, the first one
 creating the tables of the first version (``IF NOT EXISTS``, so homes made before
 versioning existed open as version 1), and ``PRAGMA user_version`` records how many ran.
+
+A damaged file or a full disk never surfaces as a raw ``sqlite3.DatabaseError``: every
+statement run through these connections (and :func:`migrate`) turns them into
+:class:`~wf_widgets.errors.StoreCorrupted` (naming the file and ``wf-widgets doctor
+--repair``) and :class:`~wf_widgets.errors.DiskFull` (naming the folder). The WAL is kept
+small: ``journal_size_limit`` on every connection, and :meth:`ThreadConnections.checkpoint`
+(``wal_checkpoint(TRUNCATE)``) after big writes and at every sweep.
 """
 
 from __future__ import annotations
@@ -15,12 +22,54 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from ._files import touch_private
+from .errors import DiskFull, StoreCorrupted
 
 #: Seconds a connection waits for another writer before giving up.
 BUSY_TIMEOUT_S = 30.0
+#: Bytes of WAL kept after a checkpoint (SQLite truncates the file down to this).
+JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
+#: Seconds a checkpoint waits for readers before settling for a partial one.
+CHECKPOINT_TIMEOUT_S = 1.0
+
+# Primary result codes (the low byte of sqlite_errorcode).
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 11, 13, 26
+
+
+def store_error(exc: sqlite3.DatabaseError, path: Any) -> Exception | None:
+    """The wf_widgets error for a SQLite error on the file ``path``, or None to keep ``exc``.
+
+    SQLITE_CORRUPT and SQLITE_NOTADB give :class:`StoreCorrupted`, SQLITE_FULL gives
+    :class:`DiskFull`; anything else (a locked database, a constraint) is left alone.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(exc)
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or (
+            primary is None and ("malformed" in text or "not a database" in text)):
+        return StoreCorrupted(
+            f"The store {path} is corrupted ({text}). Run `wf-widgets doctor --repair` to move it aside "
+            "(a new, empty store is made at next use), or restore it from a backup.", path=path)
+    if primary == _SQLITE_FULL or (primary is None and "disk is full" in text):
+        return DiskFull.in_folder(Path(path).parent if path is not None else "the home folder")
+    return None
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose ``execute`` raises StoreCorrupted / DiskFull instead of raw SQLite errors."""
+
+    wf_path: Any = None
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.DatabaseError as exc:
+            err = store_error(exc, self.wf_path)
+            if err is None:
+                raise
+            raise err from exc
 
 
 class ThreadConnections:
@@ -40,7 +89,7 @@ class ThreadConnections:
         self.path = path
         self._timeout = busy_timeout_s
         self._pragmas = ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={int(busy_timeout_s * 1000)}",
-                         *pragmas)
+                         f"journal_size_limit={JOURNAL_SIZE_LIMIT}", *pragmas)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._all: list[sqlite3.Connection] = []
@@ -51,14 +100,40 @@ class ThreadConnections:
         if conn is None:
             if str(self.path) != ":memory:":
                 touch_private(self.path)  # 0600; SQLite gives its -wal and -shm files the same mode
-            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+            try:
+                conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
+                                       check_same_thread=False, factory=_Connection)
+            except sqlite3.DatabaseError as exc:
+                err = store_error(exc, self.path)
+                if err is None:
+                    raise
+                raise err from exc
+            conn.wf_path = self.path
             conn.row_factory = sqlite3.Row
-            for pragma in self._pragmas:
-                conn.execute(f"PRAGMA {pragma}")
+            try:
+                for pragma in self._pragmas:
+                    conn.execute(f"PRAGMA {pragma}")
+            except BaseException:
+                conn.close()
+                raise
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def checkpoint(self, timeout_s: float = CHECKPOINT_TIMEOUT_S) -> tuple[int, int, int]:
+        """``PRAGMA wal_checkpoint(TRUNCATE)``: copy the WAL into the file and empty it.
+
+        Waits at most ``timeout_s`` for readers of other connections; if they stay, the
+        checkpoint is partial (the first number returned is 1) and the next one finishes it.
+        Returns SQLite's (busy, WAL frames, frames checkpointed).
+        """
+        conn = self.get()
+        conn.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
+        try:
+            return tuple(conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
 
     @property
     def local(self) -> threading.local:
@@ -91,7 +166,19 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[str]) -> int:
     ------
     RuntimeError
         If the database was made by a newer version of wf_widgets.
+    StoreCorrupted, DiskFull
+        If the file is damaged, or the disk is full.
     """
+    try:
+        return _migrate(conn, migrations)
+    except sqlite3.DatabaseError as exc:
+        err = store_error(exc, _path(conn))
+        if err is None:
+            raise
+        raise err from exc
+
+
+def _migrate(conn: sqlite3.Connection, migrations: Sequence[str]) -> int:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == len(migrations):
         return version
@@ -107,7 +194,8 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[str]) -> int:
         conn.execute(f"PRAGMA user_version = {len(migrations)}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     return version
 
@@ -126,5 +214,15 @@ def _statements(script: str) -> list[str]:
 
 
 def _name(conn: sqlite3.Connection) -> str:
-    row = conn.execute("PRAGMA database_list").fetchone()
-    return row[2] if row and row[2] else "the database"
+    return _path(conn) or "the database"
+
+
+def _path(conn: sqlite3.Connection) -> str | None:
+    path = getattr(conn, "wf_path", None)
+    if path is not None:
+        return str(path)
+    try:
+        row = conn.execute("PRAGMA database_list").fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return row[2] if row and row[2] else None

@@ -98,7 +98,9 @@ class Backend:
         expiry, deleted; ``damaged``: live results found missing or damaged (size, and with
         ``checksums`` the SHA-256 of every live result file, read whole), marked lost;
         ``leftovers``: temporary files of killed writers (results and catalog uploads) older
-        than :data:`~wf_widgets._files.TEMP_GRACE_S`, deleted.
+        than :data:`~wf_widgets._files.TEMP_GRACE_S`, deleted. Also deletes the blob files of
+        big graph literals no live row uses (:meth:`sweep_blobs`) and checkpoints the job
+        store's WAL.
         """
         reaped = self.jobs.reap_stale()
         expired = self.results.sweep(self.jobs)
@@ -107,7 +109,25 @@ class Backend:
         # swept by folder, without loading the catalog package (rasterio).
         leftovers = self.results.sweep_temp() + sweep_temp(self.settings.home / "catalog" / "files",
                                                            self.settings.time(), recursive=True)
+        self.sweep_blobs()
+        self.jobs.checkpoint()
         return {"reaped": reaped, "expired": expired, "damaged": damaged, "leftovers": leftovers}
+
+    def blob_refs(self) -> set[str]:
+        """Keys of the blob files live rows use: jobs not ended or ended within the retention
+        (result not deleted), and map layers. One query per store."""
+        kept_since = self.settings.time() - self.settings.retention_days * 86400.0
+        refs = self.jobs.blob_refs(kept_since)
+        if "layers" in self._parts or (self.settings.home / "layers.sqlite").exists():
+            refs |= self.layers.blob_refs()
+        return refs
+
+    def sweep_blobs(self) -> int:
+        """Delete blob files no live row uses (sparing young ones, see :data:`wf_widgets.blobs.GRACE_S`)."""
+        blobs = self.jobs.blobs
+        if not blobs.root.exists():
+            return 0
+        return blobs.sweep(self.blob_refs())
 
     def close(self) -> None:
         """Stop the runner's own executor (waiting for running jobs), then close the stores."""

@@ -1,4 +1,4 @@
-"""The ``wf-widgets`` command: demo, demo-data, serve, sweep, jobs, catalog."""
+"""The ``wf-widgets`` command: demo, demo-data, serve, sweep, jobs, catalog, doctor."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Sequence
 
+from . import doctor
 from .errors import WfError
 
 
@@ -81,6 +82,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
                            + (["--public-url", args.public_url] if args.public_url else []))
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    return doctor.main(repair=args.repair)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -108,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20)
     p.set_defaults(func=cmd_jobs)
     sub.add_parser("catalog", help="list catalog products, bands and images").set_defaults(func=cmd_catalog)
+    p = sub.add_parser("doctor", help="check the home folder (stores, orphan files, signing key, disk space)",
+                       description="Check the home folder: integrity of each store, result and blob files no row "
+                                   "uses, the signing key, free disk space. Exit status 1 when a problem remains.")
+    p.add_argument("--repair", action="store_true",
+                   help="move broken stores aside (a new one is made at next use), delete orphan files, "
+                        "fix the key's mode; run it with nothing else using the home folder")
+    p.set_defaults(func=cmd_doctor)
     return parser
 
 

@@ -16,6 +16,9 @@ WF_WIDGETS_RETENTION_DAYS  days a stored result stays downloadable (default 10)
 WF_WIDGETS_WORKERS         threads of the default job executor (default ``min(32, cpus + 4)``)
 WF_WIDGETS_NOW_OFFSET_S    seconds added to the clock (tests move time in subprocesses)
 =========================  ==============================================================
+
+``WF_WIDGETS_MAX_LITERAL_BYTES``: the most bytes of literals (arrays, lists, strings) one
+graph may carry (default 256 MiB); a bigger graph is refused before a job exists.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 from .errors import ValidationError
 
 PREFIX = "WF_WIDGETS_"
+#: Default of :attr:`Settings.max_literal_bytes` (256 MiB).
+DEFAULT_MAX_LITERAL_BYTES = 256 * 1024 * 1024
 
 
 def _default_user() -> str:
@@ -68,6 +73,8 @@ class Settings:
         Threads of the default executor.
     now_offset_s : float
         Seconds added to the clock; :meth:`now` includes it.
+    max_literal_bytes : int
+        Most bytes of literals one graph (a job's, a map layer's) may carry.
     """
 
     home: Path = dataclasses.field(default_factory=lambda: Path("~/.wf_widgets").expanduser())
@@ -78,6 +85,7 @@ class Settings:
     retention_days: float = 10.0
     workers: int | None = None
     now_offset_s: float = 0.0
+    max_literal_bytes: int = DEFAULT_MAX_LITERAL_BYTES
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser().resolve()
@@ -91,6 +99,10 @@ class Settings:
             raise ValidationError(f"workers must be >= 1, got {self.workers!r}", field="workers", value=self.workers)
         if self.public_url:
             self.public_url = self.public_url.rstrip("/")
+        if self.max_literal_bytes is None or int(self.max_literal_bytes) < 0:
+            raise ValidationError(f"max_literal_bytes must be a number of bytes >= 0, got {self.max_literal_bytes!r}",
+                                  field="max_literal_bytes", value=self.max_literal_bytes)
+        self.max_literal_bytes = int(self.max_literal_bytes)
 
     # -- clock -------------------------------------------------------------------
     def time(self) -> float:
@@ -138,8 +150,9 @@ class Settings:
         for name in ("retention_days", "now_offset_s"):
             if name in values:
                 values[name] = _number(name, values[name], float)
-        if "workers" in values:
-            values["workers"] = _number("workers", values["workers"], int)
+        for name in ("workers", "max_literal_bytes"):
+            if name in values:
+                values[name] = _number(name, values[name], int)
         return cls(**values)
 
 

@@ -8,6 +8,7 @@ so ``except ValueError`` keeps working. Job failures carry an error *code*; the
 
 from __future__ import annotations
 
+import errno as _errno
 from typing import Any, Iterable
 
 
@@ -158,6 +159,8 @@ def code_for(exc: BaseException) -> str:
     """The job error code for an exception raised while running a job."""
     if isinstance(exc, JobComputeError):
         return exc.code
+    if isinstance(exc, DiskFull):  # freeing space is enough to run it again
+        return "TRANSIENT"
     if isinstance(exc, MemoryError):
         return "OOM"
     if isinstance(exc, PermissionDenied):
@@ -188,3 +191,42 @@ class ResultMissing(ResultExpired):
     A subclass of :class:`ResultExpired`, so ``except ResultExpired`` covers both: either
     way the result is gone and must be computed again.
     """
+
+
+class StoreCorrupted(WfError):
+    """A SQLite store of the home folder (jobs, catalog, layers) is damaged and cannot be read.
+
+    ``.path`` is the file; ``.code`` is ``"STORE_CORRUPTED"``. ``wf-widgets doctor --repair``
+    moves the file aside so that a new, empty store is made at next use.
+    """
+
+    code = "STORE_CORRUPTED"
+
+    def __init__(self, message: str, path: Any = None):
+        super().__init__(message)
+        self.path = path
+
+
+class DiskFull(WfError, OSError):
+    """The disk holding the home folder is full (SQLITE_FULL, or ``OSError`` ENOSPC).
+
+    ``.path`` is the folder that could not be written; ``.code`` is ``"DISK_FULL"`` and
+    ``.errno`` is ``errno.ENOSPC``. Nothing is left half-written: freeing space is enough
+    to carry on. A job that meets it fails with code TRANSIENT.
+    """
+
+    code = "DISK_FULL"
+
+    def __init__(self, message: str, path: Any = None):
+        super().__init__(message)
+        self.errno = _errno.ENOSPC
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    @classmethod
+    def in_folder(cls, folder: Any) -> "DiskFull":
+        """The error for a write that found no space in ``folder``."""
+        return cls(f"No space left on the disk of {folder}: free some space there (nothing was half-written; "
+                   "the next try works once there is room).", path=folder)

@@ -13,6 +13,9 @@ Errors met while rendering a tile are rows of ``layer_errors`` (time, z/x/y, mes
 the map polls them (:meth:`LayerStore.errors` with the last id it saw) into its log.
 
 Layers created more than :data:`KEEP_DAYS` days ago are deleted when a store is opened.
+
+Big literals of a layer's graph are blob files, as for jobs (:mod:`wf_widgets.blobs`): the
+row lists them in its ``blobs`` column and :meth:`LayerStore.get` reads them back.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import re
 import secrets
 from typing import Any
 
+from . import blobs as _blobs
 from ._sqlite import ThreadConnections, migrate
 
 #: Layers older than this are deleted when a store opens (a map lives as long as its kernel).
@@ -51,8 +55,14 @@ CREATE TABLE IF NOT EXISTS layer_errors (
 );
 CREATE INDEX IF NOT EXISTS layer_errors_layer ON layer_errors (layer_id, n);
 """
+#: Version 2: the blob files of the graph's big literals (JSON list of keys).
+_V2 = """
+ALTER TABLE layers ADD COLUMN blobs TEXT;
+"""
 #: Schema migrations, oldest first (see :func:`wf_widgets._sqlite.migrate`); append, never edit.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA,)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA, _V2)
+#: A layer whose graph text is longer than this is followed by a WAL checkpoint.
+CHECKPOINT_AFTER_BYTES = 1024 * 1024
 
 
 def new_layer_id() -> str:
@@ -82,8 +92,13 @@ class LayerStore:
         self.path = settings.home / "layers.sqlite"
         self._connections = ThreadConnections(self.path)
         self._conn = self._connections.get
-        migrate(self._conn(), MIGRATIONS)
-        self.prune()
+        self.blobs = _blobs.BlobStore(settings.home)
+        try:
+            migrate(self._conn(), MIGRATIONS)
+            self.prune()
+        except BaseException:
+            self._connections.close()
+            raise
 
     def close(self) -> None:
         """Close every connection (any thread's)."""
@@ -103,19 +118,41 @@ class LayerStore:
             Shown in errors and logs.
         layer_id : str, optional
             Replace this layer (created with this id if it does not exist); default a new id.
+
+        Raises
+        ------
+        ValidationError
+            The graph's literals exceed ``settings.max_literal_bytes``; nothing was stored.
+        DiskFull
+            No room on the home folder's disk.
         """
         now = self.settings.time()
         if layer_id is None:
             layer_id = new_layer_id()
         elif not valid_layer_id(layer_id):
             raise ValueError(f"Invalid layer id {layer_id!r}: expected 32 hex characters")
+        stored, keys = _blobs.externalize(graph, self.blobs, self.settings.max_literal_bytes)
+        graph_text = json.dumps(stored)
         conn = self._conn()
         conn.execute(
-            "INSERT INTO layers (id, name, graph, options, version, created, updated) VALUES (?, ?, ?, ?, 1, ?, ?)"
+            "INSERT INTO layers (id, name, graph, options, version, created, updated, blobs)"
+            " VALUES (?, ?, ?, ?, 1, ?, ?, ?)"
             " ON CONFLICT(id) DO UPDATE SET name = excluded.name, graph = excluded.graph,"
-            " options = excluded.options, version = layers.version + 1, updated = excluded.updated",
-            (layer_id, name, json.dumps(graph), json.dumps(options), now, now))
+            " options = excluded.options, version = layers.version + 1, updated = excluded.updated,"
+            " blobs = excluded.blobs",
+            (layer_id, name, graph_text, json.dumps(options), now, now, json.dumps(keys) if keys else None))
+        if len(graph_text) > CHECKPOINT_AFTER_BYTES:
+            self.checkpoint()
         return self.get(layer_id)
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the file and truncate it (see :meth:`ThreadConnections.checkpoint`)."""
+        self._connections.checkpoint()
+
+    def blob_refs(self) -> set[str]:
+        """Keys of the blob files the layers use (one query)."""
+        rows = self._conn().execute("SELECT blobs FROM layers WHERE blobs IS NOT NULL").fetchall()
+        return {key for r in rows for key in json.loads(r[0])}
 
     def get(self, layer_id: str) -> dict | None:
         """The row of ``layer_id`` (``id, name, graph, options, version, created, updated``), or None."""
@@ -127,6 +164,9 @@ class LayerStore:
         d = dict(row)
         d["graph"] = json.loads(d["graph"])
         d["options"] = json.loads(d["options"])
+        if d.get("blobs"):
+            d["blobs"] = json.loads(d["blobs"])
+            d["graph"] = _blobs.resolve(d["graph"], self.blobs)
         return d
 
     def version(self, layer_id: str) -> int | None:

@@ -120,8 +120,9 @@ def test_job_get_from_another_process(backend):
     assert proc.stdout.split() == ["SUCCEEDED", "42", str(job.steps_done), str(job.steps_total)]
 
 
-def test_a_killed_worker_process_ends_interrupt(backend):
-    proc = subprocess.Popen(
+def start_slow_job_in_a_process(home):
+    """A process that runs a slow job in its own thread pool; returns it (its stdout's first line is the job id)."""
+    return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent("""
             import sys, time
             sys.path.insert(0, sys.argv[1])
@@ -130,7 +131,11 @@ def test_a_killed_worker_process_ends_interrupt(backend):
             print(job.id, flush=True)
             job.wait()
         """), os.path.dirname(__file__)],
-        env=dict(os.environ, WF_WIDGETS_HOME=str(backend.settings.home)), stdout=subprocess.PIPE, text=True)
+        env=dict(os.environ, WF_WIDGETS_HOME=str(home)), stdout=subprocess.PIPE, text=True)
+
+
+def test_a_killed_worker_process_ends_interrupt(backend):
+    proc = start_slow_job_in_a_process(backend.settings.home)
     try:
         job_id = proc.stdout.readline().strip()
         job = wf.Job.get(job_id)
@@ -151,6 +156,22 @@ def test_a_killed_worker_process_ends_interrupt(backend):
             job.result()
     finally:
         fresh.close()
+
+
+def test_waiting_on_a_job_whose_worker_process_dies_ends_interrupt(backend):
+    proc = start_slow_job_in_a_process(backend.settings.home)
+    try:
+        job = wf.Job.get(proc.stdout.readline().strip())
+        wait_until(lambda: job.refresh().stage == "RUNNING" and job.steps_done > 0)
+        proc.kill()  # nobody sweeps: the waiter itself must notice
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    start = time.monotonic()
+    with pytest.raises(JobInterrupt, match="worker process stopped"):
+        job.result(timeout=30)
+    assert time.monotonic() - start < 5
 
 
 def test_running_job_in_this_process_is_never_reaped(backend):

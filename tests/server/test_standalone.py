@@ -152,3 +152,18 @@ def test_registry_helpers_see_only_live_servers(backend, serve):
     server.proc.wait()
     assert server.file.exists()
     assert registry.live_servers(backend.settings) == []
+
+
+def test_a_corrupted_job_store_stops_the_server_with_a_clear_error(backend):
+    from ..test_sqlite import corrupt
+
+    home = backend.settings.home
+    (wf.Int(1) + 1).compute()
+    backend.close()
+    corrupt(home / "jobs.sqlite")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WF_WIDGETS_")}
+    out = subprocess.run([sys.executable, "-m", "wf_widgets.server.standalone", "--port", "0"],
+                         env=dict(env, WF_WIDGETS_HOME=str(home)), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    assert out.stderr.startswith(f"wf-widgets serve: error: The store {home / 'jobs.sqlite'} is corrupted")
+    assert "wf-widgets doctor --repair" in out.stderr and "Traceback" not in out.stderr

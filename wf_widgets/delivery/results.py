@@ -21,6 +21,7 @@ their rows.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -29,7 +30,7 @@ from typing import Any, BinaryIO
 
 from .._files import create_private, private_dir, sweep_temp, temp_name
 from ..config import Settings
-from ..errors import ResultExpired, ResultMissing
+from ..errors import DiskFull, ResultExpired, ResultMissing
 from ..jobs.store import TERMINAL
 
 _JOB_ID = re.compile(r"^[0-9a-f]{48}$")
@@ -97,6 +98,10 @@ class ResultStore:
             with create_private(tmp) as f:
                 f.write(data)
             os.link(tmp, path)  # never replaces an existing result
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise DiskFull.in_folder(self.root) from exc
+            raise
         finally:
             tmp.unlink(missing_ok=True)
         return {"result_path": path.name, "result_size": len(data),

@@ -18,6 +18,10 @@ from .progress import ProgressBar, in_notebook, progress_line
 from .store import TERMINAL, finished_event, forget_event
 
 
+#: Seconds between checks, while waiting, that the job's worker is still alive.
+REAP_CHECK_S = 1.0
+
+
 def _poll_interval(elapsed: float) -> float:
     # Quick at first (short jobs), then gentle; in-process completion wakes us at once.
     return min(0.01 + elapsed / 10.0, 0.25)
@@ -140,11 +144,14 @@ class Job:
         progress_bar : bool, file-like or None
             Where to draw progress (see :class:`~wf_widgets.jobs.progress.ProgressBar`).
 
-        Ctrl-C (KeyboardInterrupt) cancels the job, then re-raises.
+        Ctrl-C (KeyboardInterrupt) cancels the job, then re-raises. About every
+        :data:`REAP_CHECK_S` seconds the job's worker is checked (``JobStore.reap_stale``):
+        if it died, the job ends FAILED with code INTERRUPT and the wait ends.
         """
         bar = ProgressBar(progress_bar)
         event = self._event or finished_event(self.id)
         start = time.monotonic()
+        checked = start
         try:
             if not self.done:
                 bar.update(self.id, self.steps_done, self.steps_total, self.stage)
@@ -160,6 +167,9 @@ class Job:
                 if event.wait(wait_s):
                     self._row = self._backend.jobs.get(self.id, graph=False)
                 else:
+                    if time.monotonic() - checked >= REAP_CHECK_S:  # is its worker still alive?
+                        checked = time.monotonic()
+                        self._backend.jobs.reap_stale([self.id])
                     self.refresh()
                 bar.update(self.id, self.steps_done, self.steps_total, self.stage)
             return self

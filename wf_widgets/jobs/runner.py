@@ -4,14 +4,23 @@ The worker function reads everything from the job row and reports only through t
 stores, so it runs the same in a thread, a process pool or a Dask ``distributed``
 worker: :func:`run_job` takes the settings as a plain dict and rebuilds the Backend
 there. While a job runs, a heartbeat thread in its process refreshes its row.
+
+The runner watches the future of every job it submits: if the executor loses the task
+(a process-pool worker killed, so the pool breaks; the task cancelled by a shutdown; the
+executor failing it), the job's row is marked FAILED with code INTERRUPT at once, so
+nobody waits for it. A broken ``ProcessPoolExecutor`` fails every task queued in it, so
+the jobs queued behind the lost one end the same way. Such an executor is the user's (the
+runner's own is a thread pool, which does not break), so the runner does not rebuild it
+or resubmit: the message says to launch the job again.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
 from typing import Any, Callable
 
 from ..engine.evaluate import EvalContext, evaluate, plan
@@ -146,8 +155,9 @@ def execute(backend: Any, job_id: str, deadline: float | None = None,
             from ..geo import geocontext_from_dict
 
             geoctx = geocontext_from_dict(row["geoctx"])
-        if node is None:
-            node = from_json(row["graph"], verify=False)  # written by compute() into our own store
+        if node is None:  # written by compute() into our own store; big literals come from blob files
+            graph = store.resolve(row["graph"]) if row.get("blobs") else row["graph"]
+            node = from_json(graph, verify=False)
         ctx = EvalContext(geoctx, backend, on_step=reporter.step)
         total = plan(node, ctx) + 1  # + delivery
         reporter.stage("RUNNING", steps_total=total)
@@ -177,6 +187,14 @@ def execute(backend: Any, job_id: str, deadline: float | None = None,
 def _discard(backend: Any, stored: dict | None) -> None:
     if stored and stored.get("result_path"):
         backend.results.delete(stored["result_path"])
+
+
+def lost_message(exc: BaseException) -> str:
+    """The error message of a job whose task the executor lost with ``exc``."""
+    if isinstance(exc, BrokenExecutor):
+        return ("The job's worker process stopped before the job finished (its executor broke: "
+                f"{_message(exc)}); launch it again")
+    return f"The job's worker process stopped before the job finished (its executor failed the task: {_message(exc)})"
 
 
 def run_job(settings: dict, job_id: str) -> dict:
@@ -225,15 +243,42 @@ class Runner:
         return execute(self.backend, row["id"], deadline, on_progress, claimed=row, node=node)
 
     def submit(self, job_id: str) -> Future:
-        if isinstance(self.executor, ThreadPoolExecutor):
-            return self.executor.submit(execute, self.backend, job_id)
-        return self.executor.submit(run_job, self.backend.settings.to_dict(), job_id)
+        """Submit a QUEUED job; its future's end is watched (see the module's docstring).
+
+        An executor that refuses the task (broken, or shut down) fails the job with code
+        INTERRUPT; the returned future then holds that error.
+        """
+        try:
+            if isinstance(self.executor, ThreadPoolExecutor):
+                future = self.executor.submit(execute, self.backend, job_id)
+            else:
+                future = self.executor.submit(run_job, self.backend.settings.to_dict(), job_id)
+        except (BrokenExecutor, RuntimeError) as exc:  # RuntimeError: shut down already
+            self.backend.jobs.interrupt(job_id, lost_message(exc))
+            future = Future()
+            future.set_exception(exc)
+            return future
+        future.add_done_callback(functools.partial(self._watch, job_id))
+        return future
+
+    def _watch(self, job_id: str, future: Future) -> None:
+        # Runs when the task ends, in whatever thread the executor uses: a job whose task
+        # was lost is failed now, not when someone next sweeps.
+        if future.cancelled():
+            message = "The job was dropped before it ran: its executor was shut down; launch it again"
+        else:
+            exc = future.exception()
+            if exc is None:
+                return  # the worker ended the row itself
+            message = lost_message(exc)
+        self.backend.jobs.interrupt(job_id, message)
 
     def close(self) -> None:
         """Shut down our own executor: queued jobs are dropped, running ones cancelled and awaited."""
         if self._own:
-            store = self.backend.jobs
-            for job_id, job_store in list(_heartbeat.running.items()):
+            running = list(_heartbeat.running.items())
+            store = self.backend.jobs if running else None  # none running: don't open the store to close
+            for job_id, job_store in running:
                 if job_store is store:
                     store.request_cancel(job_id)
             self.executor.shutdown(wait=True, cancel_futures=True)

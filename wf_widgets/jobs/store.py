@@ -3,6 +3,15 @@
 Rows hold everything a worker in another process needs (graph, geocontext, format,
 destination) and everything a watcher needs (stage, steps, error, result location,
 expiry, host/pid/heartbeat while running, the cancel flag). SQL lives here only.
+
+Big literals of a graph are not in its row: they are blob files (:mod:`wf_widgets.blobs`)
+the row lists in its ``blobs`` column; :meth:`JobStore.get` puts them back.
+
+Whether a job's worker is dead is decided in one place, :meth:`JobStore.reap_stale`
+(the sweeper, ``Job.wait()`` and the runner's future callbacks all go through it or
+:meth:`JobStore.interrupt`): on this host, its pid is gone, or belongs to another process
+now (the process start time recorded in ``pid_start`` differs), or its heartbeat is older
+than :data:`STALE_AFTER_S`; elsewhere, its heartbeat is that old.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import sqlite3
 import threading
 from typing import Any, Iterable
 
+from .. import blobs as _blobs
 from .._sqlite import ThreadConnections, migrate
 from ..config import Settings
 
@@ -54,17 +64,26 @@ CREATE TABLE IF NOT EXISTS jobs (
     cancel_requested INTEGER NOT NULL DEFAULT 0
 );
 """
+#: Version 3: the start time of the worker process (``pid_start``, clock ticks since boot, so a
+#: reused pid is told apart) and the blob files of the graph's big literals (``blobs``, JSON list).
+_V2 = """
+ALTER TABLE jobs ADD COLUMN pid_start INTEGER;
+ALTER TABLE jobs ADD COLUMN blobs TEXT;
+"""
 #: Schema migrations, oldest first (see :func:`wf_widgets._sqlite.migrate`); append, never edit.
 MIGRATIONS: tuple[str, ...] = (
     _SCHEMA,
     # 2: the stored result's SHA-256 checksum, and why a result was lost before its expiry
     # (missing or damaged; see wf_widgets.delivery.results).
     "ALTER TABLE jobs ADD COLUMN result_sha256 TEXT;\nALTER TABLE jobs ADD COLUMN result_problem TEXT;",
+    _V2,
 )
 # No secondary indexes: every index costs each job's insert and finish (about 40 us each
 # here). Job ids start with their creation time (jobs.compute.new_job_id), so the primary
 # key orders rows by creation for listing; the sweeper's expiry scan runs hourly.
-_JSON_COLUMNS = ("graph", "geoctx", "format", "destination", "result_ref")
+_JSON_COLUMNS = ("graph", "geoctx", "format", "destination", "result_ref", "blobs")
+#: A row whose graph text is longer than this is followed by a WAL checkpoint.
+CHECKPOINT_AFTER_BYTES = 1024 * 1024
 
 # In-process wake-ups: Job.wait() sleeps on its job's event, set when the job ends here.
 _events: dict[str, threading.Event] = {}
@@ -101,6 +120,59 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def process_start_time(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks since boot (field 22 of ``/proc/<pid>/stat``).
+
+    None where the platform has no ``/proc`` (or the process is gone).
+    """
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        # Field 2 (the command) is in parentheses and may hold spaces or ")": count after the last ")".
+        return int(stat[stat.rindex(b")") + 2:].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_own_start: tuple[int, int | None] | None = None
+
+
+def own_start_time() -> int | None:
+    """:func:`process_start_time` of this process (cached per pid, so forks get their own)."""
+    global _own_start
+    pid = os.getpid()
+    if _own_start is None or _own_start[0] != pid:
+        _own_start = (pid, process_start_time(pid))
+    return _own_start[1]
+
+
+def worker_alive(pid: int, start: int | None) -> bool:
+    """True if process ``pid`` exists and, when ``start`` is known, started at ``start`` (not a reused pid)."""
+    if not pid_alive(pid):
+        return False
+    if start is None:
+        return True
+    now = process_start_time(pid)
+    return now is None or now == start
+
+
+def worker_dead(row: Any, now: float) -> bool:
+    """Whether the job of ``row`` (stage, host, pid, pid_start, heartbeat) lost its worker.
+
+    On this host: its pid is gone or was reused (another start time), or, once claimed,
+    its heartbeat is older than :data:`STALE_AFTER_S`. Elsewhere: claimed, and its
+    heartbeat is that old (or missing). A QUEUED job is judged by the process that queued
+    it, on this host only.
+    """
+    claimed = row["stage"] != "QUEUED"
+    stale = row["heartbeat"] is None or now - row["heartbeat"] > STALE_AFTER_S
+    if row["host"] == HOST and row["pid"] is not None:
+        if not worker_alive(row["pid"], row["pid_start"]):
+            return True
+        return claimed and row["heartbeat"] is not None and stale
+    return claimed and stale
+
+
 class JobStore:
     """Rows of jobs in ``<home>/jobs.sqlite``.
 
@@ -114,13 +186,27 @@ class JobStore:
         self.path = settings.home / "jobs.sqlite"
         self._connections = ThreadConnections(self.path)
         self._conn = self._connections.get
-        migrate(self._conn(), MIGRATIONS)
-        columns = [r["name"] for r in self._conn().execute("PRAGMA table_info(jobs)")]
+        #: The files of big graph literals (shared with the layer store).
+        self.blobs = _blobs.BlobStore(settings.home)
+        try:
+            migrate(self._conn(), MIGRATIONS)
+            columns = [r["name"] for r in self._conn().execute("PRAGMA table_info(jobs)")]
+        except BaseException:
+            self._connections.close()
+            raise
         #: Every column but the graph (what status readers fetch).
         self._no_graph = ", ".join(c for c in columns if c != "graph")
 
     def close(self) -> None:
         self._connections.close()
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the file and truncate it (see :meth:`ThreadConnections.checkpoint`)."""
+        self._connections.checkpoint()
+
+    def resolve(self, graph: dict) -> dict:
+        """A stored graph with its big literals read back from their blob files."""
+        return _blobs.resolve(graph, self.blobs)
 
     # -- rows -----------------------------------------------------------------------------
     @staticmethod
@@ -135,7 +221,20 @@ class JobStore:
 
     def create(self, job_id: str, *, kind: str, graph: dict, geoctx: dict | None, format: dict,
                destination: dict, label: str | None = None, claim: bool = False) -> dict:
-        """Insert a QUEUED row, or with ``claim`` a PREPARING row this process runs; returns it."""
+        """Insert a QUEUED row, or with ``claim`` a PREPARING row this process runs; returns it.
+
+        Literals of ``graph`` over :data:`wf_widgets.blobs.INLINE_MAX_BYTES` are written as
+        blob files first (the returned row keeps ``graph`` as given).
+
+        Raises
+        ------
+        ValidationError
+            The graph's literals exceed ``settings.max_literal_bytes``; nothing was stored.
+        DiskFull
+            No room on the home folder's disk; nothing was stored.
+        """
+        stored, keys = _blobs.externalize(graph, self.blobs, self.settings.max_literal_bytes)
+        graph_text = json.dumps(stored)
         now = self.settings.time()
         started = now if claim else None
         row = {"id": job_id, "kind": kind, "graph": graph, "geoctx": geoctx, "format": format,
@@ -144,20 +243,29 @@ class JobStore:
                "started": started, "finished": None, "updated": now, "result_path": None, "result_mimetype": None,
                "result_size": None, "result_sha256": None, "result_problem": None, "result_ref": None,
                "expires": None, "result_deleted": 0, "host": HOST,
-               "pid": os.getpid(), "heartbeat": started, "cancel_requested": 0}
+               "pid": os.getpid(), "pid_start": own_start_time(), "heartbeat": started, "cancel_requested": 0,
+               "blobs": keys or None}
         self._conn().execute(
             "INSERT INTO jobs (id, kind, graph, geoctx, format, destination, label, stage, created, started, updated,"
-            " host, pid, heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (job_id, kind, json.dumps(graph), json.dumps(geoctx) if geoctx is not None else None,
+            " host, pid, pid_start, heartbeat, blobs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (job_id, kind, graph_text, json.dumps(geoctx) if geoctx is not None else None,
              json.dumps(format), json.dumps(destination), label, row["stage"], now, started, now, HOST,
-             os.getpid(), started),
+             os.getpid(), row["pid_start"], started, json.dumps(keys) if keys else None),
         )
+        if len(graph_text) > CHECKPOINT_AFTER_BYTES:
+            self.checkpoint()
         return row
 
     def get(self, job_id: str, graph: bool = True) -> dict | None:
-        """The row of ``job_id`` (without the graph if ``graph`` is False), or None."""
+        """The row of ``job_id`` (without the graph if ``graph`` is False), or None.
+
+        The graph comes with its big literals read back from their blob files.
+        """
         cols = "*" if graph else self._no_graph
-        return self._row(self._conn().execute(f"SELECT {cols} FROM jobs WHERE id = ?", (job_id,)).fetchone())
+        row = self._row(self._conn().execute(f"SELECT {cols} FROM jobs WHERE id = ?", (job_id,)).fetchone())
+        if graph and row is not None and row.get("blobs"):
+            row["graph"] = self.resolve(row["graph"])
+        return row
 
     def status(self, job_id: str) -> dict | None:
         """The small, often-read columns of a row (no graph)."""
@@ -193,12 +301,15 @@ class JobStore:
 
     # -- transitions (called by the worker) --------------------------------------------------
     def start(self, job_id: str) -> dict | None:
-        """QUEUED -> PREPARING, claiming the job for this process; its row, or None if it wasn't QUEUED."""
+        """QUEUED -> PREPARING, claiming the job for this process; its row, or None if it wasn't QUEUED.
+
+        The graph is as stored: big literals still refer to blob files (:meth:`resolve`).
+        """
         now = self.settings.time()
         row = self._conn().execute(
-            "UPDATE jobs SET stage = 'PREPARING', started = ?, updated = ?, heartbeat = ?, host = ?, pid = ?"
-            " WHERE id = ? AND stage = 'QUEUED' AND cancel_requested = 0 RETURNING *",
-            (now, now, now, HOST, os.getpid(), job_id)).fetchone()
+            "UPDATE jobs SET stage = 'PREPARING', started = ?, updated = ?, heartbeat = ?, host = ?, pid = ?,"
+            " pid_start = ? WHERE id = ? AND stage = 'QUEUED' AND cancel_requested = 0 RETURNING *",
+            (now, now, now, HOST, os.getpid(), own_start_time(), job_id)).fetchone()
         return self._row(row)
 
     def progress(self, job_id: str, *, stage: str | None = None, steps_done: int | None = None,
@@ -266,31 +377,53 @@ class JobStore:
             _notify(job_id)
         return True
 
-    def reap_stale(self) -> int:
+    def reap_stale(self, job_ids: Iterable[str] | None = None) -> int:
         """Mark jobs whose worker died FAILED with code INTERRUPT; returns how many.
 
-        A worker on this host is dead when its pid is gone; elsewhere, when its heartbeat is
-        older than :data:`STALE_AFTER_S`. A QUEUED job is reaped when the process that queued
-        it on this host is gone and nothing claimed it. A live worker is never reaped.
+        Dead is what :func:`worker_dead` says: on this host, the worker's pid is gone or
+        reused, or its heartbeat is older than :data:`STALE_AFTER_S`; elsewhere, that
+        heartbeat rule. A QUEUED job is reaped when the process that queued it on this host
+        is gone and nothing claimed it. A live worker is never reaped. ``job_ids`` limits
+        the check to these jobs (``Job.wait()`` checks its own).
         """
         now = self.settings.time()
-        rows = self._conn().execute(
-            f"SELECT id, stage, host, pid, heartbeat FROM jobs WHERE stage IN ('QUEUED', {', '.join(map(repr, ACTIVE))})"
-        ).fetchall()
-        dead = []
-        for r in rows:
-            if r["host"] == HOST and r["pid"] is not None:
-                if not pid_alive(r["pid"]):
-                    dead.append(r["id"])
-            elif r["stage"] != "QUEUED" and (r["heartbeat"] is None or now - r["heartbeat"] > STALE_AFTER_S):
-                dead.append(r["id"])
+        live = f"stage IN ('QUEUED', {', '.join(map(repr, ACTIVE))})"
+        cols = "id, stage, host, pid, pid_start, heartbeat"
+        if job_ids is None:
+            rows = self._conn().execute(f"SELECT {cols} FROM jobs WHERE {live}").fetchall()
+        else:
+            ids = list(job_ids)
+            rows = self._conn().execute(
+                f"SELECT {cols} FROM jobs WHERE {live} AND id IN ({','.join('?' * len(ids))})", ids).fetchall()
+        dead = [r["id"] for r in rows if worker_dead(r, now)]
         for job_id in dead:
-            self._conn().execute(
-                "UPDATE jobs SET stage = 'FAILED', error_code = 'INTERRUPT', error_message = ?, finished = ?,"
-                " updated = ?, heartbeat = NULL WHERE id = ? AND stage NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')",
-                ("The job's worker process stopped before the job finished", now, now, job_id))
-            _notify(job_id)
+            self.interrupt(job_id, "The job's worker process stopped before the job finished")
         return len(dead)
+
+    def interrupt(self, job_id: str, message: str) -> bool:
+        """Mark a job that has not ended FAILED with code INTERRUPT; False if it had ended already."""
+        now = self.settings.time()
+        row = self._conn().execute(
+            "UPDATE jobs SET stage = 'FAILED', error_code = 'INTERRUPT', error_message = ?, finished = ?,"
+            " updated = ?, heartbeat = NULL WHERE id = ? AND stage NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')"
+            " RETURNING id", (message, now, now, job_id)).fetchone()
+        if row is not None:
+            _notify(job_id)
+        return row is not None
+
+    def blob_refs(self, kept_since: float) -> set[str]:
+        """Blob keys the rows still need (one query): unfinished jobs, and jobs that ended
+        at or after ``kept_since`` whose result is not deleted."""
+        rows = self._conn().execute(
+            "SELECT blobs FROM jobs WHERE blobs IS NOT NULL AND (stage NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')"
+            " OR (result_deleted = 0 AND finished >= ?))", (kept_since,)).fetchall()
+        return {key for r in rows for key in json.loads(r[0])}
+
+    def stored_results(self) -> list[dict]:
+        """Rows (no graph) whose result file is stored and not deleted."""
+        rows = self._conn().execute(
+            f"SELECT {self._no_graph} FROM jobs WHERE result_path IS NOT NULL AND result_deleted = 0").fetchall()
+        return [self._row(r) for r in rows]
 
     def expired(self, now: float) -> list[dict]:
         """Rows whose stored result is past its expiry and not yet deleted."""

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
-from ..errors import ValidationError
+from ..errors import ValidationError, WfError
 from . import registry
 from .app import make_app
 from .sweeper import start_sweeper
@@ -128,6 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"wf-widgets serve: error: {exc}", file=sys.stderr)
         return 2
+    except WfError as exc:  # a corrupted store, a full disk: the message says what to do
+        print(f"wf-widgets serve: error: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:  # port in use, address not available
         print(f"wf-widgets serve: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
               file=sys.stderr)
