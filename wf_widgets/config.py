@@ -101,6 +101,11 @@ class Settings:
         """The current UTC datetime, moved by ``now_offset_s``."""
         return _dt.datetime.fromtimestamp(self.time(), tz=_dt.timezone.utc)
 
+    @property
+    def clock(self) -> "Clock":
+        """This clock alone (what may be handed on without the rest of the settings)."""
+        return Clock(self.now_offset_s)
+
     # -- (de)serialisation for worker processes ---------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (picklable, JSON-able) that :meth:`from_dict` turns back into Settings."""
@@ -150,3 +155,18 @@ def _number(name: str, raw: Any, kind: type) -> Any:
         raise ValidationError(
             f"{PREFIX}{name.upper()} must be a number, got {raw!r}", field=name, value=raw
         ) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Clock:
+    """The clock of :class:`Settings`, without the settings: Unix time moved by ``offset_s``."""
+
+    offset_s: float = 0.0
+
+    def time(self) -> float:
+        """Unix seconds, moved by ``offset_s``."""
+        return time.time() + self.offset_s
+
+    def now(self) -> _dt.datetime:
+        """The current UTC datetime, moved by ``offset_s``."""
+        return _dt.datetime.fromtimestamp(self.time(), tz=_dt.timezone.utc)

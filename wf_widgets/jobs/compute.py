@@ -6,9 +6,11 @@ import secrets
 import time
 from typing import Any
 
+from ..engine.evaluate import needs_geoctx
 from ..errors import ValidationError, ValidationTypeError
 from ..outputs.normalize import normalize, preflight
 from ..values.base import Value, promote
+from ..values.graph import validate
 from .job import Job
 
 IMAGE_KINDS = ("Image", "ImageCollection")
@@ -26,8 +28,6 @@ def new_job_id() -> str:
 def check_geocontext(geoctx: Any, value: Value) -> Any:
     """The GeoContext of ``geoctx`` (None if the value needs none); raises if imagery lacks one."""
     if geoctx is None:
-        from ..engine.evaluate import needs_geoctx
-
         if value.kind in IMAGE_KINDS or needs_geoctx(value.node):
             what = {"Image": "an Image", "ImageCollection": "an ImageCollection"}.get(value.kind, "this value (it reads imagery)")
             raise ValidationError(
@@ -52,7 +52,7 @@ def as_value(value: Any) -> Value:
 
 def launch(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination: Any = "download",
            backend: Any = None, submit: bool = True) -> Job:
-    """Validate (normalize, then preflight), create the job row and submit it; returns the Job.
+    """Validate (the graph, normalize, then preflight), create the job row and submit it; returns the Job.
 
     Every check runs before the row exists: a ValidationError here leaves no trace. With
     ``submit=False`` the row is created claimed by this process, for the caller to run
@@ -63,6 +63,7 @@ def launch(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination:
         from ..backend import get_backend
 
         backend = get_backend()
+    validate(value.node)
     dest, fmt = normalize(destination, format, value.kind)
     ctx = check_geocontext(geoctx, value)
     preflight(dest, fmt, value, backend)

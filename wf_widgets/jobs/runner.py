@@ -147,8 +147,9 @@ def execute(backend: Any, job_id: str, deadline: float | None = None,
 
             geoctx = geocontext_from_dict(row["geoctx"])
         if node is None:
-            node = from_json(row["graph"], verify=False)  # written by compute() into our own store
-        ctx = EvalContext(geoctx, backend, on_step=reporter.step)
+            # Written by compute() into our store: no rehashing, but checked like any graph.
+            node = from_json(row["graph"], verify=False)
+        ctx = EvalContext.for_backend(backend, geoctx, on_step=reporter.step)
         total = plan(node, ctx) + 1  # + delivery
         reporter.stage("RUNNING", steps_total=total)
         value = evaluate(node, ctx)

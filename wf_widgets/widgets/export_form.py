@@ -109,7 +109,7 @@ def _static_bands(value: Any, backend: Any) -> list[str] | None:
     except ImportError:
         return None
     try:
-        info = static.infer(value._node, CatalogReader(backend))
+        info = static.infer(value._node, CatalogReader.for_backend(backend))
     except Exception as exc:  # a problem compute() reports itself; here the bands are just unknown
         log.debug("no static bands: %s", exc)
         return None
