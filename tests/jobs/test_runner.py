@@ -100,3 +100,24 @@ def test_array_reduce_cannot_write_files(secret_backend, tmp_path):
     assert "Unknown value 'savez' for 'array_reduce.name'; allowed: 'sum', 'mean'" in row["error_message"]
     assert not list(tmp_path.glob("planted*"))
 
+
+def test_a_job_row_over_max_memory_fails_before_reading(make_backend, monkeypatch):
+    from wf_widgets.engine import raster
+
+    b = make_backend(max_memory="1MB")
+    make_product(b.catalog, "org:p")
+
+    def no_reads(*args, **kwargs):
+        raise AssertionError("a scene was read")
+
+    monkeypatch.setattr(raster, "read_scene", no_reads)
+    tile = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 1024, 0)
+    node = Node("reduce", (source(), "median", ["images"]))
+    dest, fmt = normalize("download", "json", "Image")
+    job_id = new_job_id()
+    b.jobs.create(job_id, kind="Image", graph=raw_graph(node, "Image"), geoctx=tile.to_dict(), format=fmt,
+                  destination=dest)
+    b.runner.submit(job_id).result(timeout=60)
+    row = b.jobs.get(job_id)
+    assert row["stage"] == "FAILED" and row["error_code"] == "INVALID"
+    assert "needs an estimated 18.0 MiB of memory, more than the limit max_memory = 976.6 KiB" in row["error_message"]

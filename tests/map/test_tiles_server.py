@@ -188,3 +188,29 @@ def test_an_unexpected_render_error_answers_a_generic_500(secret_backend, caplog
     assert len(errors) == 1 and "hunter2" not in errors[0]["message"]
     assert "ValueError" in caplog.text and "hunter2" not in caplog.text
 
+
+def test_a_tile_over_max_memory_is_refused_before_reading(make_backend, monkeypatch):
+    import wf_widgets as wf
+    from wf_widgets.engine import raster
+    from wf_widgets.server import stop_thread_server
+
+    from ..engine._helpers import make_product, upload
+    from .conftest import CRS, IMAGE, ORIGIN, PRODUCT, RES, known_array
+
+    b = make_backend(max_memory="100kB")  # a 256 x 256 tile of one band needs about 1.2 MB
+    try:
+        make_product(b.catalog, PRODUCT, bands=("b1",))
+        upload(b.catalog, PRODUCT, "img", known_array(), CRS, (ORIGIN[0], RES, 0.0, ORIGIN[1], 0.0, -RES))
+        layer = put_layer(b, wf.Image.from_id(IMAGE))
+
+        def no_reads(*args, **kwargs):
+            raise AssertionError("a scene was read")
+
+        monkeypatch.setattr(raster, "read_scene", no_reads)
+        z, x, y, _, _ = pixel_at(*point(25.5, 50.5))
+        r = fetch(tile_url(ensure_thread_server(b), layer, z, x, y))
+        assert r.status == 400
+        assert "needs an estimated 1.1 MiB of memory, more than the limit max_memory = 97.7 KiB" in r.text
+        assert "WF_WIDGETS_MAX_MEMORY" in r.text
+    finally:
+        stop_thread_server(b)

@@ -41,6 +41,7 @@ import numpy as np
 from .._cards import encode_png_rgba
 from ..errors import ValidationError, WfError
 from ..values.graph import Node, from_json, parse, validate
+from . import memory
 from .evaluate import EvalContext, evaluate
 
 #: Pixels per side of a web-mercator tile.
@@ -156,12 +157,13 @@ def view_geocontext(west: float, south: float, east: float, north: float, max_si
 def read_image(graph: dict | Any, geoctx: Any, backend: Any = None) -> np.ma.MaskedArray:
     """Evaluate an Image graph (its JSON form, or a Node) in ``geoctx``; the masked ``(bands, y, x)`` array.
 
-    The graph is checked first (:func:`wf_widgets.values.graph.from_json`).
+    The graph is checked first (:func:`wf_widgets.values.graph.from_json`), then its memory
+    estimate (:func:`wf_widgets.engine.memory.check`, against the backend's ``max_memory``).
 
     Raises
     ------
     ValidationError
-        The graph is not a valid Image graph.
+        The graph is not a valid Image graph, or needs more memory than allowed.
     """
     if backend is None:
         from ..backend import get_backend
@@ -178,6 +180,7 @@ def read_image(graph: dict | Any, geoctx: Any, backend: Any = None) -> np.ma.Mas
                                   field="value", value=kind)
         node = from_json(graph, verify=False)
     ctx = EvalContext.for_backend(backend, geoctx)
+    memory.check(node, ctx, backend.settings.max_memory)
     result = evaluate(node, ctx)
     arr = getattr(result, "ndarray", None)
     if arr is None or getattr(arr, "ndim", 0) != 3:

@@ -6,7 +6,8 @@ import secrets
 import time
 from typing import Any
 
-from ..engine.evaluate import needs_geoctx
+from ..engine import memory
+from ..engine.evaluate import EvalContext, needs_geoctx
 from ..errors import ValidationError, ValidationTypeError
 from ..outputs.normalize import normalize, preflight
 from ..values.base import Value, promote
@@ -50,9 +51,19 @@ def as_value(value: Any) -> Value:
                                   field="value", value=value) from None
 
 
+def check_memory(value: Value, geoctx: Any, backend: Any) -> None:
+    """Refuse ``value`` if computing it in ``geoctx`` needs more than ``max_memory`` by the estimate.
+
+    Imagery is estimated with the catalog (the scenes intersecting ``geoctx``); a graph
+    without imagery only for its Arrays (the catalog is not opened).
+    """
+    ctx = EvalContext.for_backend(backend, geoctx) if geoctx is not None and needs_geoctx(value.node) else None
+    memory.check(value.node, ctx, backend.settings.max_memory)
+
+
 def launch(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination: Any = "download",
            backend: Any = None, submit: bool = True) -> Job:
-    """Validate (the graph, normalize, then preflight), create the job row and submit it; returns the Job.
+    """Validate (the graph, normalize, preflight, memory), create the job row and submit it; returns the Job.
 
     Every check runs before the row exists: a ValidationError here leaves no trace. With
     ``submit=False`` the row is created claimed by this process, for the caller to run
@@ -67,6 +78,7 @@ def launch(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination:
     dest, fmt = normalize(destination, format, value.kind)
     ctx = check_geocontext(geoctx, value)
     preflight(dest, fmt, value, backend)
+    check_memory(value, ctx, backend)
     job_id = new_job_id()
     row = backend.jobs.create(job_id, kind=value.kind, graph=value.to_json(),
                               geoctx=ctx.to_dict() if ctx is not None else None, format=fmt, destination=dest,

@@ -14,6 +14,7 @@ import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, Callable
 
+from ..engine import memory
 from ..engine.evaluate import EvalContext, evaluate, plan
 from ..errors import WfError, code_for
 from ..outputs.normalize import destination_handler
@@ -151,6 +152,7 @@ def execute(backend: Any, job_id: str, deadline: float | None = None,
             node = from_json(row["graph"], verify=False)
         ctx = EvalContext.for_backend(backend, geoctx, on_step=reporter.step)
         total = plan(node, ctx) + 1  # + delivery
+        memory.check(node, ctx, backend.settings.max_memory)  # scene lists cached by plan()
         reporter.stage("RUNNING", steps_total=total)
         value = evaluate(node, ctx)
         reporter.stage("SAVING", steps_done=total - 1)
