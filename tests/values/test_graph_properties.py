@@ -13,7 +13,7 @@ from wf_widgets.errors import ValidationError
 from wf_widgets.values import Node, Value, from_json
 from wf_widgets.values.graph import SIGNATURES, check_call
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(),

@@ -204,10 +204,13 @@ def error_text(exc: BaseException) -> str:
 
 
 def log_failure(logger: Any, what: str, exc: BaseException) -> None:
-    """Log an unexpected render failure: its type and where it was raised (file, line, function), never its text."""
+    """Log an unexpected render failure: its type and where it was raised (file, line, function), never its text.
+
+    At INFO, as every tile failure: a kernel's thread server must not print into the notebook.
+    """
     frames = traceback.extract_tb(exc.__traceback__)
     where = "; ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in frames[-5:])
-    logger.warning("%s failed with %s at %s", what, type(exc).__name__, where or "(no traceback)")
+    logger.info("%s failed with %s at %s", what, type(exc).__name__, where or "(no traceback)")
 
 
 # -- pixels to colours -------------------------------------------------------------------------
