@@ -76,11 +76,11 @@ def _run() -> list[dict]:
         node = composite.node
 
         def ours():
-            ctx = EvalContext(tile, backend)
+            ctx = EvalContext.for_backend(backend, tile)
             plan(node, ctx)
             return evaluate(node, ctx)
 
-        scenes = CatalogReader(backend).scenes(PRODUCT_ID, "2020-01-01T00:00:00+00:00",
+        scenes = CatalogReader.for_backend(backend).scenes(PRODUCT_ID, "2020-01-01T00:00:00+00:00",
                                                "2020-05-01T00:00:00+00:00", None, tile)
         paths = [s.path for s in scenes]
         scale = (PHYSICAL_RANGE[1] - PHYSICAL_RANGE[0]) / (DATA_RANGE[1] - DATA_RANGE[0])

@@ -76,7 +76,7 @@ def _ratio(backend) -> tuple[list[dict], float]:
     from wf_widgets.server.tiles import get_tile
 
     image_id = _make_cog(backend)
-    path = CatalogReader(backend).image_scene(image_id).path
+    path = CatalogReader.for_backend(backend).image_scene(image_id).path
     layer = backend.layers.put(wf.Image.from_id(image_id).to_json(),
                                      {"scales": [[0, 10000]], "colormap": None, "checkerboard": False})
     lon, lat = Transformer.from_crs("EPSG:32613", "EPSG:4326", always_xy=True).transform(

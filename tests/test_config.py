@@ -58,3 +58,34 @@ def test_backend_writes_only_inside_its_home(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
     key = home / "signing.key"
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+
+
+def test_max_memory_and_max_tiles_settings(tmp_path):
+    from wf_widgets.config import FALLBACK_MAX_MEMORY, default_max_memory
+
+    env = {"WF_WIDGETS_HOME": str(tmp_path), "WF_WIDGETS_MAX_MEMORY": "8GiB", "WF_WIDGETS_MAX_TILES": "2000"}
+    s = Settings.from_env(env)
+    assert (s.max_memory, s.max_tiles) == (8 << 30, 2000)
+    assert Settings.from_dict(s.to_dict()).max_memory == 8 << 30
+    for raw, expected in (("500MB", 500 * 10**6), ("1.5 GiB", 3 << 29), ("123", 123), ("2kib", 2048), (4096, 4096),
+                          ("1e9", 10**9), ("2T", 2 * 10**12)):
+        assert Settings(home=tmp_path, max_memory=raw).max_memory == expected
+    assert default_max_memory(24 * 10**9) == 18 * 10**9
+    assert default_max_memory(0) == FALLBACK_MAX_MEMORY
+    assert 0 < Settings(home=tmp_path).max_memory == default_max_memory()
+    (tmp_path / "config.toml").write_text('max_memory = "2GB"\nmax_tiles = 10\n')
+    s = Settings.from_env({"WF_WIDGETS_HOME": str(tmp_path)})
+    assert (s.max_memory, s.max_tiles) == (2 * 10**9, 10)
+
+
+@pytest.mark.parametrize("env, match", [
+    ({"WF_WIDGETS_MAX_MEMORY": "lots"}, r"WF_WIDGETS_MAX_MEMORY must be a number of bytes >= 1, optionally with a "
+                                        r"unit \(like '8GiB' or '500MB'\), got 'lots'"),
+    ({"WF_WIDGETS_MAX_MEMORY": "8 parsecs"}, r"WF_WIDGETS_MAX_MEMORY must be a number of bytes"),
+    ({"WF_WIDGETS_MAX_MEMORY": "-1GB"}, r"WF_WIDGETS_MAX_MEMORY must be a number of bytes >= 1"),
+    ({"WF_WIDGETS_MAX_TILES": "many"}, r"WF_WIDGETS_MAX_TILES must be a number, got 'many'"),
+    ({"WF_WIDGETS_MAX_TILES": "0"}, r"max_tiles must be >= 1, got 0"),
+])
+def test_bad_limits_name_the_variable(tmp_path, env, match):
+    with pytest.raises(ValueError, match=match):
+        Settings.from_env({"WF_WIDGETS_HOME": str(tmp_path), **env})

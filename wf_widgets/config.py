@@ -15,6 +15,10 @@ WF_WIDGETS_PUBLIC_URL      base of download links, e.g. ``https://hub.example.or
 WF_WIDGETS_RETENTION_DAYS  days a stored result stays downloadable (default 10)
 WF_WIDGETS_WORKERS         threads of the default job executor (default ``min(32, cpus + 4)``)
 WF_WIDGETS_NOW_OFFSET_S    seconds added to the clock (tests move time in subprocesses)
+WF_WIDGETS_MAX_MEMORY      most memory one computation may need, in bytes or with a unit
+                           (``"8GiB"``, ``"500MB"``); larger ones are refused before they start
+                           (default: 3/4 of this machine's memory, 8 GiB if it can't be read)
+WF_WIDGETS_MAX_TILES       most tiles ``DLTile.from_shape`` builds in one list (default 1,000,000)
 =========================  ==============================================================
 
 ``WF_WIDGETS_MAX_LITERAL_BYTES``: the most bytes of literals (arrays, lists, strings) one
@@ -41,6 +45,12 @@ from .errors import ValidationError
 PREFIX = "WF_WIDGETS_"
 #: Default of :attr:`Settings.max_literal_bytes` (256 MiB).
 DEFAULT_MAX_LITERAL_BYTES = 256 * 1024 * 1024
+#: Default of :attr:`Settings.max_tiles`.
+DEFAULT_MAX_TILES = 1_000_000
+#: :attr:`Settings.max_memory` when the machine's memory can't be read.
+FALLBACK_MAX_MEMORY = 8 << 30
+_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12,
+          "tb": 10**12, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
 
 
 def _default_user() -> str:
@@ -75,6 +85,13 @@ class Settings:
         Seconds added to the clock; :meth:`now` includes it.
     max_literal_bytes : int
         Most bytes of literals one graph (a job's, a map layer's) may carry.
+    max_memory : int
+        Bytes of memory one computation (a job, a map tile) may need by its estimate;
+        larger ones are refused before they start. Accepts a str with a unit (``"8GiB"``).
+        Default: three quarters of this machine's memory (:func:`default_max_memory`).
+    max_tiles : int
+        Most tiles :meth:`DLTile.from_shape <wf_widgets.geo.DLTile.from_shape>` builds in
+        one list.
     """
 
     home: Path = dataclasses.field(default_factory=lambda: Path("~/.wf_widgets").expanduser())
@@ -86,8 +103,16 @@ class Settings:
     workers: int | None = None
     now_offset_s: float = 0.0
     max_literal_bytes: int = DEFAULT_MAX_LITERAL_BYTES
+    max_memory: int | None = None
+    max_tiles: int = DEFAULT_MAX_TILES
 
     def __post_init__(self) -> None:
+        self.max_memory = default_max_memory() if self.max_memory is None else parse_bytes(self.max_memory,
+                                                                                          "max_memory")
+        self.max_tiles = _number("max_tiles", self.max_tiles, int)
+        if self.max_tiles < 1:
+            raise ValidationError(f"max_tiles must be >= 1, got {self.max_tiles!r}", field="max_tiles",
+                                  value=self.max_tiles)
         self.home = Path(self.home).expanduser().resolve()
         if self.retention_days is None or float(self.retention_days) <= 0:
             raise ValidationError(
@@ -112,6 +137,11 @@ class Settings:
     def now(self) -> _dt.datetime:
         """The current UTC datetime, moved by ``now_offset_s``."""
         return _dt.datetime.fromtimestamp(self.time(), tz=_dt.timezone.utc)
+
+    @property
+    def clock(self) -> "Clock":
+        """This clock alone (what may be handed on without the rest of the settings)."""
+        return Clock(self.now_offset_s)
 
     # -- (de)serialisation for worker processes ---------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -163,3 +193,78 @@ def _number(name: str, raw: Any, kind: type) -> Any:
         raise ValidationError(
             f"{PREFIX}{name.upper()} must be a number, got {raw!r}", field=name, value=raw
         ) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Clock:
+    """The clock of :class:`Settings`, without the settings: Unix time moved by ``offset_s``."""
+
+    offset_s: float = 0.0
+
+    def time(self) -> float:
+        """Unix seconds, moved by ``offset_s``."""
+        return time.time() + self.offset_s
+
+    def now(self) -> _dt.datetime:
+        """The current UTC datetime, moved by ``offset_s``."""
+        return _dt.datetime.fromtimestamp(self.time(), tz=_dt.timezone.utc)
+
+
+def parse_bytes(raw: Any, name: str = "max_memory") -> int:
+    """A number of bytes from an int or a str with an optional unit (``"8GiB"``, ``"500 MB"``, ``"1e9"``).
+
+    Units: B, kB/MB/GB/TB (powers of 1000; K, M, G, T too) and KiB/MiB/GiB/TiB (powers of 1024),
+    in any case.
+
+    Raises
+    ------
+    ValidationError
+        Naming the setting's variable, for anything else or a value below 1.
+    """
+    number: float | None = None
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        number = float(raw)
+    elif isinstance(raw, str):
+        text = raw.strip().lower().replace(" ", "").replace("_", "")
+        unit = text.lstrip("0123456789.e+-")
+        digits = text[: len(text) - len(unit)]
+        if unit in _UNITS:
+            try:
+                number = float(digits) * _UNITS[unit]
+            except ValueError:
+                number = None
+    if number is None or not number >= 1 or number == float("inf"):
+        raise ValidationError(
+            f"{PREFIX}{name.upper()} must be a number of bytes >= 1, optionally with a unit (like '8GiB' or "
+            f"'500MB'), got {raw!r}", field=name, value=raw, allowed=sorted(u for u in _UNITS if u))
+    return int(number)
+
+
+def default_max_memory(total: int | None = None) -> int:
+    """Three quarters of ``total`` bytes (default: this machine's memory, or its cgroup limit if lower).
+
+    The estimate it is compared with is an upper bound (every array an evaluation holds
+    at once); the last quarter is left to the system and the process itself. On a 24 GB
+    machine that is 18 GB: a median composite of 20 scenes x 2 bands over a 4096-pixel
+    square tile (12.7 GB by the estimate) runs, a 200,000-pixel tile does not.
+    :data:`FALLBACK_MAX_MEMORY` when the memory can't be read.
+    """
+    if total is None:
+        total = _machine_memory()
+    return total * 3 // 4 if total else FALLBACK_MAX_MEMORY
+
+
+def _machine_memory() -> int | None:
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        total = None
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as f:
+                limit = int(f.read().strip())
+        except (OSError, ValueError):  # absent, or "max"
+            continue
+        if limit > 0 and (total is None or limit < total):
+            total = limit
+    return total if total and total > 0 else None

@@ -10,7 +10,10 @@ Replacing a layer keeps its id and bumps its ``version``: tile URLs carry ``?v=<
 and the server's cache is keyed by it, so a replaced layer is never served stale.
 
 Errors met while rendering a tile are rows of ``layer_errors`` (time, z/x/y, message);
-the map polls them (:meth:`LayerStore.errors` with the last id it saw) into its log.
+the map polls them (:meth:`LayerStore.errors` with the last id it saw) into its log. A
+message is what the tile server may answer (:func:`wf_widgets.engine.render.error_text`:
+the text of our own errors, a generic message for anything else); given an exception,
+:meth:`LayerStore.record_error` stores that.
 
 Layers created more than :data:`KEEP_DAYS` days ago are deleted when a store is opened.
 
@@ -27,6 +30,7 @@ from typing import Any
 
 from . import blobs as _blobs
 from ._sqlite import ThreadConnections, migrate
+from .engine.render import error_text
 
 #: Layers older than this are deleted when a store opens (a map lives as long as its kernel).
 KEEP_DAYS = 30.0
@@ -196,8 +200,14 @@ class LayerStore:
 
     # -- errors ---------------------------------------------------------------------------
     def record_error(self, layer_id: str, version: int, z: int | None, x: int | None, y: int | None,
-                     message: str) -> None:
-        """Add an error row for ``layer_id`` (trimming old rows beyond :data:`MAX_ERRORS_PER_LAYER`)."""
+                     message: str | BaseException) -> None:
+        """Add an error row for ``layer_id`` (trimming old rows beyond :data:`MAX_ERRORS_PER_LAYER`).
+
+        ``message`` is a str already fit to show, or the exception (stored as
+        :func:`~wf_widgets.engine.render.error_text` gives it: never an unexpected error's text).
+        """
+        if isinstance(message, BaseException):
+            message = error_text(message)
         conn = self._conn()
         cur = conn.execute(
             "INSERT INTO layer_errors (layer_id, version, time, z, x, y, message) VALUES (?, ?, ?, ?, ?, ?, ?)",

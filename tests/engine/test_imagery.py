@@ -190,7 +190,7 @@ def test_image_from_id_equals_that_scene_of_the_collection(ic, stack):
 
 def test_evaluate_directly_counts_one_step_per_scene(demo_backend, ic):
     composite = ic.pick_bands("vv").max(axis="images")
-    ctx = EvalContext(TILE, demo_backend)
+    ctx = EvalContext.for_backend(demo_backend, TILE)
     total = plan(composite.node, ctx)
     result = evaluate(composite.node, ctx)
     assert isinstance(result, ImageResult) and list(result.bandinfo) == ["vv"]

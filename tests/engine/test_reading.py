@@ -189,7 +189,7 @@ def test_missing_geoctx_is_a_validation_error(demo_backend):
 
 
 def test_catalog_reader_lists_scenes_in_date_order(demo_backend):
-    reader = reading.CatalogReader(demo_backend)
+    reader = reading.CatalogReader.for_backend(demo_backend)
     scenes = reader.scenes("sentinel-1:GRD", "2020-02-01T00:00:00+00:00", "2020-03-01T00:00:00+00:00", None, TILE)
     dates = [s.acquired for s in scenes]
     assert dates == sorted(dates) and len(dates) == 5

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import pickle
+import time
 import types
 import warnings
 
@@ -348,3 +350,61 @@ def test_from_shape_bad_shapes():
         DLTile.from_shape(42, 10, 256, 0)
     with pytest.raises(ValueError, match="resolution -1"):
         DLTile.from_shape(CROSS, -1, 256, 0)
+
+
+# --- max_tiles ------------------------------------------------------------------------------
+WORLD = shapely.box(-180.0, -90.0, 180.0, 90.0)
+
+
+def test_the_whole_world_at_10m_fails_fast_before_building_tiles(monkeypatch):
+    def no_tiles(*args, **kwargs):
+        raise AssertionError("a tile was built")
+
+    monkeypatch.setattr(DLTile, "_make", no_tiles)
+    start = time.perf_counter()
+    with pytest.raises(ValidationError, match=r"DLTile.from_shape would build at least 4,[0-9]{3},[0-9]{3} tiles, more "
+                                              r"than max_tiles=1,000,000; iterate over them with "
+                                              r"DLTile.iter_from_shape\(\.\.\.\)") as info:
+        DLTile.from_shape(WORLD, 10, 1024, 0)
+    assert time.perf_counter() - start < 0.5
+    assert info.value.field == "max_tiles" and info.value.value > 4_000_000
+
+
+def test_max_tiles_argument_and_setting(monkeypatch):
+    n = len(DLTile.from_shape(CROSS, 10, 1024, 0, keys_only=True))
+    assert len(DLTile.from_shape(CROSS, 10, 1024, 0, keys_only=True, max_tiles=n)) == n
+    with pytest.raises(ValidationError, match=rf"would build (at least )?{n:,} tiles, more than max_tiles={n - 1:,}"):
+        DLTile.from_shape(CROSS, 10, 1024, 0, max_tiles=n - 1)
+    monkeypatch.setenv("WF_WIDGETS_MAX_TILES", str(n - 1))
+    with pytest.raises(ValidationError, match=rf"more than max_tiles={n - 1};.*WF_WIDGETS_MAX_TILES"):
+        DLTile.from_shape(CROSS, 10, 1024, 0)
+    with pytest.raises(ValueError, match="max_tiles"):
+        DLTile.from_shape(CROSS, 10, 1024, 0, max_tiles=0)
+
+
+def test_a_thin_shape_with_many_candidates_is_counted_exactly():
+    """A long diagonal line: millions of candidate tiles in its bounds, few of them hit."""
+    line = shapely.LineString([(-120.0, 30.0), (-114.5, 45.0)])
+    lower, upper = DLTile._count_bounds(line, 2560.0)
+    assert lower == 0 and upper > 50_000
+    keys = DLTile.from_shape(line, 10, 256, 0, keys_only=True, max_tiles=50_000)
+    assert 0 < len(keys) < 50_000
+
+
+def test_iter_from_shape_streams_the_whole_world():
+    start = time.perf_counter()
+    it = DLTile.iter_from_shape(WORLD, 10, 1024, 0)
+    first = list(itertools.islice(it, 1000))
+    assert len(first) == 1000 and all(t.zone == 1 for t in first)
+    assert time.perf_counter() - start < 2
+
+
+def test_very_wide_rows_are_tested_in_chunks(monkeypatch):
+    monkeypatch.setattr(dltile_mod, "_CHUNK", 7)
+    blocks = list(DLTile._blocks(0, 19, 5, 6))
+    assert all(len(rows) * len(paths) <= 7 for rows, paths in blocks)
+    cells = [(r, p) for rows, paths in blocks for r in rows.tolist() for p in paths.tolist()]
+    assert cells == [(r, p) for r in (6, 5) for p in range(20)]
+    a = DLTile.from_shape(CROSS, 10, 1024, 0, keys_only=True)
+    monkeypatch.setattr(dltile_mod, "_CHUNK", 3)
+    assert DLTile.from_shape(CROSS, 10, 1024, 0, keys_only=True) == a

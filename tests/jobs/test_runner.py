@@ -1,5 +1,9 @@
-"""The runner watches its futures: a task the executor loses fails its job at once."""
+"""jobs/runner.py: the runner watches its futures (a task the executor loses fails its job at
+once); graphs read from a job row are validated before evaluation and reach no secret."""
 
+from __future__ import annotations
+
+import json
 import multiprocessing
 import os
 import signal
@@ -10,10 +14,15 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 
 import wf_widgets as wf
-from wf_widgets.errors import JobInterrupt
+from wf_widgets.errors import JobInterrupt, ValidationError
+from wf_widgets.jobs.compute import new_job_id
+from wf_widgets.outputs.normalize import normalize
+from wf_widgets.values import Node, Value, to_json
 
+from ..engine._helpers import make_product
 from .conftest import slow_value
 from .test_lifecycle import wait_until
+
 
 
 @pytest.fixture
@@ -84,3 +93,111 @@ def test_jobs_dropped_by_a_shutdown_end(make_backend):
     with pytest.raises(JobInterrupt, match="dropped before it ran"):
         behind.result(timeout=5)
     assert first.result(timeout=60) is not None
+
+
+SECRET_URL = "smtp://mailer:hunter2-secret@127.0.0.1:2525"
+TILE = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 16, 0)
+
+
+def attribute_chain(node: Node, *names: str) -> Node:
+    """``datetime_part`` nodes naming attributes, one after the other (what an attacker would write)."""
+    for name in names:
+        node = Node("datetime_part", (node, name))
+    return node
+
+
+def raw_graph(node: Node, kind: str) -> dict:
+    """The graph as a job row or a request holds it: plain JSON."""
+    return json.loads(json.dumps(to_json(node, kind)))
+
+
+def source() -> Node:
+    return Node("ic_from_id", ("org:p", None, None, None, "near"))
+
+
+def smtp_graph() -> dict:
+    return raw_graph(attribute_chain(source(), "source", "ctx", "backend", "settings", "smtp_url"), "Str")
+
+
+def key_graph() -> dict:
+    chain = attribute_chain(source(), "source", "ctx", "backend", "signer", "key")
+    return raw_graph(Node("str", (chain,)), "Str")
+
+
+def savez_graph(path) -> dict:
+    return raw_graph(Node("array_reduce", (Node("lit", (str(path),)), "savez", None)), "Any")
+
+
+@pytest.fixture
+def secret_backend(make_backend):
+    """A backend whose settings hold an SMTP password, with a readable product ``org:p``."""
+    b = make_backend(smtp_url=SECRET_URL)
+    make_product(b.catalog, "org:p")
+    return b
+
+
+def run_row(backend, graph: dict, kind: str) -> dict:
+    """Create a job row holding ``graph`` and run it on the runner, as a worker would; the final row."""
+    dest, fmt = normalize("download", "json", kind)
+    job_id = new_job_id()
+    backend.jobs.create(job_id, kind=kind, graph=graph, geoctx=TILE.to_dict(), format=fmt, destination=dest)
+    backend.runner.submit(job_id).result(timeout=60)
+    return backend.jobs.get(job_id)
+
+
+def stored_bytes(backend) -> bytes:
+    """Every byte the result store holds."""
+    out = b""
+    for folder, _, files in os.walk(backend.results.root):
+        for name in files:
+            with open(os.path.join(folder, name), "rb") as f:
+                out += f.read()
+    return out
+
+
+@pytest.mark.parametrize("make_graph", [smtp_graph, key_graph], ids=["smtp_url", "signing_key"])
+def test_attribute_walks_in_a_job_row_fail_validation_and_leak_nothing(secret_backend, make_graph):
+    row = run_row(secret_backend, make_graph(), "Str")
+    assert row["stage"] == "FAILED" and row["error_code"] == "INVALID"
+    assert "Unknown value 'source' for 'datetime_part.name'; allowed: 'year', 'month', 'day'" in row["error_message"]
+    key = secret_backend.signer.key
+    for text in (row["error_message"].encode(), stored_bytes(secret_backend)):
+        assert b"hunter2" not in text and key.hex().encode() not in text and repr(key).encode() not in text
+
+
+def test_attribute_walk_is_refused_before_a_job_exists(secret_backend):
+    with pytest.raises(ValidationError, match="Unknown value 'source' for 'datetime_part.name'") as info:
+        wf.compute(Value.from_json(smtp_graph()), TILE)
+    assert info.value.field == "datetime_part.name" and info.value.value == "source"
+    assert "year" in info.value.allowed
+    assert secret_backend.jobs.list() == []
+
+
+def test_array_reduce_cannot_write_files(secret_backend, tmp_path):
+    target = tmp_path / "planted"
+    row = run_row(secret_backend, savez_graph(target), "Any")
+    assert row["stage"] == "FAILED"
+    assert "Unknown value 'savez' for 'array_reduce.name'; allowed: 'sum', 'mean'" in row["error_message"]
+    assert not list(tmp_path.glob("planted*"))
+
+
+def test_a_job_row_over_max_memory_fails_before_reading(make_backend, monkeypatch):
+    from wf_widgets.engine import raster
+
+    b = make_backend(max_memory="1MB")
+    make_product(b.catalog, "org:p")
+
+    def no_reads(*args, **kwargs):
+        raise AssertionError("a scene was read")
+
+    monkeypatch.setattr(raster, "read_scene", no_reads)
+    tile = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 1024, 0)
+    node = Node("reduce", (source(), "median", ["images"]))
+    dest, fmt = normalize("download", "json", "Image")
+    job_id = new_job_id()
+    b.jobs.create(job_id, kind="Image", graph=raw_graph(node, "Image"), geoctx=tile.to_dict(), format=fmt,
+                  destination=dest)
+    b.runner.submit(job_id).result(timeout=60)
+    row = b.jobs.get(job_id)
+    assert row["stage"] == "FAILED" and row["error_code"] == "INVALID"
+    assert "needs an estimated 18.0 MiB of memory, more than the limit max_memory = 976.6 KiB" in row["error_message"]

@@ -86,7 +86,7 @@ def test_unknown_layer_and_tiles_outside_the_grid(known, map_backend):
     assert fetch(f"{base}/tiles/not-a-layer/3/1/1.png").status == 404
 
 
-def test_a_failing_layer_answers_500_and_records_the_error(known, map_backend):
+def test_a_failing_layer_answers_400_with_our_message_and_records_it(known, map_backend):
     base = ensure_thread_server(map_backend)
     graph = known.to_json()
     for node in graph["nodes"].values():  # a product removed after the graph was built
@@ -96,7 +96,7 @@ def test_a_failing_layer_answers_500_and_records_the_error(known, map_backend):
     layer = map_backend.layers.put(graph, {"scales": [[0, 1]]}, name="broken")
     z, x, y, _, _ = pixel_at(*point(25.5, 50.5))
     r = fetch(tile_url(base, layer, z, x, y))
-    assert r.status == 500
+    assert r.status == 400
     assert "NotFound: Unknown image id 'org:known:gone'" in r.text
     errors = map_backend.layers.errors([layer["id"]])
     assert len(errors) == 1 and (errors[0]["z"], errors[0]["x"], errors[0]["y"]) == (z, x, y)
@@ -109,7 +109,7 @@ def test_only_images_render(map_backend):
 
     layer = map_backend.layers.put((wf.Int(1) + 1).to_json(), {})
     response = tiles.get_tile(map_backend, layer["id"], 0, 0, 0, cache=None)
-    assert response.status == 500 and b"Only an Image can be rendered, not a Int" in response.body
+    assert response.status == 400 and b"Only an Image can be rendered, not a Int" in response.body
 
 
 def test_rendering_runs_off_the_event_loop(known, map_backend):
@@ -132,3 +132,85 @@ def test_layer_store_prunes_old_layers(map_backend):
     store.record_error(layer["id"], 1, 0, 0, 0, "boom")
     assert store.prune(keep_days=-1) == 1
     assert store.get(layer["id"]) is None and store.errors([layer["id"]]) == []
+
+
+SECRET_URL = "smtp://mailer:hunter2-secret@127.0.0.1:2525"
+
+
+@pytest.fixture
+def secret_backend(make_backend):
+    """A backend whose settings hold an SMTP password, with the known product; its servers stopped after."""
+    from wf_widgets.server import stop_thread_server
+
+    from ..engine._helpers import make_product
+
+    b = make_backend(smtp_url=SECRET_URL)
+    make_product(b.catalog, "org:p")
+    yield b
+    stop_thread_server(b)
+
+
+def raw_layer(backend, node, kind="Image"):
+    """Store a layer whose graph is the raw JSON of ``node`` (as a crafted row would hold it)."""
+    import json
+
+    from wf_widgets.values import to_json
+
+    return backend.layers.put(json.loads(json.dumps(to_json(node, kind))), {"scales": [[0, 1]]}, name="crafted")
+
+
+def test_a_crafted_layer_walking_attributes_gets_400_and_leaks_nothing(secret_backend):
+    from wf_widgets.values import Node
+
+    node = Node("ic_from_id", ("org:p", None, None, None, "near"))
+    for name in ("source", "ctx", "backend", "settings", "smtp_url"):
+        node = Node("datetime_part", (node, name))
+    layer = raw_layer(secret_backend, Node("int", (node,)))  # int('smtp://...') would raise with the URL
+    base = ensure_thread_server(secret_backend)
+    r = fetch(tile_url(base, layer, 3, 1, 1))
+    assert r.status == 400
+    assert "Unknown value 'source' for 'datetime_part.name'; allowed: 'year'" in r.text
+    assert "hunter2" not in r.text
+    errors = secret_backend.layers.errors([layer["id"]])
+    assert len(errors) == 1 and errors[0]["message"] == r.text.strip()
+
+
+def test_an_unexpected_render_error_answers_a_generic_500(secret_backend, caplog):
+    from wf_widgets.values import Node
+
+    layer = raw_layer(secret_backend, Node("int", (Node("lit", ("hunter2-secret",)),)))
+    base = ensure_thread_server(secret_backend)
+    with caplog.at_level("DEBUG", logger="wf_widgets"):
+        r = fetch(tile_url(base, layer, 3, 1, 1))
+    assert r.status == 500
+    assert "render failed" in r.text.lower() and "hunter2" not in r.text
+    errors = secret_backend.layers.errors([layer["id"]])
+    assert len(errors) == 1 and "hunter2" not in errors[0]["message"]
+    assert "ValueError" in caplog.text and "hunter2" not in caplog.text
+
+
+def test_a_tile_over_max_memory_is_refused_before_reading(make_backend, monkeypatch):
+    import wf_widgets as wf
+    from wf_widgets.engine import raster
+    from wf_widgets.server import stop_thread_server
+
+    from ..engine._helpers import make_product, upload
+    from .conftest import CRS, IMAGE, ORIGIN, PRODUCT, RES, known_array
+
+    b = make_backend(max_memory="100kB")  # a 256 x 256 tile of one band needs about 1.2 MB
+    try:
+        make_product(b.catalog, PRODUCT, bands=("b1",))
+        upload(b.catalog, PRODUCT, "img", known_array(), CRS, (ORIGIN[0], RES, 0.0, ORIGIN[1], 0.0, -RES))
+        layer = put_layer(b, wf.Image.from_id(IMAGE))
+
+        def no_reads(*args, **kwargs):
+            raise AssertionError("a scene was read")
+
+        monkeypatch.setattr(raster, "read_scene", no_reads)
+        z, x, y, _, _ = pixel_at(*point(25.5, 50.5))
+        r = fetch(tile_url(ensure_thread_server(b), layer, z, x, y))
+        assert r.status == 400
+        assert "needs an estimated 1.1 MiB of memory, more than the limit max_memory = 97.7 KiB" in r.text
+        assert "WF_WIDGETS_MAX_MEMORY" in r.text
+    finally:
+        stop_thread_server(b)

@@ -21,12 +21,10 @@ import dataclasses
 from typing import Any
 
 from ..errors import ValidationError
-from ..values.graph import Node
+from ..values.graph import Node, literal, value
 from . import raster, static
-from .ops import OPS, OpSpec, op
+from .ops import OPS, OpSpec, iso_date, op, same_length, str_list
 from .reading import CatalogReader
-
-_STATE_ATTR = "_wf_imagery"
 
 
 @dataclasses.dataclass
@@ -45,7 +43,7 @@ class _State(static.Lookup):
     @property
     def reader(self) -> CatalogReader:
         if self._reader is None:
-            self._reader = CatalogReader(self.ctx.backend)
+            self._reader = self.ctx.catalog
         return self._reader
 
     def product_bands(self, product_id: str) -> list[str]:
@@ -77,10 +75,9 @@ class _State(static.Lookup):
 
 def state(ctx: Any) -> _State:
     """The imagery state of an EvalContext (created on first use)."""
-    st = getattr(ctx, _STATE_ATTR, None)
+    st = ctx._wf_imagery
     if st is None:
-        st = _State(ctx)
-        setattr(ctx, _STATE_ATTR, st)
+        st = ctx._wf_imagery = _State(ctx)
     return st
 
 
@@ -109,8 +106,27 @@ def _inferred(st: _State, arg: Any) -> Any:
     return st.memo.get(arg.id)
 
 
+# -- literal checks ------------------------------------------------------------------------------
+def _band_names(v: Any, field: str) -> None:
+    static.split_band_names(v)
+
+
+def _limit(v: Any, field: str) -> None:
+    static.check_limit(v)
+
+
+def _axis(v: Any, field: str) -> None:
+    names = [v] if isinstance(v, str) else v
+    if names is not None and not all(isinstance(n, str) and n in static.AXES for n in names):
+        raise ValidationError(f"{field!r} must be None, an axis name or a list of axis names of "
+                              f"{', '.join(map(repr, static.AXES))}, got {v!r}", field=field, value=v,
+                              allowed=static.AXES)
+
+
 # -- sources ------------------------------------------------------------------------------------
-@op("ic_from_id", context=True, extra_steps=check_node, needs_geoctx=True)
+@op("ic_from_id", literal("product_id", str), literal("start", str, type(None), check=iso_date),
+    literal("end", str, type(None), check=iso_date), literal("limit", int, type(None), check=_limit),
+    literal("resampler", str, allowed=static.RESAMPLERS), context=True, extra_steps=check_node, needs_geoctx=True)
 def _ic_from_id(ctx: Any, product_id: str, start: str | None = None, end: str | None = None,
                 limit: int | None = None, resampler: str = "near") -> raster.SceneCollection:
     static.check_date_range(start, end)
@@ -122,7 +138,8 @@ def _ic_from_id(ctx: Any, product_id: str, start: str | None = None, end: str | 
     return raster.SceneCollection(source, product.band_names)
 
 
-@op("image_from_id", context=True, extra_steps=check_node, needs_geoctx=True)
+@op("image_from_id", literal("image_id", str), literal("resampler", str, allowed=static.RESAMPLERS, required=False),
+    keywords=True, context=True, extra_steps=check_node, needs_geoctx=True)
 def _image_from_id(ctx: Any, image_id: str, resampler: str = "near") -> Any:
     static.check_resampler(resampler)
     st = state(ctx)
@@ -134,23 +151,27 @@ def _image_from_id(ctx: Any, image_id: str, resampler: str = "near") -> Any:
                               geocontext=stack.geocontext)
 
 
-# -- image ops ----------------------------------------------------------------------------------
-def _register(name: str, fn: Any) -> None:
-    OPS[name] = OpSpec(fn, extra_steps=check_node)
+# -- image ops (each with its signature) ------------------------------------------------------------
+def _register(name: str, fn: Any, *params: Any, **signature: Any) -> None:
+    op(name, *params, extra_steps=check_node, **signature)(fn)
 
 
-_register("pick_bands", raster.pick_bands)
-_register("rename_bands", raster.rename_bands)
-_register("concat_bands", raster.concat_bands)
-_register("image_math", raster.math)
-_register("clip_values", raster.clip_values)
-_register("scale_values", raster.scale_values)
-_register("mask", raster.mask)
-_register("getmask", raster.getmask)
-_register("with_properties", raster.with_properties)
-_register("image_properties", raster.properties)
-_register("reduce", raster.reduce)
-_register("mosaic", raster.mosaic)
+_register("pick_bands", raster.pick_bands, value("image"), literal("names", str, list, check=_band_names))
+_register("rename_bands", raster.rename_bands, value("image"), literal("names", list, check=str_list))
+_register("concat_bands", raster.concat_bands, value("image"), value("other"))
+_register("image_math", raster.math, value("image"), literal("name", str, allowed=static.MATH_FUNCS))
+_register("clip_values", raster.clip_values, value("image"), value("lo", required=False),
+          value("hi", required=False), keywords=True)
+_register("scale_values", raster.scale_values, value("image"), value("range_min"), value("range_max"),
+          value("domain_min", required=False), value("domain_max", required=False), keywords=True)
+_register("mask", raster.mask, value("image"), value("m"), literal("replace", bool, required=False), keywords=True)
+_register("getmask", raster.getmask, value("image"))
+_register("with_properties", raster.with_properties, value("image"), literal("keys", list, check=str_list),
+          varargs=value("value"), check=same_length(1))
+_register("image_properties", raster.properties, value("image"))
+_register("reduce", raster.reduce, value("image"), literal("name", str, allowed=static.REDUCTIONS),
+          literal("axis", str, list, type(None), check=_axis))
+_register("mosaic", raster.mosaic, value("image"), literal("reverse", bool, required=False), keywords=True)
 
 
 # -- generic operators on imagery ------------------------------------------------------------------

@@ -37,6 +37,15 @@ _BINARY = {
     "and": np.ma.logical_and, "or": np.ma.logical_or, "xor": np.ma.logical_xor,
 }
 _UNARY = {"neg": operator.neg, "pos": operator.pos, "abs": np.ma.abs, "invert": np.ma.logical_not}
+#: ``image_math`` names (:data:`static.MATH_FUNCS`) -> the masked-array function.
+MATH = {
+    "log": np.ma.log, "log10": np.ma.log10, "log2": np.ma.log2, "sqrt": np.ma.sqrt, "exp": np.ma.exp,
+    "sin": np.ma.sin, "cos": np.ma.cos, "tan": np.ma.tan, "arcsin": np.ma.arcsin, "arccos": np.ma.arccos,
+    "arctan": np.ma.arctan,
+}
+#: ``reduce`` names (:data:`static.REDUCTIONS`, but ``count``) -> the masked-array reduction.
+REDUCERS = {"mean": np.ma.mean, "median": np.ma.median, "min": np.ma.min, "max": np.ma.max, "sum": np.ma.sum,
+            "std": np.ma.std}
 #: Reductions over ``"images"`` a SceneCollection computes one scene at a time.
 STREAMED = ("mean", "sum", "count", "min", "max")
 
@@ -227,10 +236,11 @@ def unary(op: str, a: Any) -> Any:
 
 def math(src: Any, name: str) -> Any:
     """``np.ma.<name>`` of every pixel (domain errors become masked)."""
-    if name not in static.MATH_FUNCS:
-        raise ValidationError.bad_value("function", name, static.MATH_FUNCS)
+    fn = MATH.get(name) if isinstance(name, str) else None
+    if fn is None:
+        raise ValidationError.bad_value("image_math.name", name, static.MATH_FUNCS)
     src = materialized(src)
-    return like(src, _masked(getattr(np.ma, name)(src.ndarray)))
+    return like(src, _masked(fn(src.ndarray)))
 
 
 def _band_values(values: Any, src: Any, default: float) -> Any:
@@ -367,7 +377,10 @@ def _reduce(arr: np.ma.MaskedArray, name: str, axes: tuple[int, ...]) -> Any:
     if name == "count":
         counts = np.ma.count(arr, axis=axes)
         return _as_masked(np.asarray(counts, dtype=np.float64)) if np.ndim(counts) else float(counts)
-    return getattr(np.ma, name)(arr, axis=axes)
+    reducer = REDUCERS.get(name) if isinstance(name, str) else None
+    if reducer is None:
+        raise ValidationError.bad_value("reduce.name", name, static.REDUCTIONS)
+    return reducer(arr, axis=axes)
 
 
 def reduce(src: Any, name: str, axis: Any) -> Any:

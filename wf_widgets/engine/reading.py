@@ -160,19 +160,42 @@ def geocontext_dict(geoctx: Any) -> dict:
     return d
 
 
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    """Who reads the catalog: what the access checks of :mod:`wf_widgets.catalog.access` look at."""
+
+    user: str
+    email: str | None = None
+
+    @classmethod
+    def of(cls, settings: Any) -> "Identity":
+        """The identity of ``settings`` (its ``user`` and ``email``), without the rest of them."""
+        return cls(settings.user, settings.email)
+
+
 class CatalogReader(static.Lookup):
-    """Catalog access of one evaluation, with the current user's read checks.
+    """Catalog reads of one evaluation, with the user's read checks.
+
+    What an evaluation may see of the catalog: products, bands and images the user may
+    read, and the paths of their rasters (nothing else of the backend or its settings).
 
     Parameters
     ----------
-    backend : Backend
-        Its ``catalog`` store (and the user in its settings) is used.
+    store : CatalogStore
+        The catalog store read.
+    identity : Identity
+        The user whose read rights are checked.
     """
 
-    def __init__(self, backend: Any):
-        self.store = backend.catalog
-        self.settings = self.store.settings
+    def __init__(self, store: Any, identity: Identity):
+        self.store = store
+        self.identity = identity
         self._products: dict[str, ProductMeta] = {}
+
+    @classmethod
+    def for_backend(cls, backend: Any) -> "CatalogReader":
+        """A reader of ``backend``'s catalog as its user (the reader keeps neither the backend nor its settings)."""
+        return cls(backend.catalog, Identity.of(backend.settings))
 
     # -- static.Lookup -------------------------------------------------------------------
     def product(self, product_id: str) -> ProductMeta:
@@ -190,13 +213,13 @@ class CatalogReader(static.Lookup):
             return meta
         row = self.store.get_product(product_id) if isinstance(product_id, str) else None
         if row is None:
-            readable = [p["id"] for p in self.store.list_products() if access.has_right(self.settings, p, "read")]
+            readable = [p["id"] for p in self.store.list_products() if access.has_right(self.identity, p, "read")]
             raise NotFound(
                 f"Unknown product id {product_id!r}; products you may read: "
                 f"{', '.join(map(repr, readable)) or '(none)'}",
                 field="product_id", value=product_id, allowed=readable,
             )
-        access.require(self.settings, row, "read", "read")
+        access.require(self.identity, row, "read", "read")
         rows = self.store.list_bands(product_id)
         alpha = next((b for b in rows if is_alpha_row(b)), None)
         bands = [b for b in rows if b is not alpha]

@@ -33,12 +33,16 @@ from __future__ import annotations
 
 import functools
 import math
+import traceback
 from typing import Any, Sequence
 
 import numpy as np
 
 from .._cards import encode_png_rgba
-from ..errors import ValidationError
+from ..errors import ValidationError, WfError
+from ..values.graph import Node, from_json, parse, validate
+from . import memory
+from .evaluate import EvalContext, evaluate
 
 #: Pixels per side of a web-mercator tile.
 TILE_SIZE = 256
@@ -153,29 +157,60 @@ def view_geocontext(west: float, south: float, east: float, north: float, max_si
 def read_image(graph: dict | Any, geoctx: Any, backend: Any = None) -> np.ma.MaskedArray:
     """Evaluate an Image graph (its JSON form, or a Node) in ``geoctx``; the masked ``(bands, y, x)`` array.
 
+    The graph is checked first (:func:`wf_widgets.values.graph.from_json`), then its memory
+    estimate (:func:`wf_widgets.engine.memory.check`, against the backend's ``max_memory``).
+
     Raises
     ------
     ValidationError
-        The graph is not an Image.
+        The graph is not a valid Image graph, or needs more memory than allowed.
     """
-    from ..values.graph import Node, from_json
-    from .evaluate import EvalContext, evaluate
+    if backend is None:
+        from ..backend import get_backend
 
+        backend = get_backend()
     if isinstance(graph, Node):
-        node = graph
+        node = validate(graph)
     else:
+        graph = parse(graph)
         kind = graph.get("kind")
         if kind != "Image":
             raise ValidationError(f"Only an Image can be rendered, not a {kind}; reduce it to an Image first "
                                   "(an ImageCollection with .mosaic() or .mean(axis='images'))",
                                   field="value", value=kind)
         node = from_json(graph, verify=False)
-    result = evaluate(node, EvalContext(geoctx, backend))
+    ctx = EvalContext.for_backend(backend, geoctx)
+    memory.check(node, ctx, backend.settings.max_memory)
+    result = evaluate(node, ctx)
     arr = getattr(result, "ndarray", None)
     if arr is None or getattr(arr, "ndim", 0) != 3:
         raise ValidationError(f"The value evaluated to {type(result).__name__}, not an Image", field="value",
                               value=type(result).__name__)
     return arr
+
+
+def error_text(exc: BaseException) -> str:
+    """What a failed render may tell the client and the map's log.
+
+    ``"<ExceptionName>: <message>"`` for our own errors (:class:`~wf_widgets.errors.WfError`:
+    validation, not found, permission), whose messages say what is wrong; for anything
+    else only a generic message naming the exception's type, never its text (which could
+    quote anything the evaluation touched). Log those server-side with
+    :func:`log_failure`.
+    """
+    if isinstance(exc, WfError):
+        return f"{type(exc).__name__}: {exc}"
+    return f"Render failed: an unexpected {type(exc).__name__} (the server log has where it happened)"
+
+
+def log_failure(logger: Any, what: str, exc: BaseException) -> None:
+    """Log an unexpected render failure: its type and where it was raised (file, line, function), never its text.
+
+    At INFO, as every tile failure: a kernel's thread server must not print into the notebook.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = "; ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in frames[-5:])
+    logger.info("%s failed with %s at %s", what, type(exc).__name__, where or "(no traceback)")
 
 
 # -- pixels to colours -------------------------------------------------------------------------

@@ -323,7 +323,7 @@ def _clip(lookup: Lookup, op: str, src: Any, lo: Any = None, hi: Any = None) -> 
 
 
 @rule("image_math", "scale_values", "with_properties")
-def _elementwise(lookup: Lookup, op: str, src: Any, *rest: Any) -> Imagery | None:
+def _elementwise(lookup: Lookup, op: str, src: Any, *rest: Any, **named: Any) -> Imagery | None:
     return _same(src)
 
 

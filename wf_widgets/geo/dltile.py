@@ -15,6 +15,14 @@ The grid (facts kept from the original client):
 
 Decisions:
 
+* :meth:`DLTile.from_shape` builds at most ``max_tiles`` tiles (default: the
+  ``max_tiles`` setting, ``WF_WIDGETS_MAX_TILES``, 1,000,000): it counts them first,
+  arithmetically per zone from the projected bounds and area of the shape (a coarse
+  projection, milliseconds even for the whole world), and refuses with a ValidationError
+  pointing to :meth:`DLTile.iter_from_shape` (which streams) before building any. Only when
+  those bounds can't decide does it count the tiles exactly (keys, no objects) first.
+* :meth:`DLTile.iter_from_shape` streams: it tests at most ``_CHUNK`` candidate tiles at a
+  time and never holds the whole list (nor the whole row of candidates of a zone).
 * :meth:`DLTile.from_shape` selects tiles whose *unpadded* square intersects the shape
   (padding never adds tiles). Intersection is tested with closed sets in the UTM space
   of the tile's zone against the zone's piece of the shape (densified, then projected),
@@ -37,6 +45,7 @@ import affine
 import numpy as np
 import shapely
 
+from ..config import Settings
 from ..errors import ValidationError, ValidationTypeError, WfWarning
 from . import _validate as v
 from ._crs import bounds_to_lonlat_polygon, unwrap_lons
@@ -51,6 +60,10 @@ WARN_TILE_COUNT = 50_000
 #: How many candidate tiles are tested at once by :meth:`DLTile.iter_from_shape`.
 _CHUNK = 65_536
 _METRES_PER_DEGREE = 111_320.0
+#: Segment length (degrees) of the coarse projection :meth:`DLTile.from_shape` counts tiles with.
+_COUNT_SEGMENT_DEG = 0.5
+#: Metres the coarse projection may be off the fine one by (far less in UTM: ~100 m at 0.5 degree segments).
+_COUNT_PAD_M = 1000.0
 
 
 def format_resolution(resolution: float) -> str:
@@ -228,7 +241,8 @@ class DLTile(GeoContext):
 
     @classmethod
     def from_shape(
-        cls, shape: Any, resolution: float, tilesize: int, pad: int = 0, keys_only: bool = False
+        cls, shape: Any, resolution: float, tilesize: int, pad: int = 0, keys_only: bool = False,
+        max_tiles: int | None = None,
     ) -> list["DLTile"] | list[str]:
         """Every tile whose (unpadded) square intersects a shape, each once.
 
@@ -246,11 +260,20 @@ class DLTile(GeoContext):
             Pixels of padding on every side (does not change which tiles are chosen).
         keys_only : bool, default False
             Return key strings instead of DLTile objects.
+        max_tiles : int, optional
+            Refuse to build a list of more tiles than this (default: the ``max_tiles``
+            setting, environment variable ``WF_WIDGETS_MAX_TILES``, 1,000,000).
 
         Returns
         -------
         list of DLTile, or of str
             Zones west to east; within a zone north to south, then west to east.
+
+        Raises
+        ------
+        ValidationError
+            More than ``max_tiles`` tiles, found before any is built; use
+            :meth:`iter_from_shape` to go through them one at a time.
 
         Warns
         -----
@@ -258,7 +281,21 @@ class DLTile(GeoContext):
             When more than ``WARN_TILE_COUNT`` (50,000) tiles are returned; use
             :meth:`iter_from_shape` to go through them one at a time.
         """
-        tiles = list(cls.iter_from_shape(shape, resolution, tilesize, pad, keys_only=keys_only))
+        resolution, tilesize, pad = _check_grid(resolution, tilesize, pad)
+        limit = Settings.from_env().max_tiles if max_tiles is None else v.positive_int(max_tiles, "max_tiles")
+        geom = to_shapely(shape, field="shape")
+        lower, upper = cls._count_bounds(geom, tilesize * resolution)
+        if upper > limit:
+            count = lower if lower > limit else cls._count(geom, resolution, tilesize, limit)
+            if count > limit:
+                raise ValidationError(
+                    f"DLTile.from_shape would build {'at least ' if count < upper else ''}{count:,} tiles, more than "
+                    f"max_tiles={limit:,}; iterate over them with DLTile.iter_from_shape(...) and the same arguments "
+                    "(it streams the tiles instead of building a list), or pass a larger max_tiles= (default: the "
+                    "setting max_tiles, environment variable WF_WIDGETS_MAX_TILES)",
+                    field="max_tiles", value=count,
+                )
+        tiles = list(cls._iter_tiles(geom, resolution, tilesize, pad, bool(keys_only)))
         if len(tiles) > WARN_TILE_COUNT:
             warnings.warn(
                 f"DLTile.from_shape built a list of {len(tiles):,} tiles (more than {WARN_TILE_COUNT:,}); "
@@ -268,6 +305,55 @@ class DLTile(GeoContext):
                 stacklevel=2,
             )
         return tiles
+
+    @staticmethod
+    def _count_bounds(geom: Any, size: float) -> tuple[int, int]:
+        """``(lower, upper)`` bounds of the number of tiles of ``size`` metres intersecting ``geom``, per zone.
+
+        Upper: the candidates in the zone piece's projected bounds (widened by
+        :data:`_COUNT_PAD_M`); lower: its projected area (shrunk by its perimeter times the
+        same margin) over a tile's area, as the selected tiles cover the piece.
+        """
+        lower = upper = 0
+        for zone, piece in split_by_utm_zone(geom):
+            utm = project_to_utm(piece, zone, _COUNT_SEGMENT_DEG)
+            minx, miny, maxx, maxy = utm.bounds
+            m = _COUNT_PAD_M
+            paths = math.floor((maxx + m - FALSE_EASTING) / size) - math.floor((minx - m - FALSE_EASTING) / size) + 1
+            rows = math.floor((maxy + m) / size) - math.floor((miny - m) / size) + 1
+            upper += paths * rows
+            area = utm.area - utm.length * m
+            if area > 0:
+                lower += math.ceil(area / (size * size))
+        return lower, upper
+
+    @classmethod
+    def _count(cls, geom: Any, resolution: float, tilesize: int, limit: int) -> int:
+        """The number of tiles intersecting ``geom``, counted without building them; stops past ``limit``."""
+        count = 0
+        for _ in cls._iter_tiles(geom, resolution, tilesize, 0, True):
+            count += 1
+            if count > limit:
+                break
+        return count
+
+    @staticmethod
+    def _blocks(p0: int, p1: int, r0: int, r1: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Candidate ``(rows, paths)`` blocks of at most ``_CHUNK`` tiles, in reading order."""
+        npaths = p1 - p0 + 1
+        if npaths <= _CHUNK:
+            paths = np.arange(p0, p1 + 1, dtype=np.int64)
+            per = max(1, _CHUNK // npaths)
+            top = r1
+            while top >= r0:
+                low = max(r0, top - per + 1)
+                yield np.arange(top, low - 1, -1, dtype=np.int64), paths
+                top = low - 1
+            return
+        for row in range(r1, r0 - 1, -1):  # a very wide zone: each row in pieces
+            rows = np.array([row], dtype=np.int64)
+            for start in range(p0, p1 + 1, _CHUNK):
+                yield rows, np.arange(start, min(p1, start + _CHUNK - 1) + 1, dtype=np.int64)
 
     @classmethod
     def _iter_tiles(
@@ -284,12 +370,8 @@ class DLTile(GeoContext):
             p1 = math.floor((maxx - FALSE_EASTING) / size)
             r0 = math.floor(miny / size)
             r1 = math.floor(maxy / size)
-            paths = np.arange(p0, p1 + 1, dtype=np.int64)
-            rows_per_chunk = max(1, _CHUNK // len(paths))
             prefix = f"{tilesize}:{pad}:{res_s}:{zone}:"
-            top = r1
-            while top >= r0:
-                rows = np.arange(top, max(r0, top - rows_per_chunk + 1) - 1, -1, dtype=np.int64)
+            for rows, paths in cls._blocks(p0, p1, r0, r1):
                 rr, pp = np.meshgrid(rows, paths, indexing="ij")
                 rr, pp = rr.ravel(), pp.ravel()
                 xmin = FALSE_EASTING + pp * size
@@ -301,7 +383,6 @@ class DLTile(GeoContext):
                         yield f"{prefix}{p}:{r}"
                     else:
                         yield cls._make(resolution, tilesize, pad, zone, p, r)
-                top -= len(rows)
 
     # --- attributes ------------------------------------------------------------------
     @property

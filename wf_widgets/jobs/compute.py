@@ -6,9 +6,12 @@ import secrets
 import time
 from typing import Any
 
+from ..engine import memory
+from ..engine.evaluate import EvalContext, needs_geoctx
 from ..errors import ValidationError, ValidationTypeError
 from ..outputs.normalize import normalize, preflight
 from ..values.base import Value, promote
+from ..values.graph import validate
 from .job import Job
 
 IMAGE_KINDS = ("Image", "ImageCollection")
@@ -26,8 +29,6 @@ def new_job_id() -> str:
 def check_geocontext(geoctx: Any, value: Value) -> Any:
     """The GeoContext of ``geoctx`` (None if the value needs none); raises if imagery lacks one."""
     if geoctx is None:
-        from ..engine.evaluate import needs_geoctx
-
         if value.kind in IMAGE_KINDS or needs_geoctx(value.node):
             what = {"Image": "an Image", "ImageCollection": "an ImageCollection"}.get(value.kind, "this value (it reads imagery)")
             raise ValidationError(
@@ -50,9 +51,19 @@ def as_value(value: Any) -> Value:
                                   field="value", value=value) from None
 
 
+def check_memory(value: Value, geoctx: Any, backend: Any) -> None:
+    """Refuse ``value`` if computing it in ``geoctx`` needs more than ``max_memory`` by the estimate.
+
+    Imagery is estimated with the catalog (the scenes intersecting ``geoctx``); a graph
+    without imagery only for its Arrays (the catalog is not opened).
+    """
+    ctx = EvalContext.for_backend(backend, geoctx) if geoctx is not None and needs_geoctx(value.node) else None
+    memory.check(value.node, ctx, backend.settings.max_memory)
+
+
 def launch(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination: Any = "download",
            backend: Any = None, submit: bool = True) -> Job:
-    """Validate (normalize, then preflight), create the job row and submit it; returns the Job.
+    """Validate (the graph, normalize, preflight, memory), create the job row and submit it; returns the Job.
 
     Every check runs before the row exists: a ValidationError here leaves no trace. With
     ``submit=False`` the row is created claimed by this process, for the caller to run
@@ -63,9 +74,11 @@ def launch(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination:
         from ..backend import get_backend
 
         backend = get_backend()
+    validate(value.node)
     dest, fmt = normalize(destination, format, value.kind)
     ctx = check_geocontext(geoctx, value)
     preflight(dest, fmt, value, backend)
+    check_memory(value, ctx, backend)
     job_id = new_job_id()
     row = backend.jobs.create(job_id, kind=value.kind, graph=value.to_json(),
                               geoctx=ctx.to_dict() if ctx is not None else None, format=fmt, destination=dest,

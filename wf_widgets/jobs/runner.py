@@ -23,6 +23,7 @@ import time
 from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
 from typing import Any, Callable
 
+from ..engine import memory
 from ..engine.evaluate import EvalContext, evaluate, plan
 from ..errors import WfError, code_for
 from ..outputs.normalize import destination_handler
@@ -155,11 +156,14 @@ def execute(backend: Any, job_id: str, deadline: float | None = None,
             from ..geo import geocontext_from_dict
 
             geoctx = geocontext_from_dict(row["geoctx"])
-        if node is None:  # written by compute() into our own store; big literals come from blob files
+        if node is None:
+            # Written by compute() into our store: no rehashing, but checked like any graph; big
+            # literals come from blob files.
             graph = store.resolve(row["graph"]) if row.get("blobs") else row["graph"]
             node = from_json(graph, verify=False)
-        ctx = EvalContext(geoctx, backend, on_step=reporter.step)
+        ctx = EvalContext.for_backend(backend, geoctx, on_step=reporter.step)
         total = plan(node, ctx) + 1  # + delivery
+        memory.check(node, ctx, backend.settings.max_memory)  # scene lists cached by plan()
         reporter.stage("RUNNING", steps_total=total)
         value = evaluate(node, ctx)
         reporter.stage("SAVING", steps_done=total - 1)

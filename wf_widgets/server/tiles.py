@@ -12,8 +12,14 @@ Answers:
   max-age=300`` (the map puts the layer's version in the URL, ``?v=``, so a replaced
   layer is fetched again); 304 when ``If-None-Match`` matches;
 * 404 (plain text) for an unknown layer or a tile outside the zoom's grid;
-* 500 with the error's text when evaluating or rendering fails; the error is also recorded
-  in the store (time, z/x/y, message) for the map's log.
+* 400 with our own error's text (``"<Name>: <message>"`` of a
+  :class:`~wf_widgets.errors.WfError`: an invalid graph, an unknown product, a memory
+  estimate over ``max_memory``, ...) when the layer can't be rendered, 403 for a
+  PermissionDenied;
+* 500 with a generic "Render failed" message for any other failure: its text is never
+  sent (it could quote anything the evaluation touched); its type and location are logged.
+
+Either error is also recorded in the store (time, z/x/y, the same message) for the map's log.
 
 Repeated tiles come from an in-process LRU cache (:data:`CACHE_BYTES`) keyed by layer id,
 version and z/x/y.
@@ -37,6 +43,8 @@ from typing import Any
 import tornado.web
 from tornado.ioloop import IOLoop
 
+from ..engine.render import check_tile, error_text, log_failure, render_tile
+from ..errors import PermissionDenied, ValidationError, WfError
 from .app import BaseHandler, public
 
 log = logging.getLogger("wf_widgets.server")
@@ -115,7 +123,7 @@ def _pool() -> ThreadPoolExecutor:
 
 
 class TileResponse:
-    """What :func:`get_tile` found: ``status`` (200, 404 or 500), ``body`` and, for 200, ``etag``."""
+    """What :func:`get_tile` found: ``status`` (200, 400, 403, 404 or 500), ``body`` and, for 200, ``etag``."""
 
     __slots__ = ("status", "body", "etag")
 
@@ -123,20 +131,11 @@ class TileResponse:
         self.status, self.body, self.etag = status, body, etag
 
 
-def error_text(exc: BaseException) -> str:
-    """``"<ExceptionName>: <message>"``, as the map's log shows it."""
-    return f"{type(exc).__name__}: {exc}"
-
-
 def get_tile(backend: Any, layer_id: str, z: int, x: int, y: int, cache: TileCache | None = CACHE) -> TileResponse:
     """Render (or find in ``cache``) tile ``z/x/y`` of layer ``layer_id``; blocking.
 
-    A failed render is recorded in the layer store and answered with status 500 and the
-    error's text.
+    A failed render is recorded in the layer store and answered as the module docstring says.
     """
-    from ..engine.render import check_tile, render_tile
-    from ..errors import ValidationError
-
     try:
         check_tile(z, x, y)
     except ValidationError as exc:
@@ -154,14 +153,19 @@ def get_tile(backend: Any, layer_id: str, z: int, x: int, y: int, cache: TileCac
     try:
         png = render_tile(row["graph"], z, x, y, scales=options.get("scales"), colormap_name=options.get("colormap"),
                           checkerboard=bool(options.get("checkerboard")), backend=backend)
-    except Exception as exc:  # any failure of the user's graph: recorded for the map, answered with its text
+    except Exception as exc:  # any failure of the layer: recorded for the map, answered with a safe message
         message = error_text(exc)
-        log.debug("tile %s/%d/%d/%d failed: %s", layer_id, z, x, y, message, exc_info=True)
+        if isinstance(exc, WfError):
+            status = 403 if isinstance(exc, PermissionDenied) else 400
+            log.debug("tile %s/%d/%d/%d: %s", layer_id, z, x, y, message)
+        else:
+            status = 500
+            log_failure(log, f"tile {layer_id}/{z}/{x}/{y}", exc)
         try:
             store.record_error(layer_id, row["version"], z, x, y, message)
         except Exception:  # a locked store must not hide the error itself
             log.exception("wf_widgets: could not record a tile error")
-        return TileResponse(500, message.encode("utf-8", errors="replace"))
+        return TileResponse(status, message.encode("utf-8", errors="replace"))
     etag = '"' + hashlib.sha256(png).hexdigest()[:32] + '"'
     if cache is not None:
         cache.put(key, png, etag)

@@ -12,7 +12,12 @@ from .base import Any_, Value, promote, register_promoter
 from .graph import Node
 from .scalars import Float, Int, Number
 
-_AXIS_REDUCTIONS = ("sum", "mean", "min", "max", "std", "median")
+#: The reductions of an Array (the names ``array_reduce`` accepts).
+AXIS_REDUCTIONS = ("sum", "mean", "min", "max", "std", "median")
+#: The dtypes an Array is stored with (little-endian numpy dtype strings: ``"<f8"``, ``"|b1"``, ...).
+DTYPES = tuple(dict.fromkeys(np.dtype(t).newbyteorder("<").str for t in (
+    np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+    np.float16, np.float32, np.float64, np.longdouble)))
 
 
 class Array(Value):
@@ -66,7 +71,7 @@ def _make_reduction(name: str):
     return reduction
 
 
-for _name in _AXIS_REDUCTIONS:
+for _name in AXIS_REDUCTIONS:
     setattr(Array, _name, _make_reduction(_name))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ..errors import GraphTypeError
-from .graph import Node, from_json, to_json
+from .graph import Node, from_json, parse, to_json
 
 #: Operator name -> symbol, for error messages.
 SYMBOLS = {
@@ -66,10 +66,18 @@ class Value:
         return to_json(self._node, self.kind)
 
     @staticmethod
-    def from_json(graph: dict) -> "Value":
-        """Rebuild a value from :meth:`to_json` output."""
-        cls = KINDS.get(graph.get("kind", "Any"), KINDS["Any"])
-        return cls._from_node(from_json(graph))
+    def from_json(graph: dict | str | bytes) -> "Value":
+        """Rebuild a value from :meth:`to_json` output (or its JSON text).
+
+        Raises
+        ------
+        ValidationError
+            Anything wrong with the graph (see :func:`wf_widgets.values.graph.from_json`).
+        """
+        graph = parse(graph)
+        node = from_json(graph)
+        cls = KINDS.get(graph.get("kind") or "Any", KINDS["Any"])
+        return cls._from_node(node)
 
     def __hash__(self) -> int:
         return hash(self._node.id)

@@ -53,7 +53,7 @@ class _DefaultCatalog(static.Lookup):
         from ..backend import get_backend
         from ..engine.reading import CatalogReader
 
-        return CatalogReader(get_backend())
+        return CatalogReader.for_backend(get_backend())
 
     def product_bands(self, product_id: str) -> list[str]:
         return self._reader().product_bands(product_id)
@@ -498,7 +498,7 @@ def static_bands(value: Any, backend: Any = None) -> list[str] | None:
     else:
         from ..engine.reading import CatalogReader
 
-        info = static.infer(value.node, CatalogReader(backend))
+        info = static.infer(value.node, CatalogReader.for_backend(backend))
     return list(info.bands) if info is not None and info.bands is not None else None
 
 

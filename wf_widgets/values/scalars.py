@@ -173,12 +173,16 @@ class Datetime(Value):
     def _part(self, name: str) -> Int:
         return Int._from_node(Node("datetime_part", (self._node, name)))
 
-    year = property(lambda self: self._part("year"))
-    month = property(lambda self: self._part("month"))
-    day = property(lambda self: self._part("day"))
-    hour = property(lambda self: self._part("hour"))
-    minute = property(lambda self: self._part("minute"))
-    second = property(lambda self: self._part("second"))
+    year = property(lambda self: self._part("year"), doc="The year (an Int).")
+    month = property(lambda self: self._part("month"), doc="The month, 1..12 (an Int).")
+    day = property(lambda self: self._part("day"), doc="The day of the month, 1..31 (an Int).")
+    hour = property(lambda self: self._part("hour"), doc="The hour, 0..23 (an Int).")
+    minute = property(lambda self: self._part("minute"), doc="The minute, 0..59 (an Int).")
+    second = property(lambda self: self._part("second"), doc="The second, 0..59 (an Int).")
+
+
+#: The parts of a Datetime its properties give (the names ``datetime_part`` accepts).
+DATETIME_PARTS = ("year", "month", "day", "hour", "minute", "second")
 
 
 class NoneType(Value):
