@@ -77,6 +77,8 @@ function render({ model, el }) {
         cell.append(h("a", { className: "wf-jobs-download", href: row.url, target: "_blank", rel: "noopener",
                              text: "download" }), " ",
                     h("span", { className: "wf-jobs-expiry", "data-expires": row.expires }));
+      } else if (row.lost) {
+        cell.append(h("span", { className: "wf-jobs-lost", text: row.lost }));
       } else if (row.expired) {
         cell.append(h("span", { className: "wf-jobs-expired", text: "result expired" }));
       }

@@ -149,7 +149,9 @@ def test_result_cells_for_each_destination(make_backend):
     failed = finished({"type": "download"}, "FAILED", error_code="DESTINATION", error_message="no room")
     expired = finished({"type": "download"}, result_path="x", expires=now - 1)
     backend.jobs.mark_deleted(expired.id)
-    board = JobsBoard([email, catalog, failed, expired]).refresh()
+    lost = finished({"type": "download"}, result_path="y", expires=now + 3600)
+    backend.jobs.mark_result_lost(lost.id, "The stored result of job x is missing")
+    board = JobsBoard([email, catalog, failed, expired, lost]).refresh()
     rows = {r["id"]: r for r in board.rows}
     assert rows[email.id]["email"] == "me@example.org"
     assert rows[email.id]["url"].startswith(f"https://wf.example.org/results/{email.id}?expires=")
@@ -157,7 +159,9 @@ def test_result_cells_for_each_destination(make_backend):
     assert "url" not in rows[catalog.id]
     assert rows[failed.id]["error"] == "no room" and rows[failed.id]["code"] == "DESTINATION"
     assert rows[expired.id]["expired"] is True and "url" not in rows[expired.id]
-    assert board.counts == {"SUCCEEDED": 3, "FAILED": 1, "total": 4}
+    assert rows[lost.id]["lost"] == "The stored result of job x is missing"  # missing, not "expired"
+    assert "expired" not in rows[lost.id] and "url" not in rows[lost.id]
+    assert board.counts == {"SUCCEEDED": 4, "FAILED": 1, "total": 5}
     assert board.note == ""  # WF_WIDGETS_PUBLIC_URL links outlive the kernel
     board.close()
 

@@ -293,7 +293,7 @@ class JobStore:
             chunk = job_ids[i:i + 500]
             rows = self._conn().execute(
                 "SELECT id, kind, label, stage, steps_done, steps_total, error_code, error_message, created, started,"
-                f" finished, expires, result_deleted, result_ref, destination, format FROM jobs WHERE id IN "
+                f" finished, expires, result_deleted, result_problem, result_ref, destination, format FROM jobs WHERE id IN "
                 f"({','.join('?' * len(chunk))})", chunk).fetchall()
             for r in rows:
                 out[r["id"]] = self._row(r)

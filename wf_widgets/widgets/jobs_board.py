@@ -67,7 +67,8 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
         seconds), ``destination`` and ``format`` (their types) and, when there is one, the
         result: ``url`` and ``expires`` (download and email), ``email`` (the address an
         email job was sent to), ``image`` (``id``, ``name``, ``product_id`` of a catalog
-        upload), ``expired`` (the stored result was deleted), ``error`` and ``code`` (a
+        upload), ``expired`` (the stored result was deleted at its expiry), ``lost`` (why
+        the stored result is missing or damaged before its expiry), ``error`` and ``code`` (a
         failed or cancelled job), ``retry_of`` (the id of the job a retry replaced).
     counts : dict
         Number of jobs per stage (only stages that have jobs) and ``"total"``.
@@ -271,7 +272,9 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
             row["retry_of"] = self._retry_of[job.id]
         stage = st["stage"]
         if stage == "SUCCEEDED":
-            if st.get("result_deleted"):
+            if st.get("result_problem"):
+                row["lost"] = st["result_problem"]
+            elif st.get("result_deleted"):
                 row["expired"] = True
             elif st.get("expires") is not None:
                 row["url"] = self._url(job, st["expires"])
