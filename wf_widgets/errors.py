@@ -230,3 +230,7 @@ class DiskFull(WfError, OSError):
         """The error for a write that found no space in ``folder``."""
         return cls(f"No space left on the disk of {folder}: free some space there (nothing was half-written; "
                    "the next try works once there is room).", path=folder)
+
+
+class NoBackendFactory(WfError, RuntimeError):
+    """No backend can be made: :mod:`wf_widgets.backend` has not registered its factory yet."""

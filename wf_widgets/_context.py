@@ -1,0 +1,175 @@
+"""The current backend, and the Protocols of what the lower layers need from it.
+
+A leaf of the package: it imports only :mod:`~wf_widgets.config` and
+:mod:`~wf_widgets.errors`. :mod:`wf_widgets.backend`, the composition root at the top,
+registers itself as the factory (:func:`set_factory`) when it is imported (``import
+wf_widgets`` does that); lower layers ask :func:`current` for the backend of a public call
+made without one, and type what they receive with the Protocols below, never with the
+Backend class (which they may not import).
+
+Each Protocol lists what crosses a layer boundary, no more: a store's own module uses the
+concrete class.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, BinaryIO, Callable, Iterable, Protocol
+
+from .config import Settings
+from .errors import NoBackendFactory
+
+
+class JobStoreLike(Protocol):
+    """The job store (:class:`wf_widgets.jobs.store.JobStore`), as servers, delivery and widgets use it."""
+
+    def create(self, job_id: str, *, kind: str, graph: dict, geoctx: dict | None, format: dict,
+               destination: dict, label: str | None = None, claim: bool = False,
+               link_base: str | None = None) -> dict: ...
+
+    def get(self, job_id: str, graph: bool = True) -> dict | None: ...
+
+    def status(self, job_id: str) -> dict | None: ...
+
+    def list(self, limit: int = 50, stages: Iterable[str] | None = None) -> list[dict]: ...
+
+    def many(self, job_ids: list[str]) -> dict[str, dict]: ...
+
+    def request_cancel(self, job_id: str) -> bool: ...
+
+    def reap_stale(self, job_ids: list[str] | None = None) -> int: ...
+
+    def mark_result_lost(self, job_id: str, note: str) -> bool: ...
+
+
+class ResultStoreLike(Protocol):
+    """Stored download results (:class:`wf_widgets.delivery.results.ResultStore`)."""
+
+    def store(self, job_id: str, extension: str, data: bytes) -> dict: ...
+
+    def open(self, name: str) -> BinaryIO: ...
+
+    def delete(self, name: str | None) -> None: ...
+
+
+class SignerLike(Protocol):
+    """Signs and verifies links (:class:`wf_widgets.delivery.links.Signer`)."""
+
+    def query(self, job_id: str, expires: float) -> str: ...
+
+    def verify(self, job_id: str, expires: str | int, signature: str) -> bool: ...
+
+
+class CatalogStoreLike(Protocol):
+    """The catalog store (:class:`wf_widgets.catalog.store.CatalogStore`): its settings say who reads."""
+
+    settings: Settings
+
+    def get_product(self, product_id: str) -> dict | None: ...
+
+    def get_image(self, image_id: str) -> dict | None: ...
+
+    def list_products(self) -> list[dict]: ...
+
+
+class LayerStoreLike(Protocol):
+    """Map layers the tile server renders (:class:`wf_widgets.layers.LayerStore`)."""
+
+    def get(self, layer_id: str) -> dict | None: ...
+
+    def delete(self, layer_id: str) -> None: ...
+
+
+class RunnerLike(Protocol):
+    """Runs jobs (:class:`wf_widgets.jobs.runner.Runner`)."""
+
+    @property
+    def runs_here(self) -> bool: ...
+
+    def submit(self, job_id: str) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class BackendLike(Protocol):
+    """What every layer may use of a :class:`wf_widgets.backend.Backend`.
+
+    Attributes
+    ----------
+    settings : Settings
+    jobs, results, signer, catalog, layers, runner
+        The parts, each built at its first use.
+    """
+
+    settings: Settings
+
+    @property
+    def jobs(self) -> JobStoreLike: ...
+
+    @property
+    def results(self) -> ResultStoreLike: ...
+
+    @property
+    def signer(self) -> SignerLike: ...
+
+    @property
+    def catalog(self) -> CatalogStoreLike: ...
+
+    @property
+    def layers(self) -> LayerStoreLike: ...
+
+    @property
+    def runner(self) -> RunnerLike: ...
+
+    def ensure_swept(self) -> None:
+        """Housekeeping at most once per interval (the first launch of a process does it)."""
+
+    def link_base(self) -> str:
+        """The base URL of download links, resolved in this process (may start a server here)."""
+
+    def link_note(self) -> str | None:
+        """A note for links that work only while this process lives, else None (never starts a server)."""
+
+
+_factory: Callable[[], BackendLike] | None = None
+_current: BackendLike | None = None
+_lock = threading.Lock()
+
+
+def set_factory(factory: Callable[[], BackendLike]) -> None:
+    """Register what builds the default backend (``wf_widgets.backend`` does, at import)."""
+    global _factory
+    _factory = factory
+
+
+def current() -> BackendLike:
+    """The current backend: the one installed with :func:`set_current`, else built once by the factory.
+
+    Raises
+    ------
+    NoBackendFactory
+        When no factory is registered (``import wf_widgets`` registers one).
+    """
+    global _current
+    backend = _current
+    if backend is None:
+        with _lock:
+            if _current is None:
+                if _factory is None:
+                    raise NoBackendFactory("No backend: import wf_widgets (its backend module registers the factory)")
+                _current = _factory()
+            backend = _current
+    return backend
+
+
+def set_current(backend: BackendLike | None) -> BackendLike | None:
+    """Install ``backend`` as the current one (None: the factory builds one at next use); returns the previous."""
+    global _current
+    with _lock:
+        previous, _current = _current, backend
+    return previous
+
+
+def peek() -> BackendLike | None:
+    """The current backend if one exists, without building one."""
+    return _current
