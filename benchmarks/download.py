@@ -41,7 +41,7 @@ CONCURRENT = 200
 
 def _store(backend, data: bytes) -> str:
     """A SUCCEEDED job whose stored result is ``data``; returns its signed path + query."""
-    from wf_widgets.jobs.compute import new_job_id
+    from wf_widgets.jobs.plan import new_job_id
 
     job_id = new_job_id()
     backend.jobs.create(job_id, kind="Str", graph={}, geoctx=None, format={"type": "msgpack"},

@@ -7,6 +7,7 @@ import os
 import pytest
 
 import wf_widgets as wf
+from wf_widgets import _context
 from wf_widgets.backend import Backend, set_backend
 from wf_widgets.config import Settings
 
@@ -30,7 +31,7 @@ def _isolated_environment(tmp_path_factory):
 def make_backend(tmp_path):
     """Factory of isolated Backends installed as the default; all closed afterwards."""
     made = []
-    previous = wf.get_backend() if wf.backend._default is not None else None
+    previous = _context.peek()
 
     def factory(**overrides) -> Backend:
         home = overrides.pop("home", tmp_path / f"home{len(made)}")

@@ -6,6 +6,15 @@ import sys
 
 import pytest
 
+import wf_widgets as wf
+from wf_widgets import cli
+from wf_widgets.backend import Backend
+from wf_widgets.config import Settings
+
+from .test_sqlite import corrupt
+
+DAY = 86400.0
+
 
 def wf_widgets(*args, home, timeout=300, **env):
     environ = {k: v for k, v in os.environ.items() if not k.startswith("WF_WIDGETS_")}
@@ -50,13 +59,10 @@ def test_sweep_reports_counts(tmp_path):
 
 def broken_home(tmp_path):
     """A home whose job store has garbage over its first pages."""
-    from wf_widgets.backend import Backend
-    from wf_widgets.config import Settings
-
-    from .test_sqlite import corrupt
-
     home = tmp_path / "home"
-    Backend(Settings(home=home)).close()
+    backend = Backend(Settings(home=home))
+    backend.jobs  # opens (makes) the store
+    backend.close()
     corrupt(home / "jobs.sqlite")
     return home
 
@@ -81,3 +87,12 @@ def test_doctor_reports_and_repairs(tmp_path):
     out = wf_widgets("jobs", home=home)
     assert out.returncode == 0 and f"no jobs in {home}" in out.stdout
     assert wf_widgets("doctor", home=home).returncode == 0
+
+
+def test_sweep_command(backend, monkeypatch, capsys):
+    job = (wf.Int(1) + 1).compute(format="json", block=False).wait(30)
+    monkeypatch.setenv("WF_WIDGETS_HOME", str(backend.settings.home))
+    monkeypatch.setenv("WF_WIDGETS_NOW_OFFSET_S", str(11 * DAY))
+    assert cli.main(["sweep"]) == 0
+    assert "deleted 1 expired result(s)" in capsys.readouterr().out
+    assert backend.jobs.get(job.id)["result_deleted"] == 1

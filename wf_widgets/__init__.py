@@ -8,30 +8,21 @@ so the backend imports without Jupyter).
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from . import catalog, geo, scenes
 from .backend import Backend, get_backend, set_backend
 from .config import Settings
 from .errors import (GraphTypeError, JobCancelled, JobComputeError, JobTimeoutError, PermissionDenied, ResultExpired,
                      ValidationError, WfError, WfWarning)
+from .geo import AOI, DLTile
 from .jobs import Job, compute
 from .outputs import DESTINATIONS, FORMATS
+from .server import jupyter as _jupyter_extension
 from .values import Any_, Array, Bool, Datetime, Dict, Float, Int, List, NoneType, Str, Value
+from .values.image import Image, ImageCollection
 
 __version__ = "0.1.0"
-
-# Loaded on first use (PEP 562): name -> (module, attribute or None for the module itself).
-_LAZY = {
-    "widgets": ("wf_widgets.widgets", None),
-    "catalog": ("wf_widgets.catalog", None),
-    "scenes": ("wf_widgets.scenes", None),
-    "geo": ("wf_widgets.geo", None),
-    "DLTile": ("wf_widgets.geo", "DLTile"),
-    "AOI": ("wf_widgets.geo", "AOI"),
-    "Image": ("wf_widgets.values.image", "Image"),
-    "ImageCollection": ("wf_widgets.values.image", "ImageCollection"),
-}
 
 __all__ = [
     "AOI", "Any_", "Array", "Backend", "Bool", "DESTINATIONS", "DLTile", "Datetime", "Dict", "FORMATS", "Float",
@@ -42,14 +33,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'wf_widgets' has no attribute {name!r}") from None
-    mod = importlib.import_module(module)
-    value = mod if attr is None else getattr(mod, attr)
-    globals()[name] = value
-    return value
+    # The widgets need Jupyter's packages: loaded on first use (PEP 562), so the backend
+    # (a server, a cluster worker) imports without them.
+    if name == "widgets":
+        import wf_widgets.widgets as widgets  # (``from . import`` would ask this very hook first)
+
+        return widgets
+    raise AttributeError(f"module 'wf_widgets' has no attribute {name!r}")
 
 
 def _jupyter_server_extension_points() -> list[dict]:
@@ -58,10 +48,8 @@ def _jupyter_server_extension_points() -> list[dict]:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
-    from .server.jupyter import _load_jupyter_server_extension as load
-
-    load(serverapp)
+    _jupyter_extension._load_jupyter_server_extension(serverapp)
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | {"widgets"})

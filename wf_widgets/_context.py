@@ -14,7 +14,7 @@ concrete class.
 from __future__ import annotations
 
 import threading
-from typing import Any, BinaryIO, Callable, Iterable, Protocol
+from typing import Any, BinaryIO, Callable, Iterable, Mapping, Protocol
 
 from .config import Settings
 from .errors import NoBackendFactory
@@ -132,14 +132,24 @@ class BackendLike(Protocol):
 
 
 _factory: Callable[[], BackendLike] | None = None
+_worker_factory: Callable[[Mapping[str, Any]], BackendLike] | None = None
 _current: BackendLike | None = None
 _lock = threading.Lock()
 
 
-def set_factory(factory: Callable[[], BackendLike]) -> None:
-    """Register what builds the default backend (``wf_widgets.backend`` does, at import)."""
-    global _factory
-    _factory = factory
+def set_factory(factory: Callable[[], BackendLike],
+                worker_factory: Callable[[Mapping[str, Any]], BackendLike]) -> None:
+    """Register what builds the default backend, and a worker's backend from settings (``wf_widgets.backend``
+    does, at import)."""
+    global _factory, _worker_factory
+    _factory, _worker_factory = factory, worker_factory
+
+
+def worker_backend(settings: Mapping[str, Any]) -> BackendLike:
+    """The backend of a worker process for ``settings`` (a ``Settings.to_dict()``), cached per home folder."""
+    if _worker_factory is None:
+        raise NoBackendFactory("No backend: import wf_widgets (its backend module registers the factory)")
+    return _worker_factory(settings)
 
 
 def current() -> BackendLike:

@@ -62,8 +62,9 @@ def touch_private(path: str | os.PathLike) -> None:
     """Create ``path`` empty with mode 0600 if it does not exist (an existing file is untouched).
 
     Used before ``sqlite3.connect`` opens a database: SQLite gives the ``-wal`` and ``-shm``
-    files the mode of the database file.
+    files the mode of the database file. Its folder is made (0700) if missing.
     """
+    private_dir(Path(path).parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileExistsError:

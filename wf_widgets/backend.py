@@ -1,9 +1,16 @@
-"""The Backend: one object owning the stores, the runner, the mailer and the servers.
+"""The Backend: the composition root, building the stores, the runner, the signer and the servers.
 
-``wf_widgets.get_backend()`` returns the default one (built from the environment on first
-use); tests build isolated ones on temporary home folders and install them with
-``set_backend``. Worker processes rebuild a Backend from ``Settings.to_dict()`` with
-:func:`backend_for`, cached per home folder.
+It sits at the top of the layers (only the command line, the demo and the widgets are
+above it) and imports its parts at module level; importing it registers it as the factory
+of :func:`wf_widgets._context.current`, through which every lower layer reaches the current
+backend when a public call is made without one. ``wf_widgets.get_backend()`` returns the
+current one (built from the environment at first use); tests build isolated ones on
+temporary home folders and install them with ``set_backend``. Worker processes build theirs
+from ``Settings.to_dict()`` (:func:`backend_for`, cached per home folder).
+
+Building a Backend does no I/O: the home folder and each store are made (and migrated) at
+their first use; housekeeping (:meth:`Backend.sweep`) runs at the first launch of a process
+(:meth:`Backend.ensure_swept`), at server start and in ``wf-widgets sweep``.
 """
 
 from __future__ import annotations
@@ -12,8 +19,16 @@ import threading
 from concurrent.futures import Executor
 from typing import Any, Mapping
 
-from ._files import private_dir, sweep_temp
+from . import _context
+from ._files import sweep_temp
+from .catalog.store import CatalogStore
 from .config import Settings
+from .delivery.links import Signer
+from .delivery.results import ResultStore
+from .jobs.runner import Runner
+from .jobs.store import JobStore
+from .layers import LayerStore
+from .server import links as _links
 
 
 class Backend:
@@ -26,21 +41,19 @@ class Backend:
     executor : concurrent.futures.Executor, optional
         Where jobs run; a thread pool of ``settings.workers`` threads by default.
     sweep : bool
-        Delete expired results and reap dead jobs now (default True); this start-up sweep
-        checks stored results by size only (no file is read: a start stays quick).
+        Sweep (reap dead jobs, delete expired results) at the first launch (default True);
+        that sweep checks stored results by size only (no file is read: a launch stays quick).
     """
 
     def __init__(self, settings: Settings | None = None, executor: Executor | None = None, sweep: bool = True):
         self.settings = settings if settings is not None else Settings.from_env()
-        private_dir(self.settings.home)  # 0700 when made here (see wf_widgets._files)
         self._executor = executor
         self._lock = threading.RLock()
         self._parts: dict[str, Any] = {}
-        if sweep:
-            self.sweep(checksums=False)
+        self._swept = not sweep
 
     # Each part is built once, on first use, so importing or building a Backend stays cheap.
-    def _part(self, name: str, factory) -> Any:
+    def _part(self, name: str, factory: Any) -> Any:
         part = self._parts.get(name)
         if part is None:
             with self._lock:
@@ -50,46 +63,54 @@ class Backend:
         return part
 
     @property
-    def jobs(self):
-        """The job store (:class:`~wf_widgets.jobs.store.JobStore`)."""
-        from .jobs.store import JobStore
-
+    def jobs(self) -> JobStore:
+        """The job store."""
         return self._part("jobs", lambda: JobStore(self.settings))
 
     @property
-    def results(self):
-        """The stored download results (:class:`~wf_widgets.delivery.results.ResultStore`)."""
-        from .delivery.results import ResultStore
-
+    def results(self) -> ResultStore:
+        """The stored download results."""
         return self._part("results", lambda: ResultStore(self.settings))
 
     @property
-    def signer(self):
-        """Signs and verifies download links (:class:`~wf_widgets.delivery.links.Signer`)."""
-        from .delivery.links import Signer
-
+    def signer(self) -> Signer:
+        """Signs and verifies download links."""
         return self._part("signer", lambda: Signer(self.settings))
 
     @property
-    def catalog(self):
-        """The local catalog (:class:`~wf_widgets.catalog.store.CatalogStore`)."""
-        from .catalog.store import CatalogStore
-
+    def catalog(self) -> CatalogStore:
+        """The local catalog."""
         return self._part("catalog", lambda: CatalogStore(self.settings))
 
     @property
-    def layers(self):
-        """Map layers the tile server renders (:class:`~wf_widgets.layers.LayerStore`)."""
-        from .layers import LayerStore
-
+    def layers(self) -> LayerStore:
+        """Map layers the tile server renders."""
         return self._part("layers", lambda: LayerStore(self.settings))
 
     @property
-    def runner(self):
-        """Runs jobs on the executor (:class:`~wf_widgets.jobs.runner.Runner`)."""
-        from .jobs.runner import Runner
-
+    def runner(self) -> Runner:
+        """Runs jobs on the executor."""
         return self._part("runner", lambda: Runner(self, self._executor))
+
+    # -- links ------------------------------------------------------------------------------
+    def link_base(self) -> str:
+        """The base URL of download links, as this process sees it (may start a kernel-thread server)."""
+        return _links.base_url(self)
+
+    def link_note(self) -> str | None:
+        """The note for links that work only while this process lives, else None (never starts a server)."""
+        return _links.link_note(self)
+
+    # -- housekeeping -----------------------------------------------------------------------
+    def ensure_swept(self) -> None:
+        """Sweep once (see :meth:`sweep`, by size only), at the first launch of this Backend."""
+        if self._swept:
+            return
+        with self._lock:
+            if self._swept:
+                return
+            self._swept = True
+        self.sweep(checksums=False)
 
     def sweep(self, checksums: bool = True) -> dict[str, int]:
         """Housekeeping; returns counts.
@@ -144,30 +165,29 @@ class Backend:
         return f"Backend(home={str(self.settings.home)!r}, user={self.settings.user!r})"
 
 
-_default: Backend | None = None
-_default_lock = threading.Lock()
+
 _by_home: dict[str, Backend] = {}
+_by_home_lock = threading.Lock()
 
 
 def get_backend() -> Backend:
-    """The default Backend, built from the environment on first use."""
-    global _default
-    if _default is None:
-        with _default_lock:
-            if _default is None:
-                _default = Backend()
-                _by_home[str(_default.settings.home)] = _default
-    return _default
+    """The current Backend, built from the environment at first use."""
+    return _context.current()
 
 
 def set_backend(backend: Backend | None) -> Backend | None:
-    """Install ``backend`` as the default (None resets); returns the previous one."""
-    global _default
-    with _default_lock:
-        previous, _default = _default, backend
-        if backend is not None:
+    """Install ``backend`` as the current one (None resets); returns the previous one."""
+    if backend is not None:
+        with _by_home_lock:
             _by_home[str(backend.settings.home)] = backend
-    return previous
+    return _context.set_current(backend)
+
+
+def _default_backend() -> Backend:
+    backend = Backend()
+    with _by_home_lock:
+        _by_home.setdefault(str(backend.settings.home), backend)
+    return backend
 
 
 def backend_for(settings: Mapping[str, Any]) -> Backend:
@@ -175,8 +195,11 @@ def backend_for(settings: Mapping[str, Any]) -> Backend:
     key = str(settings["home"])
     backend = _by_home.get(key)
     if backend is None:
-        with _default_lock:
+        with _by_home_lock:
             backend = _by_home.get(key)
             if backend is None:
                 backend = _by_home[key] = Backend(Settings.from_dict(settings), sweep=False)
     return backend
+
+
+_context.set_factory(_default_backend, backend_for)

@@ -9,7 +9,13 @@ import sys
 from typing import Sequence
 
 from . import doctor
+from .backend import Backend, get_backend
+from .catalog.listing import catalog_listing
+from .demo import run_demo
+from .demo_data import make_demo_data
 from .errors import WfError
+from .jobs import Job
+from .server import standalone
 
 
 def _when(ts: float | None) -> str:
@@ -19,8 +25,6 @@ def _when(ts: float | None) -> str:
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    from . import Job, get_backend
-
     backend = get_backend()
     if args.action == "show":
         job = Job.get(args.job_id)
@@ -50,8 +54,6 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .backend import Backend
-
     counts = Backend(sweep=False).sweep()
     print(f"deleted {counts['expired']} expired result(s); marked {counts['reaped']} interrupted job(s); "
           f"found {counts['damaged']} missing or damaged result(s); deleted {counts['leftovers']} leftover "
@@ -60,24 +62,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
-    from . import get_backend
-    from .catalog.listing import catalog_listing
-
     print(catalog_listing(get_backend()))
     return 0
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from .demo_data import make_demo_data
-
     product = make_demo_data(force=args.force)
     print(f"demo product {product.id} ready ({len(list(product.images()))} images)")
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .server import standalone
-
     return standalone.main(["--host", args.host, "--port", str(args.port)]
                            + (["--public-url", args.public_url] if args.public_url else []))
 
@@ -87,8 +82,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
-
     return run_demo()
 
 

@@ -16,6 +16,10 @@ from typing import Any, Callable
 
 import wf_widgets as wf
 
+from .delivery.smtp_sink import use_sink_if_unconfigured
+from .demo_data import CENTER, make_demo_data
+from .server import stop_thread_server
+
 #: The product the demo uploads into (the spec's "org:my_product_id", for the demo user).
 DEMO_PRODUCT = "demo:composites"
 
@@ -49,8 +53,6 @@ def download_examples() -> str:
 
 def email_examples(backend: Any) -> None:
     """The Email examples; without WF_WIDGETS_SMTP_URL they go to a loopback sink and are printed."""
-    from .delivery.smtp_sink import use_sink_if_unconfigured
-
     _section("Email")
     sink = use_sink_if_unconfigured(backend)
     if sink is not None:
@@ -88,8 +90,6 @@ def demo_product() -> Any:
 
 def catalog_examples() -> None:
     """The Catalog examples: one tile, then the bulk pattern over a 3x3 neighbourhood."""
-    from .demo_data import CENTER
-
     _section("Catalog")
     composite = wf.ImageCollection.from_id("sentinel-1:GRD", "2020-01-01", "2020-05-01").mean(axis="images")
     tile = wf.scenes.DLTile.from_latlon(CENTER[0], CENTER[1], 10, 1024, 0)
@@ -144,9 +144,6 @@ def fetch_link(url: str) -> None:
 
 def run_demo() -> int:
     """Run every demo section; returns the process exit code."""
-    from .demo_data import make_demo_data
-    from .server import stop_thread_server
-
     start = time.monotonic()
     backend = wf.get_backend()
     try:

@@ -27,6 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from . import catalog
+from .backend import Backend, get_backend
+from .geo import DLTile
+
 PRODUCT_ID = "sentinel-1:GRD"
 SEED = 20200101
 N_SCENES = 20
@@ -108,14 +112,12 @@ def _scenes(tile: Any):
         yield name, acquired, geotrans, np.stack(bands)
 
 
-def demo_tile() -> Any:
+def demo_tile() -> DLTile:
     """The 1024 px, 10 m DLTile at the demo point (the spec's tile)."""
-    from .geo import DLTile
-
     return DLTile.from_latlon(CENTER[0], CENTER[1], RESOLUTION, TILESIZE, 0)
 
 
-def make_demo_data(backend: Any = None, force: bool = False) -> Any:
+def make_demo_data(backend: Backend | None = None, force: bool = False) -> catalog.Product:
     """Create the demo product ``sentinel-1:GRD`` (public-read) with its scenes, if missing.
 
     Parameters
@@ -136,11 +138,7 @@ def make_demo_data(backend: Any = None, force: bool = False) -> Any:
     PermissionDenied
         When the product exists but belongs to someone else and must be rebuilt.
     """
-    from . import catalog
-
     if backend is None:
-        from .backend import get_backend
-
         backend = get_backend()
     store = backend.catalog
     product = catalog.Product.get(PRODUCT_ID, store=store)

@@ -126,7 +126,22 @@ class JobSerializationError(JobComputeError):
 
 
 class JobDestination(JobComputeError):
+    """The destination could not take the result.
+
+    Attributes
+    ----------
+    stored : dict or None
+        The result fields of a download stored before the failure (an email that could not
+        be sent keeps its stored result, so ``job.url`` still works); None when nothing was
+        stored.
+    """
+
     code = "DESTINATION"
+
+    def __init__(self, message: str, job_id: str | None = None, code: str | None = None,
+                 stored: dict | None = None):
+        super().__init__(message, job_id=job_id, code=code)
+        self.stored = stored
 
 
 class JobTransient(JobComputeError):
@@ -234,3 +249,7 @@ class DiskFull(WfError, OSError):
 
 class NoBackendFactory(WfError, RuntimeError):
     """No backend can be made: :mod:`wf_widgets.backend` has not registered its factory yet."""
+
+
+class EmailResultNotLoaded(WfError):
+    """``Job.result()`` of an email job: the data went by link and is not loaded into the notebook."""

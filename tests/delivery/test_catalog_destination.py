@@ -11,9 +11,10 @@ import pytest
 import rasterio
 
 import wf_widgets as wf
-from wf_widgets.delivery import catalog as catalog_destination
+from wf_widgets.delivery import HANDLERS
+from wf_widgets.delivery.catalog import CatalogHandler
 from wf_widgets.errors import ValidationError
-from wf_widgets.outputs.normalize import destination_handler, normalize
+from wf_widgets.outputs.normalize import normalize
 
 SPEC_TILE = (35.6870, -105.9378, 10, 1024, 0)
 
@@ -50,7 +51,7 @@ def test_shorthand_and_dict_normalise_and_default_format_becomes_geotiff():
         normalize(image, "json", "Image")
     with pytest.raises(ValidationError, match=r"The catalog destination can only be used with an Image result"):
         normalize(image, "geotiff", "Int")
-    assert destination_handler("catalog") is catalog_destination
+    assert isinstance(HANDLERS["catalog"], CatalogHandler)
 
 
 def test_default_format_uploads_a_geotiff(make_product, composite, small_tile):

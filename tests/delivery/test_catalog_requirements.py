@@ -7,7 +7,7 @@ import pytest
 import wf_widgets as wf
 from wf_widgets.backend import Backend
 from wf_widgets.config import Settings
-from wf_widgets.delivery import catalog as catalog_destination
+from wf_widgets.delivery import HANDLERS
 from wf_widgets.outputs.results import ImageResult
 from wf_widgets.errors import JobDestination, NotFound, PermissionDenied, ValidationError
 
@@ -129,10 +129,10 @@ def test_requirement_errors_name_their_field(make_product, demo_catalog, composi
 
 def test_band_count_unknown_before_running_is_checked_by_the_job(make_product, demo_catalog, composite, tile,
                                                                    monkeypatch):
-    import wf_widgets.values.image as image_values
+    import wf_widgets.delivery.catalog as catalog_handler
 
     make_product(names=("vv", "vh", "extra"), data_type="Float64")
-    monkeypatch.setattr(image_values, "static_bands", lambda value, backend=None: None)
+    monkeypatch.setattr(catalog_handler, "static_bands", lambda value, backend=None: None)
     job = composite.compute(tile, destination=wf.catalog.Image(name="my_image", product_id=PRODUCT), block=False)
     job.wait(60)
     assert (job.stage, job._row["error_code"]) == ("FAILED", "DESTINATION")
@@ -152,10 +152,10 @@ def test_deliver_checks_the_requirements_again(make_product, demo_catalog, compo
                            "overwrite": False, "rescale": False, "change_dtype": False}}
     wf.catalog.Band.get(f"{PRODUCT}:vh").delete()
     with pytest.raises(JobDestination, match=r"The Image has 2 band\(s\) .* has 1 \(vv\)"):
-        catalog_destination.deliver(demo_catalog, job, result)
+        HANDLERS["catalog"].deliver(demo_catalog, job, result)
     wf.catalog.Product.get(PRODUCT).delete(cascade=True)
     with pytest.raises(JobDestination, match=r"it does not exist"):
-        catalog_destination.deliver(demo_catalog, job, ImageResult(result.ndarray, bandinfo=result.bandinfo,
+        HANDLERS["catalog"].deliver(demo_catalog, job, ImageResult(result.ndarray, bandinfo=result.bandinfo,
                                                                    geocontext=result.geocontext))
     assert {k: v for k, v in state(demo_catalog).items() if k != "jobs"} == {"images": [], "files": []}
 
@@ -178,7 +178,7 @@ def test_names_too_long_for_files_are_refused_before_a_job_exists(make_product, 
     assert info.value.field == field
     assert state(demo_catalog) == EMPTY
     with pytest.raises(ValidationError, match=rf"{field} is too long: 300 bytes"):  # a hand-made normal form
-        catalog_destination.preflight({"type": "catalog", "image": {"id": f"{image['product_id']}:{image['name']}",
+        HANDLERS["catalog"].preflight({"type": "catalog", "image": {"id": f"{image['product_id']}:{image['name']}",
                                                                     **image}, "overwrite": False},
                                       {"type": "geotiff"}, composite, demo_catalog)
 

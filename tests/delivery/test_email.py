@@ -14,7 +14,7 @@ import pytest
 
 import wf_widgets as wf
 from wf_widgets.delivery import mailer
-from wf_widgets.delivery.email import EmailResultNotLoaded
+from wf_widgets.errors import EmailResultNotLoaded
 from wf_widgets.errors import JobDestination, ValidationError
 from wf_widgets.server.testing import fetch, free_port
 
@@ -147,7 +147,7 @@ def test_a_long_unicode_subject_arrives_intact(backend, smtp):
 
 
 def _hostile_row(subject):
-    return {"id": "ab" * 24, "format": {"type": "json"},
+    return {"id": "ab" * 24, "format": {"type": "json"}, "link_base": "http://127.0.0.1:1",
             "destination": {"type": "email", "subject": subject, "body": "The real body."}}
 
 

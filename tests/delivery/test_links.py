@@ -66,7 +66,7 @@ def test_a_deleted_key_is_replaced_and_old_links_stop_working(make_backend):
     (backend.settings.home / "signing.key").unlink()
 
     def rotated():
-        new = result_url(backend, job.id, job._row["expires"])
+        new = result_url(backend.signer, backend.link_base(), job.id, job._row["expires"])
         return new != old and fetch(old).status == 403 and fetch(new).status == 200
 
     wait_for(rotated, timeout=10, what="the rotated key")

@@ -201,15 +201,16 @@ def test_a_job_store_of_the_previous_version_opens_and_old_rows_are_checked_by_s
         backend.close()
 
 
-def test_a_starting_backend_checks_sizes_but_reads_no_file(make_backend):
+def test_the_launch_sweep_checks_sizes_but_reads_no_file(make_backend):
     backend = make_backend()
     truncated, changed = _job(), _job("msgpack")
     _path(backend, truncated).write_bytes(b"")
     data = bytearray(_path(backend, changed).read_bytes())
     data[0] ^= 1
     _path(backend, changed).write_bytes(bytes(data))
-    started = Backend(Settings(home=backend.settings.home, user="user:alice"))  # sweeps at start
+    started = Backend(Settings(home=backend.settings.home, user="user:alice"))
     try:
+        started.ensure_swept()  # what its first launch does
         assert started.jobs.get(truncated.id)["result_deleted"] == 1
         assert started.jobs.get(changed.id)["result_deleted"] == 0  # found by the hourly sweep instead
         assert started.sweep()["damaged"] == 1

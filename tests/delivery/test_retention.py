@@ -64,14 +64,19 @@ def test_expired_link_is_410_then_the_sweep_deletes_the_file(make_backend):
         job.result_to_file(backend.settings.home / "out.json")
 
 
-def test_backend_start_sweeps(make_backend):
+def test_the_first_launch_sweeps_once_and_building_a_backend_does_not(make_backend):
     backend = make_backend()
     job = _job()
     path = _file(backend, job)
     later = Backend(Settings(home=backend.settings.home, now_offset_s=11 * DAY))  # sweep=True by default
     try:
+        assert path.exists()  # building a Backend does no I/O
+        (wf.Int(1) + 1).compute(backend=later)  # the first launch sweeps
         assert not path.exists()
         assert later.jobs.get(job.id)["result_deleted"] == 1
+        path.write_bytes(b"x")  # an orphan now: the next launches do not sweep again
+        (wf.Int(1) + 1).compute(backend=later)
+        assert path.exists()
     finally:
         later.close()
 

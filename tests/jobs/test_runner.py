@@ -15,7 +15,7 @@ import pytest
 
 import wf_widgets as wf
 from wf_widgets.errors import JobInterrupt, ValidationError
-from wf_widgets.jobs.compute import new_job_id
+from wf_widgets.jobs.plan import new_job_id
 from wf_widgets.outputs.normalize import normalize
 from wf_widgets.values import Node, Value, to_json
 

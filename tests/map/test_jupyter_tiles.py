@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from wf_widgets.server import app as wf_app
+from wf_widgets.server import routes as wf_app
 from wf_widgets.server.testing import fetch
 
 from .._jupyter import jupyter_server

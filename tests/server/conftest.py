@@ -53,7 +53,7 @@ def store_result(backend):
     For sizes and contents a computation would make slow to produce; the server only
     reads the row and the file, exactly as for a computed result.
     """
-    from wf_widgets.jobs.compute import new_job_id
+    from wf_widgets.jobs.plan import new_job_id
 
     def make(data: bytes, extension: str = "json", mimetype: str = "application/json") -> wf.Job:
         job_id = new_job_id()

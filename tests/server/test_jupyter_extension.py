@@ -8,7 +8,7 @@ import signal
 import pytest
 
 import wf_widgets as wf
-from wf_widgets.server import app as wf_app
+from wf_widgets.server import routes as wf_app
 from wf_widgets.server.testing import fetch, wait_for
 from wf_widgets.server.thread import running_thread_server
 

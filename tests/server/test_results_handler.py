@@ -169,7 +169,7 @@ def test_expired_link_is_410_even_while_the_file_exists(served, backend):
 def test_link_expiry_alone_is_enforced(served, backend):
     """A link signed with an earlier expiry than the row's is refused once that passes."""
     job = _json_job()
-    short = result_url(backend, job.id, backend.settings.time() + 60)
+    short = result_url(backend.signer, backend.link_base(), job.id, backend.settings.time() + 60)
     assert fetch(short).status == 200
     backend.settings.now_offset_s = 61
     assert fetch(short).status == 410
@@ -179,7 +179,7 @@ def test_link_expiry_alone_is_enforced(served, backend):
 def test_row_expiry_alone_is_enforced(served, backend):
     """A link signed for longer than the row keeps the data is refused once the row expires."""
     job = _json_job()
-    long = result_url(backend, job.id, backend.settings.time() + 100 * DAY)
+    long = result_url(backend.signer, backend.link_base(), job.id, backend.settings.time() + 100 * DAY)
     assert fetch(long).status == 200
     backend.settings.now_offset_s = 11 * DAY
     assert fetch(long).status == 410
@@ -228,7 +228,7 @@ def test_raw_dot_dot_segments_are_404(served):
 def test_unknown_id_unsigned_is_403_signed_is_404(served, backend):
     unknown = "ab" * 24
     assert fetch(f"{served}/results/{unknown}?expires=9999999999&signature=" + "0" * 64).status == 403
-    r = fetch(result_url(backend, unknown, backend.settings.time() + 60))
+    r = fetch(result_url(backend.signer, backend.link_base(), unknown, backend.settings.time() + 60))
     assert r.status == 404
 
 
@@ -241,12 +241,12 @@ def test_a_row_pointing_outside_the_store_is_never_served(served, backend):
 
 
 def test_running_job_has_no_result_yet(served, backend):
-    from wf_widgets.jobs.compute import new_job_id
+    from wf_widgets.jobs.plan import new_job_id
 
     job_id = new_job_id()
     backend.jobs.create(job_id, kind="Int", graph={}, geoctx=None, format={"type": "json"},
                         destination={"type": "download"})
-    r = fetch(result_url(backend, job_id, backend.settings.time() + 60))
+    r = fetch(result_url(backend.signer, backend.link_base(), job_id, backend.settings.time() + 60))
     assert r.status == 404 and "no stored result" in r.text
 
 

@@ -96,7 +96,7 @@ def test_a_running_server_sees_a_rotated_key_within_seconds(backend, serve):
     (backend.settings.home / "signing.key").unlink()  # rotate: whoever looks next makes a new key
 
     def rotated():
-        new = result_url(backend, job.id, job._row["expires"])
+        new = result_url(backend.signer, backend.link_base(), job.id, job._row["expires"])
         return new != old and fetch(old).status == 403 and fetch(new).status == 200
 
     wait_for(rotated, timeout=15, what="the server and this kernel to use the new key")
@@ -134,15 +134,6 @@ def test_binding_beyond_loopback_needs_a_public_url(capsys):
 ])
 def test_is_loopback(host, loopback):
     assert standalone.is_loopback(host) is loopback
-
-
-def test_sweep_command(backend, monkeypatch, capsys):
-    job = (wf.Int(1) + 1).compute(format="json", block=False).wait(30)
-    monkeypatch.setenv("WF_WIDGETS_HOME", str(backend.settings.home))
-    monkeypatch.setenv("WF_WIDGETS_NOW_OFFSET_S", str(11 * DAY))
-    assert standalone.sweep_main([]) == 0
-    assert "Deleted 1 expired result(s)" in capsys.readouterr().out
-    assert backend.jobs.get(job.id)["result_deleted"] == 1
 
 
 def test_registry_helpers_see_only_live_servers(backend, serve):

@@ -157,14 +157,12 @@ def test_compute_does_nothing_while_invalid(backend):
 
 
 def test_errors_in_callbacks_show_under_the_form(backend, monkeypatch, caplog):
-    import sys
-
-    compute_module = sys.modules["wf_widgets.jobs.compute"]  # the package's "compute" is the function
+    import wf_widgets.widgets.export_form as export_form
 
     def broken(*args, **kwargs):
         raise RuntimeError("the runner is on fire")
 
-    monkeypatch.setattr(compute_module, "launch", broken)
+    monkeypatch.setattr(export_form, "submit", broken)
     form = ExportForm(wf.Int(1) + 1)
     with caplog.at_level(logging.ERROR, logger="wf_widgets.widgets"):
         form.compute_button.click()

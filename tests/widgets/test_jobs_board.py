@@ -11,7 +11,7 @@ import time
 import pytest
 
 import wf_widgets as wf
-from wf_widgets.jobs.compute import new_job_id
+from wf_widgets.jobs.plan import new_job_id
 from wf_widgets.jobs.job import Job
 from wf_widgets.widgets import JobsBoard
 from wf_widgets.widgets import _base

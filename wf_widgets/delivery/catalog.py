@@ -21,107 +21,117 @@ set) are kept.
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as _dt
 
+from affine import Affine
+
+from .._context import BackendLike, CatalogStoreLike
 from ..catalog import Image
 from ..catalog._common import check_name, check_product_id
 from ..errors import JobComputeError, JobDestination, NotFound, WfError
 from . import catalog_transforms
+from ..outputs.results import ImageResult
+from ..values.image import static_bands
 from .catalog_target import check_format, check_image_free, load_target, plan_bands
 
 
-def preflight(destination: dict, format: dict, value: Any, backend: Any) -> None:
-    """Raise before a job exists if the upload can't succeed.
+class CatalogHandler:
+    """The catalog destination (see :class:`~wf_widgets.delivery.handler.DestinationHandler`)."""
 
-    Parameters
-    ----------
-    destination, format : dict
-        Normal forms (``destination["image"]`` is the catalog Image's dict).
-    value : Value or None
-        The Image to compute; its band names come from ``static_bands``. When they can't be
-        known before running, the band count is checked when the job uploads.
-    backend : Backend
+    link_in_worker = False
 
-    Raises
-    ------
-    NotFound, ValidationError
-        A requirement is not met (the message says which, and how to fix it), or the name or
-        product id is invalid or too long (``field`` is ``"name"`` or ``"product_id"``).
-    PermissionDenied
-        The user may not write to the product.
-    """
-    from ..values.image import static_bands
+    def preflight(self, destination: dict, format: dict, value: object | None, backend: BackendLike) -> None:
+        """Raise before a job exists if the upload can't succeed.
 
-    store = backend.catalog
-    image = destination["image"]
-    check_product_id(image["product_id"])  # normalize checked them; a hand-made dict may not have been
-    check_name(image["name"])
-    target = load_target(store, image["product_id"], image["name"])
-    names = static_bands(value, backend) if value is not None else None
-    if names is not None:
-        plan_bands(target, names)
-    check_image_free(store, image["id"], destination["overwrite"])
-    check_format(target, format)
+        Parameters
+        ----------
+        destination, format : dict
+            Normal forms (``destination["image"]`` is the catalog Image's dict).
+        value : Value or None
+            The Image to compute; its band names come from ``static_bands``. When they can't be
+            known before running, the band count is checked when the job uploads.
+        backend : BackendLike
+
+        Raises
+        ------
+        NotFound, ValidationError
+            A requirement is not met (the message says which, and how to fix it), or the name or
+            product id is invalid or too long (``field`` is ``"name"`` or ``"product_id"``).
+        PermissionDenied
+            The user may not write to the product.
+        """
+        store = backend.catalog
+        image = destination["image"]
+        check_product_id(image["product_id"])  # normalize checked them; a hand-made dict may not have been
+        check_name(image["name"])
+        target = load_target(store, image["product_id"], image["name"])
+        names = static_bands(value, backend) if value is not None else None
+        if names is not None:
+            plan_bands(target, names)
+        check_image_free(store, image["id"], destination["overwrite"])
+        check_format(target, format)
+
+    def recheck(self, destination: dict, format: dict, backend: BackendLike) -> None:
+        """What can change after preflight: the product (and the user's right to write it), the image's absence."""
+        image = destination["image"]
+        load_target(backend.catalog, image["product_id"], image["name"])
+        check_image_free(backend.catalog, image["id"], destination["overwrite"])
+
+    def deliver(self, backend: BackendLike, job: dict, value: ImageResult) -> dict:
+        """Worker side: transform and upload ``value`` (an ImageResult); returns ``{"result_ref": ...}``.
+
+        Raises
+        ------
+        JobDestination
+            A requirement no longer holds, the data-loss guard refused the values, or the upload
+            failed; nothing was written (and an overwritten image is unchanged).
+        """
+        destination, fmt = job["destination"], job["format"]
+        store = backend.catalog
+        spec = destination["image"]
+        names = list(value.bandinfo)
+        try:
+            target = load_target(store, spec["product_id"], spec["name"])
+            plan = plan_bands(target, names)
+            check_image_free(store, spec["id"], destination["overwrite"])
+            check_format(target, fmt)
+            array = catalog_transforms.transform(value.ndarray, names, target, plan,
+                                                 rescale_values=destination["rescale"],
+                                                 change_dtype=destination["change_dtype"])
+            image = _image(spec, value, backend.settings.now(), store)
+            image.upload_ndarray(array, overviews=fmt["overviews"], overview_resampler=fmt["overview_resampler"],
+                                 compression=fmt["compression"], overwrite=destination["overwrite"])
+        except (JobComputeError, MemoryError):
+            raise
+        except WfError as exc:  # a requirement that no longer holds (PermissionDenied too)
+            raise JobDestination(f"{str(exc).rstrip('.')}. Nothing was uploaded.") from exc
+        except Exception as exc:  # the file or the record could not be written (disk full, database error, ...)
+            raise JobDestination(f"Could not upload image {spec['id']!r} to the catalog: {type(exc).__name__}: {exc}. "
+                                 "Nothing was uploaded (an image it would replace is unchanged).") from exc
+        return {"result_ref": {"id": image.id, "created": image.created.isoformat()}}
+
+    def result(self, backend: BackendLike, job: dict) -> Image:
+        """What ``compute()`` and ``Job.result()`` return: the saved ``catalog.Image`` (with ``created``).
+
+        Raises
+        ------
+        NotFound
+            The image was deleted since the job uploaded it.
+        """
+        ref = job.get("result_ref") or {}
+        image_id = ref["id"] if isinstance(ref, dict) else ref
+        image = Image.get(image_id, store=backend.catalog)
+        if image is None:
+            raise NotFound(f"Image {image_id!r}, uploaded by job {job['id']}, has since been deleted from the catalog",
+                           field="image", value=image_id)
+        return image
 
 
-def deliver(backend: Any, job: dict, value: Any) -> dict:
-    """Worker side: transform and upload ``value`` (an ImageResult); returns ``{"result_ref": ...}``.
-
-    Raises
-    ------
-    JobDestination
-        A requirement no longer holds, the data-loss guard refused the values, or the upload
-        failed; nothing was written (and an overwritten image is unchanged).
-    """
-    destination, fmt = job["destination"], job["format"]
-    store = backend.catalog
-    spec = destination["image"]
-    names = list(value.bandinfo)
-    try:
-        target = load_target(store, spec["product_id"], spec["name"])
-        plan = plan_bands(target, names)
-        check_image_free(store, spec["id"], destination["overwrite"])
-        check_format(target, fmt)
-        array = catalog_transforms.transform(value.ndarray, names, target, plan,
-                                             rescale_values=destination["rescale"],
-                                             change_dtype=destination["change_dtype"])
-        image = _image(spec, value, backend, store)
-        image.upload_ndarray(array, overviews=fmt["overviews"], overview_resampler=fmt["overview_resampler"],
-                             compression=fmt["compression"], overwrite=destination["overwrite"])
-    except (JobComputeError, MemoryError):
-        raise
-    except WfError as exc:  # a requirement that no longer holds (PermissionDenied too)
-        raise JobDestination(f"{str(exc).rstrip('.')}. Nothing was uploaded.") from exc
-    except Exception as exc:  # the file or the record could not be written (disk full, database error, ...)
-        raise JobDestination(f"Could not upload image {spec['id']!r} to the catalog: {type(exc).__name__}: {exc}. "
-                             "Nothing was uploaded (an image it would replace is unchanged).") from exc
-    return {"result_ref": {"id": image.id, "created": image.created.isoformat()}}
-
-
-def _image(spec: dict, value: Any, backend: Any, store: Any) -> Image:
+def _image(spec: dict, value: ImageResult, now: _dt.datetime, store: CatalogStoreLike) -> Image:
     """The catalog Image to save: the job's Image fields, the computed grid, and ``acquired``."""
-    from affine import Affine
-
     image = Image.from_dict(spec, store=store)
     geo = value.geocontext
     image.cs_code = geo["crs"]
     image.geotrans = Affine(*geo["transform"][:6]).to_gdal()
-    image.acquired = catalog_transforms.acquired(spec, value.properties, backend.settings.now())
-    return image
-
-
-def result(backend: Any, job: dict) -> Image:
-    """What ``compute()`` and ``Job.result()`` return: the saved ``catalog.Image`` (with ``created``).
-
-    Raises
-    ------
-    NotFound
-        The image was deleted since the job uploaded it.
-    """
-    ref = job.get("result_ref") or {}
-    image_id = ref["id"] if isinstance(ref, dict) else ref
-    image = Image.get(image_id, store=backend.catalog)
-    if image is None:
-        raise NotFound(f"Image {image_id!r}, uploaded by job {job['id']}, has since been deleted from the catalog",
-                       field="image", value=image_id)
+    image.acquired = catalog_transforms.acquired(spec, value.properties, now)
     return image

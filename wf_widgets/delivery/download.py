@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from .._context import BackendLike
 from ..errors import ResultExpired, ResultMissing
 from ..outputs import FORMATS
 from ..outputs.codecs import decode, encode
 
 
-def store(backend: Any, job: dict, value: Any) -> dict:
+def store(backend: BackendLike, job: dict, value: object) -> dict:
     """Encode ``value`` in the job's format and store it; returns the row's result fields."""
     fmt = job["format"]
     options = {k: v for k, v in fmt.items() if k != "type"}
@@ -19,12 +18,7 @@ def store(backend: Any, job: dict, value: Any) -> dict:
     return {**stored, "result_mimetype": FORMATS[fmt["type"]].mimetype, "expires": expires}
 
 
-def deliver(backend: Any, job: dict, value: Any) -> dict:
-    """Worker side: store the result (see :func:`store`)."""
-    return store(backend, job, value)
-
-
-def read_bytes(backend: Any, job: dict) -> bytes:
+def read_bytes(backend: BackendLike, job: dict) -> bytes:
     """The stored bytes of a finished job, checked against the size and checksum it was written with.
 
     Raises
@@ -44,9 +38,24 @@ def read_bytes(backend: Any, job: dict) -> bytes:
     return backend.results.read(backend.jobs, job)
 
 
-def result(backend: Any, job: dict) -> Any:
-    """What ``Job.result()`` returns: the decoded value for pyarrow, else the raw bytes."""
-    data = read_bytes(backend, job)
-    if job["format"]["type"] == "pyarrow":
-        return decode("pyarrow", data)
-    return data
+class DownloadHandler:
+    """The download destination (see :class:`~wf_widgets.delivery.handler.DestinationHandler`)."""
+
+    link_in_worker = False
+
+    def preflight(self, destination: dict, format: dict, value: object | None, backend: BackendLike) -> None:
+        """Nothing to check: storing needs no configuration."""
+
+    def recheck(self, destination: dict, format: dict, backend: BackendLike) -> None:
+        """Nothing can change."""
+
+    def deliver(self, backend: BackendLike, job: dict, value: object) -> dict:
+        """Worker side: store the result (see :func:`store`)."""
+        return store(backend, job, value)
+
+    def result(self, backend: BackendLike, job: dict) -> object:
+        """The decoded value for pyarrow, else the raw bytes."""
+        data = read_bytes(backend, job)
+        if job["format"]["type"] == "pyarrow":
+            return decode("pyarrow", data)
+        return data

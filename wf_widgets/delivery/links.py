@@ -30,7 +30,8 @@ import time
 import warnings
 from urllib.parse import urlencode
 
-from .._files import FILE_MODE
+from .._context import SignerLike
+from .._files import FILE_MODE, private_dir, write_private
 from ..config import Settings
 from ..errors import SigningKeyError, SigningKeyWarning
 
@@ -108,9 +109,8 @@ class Signer:
         key = secrets.token_bytes(MIN_KEY_BYTES)
         # A name of its own per attempt: other processes may be creating the key too.
         tmp = self.key_path.with_name(f".signing.key.{os.getpid()}.{secrets.token_hex(8)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-        with os.fdopen(fd, "wb") as f:
-            f.write(key)
+        private_dir(self.key_path.parent)
+        write_private(tmp, key)
         try:
             os.link(tmp, self.key_path)  # first writer wins; others read its key
         except FileExistsError:
@@ -138,8 +138,6 @@ class Signer:
         return hmac.compare_digest(self.signature(job_id, exp).encode(), given)
 
 
-def result_url(backend, job_id: str, expires: float) -> str:
-    """The signed link of a job's stored result, on the best reachable base URL."""
-    from .serving import base_url
-
-    return f"{base_url(backend)}/results/{job_id}?{backend.signer.query(job_id, expires)}"
+def result_url(signer: SignerLike, base: str, job_id: str, expires: float) -> str:
+    """The signed link of a job's stored result under the server base URL ``base``."""
+    return f"{base.rstrip('/')}/results/{job_id}?{signer.query(job_id, expires)}"

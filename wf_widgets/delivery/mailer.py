@@ -45,8 +45,10 @@ from email.utils import formatdate, make_msgid
 from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from .._context import BackendLike
 from ..errors import JobDestination, ValidationError
 from ..outputs.registry import line_break
+from .links import result_url
 
 #: Attempts in all before the job fails.
 TRIES = 3
@@ -58,6 +60,8 @@ TIMEOUT_S = 30.0
 #: The policy of every message: the default (header values with CR or LF are refused when
 #: set), plus ``verify_generated_headers`` on the Pythons that have it (3.13, and security
 #: releases of older ones), which refuses to generate a header that would start a new line.
+#: Every subject starts so (as the original service sent it).
+SUBJECT_PREFIX = "Workflows: "
 POLICY = email.policy.default.clone(
     **({"verify_generated_headers": True} if hasattr(email.policy.default, "verify_generated_headers") else {})
 )
@@ -117,10 +121,8 @@ def human_utc(when: float) -> str:
     return f"{day} {d.day} {_MONTHS[d.month - 1]} {d.year}, {d:%H:%M} UTC"
 
 
-def build_message(backend: Any, job: dict, expires: float, link: str, note: str | None = None) -> EmailMessage:
+def build_message(backend: BackendLike, job: dict, expires: float, link: str, note: str | None = None) -> EmailMessage:
     """The message for ``job`` (a job row) whose stored result ``link`` serves until ``expires``."""
-    from .email import SUBJECT_PREFIX
-
     settings = backend.settings
     destination = job["destination"]
     config = parse_smtp_url(settings.smtp_url)
@@ -245,7 +247,7 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def send(backend: Any, msg: EmailMessage, *, tries: int | None = None, backoff_s: float | None = None,
+def send(backend: BackendLike, msg: EmailMessage, *, tries: int | None = None, backoff_s: float | None = None,
          timeout: float | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
     """Send ``msg`` to the configured server, retrying; raise JobDestination when all tries fail.
 
@@ -279,25 +281,31 @@ def send(backend: Any, msg: EmailMessage, *, tries: int | None = None, backoff_s
     ) from last
 
 
-def send_result_email(backend: Any, job: dict, expires: float) -> None:
+def send_result_email(backend: BackendLike, job: dict, expires: float) -> None:
     """Email the link of ``job``'s stored result (called by the email destination's deliver).
+
+    The link's base URL (and the note that it only works while the launching kernel runs,
+    if so) were resolved where the job was launched and stored in its row: a worker never
+    looks for, or starts, a server.
 
     Parameters
     ----------
-    backend : Backend
+    backend : BackendLike
     job : dict
-        The job row (id, format, destination with subject and body).
+        The job row (id, format, destination with subject and body, link_base, link_note).
     expires : float
         Unix time the stored result expires.
 
     Raises
     ------
     JobDestination
-        When the message could not be sent after :data:`TRIES` attempts.
+        When the row has no link base, or the message could not be sent after :data:`TRIES`
+        attempts.
     """
-    from .links import result_url
-    from .serving import link_note
-
-    link = result_url(backend, job["id"], expires)
-    msg = build_message(backend, job, expires, link, note=link_note(backend))
+    base = job.get("link_base") or backend.settings.public_url
+    if not base:
+        raise JobDestination(f"Job {job['id']} has no base URL for its link (it is resolved where the job is "
+                             "launched); set WF_WIDGETS_PUBLIC_URL")
+    link = result_url(backend.signer, base, job["id"], expires)
+    msg = build_message(backend, job, expires, link, note=job.get("link_note"))
     send(backend, msg)

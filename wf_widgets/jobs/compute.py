@@ -1,97 +1,25 @@
-"""``compute()``: validate, create the job row, run it, and return what the destination returns."""
+"""``compute()``: prepare a job, submit it, run or wait for it, and return what its destination returns."""
 
 from __future__ import annotations
 
-import secrets
-import time
-from typing import Any
+import os
+from typing import BinaryIO, TextIO
 
-from ..engine import memory
-from ..engine.evaluate import EvalContext, needs_geoctx
-from ..errors import ValidationError, ValidationTypeError
-from ..outputs.normalize import normalize, preflight
-from ..values.base import Value, promote
-from ..values.graph import validate
+from .. import _context
+from .._context import BackendLike
 from .job import Job
-
-IMAGE_KINDS = ("Image", "ImageCollection")
-
-
-def new_job_id() -> str:
-    """48 hexadecimal characters: 12 of the creation time in milliseconds, then 36 random.
-
-    Time-ordered ids keep the job store's inserts at the end of its primary key and let
-    it list recent jobs by id; 144 random bits keep them unguessable.
-    """
-    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(18)}"
+from .plan import prepare, submit
 
 
-def check_geocontext(geoctx: Any, value: Value) -> Any:
-    """The GeoContext of ``geoctx`` (None if the value needs none); raises if imagery lacks one."""
-    if geoctx is None:
-        if value.kind in IMAGE_KINDS or needs_geoctx(value.node):
-            what = {"Image": "an Image", "ImageCollection": "an ImageCollection"}.get(value.kind, "this value (it reads imagery)")
-            raise ValidationError(
-                f"Computing {what} needs a geoctx: a DLTile (wf.DLTile.from_latlon(...)) or an AOI",
-                field="geoctx", value=None)
-        return None
-    from ..geo import as_geocontext
-
-    return as_geocontext(geoctx)
+def launch(value: object, geoctx: object = None, format: object = "pyarrow", destination: object = "download",
+           backend: BackendLike | None = None) -> Job:
+    """Prepare and submit a job (see :mod:`wf_widgets.jobs.plan`); returns the Job at once."""
+    return submit(prepare(value, geoctx, format, destination, backend))
 
 
-def as_value(value: Any) -> Value:
-    """``value`` as a lazy value (plain Python values are promoted)."""
-    if isinstance(value, Value):
-        return value
-    try:
-        return promote(value)
-    except TypeError:
-        raise ValidationTypeError(f"compute() needs a wf value, got {type(value).__name__} {value!r}",
-                                  field="value", value=value) from None
-
-
-def check_memory(value: Value, geoctx: Any, backend: Any) -> None:
-    """Refuse ``value`` if computing it in ``geoctx`` needs more than ``max_memory`` by the estimate.
-
-    Imagery is estimated with the catalog (the scenes intersecting ``geoctx``); a graph
-    without imagery only for its Arrays (the catalog is not opened).
-    """
-    ctx = EvalContext.for_backend(backend, geoctx) if geoctx is not None and needs_geoctx(value.node) else None
-    memory.check(value.node, ctx, backend.settings.max_memory)
-
-
-def launch(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination: Any = "download",
-           backend: Any = None, submit: bool = True) -> Job:
-    """Validate (the graph, normalize, preflight, memory), create the job row and submit it; returns the Job.
-
-    Every check runs before the row exists: a ValidationError here leaves no trace. With
-    ``submit=False`` the row is created claimed by this process, for the caller to run
-    (``Job._run_here``).
-    """
-    value = as_value(value)
-    if backend is None:
-        from ..backend import get_backend
-
-        backend = get_backend()
-    validate(value.node)
-    dest, fmt = normalize(destination, format, value.kind)
-    ctx = check_geocontext(geoctx, value)
-    preflight(dest, fmt, value, backend)
-    check_memory(value, ctx, backend)
-    job_id = new_job_id()
-    row = backend.jobs.create(job_id, kind=value.kind, graph=value.to_json(),
-                              geoctx=ctx.to_dict() if ctx is not None else None, format=fmt, destination=dest,
-                              label=getattr(ctx, "key", None), claim=not submit)
-    job = Job(job_id, backend, _row=row)
-    if submit:
-        backend.runner.submit(job_id)
-    return job
-
-
-def compute(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination: Any = "download",
-            file: Any = None, timeout: float | None = None, block: bool = True, progress_bar: Any = None,
-            backend: Any = None) -> Any:
+def compute(value: object, geoctx: object = None, format: object = "pyarrow", destination: object = "download",
+            file: str | os.PathLike | BinaryIO | None = None, timeout: float | None = None, block: bool = True,
+            progress_bar: bool | TextIO | None = None, backend: BackendLike | None = None) -> object:
     """Compute ``value`` and deliver it.
 
     Parameters
@@ -121,18 +49,15 @@ def compute(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination
         another format: bytes; email: None; catalog: the saved catalog.Image; with
         ``file=``: None.
     """
-    if backend is None:
-        from ..backend import get_backend
-
-        backend = get_backend()
+    backend = backend if backend is not None else _context.current()
     # A blocking job on the default thread pool runs right here: the caller would only wait.
-    value = as_value(value)
+    launch = prepare(value, geoctx, format, destination, backend)
     here = block and backend.runner.runs_here
-    job = launch(value, geoctx, format, destination, backend, submit=not here)
+    job = submit(launch, run_here=here)
     if not block:
         return job
     if here:
-        job._run_here(value.node, timeout, progress_bar)
+        job._run_here(launch.value.node, timeout, progress_bar)
     else:
         job.wait(timeout, progress_bar)
     if file is not None:

@@ -9,13 +9,19 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import time
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
+from .. import _context
 from .._cards import job_card
+from .._context import BackendLike
+from ..delivery import HANDLERS
+from ..delivery.download import read_bytes
+from ..delivery.links import result_url
 from ..errors import JobCancelled, JobTimeoutError, ValidationError, exception_for
-from ..outputs.normalize import destination_handler
+from ..values.graph import Node
 from .progress import ProgressBar, in_notebook, progress_line
-from .store import TERMINAL, finished_event, forget_event
+from .runner import TIMED_OUT
+from .store import TERMINAL, finished_event, forget_event, worker_dead
 
 
 #: Seconds between checks, while waiting, that the job's worker is still alive.
@@ -41,21 +47,23 @@ class Job:
         Their normal forms.
     """
 
-    def __init__(self, job_id: str, backend: Any = None, _row: dict | None = None):
+    def __init__(self, job_id: str, backend: BackendLike | None = None, _row: dict | None = None):
         if backend is None:
-            from ..backend import get_backend
-
-            backend = get_backend()
+            backend = _context.current()
         self._backend = backend
         self.id = job_id
         self._row = _row if _row is not None else backend.jobs.get(job_id, graph=False)
         if self._row is None:
             raise ValidationError(f"No job with id {job_id!r} in {backend.settings.home}", field="job_id", value=job_id)
+        if _row is None and self._row["stage"] not in TERMINAL and worker_dead(self._row, backend.settings.time()):
+            # Whoever opens a job whose worker died sees it ended (no sweep needed).
+            backend.jobs.reap_stale([job_id])
+            self._row = backend.jobs.get(job_id, graph=False)
         # Set when the job ends in this process; made now so an end before wait() is not missed.
         self._event = finished_event(job_id) if self._row["stage"] not in TERMINAL else None
 
     @classmethod
-    def get(cls, job_id: str, backend: Any = None) -> "Job":
+    def get(cls, job_id: str, backend: BackendLike | None = None) -> "Job":
         """The job with id ``job_id`` (from any process sharing the home folder)."""
         return cls(job_id, backend)
 
@@ -129,12 +137,11 @@ class Job:
             self.refresh()
         if self._row.get("expires") is None or not self._row.get("result_path"):
             return None
-        from ..delivery.links import result_url
-
-        return result_url(self._backend, self.id, self._row["expires"])
+        base = self._row.get("link_base") or self._backend.link_base()
+        return result_url(self._backend.signer, base, self.id, self._row["expires"])
 
     # -- waiting --------------------------------------------------------------------------
-    def wait(self, timeout: float | None = None, progress_bar: Any = False) -> "Job":
+    def wait(self, timeout: float | None = None, progress_bar: bool | TextIO | None = False) -> "Job":
         """Block until the job ends.
 
         Parameters
@@ -183,7 +190,7 @@ class Job:
     def _timeout_error(self, timeout: float) -> JobTimeoutError:
         return JobTimeoutError(f"Job {self.id} did not finish within {timeout} s and was cancelled")
 
-    def _run_here(self, node: Any, timeout: float | None = None, progress_bar: Any = False) -> "Job":
+    def _run_here(self, node: Node | None, timeout: float | None = None, progress_bar: bool | TextIO | None = False) -> "Job":
         """Run this job, created claimed, in the calling thread (``compute(block=True)`` on the default runner).
 
         Same contract as :meth:`wait`: progress drawn, a timeout cancels and raises
@@ -201,8 +208,6 @@ class Job:
         finally:
             bar.update(self.id, self.steps_done, self.steps_total, self.stage)
             bar.close()
-        from .runner import TIMED_OUT
-
         if self.stage == "CANCELLED" and self._row["error_message"] == TIMED_OUT:
             raise self._timeout_error(timeout)
         return self
@@ -223,16 +228,14 @@ class Job:
         if err is not None:
             raise err
 
-    def result(self, timeout: float | None = None, progress_bar: Any = False) -> Any:
+    def result(self, timeout: float | None = None, progress_bar: bool | TextIO | None = False) -> object:
         """Wait, then return what the destination returns (see ``compute()``)."""
         self.wait(timeout, progress_bar)
         self._check()
-        return destination_handler(self.destination["type"]).result(self._backend, self._row)
+        return HANDLERS[self.destination["type"]].result(self._backend, self._row)
 
     def result_to_file(self, file: str | os.PathLike | BinaryIO, timeout: float | None = None) -> None:
         """Wait, then write the stored (encoded) result to a path or binary file-like."""
-        from ..delivery.download import read_bytes
-
         self.wait(timeout)
         if not self._row.get("result_path"):
             self._check()

@@ -23,11 +23,15 @@ import time
 from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
 from typing import Any, Callable
 
+from .. import _context
+from .._context import BackendLike
+from ..delivery import HANDLERS
 from ..engine import memory
 from ..engine.evaluate import EvalContext, evaluate, plan
-from ..errors import WfError, code_for
-from ..outputs.normalize import destination_handler
-from ..values.graph import from_json
+from ..errors import JobDestination, WfError, code_for
+from ..geo import geocontext_from_dict
+from ..values.graph import Node, from_json
+from .store import JobStore
 
 #: Seconds between progress writes of one job (the cancel flag is still read at every step).
 PROGRESS_EVERY_S = 0.1
@@ -56,7 +60,7 @@ class _Reporter:
     ``on_progress(stage, steps_done, steps_total)`` callback drawing its progress bar.
     """
 
-    def __init__(self, store: Any, job_id: str, deadline: float | None = None,
+    def __init__(self, store: JobStore, job_id: str, deadline: float | None = None,
                  on_progress: Callable[[str, int, int], None] | None = None):
         self.store, self.job_id = store, job_id
         self.deadline, self.on_progress = deadline, on_progress
@@ -94,12 +98,12 @@ class _Heartbeat:
     """One daemon thread per process refreshing the heartbeat of the jobs running here."""
 
     def __init__(self) -> None:
-        self.running: dict[str, Any] = {}
+        self.running: dict[str, JobStore] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
 
-    def add(self, job_id: str, store: Any) -> None:
+    def add(self, job_id: str, store: JobStore) -> None:
         with self._lock:
             self.running[job_id] = store
             if self._thread is None or self._pid != os.getpid():
@@ -115,7 +119,7 @@ class _Heartbeat:
         while True:
             time.sleep(HEARTBEAT_EVERY_S)
             with self._lock:
-                by_store: dict[int, tuple[Any, list[str]]] = {}
+                by_store: dict[int, tuple[JobStore, list[str]]] = {}
                 for job_id, store in self.running.items():
                     by_store.setdefault(id(store), (store, []))[1].append(job_id)
             for store, ids in by_store.values():
@@ -133,9 +137,9 @@ def _message(exc: BaseException) -> str:
     return text if isinstance(exc, WfError) else f"{type(exc).__name__}: {text}"
 
 
-def execute(backend: Any, job_id: str, deadline: float | None = None,
+def execute(backend: BackendLike, job_id: str, deadline: float | None = None,
             on_progress: Callable[[str, int, int], None] | None = None, claimed: dict | None = None,
-            node: Any = None) -> dict:
+            node: Node | None = None) -> dict:
     """Run job ``job_id`` to a terminal stage in this process; returns its final row (no graph).
 
     The job is claimed first (QUEUED -> PREPARING) unless ``claimed`` is its row, created
@@ -153,8 +157,6 @@ def execute(backend: Any, job_id: str, deadline: float | None = None,
         reporter = _Reporter(store, job_id, deadline, on_progress)
         geoctx = None
         if row["geoctx"] is not None:
-            from ..geo import geocontext_from_dict
-
             geoctx = geocontext_from_dict(row["geoctx"])
         if node is None:
             # Written by compute() into our store: no rehashing, but checked like any graph; big
@@ -167,7 +169,7 @@ def execute(backend: Any, job_id: str, deadline: float | None = None,
         reporter.stage("RUNNING", steps_total=total)
         value = evaluate(node, ctx)
         reporter.stage("SAVING", steps_done=total - 1)
-        stored = destination_handler(row["destination"]["type"]).deliver(backend, row, value)
+        stored = HANDLERS[row["destination"]["type"]].deliver(backend, row, value)
         return store.finish(job_id, "SUCCEEDED", steps_done=total, steps_total=total, **stored)
     except (_Cancelled, KeyboardInterrupt) as exc:
         _discard(backend, stored)
@@ -177,7 +179,7 @@ def execute(backend: Any, job_id: str, deadline: float | None = None,
             raise
         return final
     except BaseException as exc:  # the row must always end; KeyboardInterrupt in a worker too
-        kept = getattr(exc, "stored", None)
+        kept = exc.stored if isinstance(exc, JobDestination) else None  # an email that failed keeps its download
         if kept is None:
             _discard(backend, stored)
         final = store.finish(job_id, "FAILED", error_code=code_for(exc), error_message=_message(exc), **(kept or {}))
@@ -188,7 +190,7 @@ def execute(backend: Any, job_id: str, deadline: float | None = None,
         _heartbeat.remove(job_id)
 
 
-def _discard(backend: Any, stored: dict | None) -> None:
+def _discard(backend: BackendLike, stored: dict | None) -> None:
     if stored and stored.get("result_path"):
         backend.results.delete(stored["result_path"])
 
@@ -202,10 +204,8 @@ def lost_message(exc: BaseException) -> str:
 
 
 def run_job(settings: dict, job_id: str) -> dict:
-    """Picklable entry point for process pools and Dask: rebuild the Backend, then :func:`execute`."""
-    from ..backend import backend_for
-
-    return execute(backend_for(settings), job_id)
+    """Picklable entry point for process pools and Dask: the worker's Backend, then :func:`execute`."""
+    return execute(_context.worker_backend(settings), job_id)
 
 
 class Runner:
@@ -220,7 +220,7 @@ class Runner:
         :func:`run_job` with the settings as a dict.
     """
 
-    def __init__(self, backend: Any, executor: Executor | None = None):
+    def __init__(self, backend: BackendLike, executor: Executor | None = None):
         self.backend = backend
         self._own = executor is None
         if executor is None:
@@ -238,7 +238,7 @@ class Runner:
         return self._own
 
     def run_here(self, row: dict, timeout: float | None = None,
-                 on_progress: Callable[[str, int, int], None] | None = None, node: Any = None) -> dict:
+                 on_progress: Callable[[str, int, int], None] | None = None, node: Node | None = None) -> dict:
         """Run a job created claimed by this process in this thread (see :attr:`runs_here`).
 
         ``row`` is what ``JobStore.create(..., claim=True)`` returned; returns the final row.

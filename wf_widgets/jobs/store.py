@@ -66,7 +66,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 """
 #: Version 3: the start time of the worker process (``pid_start``, clock ticks since boot, so a
 #: reused pid is told apart) and the blob files of the graph's big literals (``blobs``, JSON list).
-_V2 = """
+_V3 = """
 ALTER TABLE jobs ADD COLUMN pid_start INTEGER;
 ALTER TABLE jobs ADD COLUMN blobs TEXT;
 """
@@ -76,7 +76,10 @@ MIGRATIONS: tuple[str, ...] = (
     # 2: the stored result's SHA-256 checksum, and why a result was lost before its expiry
     # (missing or damaged; see wf_widgets.delivery.results).
     "ALTER TABLE jobs ADD COLUMN result_sha256 TEXT;\nALTER TABLE jobs ADD COLUMN result_problem TEXT;",
-    _V2,
+    _V3,
+    # 4: the base URL of the result's link and its note, resolved where the job was launched
+    # (for destinations whose worker needs the link: an email carries it).
+    "ALTER TABLE jobs ADD COLUMN link_base TEXT;\nALTER TABLE jobs ADD COLUMN link_note TEXT;",
 )
 # No secondary indexes: every index costs each job's insert and finish (about 40 us each
 # here). Job ids start with their creation time (jobs.compute.new_job_id), so the primary
@@ -220,8 +223,12 @@ class JobStore:
         return d
 
     def create(self, job_id: str, *, kind: str, graph: dict, geoctx: dict | None, format: dict,
-               destination: dict, label: str | None = None, claim: bool = False) -> dict:
+               destination: dict, label: str | None = None, claim: bool = False,
+               link_base: str | None = None, link_note: str | None = None) -> dict:
         """Insert a QUEUED row, or with ``claim`` a PREPARING row this process runs; returns it.
+
+        ``link_base`` and ``link_note``: the base URL of the result's link, and the note that
+        goes with it, when the worker needs the link (resolved by the launching process).
 
         Literals of ``graph`` over :data:`wf_widgets.blobs.INLINE_MAX_BYTES` are written as
         blob files first (the returned row keeps ``graph`` as given).
@@ -244,13 +251,14 @@ class JobStore:
                "result_size": None, "result_sha256": None, "result_problem": None, "result_ref": None,
                "expires": None, "result_deleted": 0, "host": HOST,
                "pid": os.getpid(), "pid_start": own_start_time(), "heartbeat": started, "cancel_requested": 0,
-               "blobs": keys or None}
+               "blobs": keys or None, "link_base": link_base, "link_note": link_note}
         self._conn().execute(
             "INSERT INTO jobs (id, kind, graph, geoctx, format, destination, label, stage, created, started, updated,"
-            " host, pid, pid_start, heartbeat, blobs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " host, pid, pid_start, heartbeat, blobs, link_base, link_note)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (job_id, kind, graph_text, json.dumps(geoctx) if geoctx is not None else None,
              json.dumps(format), json.dumps(destination), label, row["stage"], now, started, now, HOST,
-             os.getpid(), row["pid_start"], started, json.dumps(keys) if keys else None),
+             os.getpid(), row["pid_start"], started, json.dumps(keys) if keys else None, link_base, link_note),
         )
         if len(graph_text) > CHECKPOINT_AFTER_BYTES:
             self.checkpoint()
@@ -293,7 +301,8 @@ class JobStore:
             chunk = job_ids[i:i + 500]
             rows = self._conn().execute(
                 "SELECT id, kind, label, stage, steps_done, steps_total, error_code, error_message, created, started,"
-                f" finished, expires, result_deleted, result_problem, result_ref, destination, format FROM jobs WHERE id IN "
+                f" finished, expires, result_deleted, result_problem, result_ref, destination, format, link_base FROM jobs"
+                f" WHERE id IN "
                 f"({','.join('?' * len(chunk))})", chunk).fetchall()
             for r in rows:
                 out[r["id"]] = self._row(r)

@@ -1,19 +1,48 @@
-"""Validation against the table: :func:`normalize`, :func:`preflight`, :func:`format_choices`.
+"""Validation against the table: :func:`normalize`, :func:`format_problem`, :func:`format_choices`.
 
-``normalize`` reads only :mod:`~wf_widgets.outputs.registry` and returns fully-defaulted,
-JSON-serialisable dicts; ``preflight`` runs each destination's environment check. Both
-raise :class:`~wf_widgets.errors.ValidationError` naming the field, the bad value and the
-allowed values; ``compute()`` and the export form call both before a job row exists.
+``normalize`` reads only :mod:`~wf_widgets.outputs.registry` (and the option kinds the layers
+above register: the catalog's Image) and returns fully-defaulted, JSON-serialisable dicts;
+it accepts its own output. It raises :class:`~wf_widgets.errors.ValidationError` naming the
+field, the bad value and the allowed values. What depends on the environment is each
+destination handler's ``preflight`` (:mod:`wf_widgets.delivery`); the launch pipeline
+(:mod:`wf_widgets.jobs.plan`) runs both before a job row exists.
 """
 
 from __future__ import annotations
 
-import importlib
-import sys
-from typing import Any
+import dataclasses
+from typing import Any, Callable
 
 from ..errors import ValidationError, ValidationTypeError
 from .registry import DEFAULT_FORMAT, DESTINATIONS, FORMATS, REQUIRED, Destination, Format, Option
+
+
+@dataclasses.dataclass(frozen=True)
+class OptionKind:
+    """How :func:`normalize` checks options of a type the layers above define (``"catalog.Image"``).
+
+    Attributes
+    ----------
+    matches : callable
+        ``matches(obj)``: True for an object that may stand for the whole destination (the
+        shorthand ``destination=catalog.Image(...)``).
+    normal : callable
+        ``normal(value, field)``: the JSON-able normal form of an option value (which it must
+        accept back unchanged), or a ValidationError naming ``field``.
+    """
+
+    matches: Callable[[Any], bool]
+    normal: Callable[[Any, str], Any]
+
+
+#: Option types defined above this layer, by name; the catalog registers ``"catalog.Image"``.
+OPTION_KINDS: dict[str, OptionKind] = {}
+
+
+def register_option_kind(name: str, kind: OptionKind) -> None:
+    """Teach :func:`normalize` an option type of the table (see :class:`OptionKind`)."""
+    OPTION_KINDS[name] = kind
+
 
 
 def _article(kind: str) -> str:
@@ -63,52 +92,10 @@ def _option_value(opt: Option, value: Any, field: str) -> Any:
         if not isinstance(value, str) or value.lower() not in opt.allowed:
             raise ValidationError.bad_value(where, value, opt.allowed)
         return value.lower()
-    if opt.type == "catalog.Image":
-        from ..catalog import Image  # catalog imports outputs (its codecs): imported on first use
-
-        if isinstance(value, Image):
-            value = value.to_dict()  # and check it again: an Image loaded from an old row, changed since, ...
-        elif not isinstance(value, dict):
-            raise ValidationTypeError(f"{where} must be a catalog.Image (or its normal form, a dict), "
-                                      f"got {type(value).__name__} {value!r}", field=where, value=value)
-        return image_dict(_image_from_dict(Image, value, where))
+    kind = OPTION_KINDS.get(opt.type)
+    if kind is not None:
+        return kind.normal(value, where)
     raise AssertionError(f"unknown option type {opt.type}")  # a bug in the table
-
-
-def _image_from_dict(image_class: type, value: dict, where: str) -> Any:
-    """A new catalog Image from a dict like :func:`image_dict` (or ``Image.to_dict()``) returns.
-
-    ``created``, ``modified`` and ``files`` (set by the catalog) are accepted and ignored; ``id``,
-    when given, must be ``"<product_id>:<name>"``; any other key must be a field of the Image.
-    """
-    ignored = ("id",) + image_class._derived
-    known = image_class._fields + ignored
-    for key in value:
-        if key not in known:
-            raise ValidationError(f"Unknown key {key!r} in {where}; allowed keys: {', '.join(map(repr, known))}",
-                                  field=f"{where}.{key}", value=key, allowed=known)
-    for key in ("name", "product_id"):
-        if value.get(key) is None:
-            raise ValidationError(f"{where} needs a {key!r}", field=f"{where}.{key}", value=None)
-    image = image_class.from_dict({k: v for k, v in value.items() if k not in ignored})
-    if value.get("id") is not None and value["id"] != image.id:
-        raise ValidationError(f"{where}.id must be '<product_id>:<name>' ({image.id!r}), got {value['id']!r}",
-                              field=f"{where}.id", value=value["id"], allowed=(image.id,))
-    return image
-
-
-def image_dict(image: Any) -> dict:
-    """The JSON-able normal form of a catalog.Image: id, name, product_id and its other set fields.
-
-    What the catalog sets (``created``, ``modified``, ``files``) is left out: the form says
-    what to upload, and :func:`normalize` accepts it back unchanged.
-    """
-    d = {"id": image.id, "name": image.name, "product_id": image.product_id}
-    derived = getattr(image, "_derived", ())
-    for key, value in image.to_dict().items() if hasattr(image, "to_dict") else ():
-        if value not in (None, {}, []) and key not in d and key not in derived:
-            d[key] = value
-    return d
 
 
 def _options(entry: Format | Destination, given: dict, field: str) -> dict:
@@ -132,9 +119,14 @@ def _options(entry: Format | Destination, given: dict, field: str) -> dict:
     return out
 
 
-def _is_catalog_image(obj: Any) -> bool:
-    catalog = sys.modules.get("wf_widgets.catalog")  # not imported yet: obj can't be one of its Images
-    return catalog is not None and isinstance(obj, catalog.Image)
+def _shorthand(destination: Any) -> Any:
+    """A destination given as an object of a registered option kind (a catalog.Image) as a dict."""
+    for name, kind in OPTION_KINDS.items():
+        if kind.matches(destination):
+            dest = next(d for d in DESTINATIONS.values() if any(o.type == name for o in d.options))
+            option = next(o for o in dest.options if o.type == name)
+            return {"type": dest.name, option.name: destination}
+    return destination
 
 
 def format_problem(fmt: Format, dest: Destination, kind: str) -> str | None:
@@ -178,8 +170,7 @@ def normalize(destination: Any = "download", format: Any = "pyarrow", kind: str 
         Naming the field, the bad value and the allowed values (a ``TypeError`` too when
         a Python type is wrong).
     """
-    if _is_catalog_image(destination):
-        destination = {"type": "catalog", "image": destination}
+    destination = _shorthand(destination)
     dest, dest_opts = _split(destination, "destination", DESTINATIONS, extra_types=("catalog.Image",))
     if kind != "Any" and kind not in dest.kinds:
         raise ValidationError(
@@ -202,30 +193,3 @@ def normalize(destination: Any = "download", format: Any = "pyarrow", kind: str 
             field="format", value=fmt.name, allowed=allowed,
         )
     return dest_dict, _options(fmt, fmt_opts, "format")
-
-
-def preflight(destination: dict, format: dict, value: Any = None, backend: Any = None) -> None:
-    """Check what depends on the environment (configuration, catalog state, access).
-
-    Parameters
-    ----------
-    destination, format : dict
-        Normal forms from :func:`normalize`.
-    value : Value, optional
-        The value to compute (the catalog check reads its bands).
-    backend : Backend, optional
-        Defaults to the default backend.
-    """
-    check = getattr(destination_handler(destination["type"]), "preflight", None)
-    if check is None:
-        return
-    if backend is None:
-        from ..backend import get_backend
-
-        backend = get_backend()
-    check(destination, format, value, backend)
-
-
-def destination_handler(name: str) -> Any:
-    """The module delivering destination ``name`` (see :class:`~wf_widgets.outputs.registry.Destination`)."""
-    return importlib.import_module(DESTINATIONS[name].handler)

@@ -197,12 +197,8 @@ class Destination:
     kinds : frozenset of str
         Result kinds it accepts.
     returns : str
-        What ``compute()`` returns for it.
-    handler : str
-        Module delivering it, with ``deliver(backend, job, value)`` run by the worker,
-        ``result(job)`` giving what ``Job.result()`` returns, and optionally
-        ``preflight(destination, format, value, backend)`` checking the environment before
-        a job exists.
+        What ``compute()`` returns for it. Its handler (preflight, deliver, result) is the
+        entry of the same name in :data:`wf_widgets.delivery.HANDLERS`.
     help : str
     """
 
@@ -213,7 +209,6 @@ class Destination:
     formats: tuple[str, ...] | None
     kinds: frozenset
     returns: str
-    handler: str
     help: str
 
     def option(self, name: str) -> Option | None:
@@ -244,7 +239,6 @@ DESTINATIONS: dict[str, Destination] = {d.name: d for d in (
     Destination(
         "download", "Download", '"download"', (), None, ALL_KINDS,
         "the decoded value for pyarrow, the raw bytes for other formats",
-        "wf_widgets.delivery.download",
         "Stores the result and gives a link valid for the retention period (10 days by default).",
     ),
     Destination(
@@ -256,7 +250,6 @@ DESTINATIONS: dict[str, Destination] = {d.name: d for d in (
                    "never into a header", text=BODY_TEXT),
         ), None, ALL_KINDS,
         "None, once the email is sent (job.url has the link)",
-        "wf_widgets.delivery.email",
         "Like download, and emails you the link. Anyone with the link can download the data.",
     ),
     Destination(
@@ -267,7 +260,6 @@ DESTINATIONS: dict[str, Destination] = {d.name: d for d in (
             Option("change_dtype", "bool", False, "Convert to the product's data type"),
         ), ("geotiff",), frozenset({"Image"}),
         "the saved catalog.Image",
-        "wf_widgets.delivery.catalog",
         "Uploads an Image into a catalog product as a Cloud Optimized GeoTIFF.",
     ),
 )}

@@ -1,6 +1,6 @@
 """The delivery service: signed result downloads, map tiles of stored layers, and health.
 
-One set of tornado handlers (:func:`~wf_widgets.server.app.handlers`) mounted three ways:
+One set of tornado handlers (:func:`~wf_widgets.server.routes.handlers`) mounted three ways:
 
 - standalone, ``wf-widgets serve`` (:mod:`wf_widgets.server.standalone`);
 - a Jupyter server extension under ``<base_url>wf-widgets/`` (:mod:`wf_widgets.server.jupyter`);
@@ -11,7 +11,7 @@ Nothing here imports Jupyter at import time; only the Jupyter mount needs jupyte
 
 from __future__ import annotations
 
-from .app import handlers, make_app
+from .routes import handlers, make_app
 from .thread import ensure_thread_server, stop_thread_server
 
 __all__ = ["ensure_thread_server", "handlers", "make_app", "stop_thread_server"]

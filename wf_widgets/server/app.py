@@ -1,12 +1,7 @@
-"""The one set of tornado handlers, mounted standalone, in Jupyter and in a kernel thread.
+"""The handlers of signed result downloads and health, and what every handler shares.
 
-=============================================  ===============================================
-route (under the mount's base path)            what
-=============================================  ===============================================
-``GET|HEAD results/<job id>?expires=&signature=``  the stored result, streamed (ranges, ETag)
-``GET health``                                 ``{"ok": true, "kind": ..., "pid": ...}``
-``GET tiles/<layer id>/<z>/<x>/<y>.png``       a map tile of a stored layer (server/tiles.py)
-=============================================  ===============================================
+The routes (these, and the tiles of :mod:`~wf_widgets.server.tiles`) are assembled by
+:mod:`~wf_widgets.server.routes`, served standalone, in Jupyter and in a kernel thread.
 
 ``/results`` needs no login: the signature is the authorisation ("anyone with the link").
 No part of a request ever becomes a file-system path: the id must be a well-formed job id,
@@ -34,13 +29,13 @@ import hashlib
 import json
 import logging
 import os
-import re
 from typing import Any, Callable
 
 import tornado.web
 from tornado.iostream import StreamClosedError
 from tornado.log import app_log, gen_log
 
+from .._context import BackendLike
 from ..delivery.results import valid_job_id
 from ..errors import ResultExpired, ResultMissing
 from .ranges import Unsatisfiable, parse_range
@@ -65,7 +60,7 @@ def public(method: Callable) -> Callable:
 class BaseHandler(tornado.web.RequestHandler):
     """Plain-text errors, no caching by default, no compression, no framework ETag."""
 
-    def initialize(self, backend: Any, kind: str) -> None:
+    def initialize(self, backend: BackendLike, kind: str) -> None:
         self.backend = backend
         self.kind = kind
 
@@ -230,7 +225,7 @@ class ResultHandler(BaseHandler):
             pass
 
 
-def _log_request(handler: tornado.web.RequestHandler) -> None:
+def log_request(handler: tornado.web.RequestHandler) -> None:
     """Access log without the query string: a logged signature would be a usable link."""
     status = handler.get_status()
     # Refused links are normal traffic (INFO); only server errors warn, so a kernel's
@@ -244,54 +239,3 @@ def normalize_base_path(base_path: str) -> str:
     """``base_path`` with exactly one leading and one trailing slash (``"/"`` for the root)."""
     inner = base_path.strip("/")
     return f"/{inner}/" if inner else "/"
-
-
-def handlers(backend: Any, base_path: str = "/", kind: str = "standalone") -> list[tuple]:
-    """The routes of the delivery service, under ``base_path``.
-
-    Parameters
-    ----------
-    backend : Backend
-        Whose job store, result store and signer answer the requests.
-    base_path : str
-        URL path the routes live under (``"/"``, or ``"<base_url>wf-widgets/"`` in Jupyter).
-    kind : str
-        The mount (``"standalone"``, ``"jupyter"`` or ``"thread"``), reported by ``health``.
-
-    Returns
-    -------
-    list of tuple
-        ``(pattern, handler class, init kwargs)`` rules for tornado.
-    """
-    from .tiles import tile_handler
-
-    base = re.escape(normalize_base_path(base_path))
-    opts = {"backend": backend, "kind": kind}
-    return [
-        (base + r"results/([^/]*)", ResultHandler, opts),
-        (base + r"health", HealthHandler, opts),
-        # Tiles: under the Jupyter extension they need Jupyter's login (a JupyterHandler);
-        # elsewhere the 128-bit random layer id is the only key (see server/tiles.py).
-        (base + r"tiles/([0-9a-f]{32})/(\d{1,2})/(\d{1,9})/(\d{1,9})\.png", tile_handler(kind), opts),
-    ]
-
-
-def make_app(backend: Any, base_path: str = "/", kind: str = "standalone", **settings: Any) -> tornado.web.Application:
-    """A tornado Application serving :func:`handlers` (plain-text 404 for anything else).
-
-    Parameters
-    ----------
-    backend : Backend
-    base_path : str
-        URL path of the routes.
-    kind : str
-        The mount's name, reported by ``health``.
-    **settings
-        Extra tornado Application settings.
-    """
-    opts = {"backend": backend, "kind": kind}
-    return tornado.web.Application(
-        handlers(backend, base_path, kind),
-        default_handler_class=NotFoundHandler, default_handler_args=opts,
-        log_function=_log_request, **settings,
-    )

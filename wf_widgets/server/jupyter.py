@@ -23,8 +23,9 @@ from __future__ import annotations
 import atexit
 from typing import Any
 
+from .. import _context
 from . import registry
-from .app import handlers
+from .routes import handlers
 from .sweeper import start_sweeper
 
 #: URL path segment of the mount, under the server's base_url.
@@ -43,9 +44,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     ----------
     serverapp : jupyter_server.serverapp.ServerApp
     """
-    from ..backend import get_backend
-
-    backend = get_backend()
+    backend = _context.current()
     base_url = serverapp.web_app.settings.get("base_url", "/")
     base_path = base_url.rstrip("/") + f"/{PREFIX}/"
     serverapp.web_app.add_handlers(".*$", handlers(backend, base_path, kind="jupyter"))

@@ -21,12 +21,12 @@ from ..jobs.store import HOST, pid_alive
 KINDS = ("jupyter", "standalone", "thread")
 
 
-def servers_dir(settings: Any) -> Path:
+def servers_dir(settings: Settings) -> Path:
     """``<home>/servers``."""
     return Path(settings.home) / "servers"
 
 
-def register(settings: Any, url: str, kind: str) -> Path:
+def register(settings: Settings, url: str, kind: str) -> Path:
     """Write this process's server file; returns its path.
 
     Parameters
@@ -64,7 +64,7 @@ def unregister(path: Path | None) -> None:
         Path(path).unlink(missing_ok=True)
 
 
-def live_servers(settings: Any, kind: str | None = None) -> list[dict]:
+def live_servers(settings: Settings, kind: str | None = None) -> list[dict]:
     """Server files of live processes on this host, most recently started first.
 
     Parameters

@@ -16,14 +16,16 @@ import ipaddress
 import logging
 import signal
 import sys
-from typing import Any, Sequence
+from typing import Sequence
 
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
+from .. import _context
+from .._context import BackendLike
 from ..errors import ValidationError, WfError
 from . import registry
-from .app import make_app
+from .routes import make_app
 from .sweeper import start_sweeper
 
 DEFAULT_HOST = "127.0.0.1"
@@ -57,7 +59,7 @@ def _local_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
-async def _serve(backend: Any, host: str, port: int, public_url: str | None) -> None:
+async def _serve(backend: BackendLike, host: str, port: int, public_url: str | None) -> None:
     sockets = bind_sockets(port, host, backlog=BACKLOG)
     port = sockets[0].getsockname()[1]
     server = HTTPServer(make_app(backend, "/", kind="standalone"))
@@ -84,7 +86,7 @@ async def _serve(backend: Any, host: str, port: int, public_url: str | None) -> 
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, public_url: str | None = None,
-          backend: Any = None) -> None:
+          backend: BackendLike | None = None) -> None:
     """Serve until SIGINT or SIGTERM.
 
     Parameters
@@ -95,8 +97,8 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, public_url: str | 
         0 picks a free port (read it from ``<home>/servers/<pid>.json`` or stderr).
     public_url : str, optional
         The URL others reach this server at; registered as the base of links.
-    backend : Backend, optional
-        Default: built from the environment (sweeping expired results first).
+    backend : BackendLike, optional
+        Default: the current one (built from the environment); it sweeps when the server starts.
 
     Raises
     ------
@@ -105,10 +107,9 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, public_url: str | 
     """
     _check_host(host, public_url)
     if backend is None:
-        from ..backend import Backend
-
-        backend = Backend()
+        backend = _context.current()
     try:
+        backend.ensure_swept()  # here, so a broken store stops the server with its clear error
         asyncio.run(_serve(backend, host, port, public_url))
     finally:
         backend.close()
@@ -138,24 +139,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def sweep_main(argv: Sequence[str] | None = None) -> int:
-    """``wf-widgets sweep``: delete expired results and mark dead jobs now; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="wf-widgets sweep",
-                                     description="Delete expired results and mark jobs whose worker died; "
-                                                 "check stored results; delete leftover temporary files.")
-    parser.parse_args(argv)
-    from ..backend import Backend
-
-    backend = Backend(sweep=False)
-    try:
-        counts = backend.sweep()
-    finally:
-        backend.close()
-    print(f"Deleted {counts['expired']} expired result(s); marked {counts['reaped']} interrupted job(s); "
-          f"found {counts['damaged']} missing or damaged result(s); deleted {counts['leftovers']} leftover "
-          f"temporary file(s) in {backend.settings.home}.")
-    return 0
-
-
-if __name__ == "__main__":
+if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

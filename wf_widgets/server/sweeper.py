@@ -1,12 +1,12 @@
-"""The hourly sweep every running mount does (`Backend.sweep`: expired results deleted, dead jobs reaped,
-stored results verified, leftover temporary files deleted)."""
+"""The sweep every running mount does at start and then hourly (`Backend.sweep`: expired results
+deleted, dead jobs reaped, stored results verified, leftover temporary files deleted)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
-
 from tornado.ioloop import IOLoop, PeriodicCallback
+
+from .._context import BackendLike
 
 #: Seconds between sweeps in a running server.
 SWEEP_EVERY_S = 3600.0
@@ -14,8 +14,8 @@ SWEEP_EVERY_S = 3600.0
 log = logging.getLogger("wf_widgets.server")
 
 
-def start_sweeper(backend: Any, interval_s: float | None = None) -> PeriodicCallback:
-    """Run ``backend.sweep()`` every ``interval_s`` seconds on the current IOLoop.
+def start_sweeper(backend: BackendLike, interval_s: float | None = None) -> PeriodicCallback:
+    """Sweep now (``backend.ensure_swept()``), then run ``backend.sweep()`` every ``interval_s`` seconds.
 
     ``interval_s`` defaults to :data:`SWEEP_EVERY_S` (read at call time).
 
@@ -37,6 +37,13 @@ def start_sweeper(backend: Any, interval_s: float | None = None) -> PeriodicCall
         if any(counts.values()):
             log.info("wf_widgets: swept %s", counts)
 
+    async def first() -> None:
+        try:
+            await IOLoop.current().run_in_executor(None, backend.ensure_swept)
+        except Exception:
+            log.exception("wf_widgets: sweep at start failed")
+
+    IOLoop.current().add_callback(first)
     callback = PeriodicCallback(sweep, (SWEEP_EVERY_S if interval_s is None else interval_s) * 1000.0)
     callback.start()
     return callback

@@ -1,7 +1,7 @@
 """The kernel-thread mount: a server inside this process, started on demand.
 
 When neither ``WF_WIDGETS_PUBLIC_URL``, a Jupyter extension nor a standalone server is
-there, :func:`~wf_widgets.delivery.serving.base_url` starts one of these: its own asyncio
+there, :func:`~wf_widgets.server.links.base_url` starts one of these: its own asyncio
 loop in its own daemon thread, on 127.0.0.1 at a free port, serving the same handlers as
 the other mounts (kind ``"thread"``). It lives as long as the process (the kernel), so
 links it hands out say so (:data:`NOTE`); the note is printed to stderr once, when the
@@ -15,13 +15,13 @@ import atexit
 import os
 import sys
 import threading
-from typing import Any
 
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
+from .._context import BackendLike
 from . import registry
-from .app import make_app
+from .routes import make_app
 from .sweeper import start_sweeper
 
 HOST = "127.0.0.1"
@@ -46,7 +46,7 @@ class ThreadServer:
         Write ``<home>/servers/<pid>.json`` (kind ``"thread"``) while running.
     base_path, kind : str
         Where the handlers are mounted and which mount they act as (see
-        :func:`~wf_widgets.server.app.make_app`); tests serve the other mounts' variants so.
+        :func:`~wf_widgets.server.routes.make_app`); tests serve the other mounts' variants so.
 
     Attributes
     ----------
@@ -54,7 +54,7 @@ class ThreadServer:
         ``http://127.0.0.1:<port>``.
     """
 
-    def __init__(self, backend: Any, port: int = 0, register: bool = True, base_path: str = "/",
+    def __init__(self, backend: BackendLike, port: int = 0, register: bool = True, base_path: str = "/",
                  kind: str = "thread"):
         self.backend = backend
         self._base_path, self._kind = base_path, kind
@@ -119,13 +119,13 @@ _servers: dict[str, ThreadServer] = {}
 _lock = threading.Lock()
 
 
-def running_thread_server(backend: Any) -> ThreadServer | None:
+def running_thread_server(backend: BackendLike) -> ThreadServer | None:
     """This process's thread server for ``backend``'s home folder, if it runs."""
     server = _servers.get(str(backend.settings.home))
     return server if server is not None and server.alive else None
 
 
-def ensure_thread_server(backend: Any) -> str:
+def ensure_thread_server(backend: BackendLike) -> str:
     """The URL of this process's thread server for ``backend``'s home, started if needed.
 
     The first start prints :data:`NOTE` to stderr.
@@ -139,7 +139,7 @@ def ensure_thread_server(backend: Any) -> str:
         return server.url
 
 
-def stop_thread_server(backend: Any) -> bool:
+def stop_thread_server(backend: BackendLike) -> bool:
     """Stop this process's thread server for ``backend``'s home; False if none ran."""
     with _lock:
         server = _servers.pop(str(backend.settings.home), None)

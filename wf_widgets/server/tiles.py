@@ -43,6 +43,7 @@ from typing import Any
 import tornado.web
 from tornado.ioloop import IOLoop
 
+from .._context import BackendLike
 from ..engine.render import check_tile, error_text, log_failure, render_tile
 from ..errors import PermissionDenied, ValidationError, WfError
 from .app import BaseHandler, public
@@ -131,7 +132,7 @@ class TileResponse:
         self.status, self.body, self.etag = status, body, etag
 
 
-def get_tile(backend: Any, layer_id: str, z: int, x: int, y: int, cache: TileCache | None = CACHE) -> TileResponse:
+def get_tile(backend: BackendLike, layer_id: str, z: int, x: int, y: int, cache: TileCache | None = CACHE) -> TileResponse:
     """Render (or find in ``cache``) tile ``z/x/y`` of layer ``layer_id``; blocking.
 
     A failed render is recorded in the layer store and answered as the module docstring says.
@@ -172,7 +173,7 @@ def get_tile(backend: Any, layer_id: str, z: int, x: int, y: int, cache: TileCac
     return TileResponse(200, png, etag)
 
 
-async def serve_tile(handler: tornado.web.RequestHandler, backend: Any, layer_id: str, z: str, x: str,
+async def serve_tile(handler: tornado.web.RequestHandler, backend: BackendLike, layer_id: str, z: str, x: str,
                      y: str) -> None:
     """Answer a tile request on ``handler`` (any RequestHandler: plain or Jupyter's)."""
     response = await IOLoop.current().run_in_executor(_pool(), get_tile, backend, layer_id, int(z), int(x), int(y))
@@ -225,7 +226,7 @@ def jupyter_tile_handler() -> type:
         class JupyterTileHandler(JupyterHandler):
             """``GET tiles/...`` under ``<base_url>wf-widgets/``, behind Jupyter's login."""
 
-            def initialize(self, backend: Any, kind: str) -> None:
+            def initialize(self, backend: BackendLike, kind: str) -> None:
                 self.backend = backend
                 self.kind = kind
 

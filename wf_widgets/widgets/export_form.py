@@ -11,9 +11,10 @@ Every choice the form offers and every message it shows comes from the one table
   format (bool: Checkbox, enum: Dropdown, str: Text, or a text area for multi-line
   strings; the catalog ``image`` option: a picker of the products the user may write and
   an image name template);
-* on every change the form calls ``normalize()``, then checks the geocontext as
-  ``launch()`` does, then ``preflight()``; the validation line shows ``str()`` of what
-  ``compute()`` would raise, and Compute stays disabled until nothing would.
+* on every change the form prepares the first tile's launch with the pipeline ``compute()``
+  uses (:func:`wf_widgets.jobs.plan.prepare`: normalize, the geocontext, the destination's
+  preflight); the validation line shows ``str()`` of what ``compute()`` would raise, and
+  Compute stays disabled until nothing would.
 
 Decisions:
 
@@ -23,9 +24,11 @@ Decisions:
 * The image name template knows one field, ``{tile_key}``: the DLTile key with ``":"``
   replaced by ``"_"`` (``"geoctx"`` for a context without a key). With several tiles the
   names must differ, so the template must use ``{tile_key}``.
-* Validation runs for the first context on every change, and for every context when
+* Validation runs for the first context on every change, and for every other context when
   Compute is clicked, before any job is launched: jobs of a batch are launched all or
-  none (short of a failure while launching).
+  none (short of a failure while launching). A launch prepared once is kept until a field
+  changes, so each tile is prepared (and its destination preflighted) once; at the click
+  only what may have changed since (:func:`wf_widgets.jobs.plan.recheck`) is checked again.
 * The variable names in "Show code" are found in the caller's namespace when the form is
   built (``ExportForm(composite, tile)`` shows ``composite.compute(tile, ...)``); else
   ``value`` and ``tile`` / ``tiles``. The ``value_name`` and ``geoctx_name`` traits set them.
@@ -43,6 +46,7 @@ the "Show code" text in :mod:`~wf_widgets.widgets._form_code`.
 from __future__ import annotations
 
 import html
+import json
 import logging
 import sys
 from typing import Any, Callable
@@ -50,10 +54,12 @@ from typing import Any, Callable
 import ipywidgets
 import traitlets
 
+from ..backend import get_backend
 from ..catalog import Image
 from ..errors import ValidationError, WfError
-from ..jobs.compute import check_geocontext
-from ..outputs.normalize import format_choices, normalize, preflight
+from ..jobs.job import Job
+from ..jobs.plan import Launch, prepare_request, recheck, request, submit
+from ..outputs.normalize import format_choices
 from ..outputs.registry import DEFAULT_DESTINATION, DEFAULT_FORMAT, DESTINATIONS, FORMATS, Option
 from ..values.base import Value, promote
 from ._base import WidgetBase, caller_name, check_kwargs, shows_errors
@@ -64,6 +70,14 @@ from ._form_fields import (IMAGE_OPTION, TEMPLATE_HELP, WIDE, ImagePicker, desti
 from .jobs_board import JobsBoard
 
 log = logging.getLogger("wf_widgets.widgets")
+
+
+def _context_key(ctx: Any) -> str:
+    """What tells contexts apart for the prepared launches: a DLTile's key, else the context's dict."""
+    key = getattr(ctx, "key", None)
+    if key is not None:
+        return key
+    return json.dumps(ctx.to_dict(), sort_keys=True, default=str) if hasattr(ctx, "to_dict") else repr(ctx)
 
 
 class ExportForm(WidgetBase, ipywidgets.VBox):
@@ -134,6 +148,8 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
         self.jobs: list = []
         self._fields: dict[tuple[str, str, str], Any] = {}
         self._building = False
+        self._prepared: dict[str, Launch] = {}  # context key -> its launch, prepared with the fields of:
+        self._prepared_state: tuple = ()
 
         kind = value.kind
         allowed, excluded = destination_choices(kind)
@@ -326,15 +342,46 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
         """(destination, format) as the form's fields give them, for one context (given to launch())."""
         return self._spec_dicts(lambda: self._catalog_image(ctx))
 
-    def _check(self, everything: bool) -> tuple[dict, dict, list, Exception | None]:
-        """Run the API's checks; (destination, format, [(ctx, dest spec, format spec)], problem)."""
-        from ..backend import get_backend
+    def _state(self) -> tuple:
+        """What a prepared launch depends on besides its tile: the backend and every field's value."""
+        values: list = [id(get_backend()), self.destination_dropdown.value, self.format_dropdown.value]
+        for section, owner, opt in option_walk(self.destination_dropdown.value, self.format_dropdown.value):
+            if opt.type == IMAGE_OPTION:
+                values += [self.product_picker.value, self.image_name.value]
+            else:
+                values.append(repr(self._fields[(section, owner, opt.name)].value))
+        return tuple(values)
 
+    def _prepare(self, ctx: Any, state: tuple, normal: list) -> Launch:
+        """The prepared launch of one context: kept from an earlier check while the fields are unchanged.
+
+        ``normal`` gets the (destination, format) normal forms as soon as they are known,
+        even when a later check fails.
+        """
+        if state != self._prepared_state:
+            self._prepared, self._prepared_state = {}, state
+        key = _context_key(ctx)
+        launch = self._prepared.get(key)
+        if launch is None:
+            dest_spec, fmt_spec = self._specs(ctx)
+            req = request(self.value, fmt_spec, dest_spec)
+            normal.append((req.destination, req.format))
+            launch = self._prepared[key] = prepare_request(req, ctx, get_backend())
+        else:
+            normal.append((launch.destination, launch.format))
+        return launch
+
+    def _check(self, everything: bool) -> tuple[dict, dict, list[Launch], Exception | None]:
+        """Prepare the launches (the API's checks, once per tile); (destination, format, launches, problem).
+
+        Live validation prepares the first context; Compute all of them. A launch prepared
+        once is kept while no field changes, so each tile is checked once, not again at the click.
+        """
         kind = self.value.kind
         contexts = self._contexts()
         dest_dict: dict = {}
         fmt_dict: dict = {}
-        launches: list = []
+        launches: list[Launch] = []
         try:
             if self.destination_dropdown.value is None:
                 raise ValidationError(f"No destination accepts {kind} results", field="destination", value=None)
@@ -348,15 +395,14 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
                         f"The image name template {self.image_name.value!r} gives several tiles the same image name; "
                         f"include {{tile_key}} ({TEMPLATE_HELP})", field="destination.image.name",
                         value=self.image_name.value)
-            backend = get_backend()
-            for i, ctx in enumerate(contexts if everything else contexts[:1]):
-                dest_spec, fmt_spec = self._specs(ctx)
-                dest, fmt = normalize(dest_spec, fmt_spec, kind)
-                if i == 0:
-                    dest_dict, fmt_dict = dest, fmt
-                check_geocontext(ctx, self.value)
-                preflight(dest, fmt, self.value, backend)
-                launches.append((ctx, dest_spec, fmt_spec))
+            state = self._state()
+            normal: list[tuple[dict, dict]] = []
+            try:
+                for ctx in contexts if everything else contexts[:1]:
+                    launches.append(self._prepare(ctx, state, normal))
+            finally:
+                if normal:  # the first tile's normal forms, even if a later check refused
+                    dest_dict, fmt_dict = normal[0]
         except Exception as exc:
             if not isinstance(exc, (WfError, ValueError, TypeError)):
                 log.warning("Unexpected error while checking the export form", exc_info=exc)
@@ -428,22 +474,24 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
                             dest, fmt, many)
 
     # -- launching -----------------------------------------------------------------------------------
-    def compute(self) -> list:
-        """Validate every context, then launch one job per context; returns the new Jobs.
+    def compute(self) -> list[Job]:
+        """Launch one job per context; returns the new Jobs.
 
-        What Compute does. Raises what ``compute()`` would raise if the choices are invalid.
+        What Compute does. The launches prepared while the form was edited are kept; the rest
+        are prepared now (all must pass, else nothing is launched and the error raised is
+        what ``compute()`` would raise); then what may have changed since (the catalog image's
+        absence, write access) is checked again for all, and the jobs are submitted.
         """
-        from ..backend import get_backend
-        from ..jobs.compute import launch
-
         launches, problem = self._update(everything=True)
         if problem is not None:
             raise problem
-        backend = get_backend()
-        jobs: list = []
+        for launch in launches:
+            recheck(launch)
+        self._prepared = {}  # used: a next click prepares (and checks) again
+        jobs: list[Job] = []
         try:
-            for ctx, dest_spec, fmt_spec in launches:
-                jobs.append(launch(self.value, ctx, fmt_spec, dest_spec, backend))
+            for launch in launches:
+                jobs.append(submit(launch))
         finally:
             if jobs:
                 self.jobs.extend(jobs)

@@ -31,6 +31,12 @@ from typing import Any, Iterable
 import anywidget
 import traitlets
 
+from ..delivery.links import result_url
+from ..errors import ValidationError
+from ..geo import geocontext_from_dict
+from ..jobs.job import Job
+from ..jobs.plan import prepare, submit
+from ..values import Value
 from ._base import WidgetBase, kernel_loop, shows_errors, static_path
 from ._poller import Poller
 
@@ -76,7 +82,7 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
         The last error raised by an action (cancel, retry), shown under the board.
     note : str
         Shown under the table: when download links are served from inside this kernel, the
-        sentence saying they work only while it runs (``delivery.serving.link_note``).
+        sentence saying they work only while it runs (``Backend.link_note()``).
     jobs : list of Job
         The Job objects shown (not a trait: Jobs are not synced, their rows are).
     """
@@ -114,10 +120,8 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
         with self._lock:
             return list(self._jobs.values())
 
-    def add(self, *jobs: Any) -> "JobsBoard":
+    def add(self, *jobs: Job) -> "JobsBoard":
         """Add jobs (Job objects; ones already shown are ignored) and (re)start the poller."""
-        from ..jobs.job import Job
-
         for job in jobs:
             if not isinstance(job, Job):
                 raise TypeError(f"JobsBoard.add() takes Job objects, got {type(job).__name__} {job!r}")
@@ -148,16 +152,11 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
         self._poller.wake()
         return n
 
-    def retry(self, job_id: str) -> Any:
+    def retry(self, job_id: str) -> Job:
         """Launch a failed or cancelled job again (same graph, geocontext, format, destination).
 
         The new job takes the old one's row on the board; returns the new Job.
         """
-        from ..errors import ValidationError
-        from ..geo import geocontext_from_dict
-        from ..jobs.compute import launch
-        from ..values import Value
-
         old = self._job(job_id)
         backend = old._backend
         row = backend.jobs.get(job_id)
@@ -166,7 +165,7 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
                                   field="job", value=row["stage"], allowed=("FAILED", "CANCELLED"))
         value = Value.from_json(row["graph"])
         ctx = geocontext_from_dict(row["geoctx"]) if row.get("geoctx") else None
-        new = launch(value, ctx, row["format"], _launchable_destination(row["destination"]), backend)
+        new = submit(prepare(value, ctx, row["format"], row["destination"], backend))
         with self._lock:
             self._jobs = {(new.id if k == job_id else k): (new if k == job_id else j) for k, j in self._jobs.items()}
             self._retry_of[new.id] = job_id
@@ -254,9 +253,7 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
         counts["total"] = len(rows)
         note = ""
         if any("url" in r for r in rows):
-            from ..delivery.serving import link_note
-
-            note = link_note(next(iter(by_backend.values()))[0]) or ""
+            note = next(iter(by_backend.values()))[0].link_note() or ""
         return rows, counts, round(clock, 1), note
 
     def _row(self, job: Any, st: dict | None) -> dict:
@@ -277,7 +274,7 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
             elif st.get("result_deleted"):
                 row["expired"] = True
             elif st.get("expires") is not None:
-                row["url"] = self._url(job, st["expires"])
+                row["url"] = self._url(job, st.get("link_base"), st["expires"])
                 row["expires"] = _t(st["expires"])
             if dest.get("type") == "email":
                 row["email"] = job._backend.settings.email or ""
@@ -289,27 +286,13 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
             row["code"] = st.get("error_code") or "NONE"
         return row
 
-    def _url(self, job: Any, expires: float) -> str:
+    def _url(self, job: Job, base: str | None, expires: float) -> str:
         key = (job.id, expires)
         url = self._urls.get(key)
         if url is None:
-            from ..delivery.links import result_url
-
-            url = self._urls[key] = result_url(job._backend, job.id, expires)
+            backend = job._backend
+            url = self._urls[key] = result_url(backend.signer, base or backend.link_base(), job.id, expires)
         return url
-
-
-def _launchable_destination(destination: dict) -> Any:
-    """A stored (normalised) destination in a form ``launch()`` accepts again.
-
-    The catalog destination stores its image as a dict; ``normalize()`` wants a catalog.Image.
-    """
-    image = destination.get("image")
-    if destination.get("type") == "catalog" and isinstance(image, dict):
-        from ..catalog import Image
-
-        return {**destination, "image": Image.from_dict(image)}
-    return destination
 
 
 def job_mimebundle(job: Any, include: Any = None, exclude: Any = None) -> dict:

@@ -8,16 +8,22 @@
 4. else this process's kernel-thread server, started on demand
    (:func:`wf_widgets.server.thread.ensure_thread_server`).
 
+The Backend resolves links through this module (``backend.link_base()``,
+``backend.link_note()``) where a job is launched or a link is shown; the delivery layer below
+never does (a worker never starts a server).
+
 A link from the kernel-thread server works only while this process lives:
 :func:`link_note` returns the sentence to show beside such a link (None otherwise).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from .._context import BackendLike
+from . import registry
+from .thread import NOTE, ensure_thread_server, running_thread_server
 
 
-def resolve(backend: Any) -> tuple[str, str]:
+def resolve(backend: BackendLike) -> tuple[str, str]:
     """``(base url without trailing slash, source)``.
 
     ``source`` is ``"public_url"``, ``"jupyter"``, ``"standalone"`` or ``"thread"``.
@@ -25,33 +31,26 @@ def resolve(backend: Any) -> tuple[str, str]:
     public = backend.settings.public_url
     if public:
         return public.rstrip("/"), "public_url"
-    from ..server import registry
-
     live = registry.live_servers(backend.settings)
     for kind in ("jupyter", "standalone"):
         for info in live:
             if info["kind"] == kind:
                 return info["url"].rstrip("/"), kind
-    from ..server.thread import ensure_thread_server
-
     return ensure_thread_server(backend), "thread"
 
 
-def base_url(backend: Any) -> str:
+def base_url(backend: BackendLike) -> str:
     """The base of download links (``<base>/results/<job id>?...``); see the module doc."""
     return resolve(backend)[0]
 
 
-def link_note(backend: Any) -> str | None:
+def link_note(backend: BackendLike) -> str | None:
     """A note to show beside links when they only work while this kernel lives, else None.
 
     Never starts a server: None unless links would come from this process's thread server.
     """
     if backend.settings.public_url:
         return None
-    from ..server import registry
-    from ..server.thread import NOTE, running_thread_server
-
     if any(info["kind"] in ("jupyter", "standalone") for info in registry.live_servers(backend.settings)):
         return None
     server = running_thread_server(backend)

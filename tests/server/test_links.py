@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 import wf_widgets as wf
-from wf_widgets.delivery import links, serving
+from wf_widgets.delivery import links
+from wf_widgets.server import links as server_links
 from wf_widgets.server import registry, stop_thread_server
 from wf_widgets.server.testing import fetch
 from wf_widgets.server.thread import running_thread_server
@@ -57,8 +58,8 @@ def test_stale_foreign_and_broken_files_are_ignored(backend, dead_pid):
 def test_public_url_comes_first(backend):
     backend.settings.public_url = "https://data.example.org/wf-widgets"
     _write(backend, "a.json", url="http://127.0.0.1:5/wf-widgets", pid=os.getpid(), kind="jupyter")
-    assert serving.base_url(backend) == "https://data.example.org/wf-widgets"
-    assert serving.link_note(backend) is None
+    assert server_links.base_url(backend) == "https://data.example.org/wf-widgets"
+    assert server_links.link_note(backend) is None
     job = (wf.Int(1) + 1).compute(block=False).wait(30)
     assert job.url.startswith(f"https://data.example.org/wf-widgets/results/{job.id}?expires=")
     assert running_thread_server(backend) is None
@@ -68,21 +69,21 @@ def test_jupyter_then_standalone_then_thread(backend, dead_pid):
     _write(backend, "a.json", url="http://127.0.0.1:6", pid=os.getppid(), kind="standalone")
     _write(backend, "b.json", url="http://127.0.0.1:7/wf-widgets/", pid=os.getpid(), kind="jupyter",
            started=0)  # older, but jupyter wins over standalone
-    assert serving.resolve(backend) == ("http://127.0.0.1:7/wf-widgets", "jupyter")
+    assert server_links.resolve(backend) == ("http://127.0.0.1:7/wf-widgets", "jupyter")
     (registry.servers_dir(backend.settings) / "b.json").unlink()
-    assert serving.resolve(backend) == ("http://127.0.0.1:6", "standalone")
-    assert serving.link_note(backend) is None
+    assert server_links.resolve(backend) == ("http://127.0.0.1:6", "standalone")
+    assert server_links.link_note(backend) is None
     (registry.servers_dir(backend.settings) / "a.json").unlink()
     _write(backend, "c.json", url="http://127.0.0.1:8", pid=dead_pid, kind="standalone")  # stale
-    assert serving.link_note(backend) is None  # never starts a server by itself
-    url, source = serving.resolve(backend)
+    assert server_links.link_note(backend) is None  # never starts a server by itself
+    url, source = server_links.resolve(backend)
     assert source == "thread" and url.startswith("http://127.0.0.1:")
     assert fetch(url + "/health").status == 200
 
 
 def test_another_kernels_thread_server_is_not_used(backend):
     _write(backend, "a.json", url="http://127.0.0.1:9", pid=os.getppid(), kind="thread")
-    url, source = serving.resolve(backend)
+    url, source = server_links.resolve(backend)
     assert source == "thread" and url != "http://127.0.0.1:9"
 
 
@@ -92,7 +93,7 @@ def test_thread_server_registers_and_notes_its_links(backend, capfd):
     server = running_thread_server(backend)
     assert server is not None and url.startswith(server.url + "/results/")
     assert "only while this kernel runs" in capfd.readouterr().err
-    note = serving.link_note(backend)
+    note = server_links.link_note(backend)
     assert note is not None and "only while this kernel runs" in note
     info = json.loads((backend.settings.home / "servers" / f"{os.getpid()}.json").read_text())
     assert info == {**info, "url": server.url, "pid": os.getpid(), "kind": "thread"}
@@ -100,7 +101,7 @@ def test_thread_server_registers_and_notes_its_links(backend, capfd):
     assert "only while" not in capfd.readouterr().err
     stop_thread_server(backend)
     assert not (backend.settings.home / "servers" / f"{os.getpid()}.json").exists()
-    assert serving.link_note(backend) is None
+    assert server_links.link_note(backend) is None
 
 
 def test_link_agrees_with_expires_datetime_and_carries_no_identity(backend):
@@ -154,7 +155,7 @@ def test_many_threads_create_one_signing_key(backend):
 
 def test_servers_import_without_jupyter_or_widgets():
     code = ("import sys, wf_widgets.server, wf_widgets.server.standalone, wf_widgets.server.jupyter, "
-            "wf_widgets.delivery.serving, wf_widgets.delivery.mailer; "
+            "wf_widgets.server.links, wf_widgets.delivery.mailer; "
             "bad = [m for m in ('ipywidgets', 'ipyleaflet', 'anywidget', 'jupyter_server', 'notebook') "
             "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

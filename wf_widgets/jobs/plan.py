@@ -1,0 +1,232 @@
+"""The one launch pipeline: prepare a job (every check, exactly once), then submit it.
+
+:func:`prepare` runs, in order and once each: the graph's own checks, :func:`normalize
+<wf_widgets.outputs.normalize.normalize>` of the format and destination, the geocontext, the
+destination handler's ``preflight`` (:mod:`wf_widgets.delivery`) and the memory estimate. It
+returns a :class:`Launch`, which holds everything the job's row needs; nothing exists yet.
+:func:`submit` turns a Launch into a job row and hands it to the runner.
+
+``compute()`` prepares and submits at once. The export form prepares its launches while the
+user edits it (once per tile), keeps them, and at the click runs only :func:`recheck`, what
+can change in between (existence, access), then submits them. The board's retry rebuilds a
+launch from a stored row: :func:`normalize <wf_widgets.outputs.normalize.normalize>` accepts
+its own output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import time
+from typing import Callable, Iterable, Sequence
+
+from .. import _context
+from .._context import BackendLike
+from ..delivery import HANDLERS
+from ..engine import memory
+from ..engine.evaluate import EvalContext, needs_geoctx
+from ..errors import ValidationError, ValidationTypeError
+from ..geo import GeoContext, as_geocontext
+from ..outputs.normalize import normalize
+from ..values.base import Value, promote
+from ..values.graph import validate
+from ..values.image import check_graph
+from .job import Job
+
+IMAGE_KINDS = ("Image", "ImageCollection")
+
+
+def new_job_id() -> str:
+    """48 hexadecimal characters: 12 of the creation time in milliseconds, then 36 random.
+
+    Time-ordered ids keep the job store's inserts at the end of its primary key and let
+    it list recent jobs by id; 144 random bits keep them unguessable.
+    """
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(18)}"
+
+
+def as_value(value: object) -> Value:
+    """``value`` as a lazy value (plain Python values are promoted)."""
+    if isinstance(value, Value):
+        return value
+    try:
+        return promote(value)
+    except TypeError:
+        raise ValidationTypeError(f"compute() needs a wf value, got {type(value).__name__} {value!r}",
+                                  field="value", value=value) from None
+
+
+def check_geocontext(geoctx: object, value: Value) -> GeoContext | None:
+    """The GeoContext of ``geoctx`` (None if the value needs none); raises if imagery lacks one."""
+    if geoctx is None:
+        if value.kind in IMAGE_KINDS or needs_geoctx(value.node):
+            what = {"Image": "an Image", "ImageCollection": "an ImageCollection"}.get(value.kind,
+                                                                                    "this value (it reads imagery)")
+            raise ValidationError(
+                f"Computing {what} needs a geoctx: a DLTile (wf.DLTile.from_latlon(...)) or an AOI",
+                field="geoctx", value=None)
+        return None
+    return as_geocontext(geoctx)
+
+
+def check_memory(value: Value, geoctx: GeoContext | None, backend: BackendLike) -> None:
+    """Refuse ``value`` if computing it in ``geoctx`` needs more than ``max_memory`` by the estimate.
+
+    Imagery is estimated with the catalog (the scenes intersecting ``geoctx``); a graph
+    without imagery only for its Arrays (the catalog is not opened).
+    """
+    ctx = EvalContext.for_backend(backend, geoctx) if geoctx is not None and needs_geoctx(value.node) else None
+    memory.check(value.node, ctx, backend.settings.max_memory)
+
+
+@dataclasses.dataclass(frozen=True)
+class Launch:
+    """A job that passed every check and can be submitted: what its row will hold.
+
+    Attributes
+    ----------
+    value : Value
+        What to compute.
+    geoctx : GeoContext or None
+    format, destination : dict
+        Normal forms (:func:`~wf_widgets.outputs.normalize.normalize`).
+    backend : BackendLike
+        Where the job's row goes and who runs it.
+    """
+
+    value: Value
+    geoctx: GeoContext | None
+    format: dict
+    destination: dict
+    backend: BackendLike
+
+    @property
+    def label(self) -> str | None:
+        """A short description of where it computes (the DLTile key)."""
+        return getattr(self.geoctx, "key", None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """A value with its format and destination in normal form: what a job computes and where it goes.
+
+    Attributes
+    ----------
+    value : Value
+    format, destination : dict
+        Normal forms (:func:`~wf_widgets.outputs.normalize.normalize`).
+    """
+
+    value: Value
+    format: dict
+    destination: dict
+
+
+def request(value: object, format: object = "pyarrow", destination: object = "download") -> Request:
+    """Check what depends on nothing but the table: the graph, the format and the destination.
+
+    Raises
+    ------
+    ValidationError
+        A bad graph, format or destination (naming the field, the value and what is allowed).
+    """
+    value = as_value(value)
+    validate(value.node)
+    dest, fmt = normalize(destination, format, value.kind)
+    return Request(value, fmt, dest)
+
+
+def prepare_request(req: Request, geoctx: object = None, backend: BackendLike | None = None) -> Launch:
+    """Check what depends on where and by whom a :class:`Request` is computed; returns the Launch.
+
+    The geocontext, the graph against the catalog (products and bands, as the backend's
+    user), the destination handler's ``preflight`` and the memory estimate.
+    """
+    backend = backend if backend is not None else _context.current()
+    ctx = check_geocontext(geoctx, req.value)
+    check_graph(req.value, backend)
+    HANDLERS[req.destination["type"]].preflight(req.destination, req.format, req.value, backend)
+    check_memory(req.value, ctx, backend)
+    return Launch(req.value, ctx, req.format, req.destination, backend)
+
+
+def prepare(value: object, geoctx: object = None, format: object = "pyarrow", destination: object = "download",
+            backend: BackendLike | None = None) -> Launch:
+    """Check a job before it exists (:func:`request`, then :func:`prepare_request`); returns the Launch to submit.
+
+    Parameters
+    ----------
+    value : Value or plain Python value
+    geoctx : DLTile, AOI, dict or None
+    format, destination
+        As ``compute()`` takes them (names, dicts, a catalog.Image, or their normal forms).
+    backend : BackendLike, optional
+        The current backend by default.
+
+    Raises
+    ------
+    ValidationError, NotFound, PermissionDenied
+        Whatever check fails first (the graph, normalize, the geocontext, the catalog, the
+        destination's preflight, the memory estimate); nothing was created.
+    """
+    return prepare_request(request(value, format, destination), geoctx, backend)
+
+
+def prepare_many(value: object, geoctxs: Sequence[object], format: object = "pyarrow",
+                 destination: object | Callable[[GeoContext], object] = "download",
+                 backend: BackendLike | None = None) -> list[Launch]:
+    """Prepare one launch per geocontext, all or none.
+
+    ``destination`` may be a function of the geocontext (one image per tile). The first
+    failing check raises, naming the tile; nothing was created.
+    """
+    launches = []
+    for geoctx in geoctxs:
+        dest = destination(as_geocontext(geoctx)) if callable(destination) else destination
+        try:
+            launches.append(prepare(value, geoctx, format, dest, backend))
+        except ValidationError as exc:
+            key = getattr(geoctx, "key", None)
+            if key is not None and len(geoctxs) > 1:
+                exc.args = (f"Tile {key}: {exc}",) + exc.args[1:]
+            raise
+    return launches
+
+
+def recheck(launch: Launch) -> None:
+    """Check again what can change between :func:`prepare` and :func:`submit` (existence, access)."""
+    HANDLERS[launch.destination["type"]].recheck(launch.destination, launch.format, launch.backend)
+
+
+def submit(launch: Launch, run_here: bool = False) -> Job:
+    """Create the job's row and hand it to the runner; returns the Job.
+
+    The first launch of a process sweeps the home (reaps jobs whose worker died, deletes
+    expired results; ``backend.ensure_swept()``). Where the worker needs the result's link
+    (an email carries it), its base URL is resolved here, in the launching process, and
+    stored in the row. With ``run_here`` the row is created claimed by this process, for the
+    caller to run (``Job._run_here``).
+    """
+    backend = launch.backend
+    backend.ensure_swept()
+    link_base = link_note = None
+    if HANDLERS[launch.destination["type"]].link_in_worker:
+        link_base, link_note = backend.link_base(), backend.link_note()
+    job_id = new_job_id()
+    ctx = launch.geoctx
+    row = backend.jobs.create(job_id, kind=launch.value.kind, graph=launch.value.to_json(),
+                              geoctx=ctx.to_dict() if ctx is not None else None, format=launch.format,
+                              destination=launch.destination, label=launch.label, claim=run_here,
+                              link_base=link_base, link_note=link_note)
+    job = Job(job_id, backend, _row=row)
+    if not run_here:
+        backend.runner.submit(job_id)
+    return job
+
+
+def submit_many(launches: Iterable[Launch]) -> list[Job]:
+    """:func:`recheck` every launch, then :func:`submit` them (none if a recheck fails)."""
+    launches = list(launches)
+    for launch in launches:
+        recheck(launch)
+    return [submit(launch) for launch in launches]
