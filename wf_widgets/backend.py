@@ -12,6 +12,7 @@ import threading
 from concurrent.futures import Executor
 from typing import Any, Mapping
 
+from . import _context
 from ._files import private_dir, sweep_temp
 from .config import Settings
 
@@ -167,6 +168,7 @@ def set_backend(backend: Backend | None) -> Backend | None:
         previous, _default = _default, backend
         if backend is not None:
             _by_home[str(backend.settings.home)] = backend
+    _context.set_current(backend)
     return previous
 
 
@@ -180,3 +182,6 @@ def backend_for(settings: Mapping[str, Any]) -> Backend:
             if backend is None:
                 backend = _by_home[key] = Backend(Settings.from_dict(settings), sweep=False)
     return backend
+
+
+_context.set_factory(get_backend)
