@@ -85,7 +85,7 @@ class Band(ProductChild):
         Position in the product's band order; default after the last band.
     description : str, optional
     store : CatalogStore, optional
-        Default: ``get_backend().catalog``.
+        Default: the current backend's catalog.
 
     Attributes
     ----------
