@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._context import BackendLike, current
 from ..config import Clock
 from ..errors import ValidationError
 from ..values.graph import Node
@@ -28,7 +29,7 @@ class EvalContext:
     geoctx : GeoContext, optional
         Where imagery is computed.
     catalog : CatalogReader, optional
-        Catalog reads; the default backend's catalog as its user when first needed if omitted.
+        Catalog reads; the current backend's catalog as its user when first needed if omitted.
     on_step : callable, optional
         Called as ``on_step(steps_done)`` after every unit of work; may raise to stop
         (a cancelled job does).
@@ -51,7 +52,7 @@ class EvalContext:
         self._wf_imagery = None
 
     @classmethod
-    def for_backend(cls, backend: Any, geoctx: Any = None, on_step: Callable[[int], None] | None = None,
+    def for_backend(cls, backend: BackendLike, geoctx: Any = None, on_step: Callable[[int], None] | None = None,
                     ) -> "EvalContext":
         """The context of an evaluation for ``backend``: its catalog as its user, its clock (not the backend)."""
         return cls(geoctx, CatalogReader.for_backend(backend), on_step, backend.settings.clock)
@@ -60,9 +61,7 @@ class EvalContext:
     def catalog(self) -> CatalogReader:
         """Catalog reads (:class:`~wf_widgets.engine.reading.CatalogReader`)."""
         if self._catalog is None:
-            from ..backend import get_backend
-
-            self._catalog = CatalogReader.for_backend(get_backend())
+            self._catalog = CatalogReader.for_backend(current())
         return self._catalog
 
     def step(self, n: int = 1) -> None:

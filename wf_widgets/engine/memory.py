@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ValidationError, WfError
+from ..values import imagery_rules as rules
 from ..values.graph import Node
-from . import static
 from .imagery import check_node, state
 from .raster import STREAMED
 
@@ -48,7 +48,7 @@ ITEM_BYTES = 8
 STREAM_BYTES = 8 + 4 + 1 + 8 + 1
 #: Bytes per band and pixel ``mosaic`` needs besides its result (filled, take, one scene's data and mask).
 MOSAIC_BYTES = 1 + 1 + 8 + 1
-_ELEMENTWISE = static.BINARY_OPS | static.UNARY_OPS | {"image_math", "clip_values", "scale_values", "mask",
+_ELEMENTWISE = rules.BINARY_OPS | rules.UNARY_OPS | {"image_math", "clip_values", "scale_values", "mask",
                                                        "getmask", "concat_bands"}
 _LAZY_OPS = ("pick_bands", "rename_bands", "with_properties")
 _NO_PIXELS = ("length", "image_properties")
@@ -139,10 +139,10 @@ def estimate(root: Node, ctx: Any = None) -> Estimate:
         ins = [known.get(a.id, _Value()) for a in operands]
         out = _Value()
         node_held = node_work = 0
-        if geoctx is not None and (node.op in static.RULES or node.op in ("image_from_id", "ic_from_id")):
+        if geoctx is not None and (node.op in rules.RULES or node.op in ("image_from_id", "ic_from_id")):
             info, images = _static(ctx, node, ins)
             if info is not None and info.bands is not None:
-                out = _Value(images=images if info.kind == static.COLLECTION else None, bands=len(info.bands))
+                out = _Value(images=images if info.kind == rules.COLLECTION else None, bands=len(info.bands))
         imagery_in = [(a, v) for a, v in zip(operands, ins) if v.imagery]
         if node.op == "ic_from_id" and out.imagery:
             out.lazy = True
@@ -204,7 +204,7 @@ def _static(ctx: Any, node: Node, ins: list[_Value]) -> tuple[Any, int | None]:
 
 def _axis(node: Node, src: _Value) -> tuple[str, ...] | None:
     try:
-        return static.canonical_axis(static.COLLECTION if src.images is not None else static.IMAGE, node.args[2])
+        return rules.canonical_axis(rules.COLLECTION if src.images is not None else rules.IMAGE, node.args[2])
     except (ValidationError, IndexError):
         return None
 
@@ -216,7 +216,7 @@ def _array_shape(node: Node, ins: list[_Value]) -> tuple | None:
     shapes = [v.shape for v in ins]
     if not any(s is not None for s in shapes):
         return None
-    if node.op in static.BINARY_OPS | static.UNARY_OPS:
+    if node.op in rules.BINARY_OPS | rules.UNARY_OPS:
         try:
             return tuple(np.broadcast_shapes(*[s if s is not None else () for s in shapes]))
         except ValueError:

@@ -12,6 +12,7 @@ from ..errors import ValidationError, ValidationTypeError
 from ..outputs.normalize import normalize, preflight
 from ..values.base import Value, promote
 from ..values.graph import validate
+from ..values.image import check_graph
 from .job import Job
 
 IMAGE_KINDS = ("Image", "ImageCollection")
@@ -75,6 +76,7 @@ def launch(value: Any, geoctx: Any = None, format: Any = "pyarrow", destination:
 
         backend = get_backend()
     validate(value.node)
+    check_graph(value, backend)  # the static checks with the catalog (products, access, bands), before any row
     dest, fmt = normalize(destination, format, value.kind)
     ctx = check_geocontext(geoctx, value)
     preflight(dest, fmt, value, backend)
