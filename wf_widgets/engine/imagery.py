@@ -24,6 +24,7 @@ from ..errors import ValidationError
 from ..values import imagery_rules as rules
 from ..values.graph import Node, literal, value
 from . import raster
+from .context import EvalContext
 from .ops import OPS, OpSpec, iso_date, op, same_length, str_list
 from .reading import CatalogReader
 
@@ -37,7 +38,7 @@ class _State:
     asks (a graph without imagery never touches it).
     """
 
-    ctx: Any
+    ctx: EvalContext
     memo: dict = dataclasses.field(default_factory=dict)
     scenes: dict = dataclasses.field(default_factory=dict)
     _reader: CatalogReader | None = None
@@ -75,7 +76,7 @@ class _State:
         return self.scenes[key]
 
 
-def state(ctx: Any) -> _State:
+def state(ctx: EvalContext) -> _State:
     """The imagery state of an EvalContext (created on first use)."""
     st = ctx._wf_imagery
     if st is None:
@@ -84,7 +85,7 @@ def state(ctx: Any) -> _State:
 
 
 # -- PREPARING ------------------------------------------------------------------------------
-def check_node(ctx: Any, node: Node) -> int:
+def check_node(ctx: EvalContext, node: Node) -> int:
     """Infer ``node`` statically (raising on the first problem); returns its extra steps."""
     st = state(ctx)
     if node.id not in st.memo:
@@ -129,7 +130,7 @@ def _axis(v: Any, field: str) -> None:
 @op("ic_from_id", literal("product_id", str), literal("start", str, type(None), check=iso_date),
     literal("end", str, type(None), check=iso_date), literal("limit", int, type(None), check=_limit),
     literal("resampler", str, allowed=rules.RESAMPLERS), context=True, extra_steps=check_node, needs_geoctx=True)
-def _ic_from_id(ctx: Any, product_id: str, start: str | None = None, end: str | None = None,
+def _ic_from_id(ctx: EvalContext, product_id: str, start: str | None = None, end: str | None = None,
                 limit: int | None = None, resampler: str = "near") -> raster.SceneCollection:
     rules.check_date_range(start, end)
     rules.check_resampler(resampler)
@@ -142,7 +143,7 @@ def _ic_from_id(ctx: Any, product_id: str, start: str | None = None, end: str | 
 
 @op("image_from_id", literal("image_id", str), literal("resampler", str, allowed=rules.RESAMPLERS, required=False),
     keywords=True, context=True, extra_steps=check_node, needs_geoctx=True)
-def _image_from_id(ctx: Any, image_id: str, resampler: str = "near") -> Any:
+def _image_from_id(ctx: EvalContext, image_id: str, resampler: str = "near") -> Any:
     rules.check_resampler(resampler)
     st = state(ctx)
     scene = st.image_scene(image_id)

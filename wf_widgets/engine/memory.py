@@ -36,6 +36,7 @@ import numpy as np
 from ..errors import ValidationError, WfError
 from ..values import imagery_rules as rules
 from ..values.graph import Node
+from .context import EvalContext
 from .imagery import check_node, state
 from .raster import STREAMED
 
@@ -100,7 +101,7 @@ def format_bytes(n: float) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def estimate(root: Node, ctx: Any = None) -> Estimate:
+def estimate(root: Node, ctx: EvalContext | None = None) -> Estimate:
     """The memory evaluating ``root`` in ``ctx`` (an EvalContext; None: no imagery counted) needs.
 
     Imagery needs ``ctx.geoctx``; without one it counts as nothing (``compute()`` refuses
@@ -189,7 +190,7 @@ def estimate(root: Node, ctx: Any = None) -> Estimate:
     return est
 
 
-def _static(ctx: Any, node: Node, ins: list[_Value]) -> tuple[Any, int | None]:
+def _static(ctx: EvalContext, node: Node, ins: list[_Value]) -> tuple[Any, int | None]:
     """``(static Imagery or None, image count or None)`` of an imagery node; None where unknown."""
     try:
         scenes = check_node(ctx, node)  # the planning step: the scene query of a from_id, cached
@@ -232,7 +233,7 @@ def _array_shape(node: Node, ins: list[_Value]) -> tuple | None:
     return None
 
 
-def check(root: Node, ctx: Any, limit: int) -> Estimate:
+def check(root: Node, ctx: EvalContext | None, limit: int) -> Estimate:
     """Raise ValidationError if evaluating ``root`` in ``ctx`` needs more than ``limit`` bytes by :func:`estimate`.
 
     Returns the estimate otherwise.

@@ -27,6 +27,7 @@ from ..errors import ValidationError
 from ..catalog.reads import ProductMeta
 from ..outputs.results import ImageCollectionResult, ImageResult
 from ..values import imagery_rules as rules
+from .context import EvalContext
 from .reading import CatalogReader, Scene, geocontext_dict, read_scene, rasterio_env, scene_bandinfo
 
 Imagery = (ImageResult, ImageCollectionResult)
@@ -115,7 +116,7 @@ class SceneSource:
     Each scene read reports one step (``ctx.step()``) the first time it is read.
     """
 
-    def __init__(self, ctx: Any, reader: CatalogReader, product: ProductMeta, scenes: list[Scene], resampler: str):
+    def __init__(self, ctx: EvalContext, reader: CatalogReader, product: ProductMeta, scenes: list[Scene], resampler: str):
         self.ctx, self.reader, self.product, self.scenes, self.resampler = ctx, reader, product, scenes, resampler
         self.geoctx = ctx.geoctx
         self.geocontext = geocontext_dict(ctx.geoctx)

@@ -36,6 +36,7 @@ from .._context import BackendLike
 from ..catalog import files
 from ..catalog.reads import CatalogReads, Identity, ProductMeta
 from ..errors import NotFound
+from ..geo import GeoContext
 from ..values import imagery_rules as rules
 
 #: GDAL options of the Env every read runs in: no directory listing on open (the files
@@ -83,7 +84,7 @@ def _outline(transform: Any, width: int, height: int, n: int = 16) -> tuple[np.n
     return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
 
 
-def grid_polygon(geoctx: Any):
+def grid_polygon(geoctx: GeoContext):
     """The context's pixel grid as a shapely Polygon in its CRS."""
     from shapely.geometry import Polygon
 
@@ -104,7 +105,7 @@ def footprint(crs: str, transform: Any, width: int, height: int, to_crs: str):
     return poly if poly.is_valid else poly.buffer(0)
 
 
-def geocontext_dict(geoctx: Any) -> dict:
+def geocontext_dict(geoctx: GeoContext) -> dict:
     """``geoctx.to_dict()`` plus ``crs``, ``transform`` (a, b, c, d, e, f), ``width``, ``height``."""
     d = dict(geoctx.to_dict())
     t = geoctx.transform
@@ -145,7 +146,7 @@ class CatalogReader(CatalogReads):
                      row["y_pixels"], properties)
 
     def scenes(self, product_id: str, start: str | None, end: str | None, limit: int | None,
-               geoctx: Any) -> list[Scene]:
+               geoctx: GeoContext) -> list[Scene]:
         """Images of the product intersecting ``geoctx``, acquired in ``[start, end)``, oldest first.
 
         Images without a raster are left out; ``limit`` keeps the first ones.
@@ -180,7 +181,7 @@ class CatalogReader(CatalogReads):
         return scene
 
 
-def read_scene(scene: Scene, product: ProductMeta, names: Sequence[str], geoctx: Any, resampler: str,
+def read_scene(scene: Scene, product: ProductMeta, names: Sequence[str], geoctx: GeoContext, resampler: str,
                out: np.ndarray, mask: np.ndarray) -> None:
     """Warp bands ``names`` of ``scene`` into the context's grid, into ``out`` and ``mask``.
 
@@ -275,7 +276,7 @@ def _nearest():
     return Resampling.nearest
 
 
-def _grid_bounds(geoctx: Any) -> tuple[float, float, float, float]:
+def _grid_bounds(geoctx: GeoContext) -> tuple[float, float, float, float]:
     xs, ys = _outline(geoctx.transform, geoctx.width, geoctx.height, n=1)
     return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
 
