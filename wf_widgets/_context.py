@@ -14,6 +14,7 @@ concrete class.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Mapping, Protocol
 
 from .config import Settings
@@ -61,15 +62,29 @@ class SignerLike(Protocol):
 
 
 class CatalogStoreLike(Protocol):
-    """The catalog store (:class:`wf_widgets.catalog.store.CatalogStore`): its settings say who reads."""
+    """The catalog store (:class:`wf_widgets.catalog.store.CatalogStore`): its settings say who reads.
+
+    ``product_bands`` and ``image_product`` (as the settings' user, with the read checks) are
+    the :class:`~wf_widgets.values.imagery_rules.Lookup` of graph building; the rows and the
+    ``root`` of the raster files are what the engine reads (with its own checks).
+    """
 
     settings: Settings
+    root: Path
 
     def get_product(self, product_id: str) -> dict | None: ...
 
     def get_image(self, image_id: str) -> dict | None: ...
 
     def list_products(self) -> list[dict]: ...
+
+    def list_bands(self, product_id: str) -> list[dict]: ...
+
+    def list_images(self, product_id: str) -> list[dict]: ...
+
+    def product_bands(self, product_id: str) -> list[str]: ...
+
+    def image_product(self, image_id: str) -> str: ...
 
 
 class LayerStoreLike(Protocol):

@@ -30,6 +30,7 @@ from typing import Any
 
 from . import blobs as _blobs
 from ._sqlite import ThreadConnections, migrate
+from .config import Settings
 from .engine.render import error_text
 
 #: Layers older than this are deleted when a store opens (a map lives as long as its kernel).
@@ -91,7 +92,7 @@ class LayerStore:
         Its ``home`` holds the file; its clock stamps the rows.
     """
 
-    def __init__(self, settings: Any):
+    def __init__(self, settings: Settings):
         self.settings = settings
         self.path = settings.home / "layers.sqlite"
         self._connections = ThreadConnections(self.path)

@@ -111,13 +111,16 @@ def test_private_product_of_another_user_is_permission_denied(home_backend):
     finally:
         bob.close()
     with pytest.raises(PermissionDenied, match="user:alice may not read product 'bob:private'"):
-        wf.ImageCollection.from_id("bob:private")
-    # A graph built elsewhere fails before reading, when the job prepares.
+        wf.ImageCollection.from_id("bob:private").compute(TILE)
+    # A graph built elsewhere fails before any job exists too.
     node = wf.values.Node("ic_from_id", ("bob:private", None, None, None, "near"))
     graph = wf.values.to_json(node, "ImageCollection")
-    job = wf.compute(wf.Value.from_json(graph), TILE, block=False)
-    job.wait(30)
-    assert job.stage == "FAILED" and "may not read" in str(job.error)
+    with pytest.raises(PermissionDenied, match="may not read"):
+        wf.compute(wf.Value.from_json(graph), TILE, block=False)
+    assert home_backend.jobs.list() == []
+    # And the evaluation's planning checks it again, before reading.
+    with pytest.raises(PermissionDenied, match="may not read"):
+        _planned(node)
 
 
 @pytest.fixture
@@ -140,7 +143,7 @@ def _planned(node):
 
 def test_unknown_product_is_not_found_before_any_read(demo_backend, no_reads):
     with pytest.raises(NotFound, match=r"Unknown product id 'nope:nothing'; products you may read: 'sentinel-1:GRD'"):
-        wf.ImageCollection.from_id("nope:nothing")
+        wf.ImageCollection.from_id("nope:nothing").compute(TILE)
     node = wf.values.Node("ic_from_id", ("nope:nothing", None, None, None, "near"))
     with pytest.raises(ValueError, match="Unknown product id 'nope:nothing'"):
         _planned(node)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 import wf_widgets as wf
@@ -28,6 +30,27 @@ def backend(tmp_path):
 @pytest.fixture
 def ic(backend):
     return ImageCollection.from_id("org:s1", "2020-01-01", "2020-05-01")
+
+
+def test_building_a_graph_touches_no_disk(tmp_path):
+    """The spec's composite, and ops whose checks need no band names: no store opened, no file made."""
+    home = tmp_path / "home"
+    b = Backend(Settings(home=home, user="user:alice"), sweep=False)
+    shutil.rmtree(home, ignore_errors=True)  # whether or not building the Backend made it
+    previous = set_backend(b)
+    try:
+        ic = wf.ImageCollection.from_id("sentinel-1:GRD", "2020-01-01", "2020-05-01")
+        composite = ic.mean(axis="images")
+        assert type(composite) is Image and composite.to_json()["kind"] == "Image"
+        more = [(composite * 2 + 1).log10().getmask(), ic.mosaic().concat_bands(composite), ic.max(axis="bands"),
+                ic.length(), ic.median(axis="pixels"), Image.from_id("sentinel-1:GRD:one").clip_values(0, 1),
+                (ic > 0.5).with_properties(note="x") + 1]
+        assert [type(v).__name__ for v in more] == ["Image", "Image", "ImageCollection", "Int", "List", "Image",
+                                                    "ImageCollection"]
+    finally:
+        set_backend(previous)
+        b.close()
+    assert not home.exists()
 
 
 def test_public_names():
@@ -125,11 +148,20 @@ def test_band_count_mismatch(ic):
         img.clip_values([0, 1, 2])
 
 
+TILE = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 16, 0)
+
+
 def test_unknown_product_lists_readable_ids(backend):
+    unknown = ImageCollection.from_id("org:nope").mean(axis="images")  # building asks no catalog
     with pytest.raises(NotFound, match=r"Unknown product id 'org:nope'; products you may read: 'org:one', 'org:s1'"):
-        ImageCollection.from_id("org:nope")
+        unknown.compute(TILE)
+    with pytest.raises(NotFound, match=r"Unknown product id 'org:nope'"):
+        unknown.band_names
     with pytest.raises(ValueError, match="Unknown image id 'org:s1:nope'"):
-        Image.from_id("org:s1:nope")
+        Image.from_id("org:s1:nope").compute(TILE)
+    with pytest.raises(ValueError, match="Unknown image id 'org:s1:nope'"):
+        (Image.from_id("org:s1:nope") + 1).mean().compute(TILE)  # imagery inside a Float graph too
+    assert backend.jobs.list() == []  # every error came before a job existed
 
 
 def test_private_product_of_another_user(backend, tmp_path):
@@ -139,9 +171,12 @@ def test_private_product_of_another_user(backend, tmp_path):
     finally:
         bob.close()
     with pytest.raises(PermissionDenied, match="user:alice may not read product 'bob:private'"):
-        ImageCollection.from_id("bob:private")
+        ImageCollection.from_id("bob:private").compute(TILE)
+    with pytest.raises(PermissionDenied, match="user:alice may not read product 'bob:private'"):
+        ImageCollection.from_id("bob:private").pick_bands("b1")  # an op whose check needs the band names
     with pytest.raises(NotFound, match="products you may read: 'org:one', 'org:s1'$"):
-        ImageCollection.from_id("bob:other")  # private ids are not listed
+        ImageCollection.from_id("bob:other").compute(TILE)  # private ids are not listed
+    assert backend.jobs.list() == []
 
 
 def test_dates_limit_resampler(backend):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .._context import current
 from ..errors import ValidationError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .store import CatalogStore
+from .store import CatalogStore
 
 #: A product id: two or more segments of letters, digits, ``_``, ``.``, ``-`` joined by ``:``.
 PRODUCT_ID = re.compile(r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)+$")
@@ -109,8 +108,16 @@ def ctime(value: _dt.datetime | None) -> str:
     return value.ctime() if value is not None else "(not saved)"
 
 
-def default_store() -> "CatalogStore":
-    """The catalog store of the default backend (``get_backend().catalog``)."""
-    from ..backend import get_backend
+def default_store() -> CatalogStore:
+    """The catalog store of the current backend (:func:`wf_widgets._context.current`).
 
-    return get_backend().catalog
+    Raises
+    ------
+    TypeError
+        If the current backend's catalog is not a :class:`CatalogStore` (the catalog's
+        objects write through the store itself, not only read it).
+    """
+    store = current().catalog
+    if not isinstance(store, CatalogStore):
+        raise TypeError(f"The current backend's catalog is a {type(store).__name__}, not a CatalogStore")
+    return store

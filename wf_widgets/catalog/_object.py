@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import enum
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 from . import access
 from ._common import MAX_NAME_BYTES, MAX_PRODUCT_ID_BYTES, check_name, check_product_id, default_store, split_child_id
@@ -31,7 +31,7 @@ class CatalogObject:
 
     Unknown keyword arguments raise TypeError, unknown attributes AttributeError. ``created``
     and ``modified`` (and ``_derived``) are set by the catalog only. Objects use the store
-    given as ``store=``, else the default backend's (``get_backend().catalog``) at the time
+    given as ``store=``, else the current backend's catalog at the time
     of each call.
     """
 
@@ -147,6 +147,9 @@ class ProductChild(CatalogObject):
     """A band or an image: its id is ``"<product_id>:<name>"`` and reading it needs read access to the product."""
 
     _kind: ClassVar[str]
+    #: ``Product.get``: set by :mod:`~wf_widgets.catalog.product` when it defines Product (a
+    #: product lists its bands and images, so its module imports theirs, not the other way round).
+    _get_product: ClassVar[Callable[..., CatalogObject | None]]
 
     @property
     def id(self) -> str | None:

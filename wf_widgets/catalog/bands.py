@@ -9,6 +9,7 @@ from . import access
 from ._common import ctime, optional_str
 from ._object import CatalogObject, ProductChild
 from .datatypes import DataType
+from .reads import is_alpha_row, range_scaling  # noqa: F401  (band-row helpers, long importable from here)
 from .store import CatalogStore
 
 _RESOLUTION_UNITS = ("meters", "degrees")
@@ -38,29 +39,6 @@ def _range(value: Any, field: str) -> tuple[float, float] | None:
     return (lo, hi)
 
 
-def is_alpha_row(row: dict) -> bool:
-    """Whether a band's store row is an alpha band (a MaskBand with ``is_alpha``)."""
-    return row.get("type") == "mask" and bool((row.get("attrs") or {}).get("is_alpha"))
-
-
-def range_scaling(row: dict, to_data: bool = False) -> tuple[float, float] | None:
-    """``(scale, offset)`` mapping a band row's data_range onto its physical_range.
-
-    Reading imagery applies it (``physical = data * scale + offset``); with ``to_data`` it is
-    the inverse (the catalog destination's ``rescale``). None when the band has no
-    physical_range or a range is empty.
-    """
-    physical = (row.get("attrs") or {}).get("physical_range")
-    data = row.get("data_range")
-    if physical is None or data is None:
-        return None
-    src, dst = (physical, data) if to_data else (data, physical)
-    if src[1] == src[0]:
-        return None
-    scale = (dst[1] - dst[0]) / (src[1] - src[0])
-    return scale, dst[0] - src[0] * scale
-
-
 class Band(ProductChild):
     """Base of the band classes; use one of the subclasses.
 
@@ -85,7 +63,7 @@ class Band(ProductChild):
         Position in the product's band order; default after the last band.
     description : str, optional
     store : CatalogStore, optional
-        Default: ``get_backend().catalog``.
+        Default: the current backend's catalog.
 
     Attributes
     ----------

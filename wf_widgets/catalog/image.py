@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
-from typing import TYPE_CHECKING, Any, Sequence
+from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 from affine import Affine
@@ -16,13 +17,8 @@ from ..errors import NotFound, ValidationError, WfError
 from ..outputs import cog  # imports rasterio now, not first in an upload thread (PROJ data path)
 from . import access, files
 from ._common import ctime, to_datetime
-from ._object import ProductChild
+from ._object import CatalogObject, ProductChild
 from .store import CatalogStore
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pathlib import Path
-
-    from .product import Product
 
 
 _VALID_CRS: set[str] = set()
@@ -85,7 +81,7 @@ class Image(ProductChild):
     extra_properties : dict, optional
         Any JSON-able properties.
     store : CatalogStore, optional
-        Default: ``get_backend().catalog``.
+        Default: the current backend's catalog.
 
     Attributes
     ----------
@@ -179,11 +175,9 @@ class Image(ProductChild):
 
     # -- loading ---------------------------------------------------------------------
     @property
-    def product(self) -> "Product | None":
-        """The image's product (None if it does not exist)."""
-        from .product import Product
-
-        return Product.get(self.product_id, store=self._catalog())
+    def product(self) -> CatalogObject | None:
+        """The image's :class:`~wf_widgets.catalog.Product` (None if it does not exist)."""
+        return self._get_product(self.product_id, store=self._catalog())
 
     # -- writing ---------------------------------------------------------------------
     def _writable_product(self, store: CatalogStore, action: str) -> dict[str, Any]:
@@ -378,7 +372,7 @@ class Image(ProductChild):
 
     # -- reading ---------------------------------------------------------------------
     @property
-    def file_path(self) -> "Path | None":
+    def file_path(self) -> Path | None:
         """Absolute path of the stored raster, or None before an upload."""
         if not self.files:
             return None

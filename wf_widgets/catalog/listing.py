@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._context import BackendLike
 from . import access
 
 
@@ -28,12 +29,12 @@ def _image_line(image: dict[str, Any]) -> str:
     return "    " + "  ".join(parts)
 
 
-def catalog_listing(backend: Any) -> str:
+def catalog_listing(backend: BackendLike) -> str:
     """Text listing of the products the backend's user may read, with their bands and images.
 
     Parameters
     ----------
-    backend : Backend
+    backend : BackendLike
         Its ``catalog`` store and ``settings.user`` are used.
 
     Returns

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._cards import image_card
 from ..errors import NotFound, ValidationError
 from . import access, files
 from ._common import MAX_PRODUCT_ID_BYTES, check_product_id, ctime, default_store, optional_str
-from ._object import CatalogObject
+from ._object import CatalogObject, ProductChild
+from .bands import Band
+from .image import Image
 from .store import CatalogStore
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .bands import Band
-    from .image import Image
 
 
 _KINDS = ("user", "email", "group", "org")
@@ -52,7 +50,7 @@ class Product(CatalogObject):
         change and delete the product, writers (and owners) add bands and images, readers
         (and writers and owners) read; ``"group:public"`` in readers lets anyone read.
     store : CatalogStore, optional
-        Default: ``get_backend().catalog``.
+        Default: the current backend's catalog.
 
     Attributes
     ----------
@@ -208,17 +206,13 @@ class Product(CatalogObject):
         access.require(store.settings, row, right, action)
         return store, row
 
-    def bands(self) -> list["Band"]:
+    def bands(self) -> list[Band]:
         """The product's bands, by band_index."""
-        from .bands import Band
-
         store, _ = self._require("read", "list the bands of")
         return [Band._from_row(row, store) for row in store.list_bands(self.id)]
 
-    def images(self) -> list["Image"]:
+    def images(self) -> list[Image]:
         """The product's images, by name."""
-        from .image import Image
-
         store, _ = self._require("read", "list the images of")
         return [Image._from_row(row, store) for row in store.list_images(self.id)]
 
@@ -234,3 +228,6 @@ class Product(CatalogObject):
                 ("owners", ", ".join(self.owners)), ("writers", ", ".join(self.writers)),
                 ("readers", ", ".join(self.readers)), ("created", ctime(self.created))]
         return image_card(f"Product: {self.name or self.id}", rows)
+
+
+ProductChild._get_product = Product.get

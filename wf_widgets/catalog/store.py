@@ -21,9 +21,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .._sqlite import ThreadConnections, migrate
 from .._files import private_dir
+from .._sqlite import ThreadConnections, migrate
 from ..config import Settings
+from .reads import CatalogReads, Identity
 
 BUSY_TIMEOUT_S = 60.0
 
@@ -309,6 +310,25 @@ class CatalogStore:
     def delete_image(self, id: str) -> bool:
         """Delete an image record; True if there was one."""
         return self._delete("images", id)
+
+    # -- reads as a user ------------------------------------------------------------
+    def reads(self, identity: Identity | None = None) -> CatalogReads:
+        """Reads of this catalog with the read checks of ``identity`` (default: the settings' user)."""
+        return CatalogReads(self, identity if identity is not None else Identity.of(self.settings))
+
+    def product_bands(self, product_id: str) -> list[str]:
+        """The band names of a product the settings' user may read (see :meth:`CatalogReads.product_bands`).
+
+        Raises
+        ------
+        NotFound, PermissionDenied, ValidationError
+            Unknown product (the message lists the readable ids), no read access, no band.
+        """
+        return self.reads().product_bands(product_id)
+
+    def image_product(self, image_id: str) -> str:
+        """The product id of an image the settings' user may read (see :meth:`CatalogReads.image_product`)."""
+        return self.reads().image_product(image_id)
 
     def __repr__(self) -> str:
         return f"CatalogStore({str(self.path)!r})"

@@ -3,73 +3,15 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from ..config import Clock
 from ..errors import ValidationError
 from ..values.graph import Node
 from . import imagery  # noqa: F401  (registers the image ops in OPS)
+from .context import EvalContext
 from .ops import OPS
-from .reading import CatalogReader
-
-
-class EvalContext:
-    """What an evaluation needs besides the graph, and nothing more.
-
-    It holds catalog reads (a :class:`~wf_widgets.engine.reading.CatalogReader`: the
-    catalog store and the user's identity for its access checks), the clock, the
-    GeoContext and the step callback: never the Backend nor the Settings (which hold the
-    SMTP URL, the home folder and through it the signing key).
-
-    Parameters
-    ----------
-    geoctx : GeoContext, optional
-        Where imagery is computed.
-    catalog : CatalogReader, optional
-        Catalog reads; the default backend's catalog as its user when first needed if omitted.
-    on_step : callable, optional
-        Called as ``on_step(steps_done)`` after every unit of work; may raise to stop
-        (a cancelled job does).
-    clock : Clock, optional
-        The clock (:attr:`wf_widgets.config.Settings.clock`); the system clock if omitted.
-    """
-
-    __slots__ = ("geoctx", "_catalog", "clock", "on_step", "steps_done", "_wf_imagery")
-
-    def __init__(self, geoctx: Any = None, catalog: CatalogReader | None = None,
-                 on_step: Callable[[int], None] | None = None, clock: Clock | None = None):
-        if catalog is not None and not isinstance(catalog, CatalogReader):
-            raise TypeError(f"catalog must be a CatalogReader, got {type(catalog).__name__} "
-                            "(use EvalContext.for_backend for a Backend)")
-        self.geoctx = geoctx
-        self._catalog = catalog
-        self.clock = clock if clock is not None else Clock()
-        self.on_step = on_step
-        self.steps_done = 0
-        self._wf_imagery = None
-
-    @classmethod
-    def for_backend(cls, backend: Any, geoctx: Any = None, on_step: Callable[[int], None] | None = None,
-                    ) -> "EvalContext":
-        """The context of an evaluation for ``backend``: its catalog as its user, its clock (not the backend)."""
-        return cls(geoctx, CatalogReader.for_backend(backend), on_step, backend.settings.clock)
-
-    @property
-    def catalog(self) -> CatalogReader:
-        """Catalog reads (:class:`~wf_widgets.engine.reading.CatalogReader`)."""
-        if self._catalog is None:
-            from ..backend import get_backend
-
-            self._catalog = CatalogReader.for_backend(get_backend())
-        return self._catalog
-
-    def step(self, n: int = 1) -> None:
-        """Report ``n`` units of work done."""
-        self.steps_done += n
-        if self.on_step is not None:
-            self.on_step(self.steps_done)
 
 
 def _spec(node: Node):
@@ -119,3 +61,6 @@ def to_python(value: Any) -> Any:
     if isinstance(value, _dt.datetime) and value.tzinfo is None:
         return value.replace(tzinfo=_dt.timezone.utc)
     return value
+
+
+__all__ = ["EvalContext", "evaluate", "needs_geoctx", "plan", "to_python"]

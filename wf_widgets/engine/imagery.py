@@ -7,7 +7,7 @@ imagery (numpy kernels in :mod:`wf_widgets.engine.raster`).
 
 Every image op (and every generic operator) has an ``extra_steps`` hook, which
 :func:`~wf_widgets.engine.evaluate.plan` calls for each node, children first, while the
-job is PREPARING. The hook infers the node statically (:mod:`wf_widgets.engine.static`):
+job is PREPARING. The hook infers the node statically (:mod:`wf_widgets.values.imagery_rules`):
 unknown products, missing read access, empty date ranges, unknown band names and
 band-count mismatches fail there, before any scene is read. For ``from_id`` nodes it also
 finds the scenes intersecting the GeoContext and returns their number, so ``steps_total``
@@ -21,21 +21,24 @@ import dataclasses
 from typing import Any
 
 from ..errors import ValidationError
+from ..values import imagery_rules as rules
 from ..values.graph import Node, literal, value
-from . import raster, static
+from . import raster
+from .context import EvalContext
 from .ops import OPS, OpSpec, iso_date, op, same_length, str_list
 from .reading import CatalogReader
 
 
 @dataclasses.dataclass
-class _State(static.Lookup):
+class _State:
     """Per-evaluation imagery state, kept on the EvalContext.
 
-    It is the static rules' catalog lookup too, opening the catalog only when a rule asks
-    (a graph without imagery never touches it).
+    It is the static rules' catalog lookup too (a
+    :class:`~wf_widgets.values.imagery_rules.Lookup`), opening the catalog only when a rule
+    asks (a graph without imagery never touches it).
     """
 
-    ctx: Any
+    ctx: EvalContext
     memo: dict = dataclasses.field(default_factory=dict)
     scenes: dict = dataclasses.field(default_factory=dict)
     _reader: CatalogReader | None = None
@@ -73,7 +76,7 @@ class _State(static.Lookup):
         return self.scenes[key]
 
 
-def state(ctx: Any) -> _State:
+def state(ctx: EvalContext) -> _State:
     """The imagery state of an EvalContext (created on first use)."""
     st = ctx._wf_imagery
     if st is None:
@@ -82,13 +85,13 @@ def state(ctx: Any) -> _State:
 
 
 # -- PREPARING ------------------------------------------------------------------------------
-def check_node(ctx: Any, node: Node) -> int:
+def check_node(ctx: EvalContext, node: Node) -> int:
     """Infer ``node`` statically (raising on the first problem); returns its extra steps."""
     st = state(ctx)
     if node.id not in st.memo:
         args = [_inferred(st, a) for a in node.args]
         kwargs = {k: _inferred(st, v) for k, v in node.kwargs.items()}
-        st.memo[node.id] = static.apply(st, node.op, args, kwargs)
+        st.memo[node.id] = rules.apply(st, node.op, args, kwargs)
     if node.op == "ic_from_id":
         product_id, start, end, limit, _ = node.args
         return len(st.collection_scenes(product_id, start, end, limit))
@@ -101,36 +104,36 @@ def check_node(ctx: Any, node: Node) -> int:
 def _inferred(st: _State, arg: Any) -> Any:
     if not isinstance(arg, Node):
         return arg
-    if arg.id not in st.memo and arg.op in static.RULES:
-        static.infer(arg, st, st.memo)
+    if arg.id not in st.memo and arg.op in rules.RULES:
+        rules.infer(arg, st, st.memo)
     return st.memo.get(arg.id)
 
 
 # -- literal checks ------------------------------------------------------------------------------
 def _band_names(v: Any, field: str) -> None:
-    static.split_band_names(v)
+    rules.split_band_names(v)
 
 
 def _limit(v: Any, field: str) -> None:
-    static.check_limit(v)
+    rules.check_limit(v)
 
 
 def _axis(v: Any, field: str) -> None:
     names = [v] if isinstance(v, str) else v
-    if names is not None and not all(isinstance(n, str) and n in static.AXES for n in names):
+    if names is not None and not all(isinstance(n, str) and n in rules.AXES for n in names):
         raise ValidationError(f"{field!r} must be None, an axis name or a list of axis names of "
-                              f"{', '.join(map(repr, static.AXES))}, got {v!r}", field=field, value=v,
-                              allowed=static.AXES)
+                              f"{', '.join(map(repr, rules.AXES))}, got {v!r}", field=field, value=v,
+                              allowed=rules.AXES)
 
 
 # -- sources ------------------------------------------------------------------------------------
 @op("ic_from_id", literal("product_id", str), literal("start", str, type(None), check=iso_date),
     literal("end", str, type(None), check=iso_date), literal("limit", int, type(None), check=_limit),
-    literal("resampler", str, allowed=static.RESAMPLERS), context=True, extra_steps=check_node, needs_geoctx=True)
-def _ic_from_id(ctx: Any, product_id: str, start: str | None = None, end: str | None = None,
+    literal("resampler", str, allowed=rules.RESAMPLERS), context=True, extra_steps=check_node, needs_geoctx=True)
+def _ic_from_id(ctx: EvalContext, product_id: str, start: str | None = None, end: str | None = None,
                 limit: int | None = None, resampler: str = "near") -> raster.SceneCollection:
-    static.check_date_range(start, end)
-    static.check_resampler(resampler)
+    rules.check_date_range(start, end)
+    rules.check_resampler(resampler)
     st = state(ctx)
     product = st.reader.product(product_id)
     scenes = st.collection_scenes(product_id, start, end, limit)
@@ -138,10 +141,10 @@ def _ic_from_id(ctx: Any, product_id: str, start: str | None = None, end: str | 
     return raster.SceneCollection(source, product.band_names)
 
 
-@op("image_from_id", literal("image_id", str), literal("resampler", str, allowed=static.RESAMPLERS, required=False),
+@op("image_from_id", literal("image_id", str), literal("resampler", str, allowed=rules.RESAMPLERS, required=False),
     keywords=True, context=True, extra_steps=check_node, needs_geoctx=True)
-def _image_from_id(ctx: Any, image_id: str, resampler: str = "near") -> Any:
-    static.check_resampler(resampler)
+def _image_from_id(ctx: EvalContext, image_id: str, resampler: str = "near") -> Any:
+    rules.check_resampler(resampler)
     st = state(ctx)
     scene = st.image_scene(image_id)
     product = st.reader.product(scene.properties["product"])
@@ -159,7 +162,7 @@ def _register(name: str, fn: Any, *params: Any, **signature: Any) -> None:
 _register("pick_bands", raster.pick_bands, value("image"), literal("names", str, list, check=_band_names))
 _register("rename_bands", raster.rename_bands, value("image"), literal("names", list, check=str_list))
 _register("concat_bands", raster.concat_bands, value("image"), value("other"))
-_register("image_math", raster.math, value("image"), literal("name", str, allowed=static.MATH_FUNCS))
+_register("image_math", raster.math, value("image"), literal("name", str, allowed=rules.MATH_FUNCS))
 _register("clip_values", raster.clip_values, value("image"), value("lo", required=False),
           value("hi", required=False), keywords=True)
 _register("scale_values", raster.scale_values, value("image"), value("range_min"), value("range_max"),
@@ -169,7 +172,7 @@ _register("getmask", raster.getmask, value("image"))
 _register("with_properties", raster.with_properties, value("image"), literal("keys", list, check=str_list),
           varargs=value("value"), check=same_length(1))
 _register("image_properties", raster.properties, value("image"))
-_register("reduce", raster.reduce, value("image"), literal("name", str, allowed=static.REDUCTIONS),
+_register("reduce", raster.reduce, value("image"), literal("name", str, allowed=rules.REDUCTIONS),
           literal("axis", str, list, type(None), check=_axis))
 _register("mosaic", raster.mosaic, value("image"), literal("reverse", bool, required=False), keywords=True)
 
@@ -196,11 +199,11 @@ def _extend_unary(name: str, generic: Any):
 
 
 def _extend_generic_ops() -> None:
-    for name in sorted(static.BINARY_OPS | static.UNARY_OPS):
+    for name in sorted(rules.BINARY_OPS | rules.UNARY_OPS):
         spec = OPS[name]
         if getattr(spec.fn, "__name__", "").endswith("_or_imagery"):
             continue  # already extended (module reloaded)
-        extend = _extend_binary if name in static.BINARY_OPS else _extend_unary
+        extend = _extend_binary if name in rules.BINARY_OPS else _extend_unary
         OPS[name] = OpSpec(extend(name, spec.fn), spec.context, check_node)
 
 

@@ -34,8 +34,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import ValidationError, WfError
+from ..values import imagery_rules as rules
 from ..values.graph import Node
-from . import static
+from .context import EvalContext
 from .imagery import check_node, state
 from .raster import STREAMED
 
@@ -48,7 +49,7 @@ ITEM_BYTES = 8
 STREAM_BYTES = 8 + 4 + 1 + 8 + 1
 #: Bytes per band and pixel ``mosaic`` needs besides its result (filled, take, one scene's data and mask).
 MOSAIC_BYTES = 1 + 1 + 8 + 1
-_ELEMENTWISE = static.BINARY_OPS | static.UNARY_OPS | {"image_math", "clip_values", "scale_values", "mask",
+_ELEMENTWISE = rules.BINARY_OPS | rules.UNARY_OPS | {"image_math", "clip_values", "scale_values", "mask",
                                                        "getmask", "concat_bands"}
 _LAZY_OPS = ("pick_bands", "rename_bands", "with_properties")
 _NO_PIXELS = ("length", "image_properties")
@@ -100,7 +101,7 @@ def format_bytes(n: float) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def estimate(root: Node, ctx: Any = None) -> Estimate:
+def estimate(root: Node, ctx: EvalContext | None = None) -> Estimate:
     """The memory evaluating ``root`` in ``ctx`` (an EvalContext; None: no imagery counted) needs.
 
     Imagery needs ``ctx.geoctx``; without one it counts as nothing (``compute()`` refuses
@@ -139,10 +140,10 @@ def estimate(root: Node, ctx: Any = None) -> Estimate:
         ins = [known.get(a.id, _Value()) for a in operands]
         out = _Value()
         node_held = node_work = 0
-        if geoctx is not None and (node.op in static.RULES or node.op in ("image_from_id", "ic_from_id")):
+        if geoctx is not None and (node.op in rules.RULES or node.op in ("image_from_id", "ic_from_id")):
             info, images = _static(ctx, node, ins)
             if info is not None and info.bands is not None:
-                out = _Value(images=images if info.kind == static.COLLECTION else None, bands=len(info.bands))
+                out = _Value(images=images if info.kind == rules.COLLECTION else None, bands=len(info.bands))
         imagery_in = [(a, v) for a, v in zip(operands, ins) if v.imagery]
         if node.op == "ic_from_id" and out.imagery:
             out.lazy = True
@@ -189,7 +190,7 @@ def estimate(root: Node, ctx: Any = None) -> Estimate:
     return est
 
 
-def _static(ctx: Any, node: Node, ins: list[_Value]) -> tuple[Any, int | None]:
+def _static(ctx: EvalContext, node: Node, ins: list[_Value]) -> tuple[Any, int | None]:
     """``(static Imagery or None, image count or None)`` of an imagery node; None where unknown."""
     try:
         scenes = check_node(ctx, node)  # the planning step: the scene query of a from_id, cached
@@ -204,7 +205,7 @@ def _static(ctx: Any, node: Node, ins: list[_Value]) -> tuple[Any, int | None]:
 
 def _axis(node: Node, src: _Value) -> tuple[str, ...] | None:
     try:
-        return static.canonical_axis(static.COLLECTION if src.images is not None else static.IMAGE, node.args[2])
+        return rules.canonical_axis(rules.COLLECTION if src.images is not None else rules.IMAGE, node.args[2])
     except (ValidationError, IndexError):
         return None
 
@@ -216,7 +217,7 @@ def _array_shape(node: Node, ins: list[_Value]) -> tuple | None:
     shapes = [v.shape for v in ins]
     if not any(s is not None for s in shapes):
         return None
-    if node.op in static.BINARY_OPS | static.UNARY_OPS:
+    if node.op in rules.BINARY_OPS | rules.UNARY_OPS:
         try:
             return tuple(np.broadcast_shapes(*[s if s is not None else () for s in shapes]))
         except ValueError:
@@ -232,7 +233,7 @@ def _array_shape(node: Node, ins: list[_Value]) -> tuple | None:
     return None
 
 
-def check(root: Node, ctx: Any, limit: int) -> Estimate:
+def check(root: Node, ctx: EvalContext | None, limit: int) -> Estimate:
     """Raise ValidationError if evaluating ``root`` in ``ctx`` needs more than ``limit`` bytes by :func:`estimate`.
 
     Returns the estimate otherwise.

@@ -24,9 +24,11 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from ..errors import ValidationError
+from ..catalog.reads import ProductMeta
 from ..outputs.results import ImageCollectionResult, ImageResult
-from . import static
-from .reading import CatalogReader, ProductMeta, Scene, read_scene, rasterio_env, scene_bandinfo
+from ..values import imagery_rules as rules
+from .context import EvalContext
+from .reading import CatalogReader, Scene, geocontext_dict, read_scene, rasterio_env, scene_bandinfo
 
 Imagery = (ImageResult, ImageCollectionResult)
 
@@ -37,13 +39,13 @@ _BINARY = {
     "and": np.ma.logical_and, "or": np.ma.logical_or, "xor": np.ma.logical_xor,
 }
 _UNARY = {"neg": operator.neg, "pos": operator.pos, "abs": np.ma.abs, "invert": np.ma.logical_not}
-#: ``image_math`` names (:data:`static.MATH_FUNCS`) -> the masked-array function.
+#: ``image_math`` names (:data:`rules.MATH_FUNCS`) -> the masked-array function.
 MATH = {
     "log": np.ma.log, "log10": np.ma.log10, "log2": np.ma.log2, "sqrt": np.ma.sqrt, "exp": np.ma.exp,
     "sin": np.ma.sin, "cos": np.ma.cos, "tan": np.ma.tan, "arcsin": np.ma.arcsin, "arccos": np.ma.arccos,
     "arctan": np.ma.arctan,
 }
-#: ``reduce`` names (:data:`static.REDUCTIONS`, but ``count``) -> the masked-array reduction.
+#: ``reduce`` names (:data:`rules.REDUCTIONS`, but ``count``) -> the masked-array reduction.
 REDUCERS = {"mean": np.ma.mean, "median": np.ma.median, "min": np.ma.min, "max": np.ma.max, "sum": np.ma.sum,
             "std": np.ma.std}
 #: Reductions over ``"images"`` a SceneCollection computes one scene at a time.
@@ -114,11 +116,9 @@ class SceneSource:
     Each scene read reports one step (``ctx.step()``) the first time it is read.
     """
 
-    def __init__(self, ctx: Any, reader: CatalogReader, product: ProductMeta, scenes: list[Scene], resampler: str):
+    def __init__(self, ctx: EvalContext, reader: CatalogReader, product: ProductMeta, scenes: list[Scene], resampler: str):
         self.ctx, self.reader, self.product, self.scenes, self.resampler = ctx, reader, product, scenes, resampler
         self.geoctx = ctx.geoctx
-        from .reading import geocontext_dict
-
         self.geocontext = geocontext_dict(ctx.geoctx)
         self._counted: set[str] = set()
 
@@ -209,7 +209,7 @@ def binary(op: str, a: Any, b: Any) -> Any:
         left = a.ndarray if src is a else a
         right = b.ndarray if src is b else b
         return like(src, _masked(fn(left, right)))
-    names = static.combine_names(op, names_of(a), names_of(b))
+    names = rules.combine_names(op, names_of(a), names_of(b))
     if is_collection(a) and is_collection(b) and len(a) != len(b):
         raise ValidationError(
             f"ImageCollections of different lengths ({len(a)} and {len(b)} images) can't be combined with {op!r}",
@@ -238,7 +238,7 @@ def math(src: Any, name: str) -> Any:
     """``np.ma.<name>`` of every pixel (domain errors become masked)."""
     fn = MATH.get(name) if isinstance(name, str) else None
     if fn is None:
-        raise ValidationError.bad_value("image_math.name", name, static.MATH_FUNCS)
+        raise ValidationError.bad_value("image_math.name", name, rules.MATH_FUNCS)
     src = materialized(src)
     return like(src, _masked(fn(src.ndarray)))
 
@@ -248,7 +248,7 @@ def _band_values(values: Any, src: Any, default: float) -> Any:
     if values is None:
         return default
     if isinstance(values, (list, tuple)):
-        static.per_band(values, names_of(src), "values")
+        rules.per_band(values, names_of(src), "values")
         arr = np.array([default if v is None else v for v in values], dtype=np.float64)
         return arr.reshape((-1, 1, 1))
     return values
@@ -256,8 +256,8 @@ def _band_values(values: Any, src: Any, default: float) -> Any:
 
 def clip_values(src: Any, lo: Any = None, hi: Any = None) -> Any:
     src = materialized(src)
-    static.per_band(lo, names_of(src), "min")
-    static.per_band(hi, names_of(src), "max")
+    rules.per_band(lo, names_of(src), "min")
+    rules.per_band(hi, names_of(src), "max")
     arr = src.ndarray
     data = np.clip(arr.data, _band_values(lo, src, -np.inf), _band_values(hi, src, np.inf))
     return like(src, np.ma.MaskedArray(data, mask=np.ma.getmaskarray(arr).copy()))
@@ -280,9 +280,9 @@ def scale_values(src: Any, range_min: float, range_max: float, domain_min: float
 
 # -- bands ---------------------------------------------------------------------------------
 def pick_bands(src: Any, names: Any) -> Any:
-    requested = static.split_band_names(names)
+    requested = rules.split_band_names(names)
     available = names_of(src)
-    new = static.pick_names(available, requested)
+    new = rules.pick_names(available, requested)
     if isinstance(src, SceneCollection):
         return src.with_bands([src.keys[available.index(n)] for n in requested], new)
     idx = [available.index(n) for n in requested]
@@ -293,7 +293,7 @@ def pick_bands(src: Any, names: Any) -> Any:
 
 def rename_bands(src: Any, names: list) -> Any:
     old = names_of(src)
-    new = static.rename_names(old, names)
+    new = rules.rename_names(old, names)
     if isinstance(src, SceneCollection):
         return src.with_bands(src.keys, new)
     return like(src, src.ndarray, renamed(src.bandinfo, old, new))
@@ -304,7 +304,7 @@ def concat_bands(a: Any, b: Any) -> Any:
     if not is_collection(a) and is_collection(b):
         raise ValidationError("Image.concat_bands needs an Image; use the ImageCollection's concat_bands instead",
                               field="other", value="ImageCollection")
-    names = static.concat_names(names_of(a), names_of(b))
+    names = rules.concat_names(names_of(a), names_of(b))
     right = b.ndarray
     if is_collection(a):
         if is_collection(b) and len(b) != len(a):
@@ -327,7 +327,7 @@ def mask(src: Any, m: Any, replace: bool = False) -> Any:
                               value=m)
     if not is_collection(src) and is_collection(m):
         raise ValidationError("An Image can't be masked with an ImageCollection", field="mask", value="ImageCollection")
-    static.check_mask_bands(names_of(src), names_of(m))
+    rules.check_mask_bands(names_of(src), names_of(m))
     if is_collection(src) and is_collection(m) and len(m) != len(src):
         raise ValidationError(f"The mask has {len(m)} images but the ImageCollection {len(src)}", field="mask",
                               value=len(m))
@@ -379,22 +379,22 @@ def _reduce(arr: np.ma.MaskedArray, name: str, axes: tuple[int, ...]) -> Any:
         return _as_masked(np.asarray(counts, dtype=np.float64)) if np.ndim(counts) else float(counts)
     reducer = REDUCERS.get(name) if isinstance(name, str) else None
     if reducer is None:
-        raise ValidationError.bad_value("reduce.name", name, static.REDUCTIONS)
+        raise ValidationError.bad_value("reduce.name", name, rules.REDUCTIONS)
     return reducer(arr, axis=axes)
 
 
 def reduce(src: Any, name: str, axis: Any) -> Any:
-    """The reduction ``name`` over ``axis``; result types are those of :data:`static.REDUCE_RESULT`."""
-    static.check_reduction(name)
-    kind = static.COLLECTION if is_collection(src) else static.IMAGE
-    axis = static.canonical_axis(kind, axis)
+    """The reduction ``name`` over ``axis``; result types are those of :data:`rules.REDUCE_RESULT`."""
+    rules.check_reduction(name)
+    kind = rules.COLLECTION if is_collection(src) else rules.IMAGE
+    axis = rules.canonical_axis(kind, axis)
     if axis == ("images",) and isinstance(src, SceneCollection) and src._stack is None and name in STREAMED:
         return like(src, _stream_images(src, name), properties=common_properties(src.properties))
     src = materialized(src)
     arr = src.ndarray
     names = names_of(src)
     one_band = OrderedDict([(name, {})])
-    if kind == static.IMAGE:
+    if kind == rules.IMAGE:
         if axis is None or axis == ("bands", "pixels"):
             return _scalar(_reduce(arr, name, (0, 1, 2)))
         if axis == ("pixels",):

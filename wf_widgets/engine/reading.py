@@ -1,8 +1,9 @@
 """Reading catalog rasters into a GeoContext's pixel grid.
 
 :class:`CatalogReader` answers what the static rules ask (a product's band names, with
-access checks), finds the scenes of a product that intersect a GeoContext within a date
-range, and warps each scene's file into the context's grid.
+access checks: :class:`~wf_widgets.catalog.reads.CatalogReads`), finds the scenes of a
+product that intersect a GeoContext within a date range, and warps each scene's file into
+the context's grid.
 
 How a scene is read
 -------------------
@@ -31,17 +32,16 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from ..catalog import access, files
-from ..catalog.bands import is_alpha_row, range_scaling
-from ..errors import NotFound, ValidationError
-from . import static
+from .._context import BackendLike
+from ..catalog import files
+from ..catalog.reads import CatalogReads, Identity, ProductMeta
+from ..errors import NotFound
+from ..geo import GeoContext
+from ..values import imagery_rules as rules
 
 #: GDAL options of the Env every read runs in: no directory listing on open (the files
 #: have no side-car files), so opening a scene costs one file open.
 ENV_OPTIONS = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
-#: Band fields copied into a result's ``bandinfo``.
-BANDINFO_FIELDS = ("id", "name", "type", "data_type", "nodata", "data_range", "display_range", "resolution",
-                   "band_index", "description")
 
 
 def rasterio_env():
@@ -49,53 +49,6 @@ def rasterio_env():
     import rasterio
 
     return rasterio.Env(**ENV_OPTIONS)
-
-
-@dataclasses.dataclass(frozen=True)
-class ProductMeta:
-    """A readable product: its data bands in order and its alpha band.
-
-    Attributes
-    ----------
-    id : str
-    bands : list of dict
-        Store rows of the data bands (every band except the alpha band), by band_index.
-    alpha : dict or None
-        Store row of the alpha band (a MaskBand with ``is_alpha``).
-    file_index : dict
-        Band name -> 1-based band number in the product's files (files hold every band,
-        alpha included, in band_index order).
-    """
-
-    id: str
-    bands: list
-    alpha: dict | None
-    file_index: dict
-
-    @property
-    def band_names(self) -> list[str]:
-        return [b["name"] for b in self.bands]
-
-    def band(self, name: str) -> dict:
-        for b in self.bands:
-            if b["name"] == name:
-                return b
-        static.pick_names(self.band_names, [name])  # raises the standard "unknown band" error
-        raise AssertionError(name)  # pragma: no cover
-
-    def bandinfo(self, name: str) -> dict:
-        """JSON-able band information for a result's ``bandinfo``."""
-        row = self.band(name)
-        info = {k: row.get(k) for k in BANDINFO_FIELDS}
-        info.update(row.get("attrs") or {})
-        for key in ("data_range", "display_range", "physical_range"):
-            if info.get(key) is not None:
-                info[key] = list(info[key])
-        return info
-
-    def scaling(self, name: str) -> tuple[float, float] | None:
-        """``(scale, offset)`` from data_range to physical_range, or None."""
-        return range_scaling(self.band(name))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,7 +84,7 @@ def _outline(transform: Any, width: int, height: int, n: int = 16) -> tuple[np.n
     return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
 
 
-def grid_polygon(geoctx: Any):
+def grid_polygon(geoctx: GeoContext):
     """The context's pixel grid as a shapely Polygon in its CRS."""
     from shapely.geometry import Polygon
 
@@ -152,7 +105,7 @@ def footprint(crs: str, transform: Any, width: int, height: int, to_crs: str):
     return poly if poly.is_valid else poly.buffer(0)
 
 
-def geocontext_dict(geoctx: Any) -> dict:
+def geocontext_dict(geoctx: GeoContext) -> dict:
     """``geoctx.to_dict()`` plus ``crs``, ``transform`` (a, b, c, d, e, f), ``width``, ``height``."""
     d = dict(geoctx.to_dict())
     t = geoctx.transform
@@ -160,94 +113,24 @@ def geocontext_dict(geoctx: Any) -> dict:
     return d
 
 
-@dataclasses.dataclass(frozen=True)
-class Identity:
-    """Who reads the catalog: what the access checks of :mod:`wf_widgets.catalog.access` look at."""
-
-    user: str
-    email: str | None = None
-
-    @classmethod
-    def of(cls, settings: Any) -> "Identity":
-        """The identity of ``settings`` (its ``user`` and ``email``), without the rest of them."""
-        return cls(settings.user, settings.email)
-
-
-class CatalogReader(static.Lookup):
-    """Catalog reads of one evaluation, with the user's read checks.
+class CatalogReader(CatalogReads):
+    """Catalog reads of one evaluation, with the user's read checks, and the scenes to read.
 
     What an evaluation may see of the catalog: products, bands and images the user may
     read, and the paths of their rasters (nothing else of the backend or its settings).
 
     Parameters
     ----------
-    store : CatalogStore
+    store : CatalogStoreLike
         The catalog store read.
     identity : Identity
         The user whose read rights are checked.
     """
 
-    def __init__(self, store: Any, identity: Identity):
-        self.store = store
-        self.identity = identity
-        self._products: dict[str, ProductMeta] = {}
-
     @classmethod
-    def for_backend(cls, backend: Any) -> "CatalogReader":
+    def for_backend(cls, backend: BackendLike) -> "CatalogReader":
         """A reader of ``backend``'s catalog as its user (the reader keeps neither the backend nor its settings)."""
         return cls(backend.catalog, Identity.of(backend.settings))
-
-    # -- static.Lookup -------------------------------------------------------------------
-    def product(self, product_id: str) -> ProductMeta:
-        """The product ``product_id`` if the user may read it.
-
-        Raises
-        ------
-        NotFound
-            Unknown id; the message lists the product ids the user may read.
-        PermissionDenied
-            The product exists but the user may not read it.
-        """
-        meta = self._products.get(product_id)
-        if meta is not None:
-            return meta
-        row = self.store.get_product(product_id) if isinstance(product_id, str) else None
-        if row is None:
-            readable = [p["id"] for p in self.store.list_products() if access.has_right(self.identity, p, "read")]
-            raise NotFound(
-                f"Unknown product id {product_id!r}; products you may read: "
-                f"{', '.join(map(repr, readable)) or '(none)'}",
-                field="product_id", value=product_id, allowed=readable,
-            )
-        access.require(self.identity, row, "read", "read")
-        rows = self.store.list_bands(product_id)
-        alpha = next((b for b in rows if is_alpha_row(b)), None)
-        bands = [b for b in rows if b is not alpha]
-        if not bands:
-            raise ValidationError(f"Product {product_id!r} has no bands to read; add bands to it first",
-                                  field="product_id", value=product_id)
-        meta = ProductMeta(product_id, bands, alpha, {b["name"]: i + 1 for i, b in enumerate(rows)})
-        self._products[product_id] = meta
-        return meta
-
-    def product_bands(self, product_id: str) -> list[str]:
-        return self.product(product_id).band_names
-
-    def image_row(self, image_id: str) -> dict:
-        """The store row of image ``image_id``, if its product is readable."""
-        product_id = image_id.rsplit(":", 1)[0] if isinstance(image_id, str) and image_id.count(":") >= 2 else None
-        if product_id is None:
-            raise ValidationError(f"An image id is '<product id>:<name>', got {image_id!r}", field="image_id",
-                                  value=image_id)
-        self.product(product_id)
-        row = self.store.get_image(image_id)
-        if row is None:
-            raise NotFound(f"Unknown image id {image_id!r} in product {product_id!r}", field="image_id",
-                           value=image_id)
-        return row
-
-    def image_product(self, image_id: str) -> str:
-        return self.image_row(image_id)["product_id"]
 
     # -- scenes ----------------------------------------------------------------------------
     def _scene(self, row: dict) -> Scene | None:
@@ -263,7 +146,7 @@ class CatalogReader(static.Lookup):
                      row["y_pixels"], properties)
 
     def scenes(self, product_id: str, start: str | None, end: str | None, limit: int | None,
-               geoctx: Any) -> list[Scene]:
+               geoctx: GeoContext) -> list[Scene]:
         """Images of the product intersecting ``geoctx``, acquired in ``[start, end)``, oldest first.
 
         Images without a raster are left out; ``limit`` keeps the first ones.
@@ -298,7 +181,7 @@ class CatalogReader(static.Lookup):
         return scene
 
 
-def read_scene(scene: Scene, product: ProductMeta, names: Sequence[str], geoctx: Any, resampler: str,
+def read_scene(scene: Scene, product: ProductMeta, names: Sequence[str], geoctx: GeoContext, resampler: str,
                out: np.ndarray, mask: np.ndarray) -> None:
     """Warp bands ``names`` of ``scene`` into the context's grid, into ``out`` and ``mask``.
 
@@ -310,7 +193,7 @@ def read_scene(scene: Scene, product: ProductMeta, names: Sequence[str], geoctx:
         Product band names to read, in output order.
     geoctx : GeoContext
     resampler : str
-        A :data:`~wf_widgets.engine.static.RESAMPLERS` name.
+        A :data:`~wf_widgets.engine.rules.RESAMPLERS` name.
     out : ndarray
         float64, ``(len(names), height, width)``: scaled values (masked pixels hold junk).
     mask : ndarray
@@ -322,7 +205,7 @@ def read_scene(scene: Scene, product: ProductMeta, names: Sequence[str], geoctx:
     from rasterio.enums import Resampling
     from rasterio.warp import reproject
 
-    resampling = Resampling[static.RESAMPLERS[resampler]]
+    resampling = Resampling[rules.RESAMPLERS[resampler]]
     indexes = [product.file_index[n] for n in names]
     nodatas = {product.band(n).get("nodata") for n in names}
     dst = dict(dst_transform=geoctx.transform, dst_crs=geoctx.crs)
@@ -393,7 +276,7 @@ def _nearest():
     return Resampling.nearest
 
 
-def _grid_bounds(geoctx: Any) -> tuple[float, float, float, float]:
+def _grid_bounds(geoctx: GeoContext) -> tuple[float, float, float, float]:
     xs, ys = _outline(geoctx.transform, geoctx.width, geoctx.height, n=1)
     return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
 

@@ -31,6 +31,7 @@ Nothing here imports Jupyter packages.
 
 from __future__ import annotations
 
+import base64
 import functools
 import math
 import traceback
@@ -39,7 +40,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._cards import encode_png_rgba
+from .._context import BackendLike, current
 from ..errors import ValidationError, WfError
+from ..geo import AOI, GeoContext
 from ..values.graph import Node, from_json, parse, validate
 from . import memory
 from .evaluate import EvalContext, evaluate
@@ -118,10 +121,8 @@ def check_tile(z: int, x: int, y: int) -> None:
                               value=(z, x, y))
 
 
-def tile_geocontext(z: int, x: int, y: int, size: int = TILE_SIZE) -> Any:
+def tile_geocontext(z: int, x: int, y: int, size: int = TILE_SIZE) -> AOI:
     """The AOI of XYZ tile ``z/x/y``: its EPSG:3857 bounds, ``size x size`` pixels."""
-    from ..geo import AOI
-
     check_tile(z, x, y)
     return AOI(bounds=tile_bounds(z, x, y), crs="EPSG:3857", shape=(size, size))
 
@@ -135,13 +136,11 @@ def lonlat_to_mercator(lon: Any, lat: Any) -> tuple[Any, Any]:
     return x, y
 
 
-def view_geocontext(west: float, south: float, east: float, north: float, max_size: int = TILE_SIZE) -> Any:
+def view_geocontext(west: float, south: float, east: float, north: float, max_size: int = TILE_SIZE) -> AOI:
     """The AOI of a lon/lat view: EPSG:3857 bounds, at most ``max_size`` pixels on its longer side.
 
     The pixel grid keeps the view's aspect ratio (square pixels, up to rounding).
     """
-    from ..geo import AOI
-
     (x0, x1), (y0, y1) = lonlat_to_mercator([west, east], [south, north])
     x0, x1, y0, y1 = float(x0), float(x1), float(y0), float(y1)
     if not (x1 > x0 and y1 > y0):
@@ -154,7 +153,7 @@ def view_geocontext(west: float, south: float, east: float, north: float, max_si
 
 
 # -- evaluation --------------------------------------------------------------------------------
-def read_image(graph: dict | Any, geoctx: Any, backend: Any = None) -> np.ma.MaskedArray:
+def read_image(graph: dict | Node, geoctx: GeoContext, backend: BackendLike | None = None) -> np.ma.MaskedArray:
     """Evaluate an Image graph (its JSON form, or a Node) in ``geoctx``; the masked ``(bands, y, x)`` array.
 
     The graph is checked first (:func:`wf_widgets.values.graph.from_json`), then its memory
@@ -166,9 +165,7 @@ def read_image(graph: dict | Any, geoctx: Any, backend: Any = None) -> np.ma.Mas
         The graph is not a valid Image graph, or needs more memory than allowed.
     """
     if backend is None:
-        from ..backend import get_backend
-
-        backend = get_backend()
+        backend = current()
     if isinstance(graph, Node):
         node = validate(graph)
     else:
@@ -347,8 +344,8 @@ def render_png(arr: np.ma.MaskedArray, scales: Any = None, colormap_name: str | 
     return encode_png_rgba(to_rgba(arr, scales, colormap_name, checkerboard))
 
 
-def render_tile(graph: dict | Any, z: int, x: int, y: int, scales: Any = None, colormap_name: str | None = None,
-                checkerboard: bool = False, backend: Any = None) -> bytes:
+def render_tile(graph: dict | Node, z: int, x: int, y: int, scales: Any = None, colormap_name: str | None = None,
+                checkerboard: bool = False, backend: BackendLike | None = None) -> bytes:
     """The 256 x 256 PNG of an Image graph in XYZ tile ``z/x/y`` (see :func:`to_rgba`)."""
     arr = read_image(graph, tile_geocontext(z, x, y), backend)
     return render_png(arr, scales, colormap_name, checkerboard)
@@ -356,8 +353,6 @@ def render_tile(graph: dict | Any, z: int, x: int, y: int, scales: Any = None, c
 
 def data_url(png: bytes) -> str:
     """``data:image/png;base64,...`` of PNG bytes."""
-    import base64
-
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 

@@ -43,6 +43,8 @@ from ._crs import bounds_to_lonlat_polygon
 
 __all__ = ["GeoContext", "geocontext_from_dict", "as_geocontext"]
 
+#: ``"type"`` of the dict form -> GeoContext subclass, filled as each subclass is defined. The
+#: package (``wf_widgets.geo``, imported before any of its modules) imports both, AOI and DLTile.
 _REGISTRY: dict[str, type["GeoContext"]] = {}
 
 
@@ -155,8 +157,6 @@ def geocontext_from_dict(d: Mapping[str, Any]) -> GeoContext:
     ValidationError
         Unknown ``"type"`` or bad fields.
     """
-    from . import aoi, dltile  # noqa: F401  (registers the subclasses)
-
     if not isinstance(d, Mapping):
         raise ValidationTypeError(
             f"Invalid geoctx of type {type(d).__name__}: expected a dict with a 'type' key",

@@ -4,17 +4,22 @@ Nothing is read while a graph is built; ``compute(geoctx)`` reads the scenes tha
 intersect the GeoContext, warped into its grid (see :mod:`wf_widgets.engine.reading`).
 Values are float64 masked arrays, scaled into ``physical_range`` for bands that have one.
 
-What is checked while the graph is built (against the default backend's catalog), and
-again when a job prepares, before any read:
+Building a graph touches no disk: the catalog is asked (the current backend's, as its
+user) only when band names are needed. What is checked while the graph is built:
 
-* the product (or image) exists and the current user may read it
-  (:class:`~wf_widgets.errors.NotFound` listing the readable product ids, or
-  :class:`~wf_widgets.errors.PermissionDenied`);
-* ``start_datetime < end_datetime``; the resampler name;
-* band names given to ``pick_bands``, band counts of Image-Image operators, ``mask`` and
-  ``rename_bands`` (the band names are tracked statically: :attr:`Image.band_names`).
+* ``start_datetime < end_datetime``, the limit, the resampler name, reduction axes;
+* band names given to ``pick_bands``, ``rename_bands``, band counts of operators between
+  two imagery values, of ``mask`` and of per-band ``clip_values`` lists: these checks need
+  the band names, tracked statically (:attr:`Image.band_names`), so they ask the catalog
+  (and fail there too, see below).
 
-Band names (decisions; the rules live in :mod:`wf_widgets.engine.static`):
+When a job prepares, before it exists and before any read, the whole graph is checked
+again, with the catalog: the product (or image) exists and the current user may read it
+(:class:`~wf_widgets.errors.NotFound` listing the readable product ids, or
+:class:`~wf_widgets.errors.PermissionDenied`), and every band-name rule.
+:func:`static_bands` (and :attr:`Image.band_names`) runs those checks on demand.
+
+Band names (decisions; the rules live in :mod:`wf_widgets.values.imagery_rules`):
 
 * from ``from_id``: the product's bands in band order, without its alpha band (which
   becomes part of the mask);
@@ -34,9 +39,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Sequence
 
+from .._context import BackendLike, current
 from ..errors import GraphTypeError
-from ..engine import imagery as _imagery  # noqa: F401  (registers the image ops)
-from ..engine import static
+from . import imagery_rules as rules
 from .base import ARITHMETIC, COMPARISON, LOGICAL, Value, promote
 from .containers import Dict, List
 from .graph import Node
@@ -45,37 +50,63 @@ from .scalars import Datetime, Float, Int, Number, Str, _parse_datetime
 _UNSET: Any = object()
 
 
-class _DefaultCatalog(static.Lookup):
-    """The lookup of graph building: the default backend's catalog, opened only when a rule asks."""
+#: Ops whose band names come from the catalog.
+_FROM_CATALOG = frozenset({"ic_from_id", "image_from_id"})
 
-    @staticmethod
-    def _reader() -> Any:
-        from ..backend import get_backend
-        from ..engine.reading import CatalogReader
 
-        return CatalogReader.for_backend(get_backend())
+class _CatalogOf:
+    """The :class:`~wf_widgets.values.imagery_rules.Lookup` of a backend's catalog (as its user),
+    opened only when a rule asks for band names; with no backend, the current one's at each ask."""
+
+    __slots__ = ("backend",)
+
+    def __init__(self, backend: BackendLike | None = None):
+        self.backend = backend
+
+    def _catalog(self) -> rules.Lookup:
+        return (self.backend if self.backend is not None else current()).catalog
 
     def product_bands(self, product_id: str) -> list[str]:
-        return self._reader().product_bands(product_id)
+        return self._catalog().product_bands(product_id)
 
     def image_product(self, image_id: str) -> str:
-        return self._reader().image_product(image_id)
+        return self._catalog().image_product(image_id)
 
 
-_DEFAULT_CATALOG = _DefaultCatalog()
-
-
-def _lookup() -> static.Lookup:
-    return _DEFAULT_CATALOG
+#: The lookup of graph building.
+_CURRENT_CATALOG = _CatalogOf()
 
 
 def _info(arg: Any) -> Any:
-    """What the static rules see for one argument."""
+    """What the static rules see for one argument, band names included (asking the catalog if needed)."""
     if isinstance(arg, _Imagery):
         return arg._static_info()
     if isinstance(arg, Value):
         return None
     return arg
+
+
+def _known_info(arg: Any) -> Any:
+    """What the static rules see for one argument without asking the catalog (band names may be None)."""
+    if isinstance(arg, _Imagery):
+        return arg._known()
+    return _info(arg)
+
+
+def _type_node(op: str, args: Sequence[Any]) -> tuple[rules.Imagery | None, bool]:
+    """The static info of a new node ``op(*args)``, and whether it is final (band names worked out).
+
+    Its kind is always known. The catalog is asked only when the op's own check needs band
+    names (:func:`~wf_widgets.values.imagery_rules.checks_bands`): then the operands' band
+    names are inferred and a problem raises here, at the line that built the node. Otherwise
+    the rule runs without the catalog; its info is final when every imagery operand's is and
+    the op doesn't take its bands from the catalog (else it is inferred when asked).
+    """
+    known = [_known_info(a) for a in args]
+    if rules.checks_bands(op, known):
+        return rules.apply(_CURRENT_CATALOG, op, [_info(a) for a in args]), True
+    final = op not in _FROM_CATALOG and all(a._static is not _UNSET for a in args if isinstance(a, _Imagery))
+    return rules.apply(None, op, known), final
 
 
 def _node_arg(arg: Any) -> Any:
@@ -130,7 +161,7 @@ class _Imagery(Value):
     """What Image and ImageCollection share: bands, element-wise math, masks, properties."""
 
     __slots__ = ("_static",)
-    #: Axis -> result of the reductions (see :data:`wf_widgets.engine.static.REDUCE_RESULT`).
+    #: Axis -> result of the reductions (see :data:`wf_widgets.values.imagery_rules.REDUCE_RESULT`).
     kind: ClassVar[str]
 
     @classmethod
@@ -143,20 +174,31 @@ class _Imagery(Value):
     @classmethod
     def _build(cls, op: str, *args: Any) -> "_Imagery":
         """A new node ``op(*args)``, checked by its static rule; its class follows the rule's kind."""
-        info = static.apply(_lookup(), op, [_info(a) for a in args])
+        info, final = _type_node(op, args)
         result_cls = _CLASSES[info.kind] if info is not None else cls
         obj = result_cls._from_node(Node(op, tuple(_node_arg(a) for a in args)))
-        obj._static = info
+        obj._static = info if final else _UNSET
         return obj
 
-    def _static_info(self) -> static.Imagery | None:
+    def _known(self) -> rules.Imagery | None:
+        """The static info if worked out already, else the kind alone (bands None): no catalog read."""
+        return rules.Imagery(self.kind, None) if self._static is _UNSET else self._static
+
+    def _static_info(self) -> rules.Imagery | None:
+        """The static info, band names included: inferred with the current backend's catalog on first use."""
         if self._static is _UNSET:
-            self._static = static.infer(self._node, _lookup())
+            self._static = rules.infer(self._node, _CURRENT_CATALOG)
         return self._static
 
     @property
     def band_names(self) -> list[str] | None:
-        """Band names known before computing (from the catalog), or None if unknown."""
+        """Band names known before computing (from the current backend's catalog), or None if unknown.
+
+        Raises
+        ------
+        NotFound, PermissionDenied, ValidationError
+            As :func:`static_bands`.
+        """
         return static_bands(self)
 
     # -- typing ----------------------------------------------------------------------------
@@ -174,12 +216,13 @@ class _Imagery(Value):
         result = super()._binary(op, other, reflected)
         if isinstance(result, _Imagery):
             operands = [promote(other), self] if reflected else [self, promote(other)]
-            result._static = static.apply(_lookup(), op, [_info(v) for v in operands])
+            info, final = _type_node(op, operands)
+            result._static = info if final else _UNSET
         return result
 
     def _unary(self, op: str) -> Value:
         result = super()._unary(op)
-        result._static = self._static_info()
+        result._static = self._static  # same bands (worked out, or not yet)
         return result
 
     # -- bands -----------------------------------------------------------------------------
@@ -197,7 +240,7 @@ class _Imagery(Value):
         ValidationError
             An unknown band name (the message lists the allowed ones).
         """
-        return self._build("pick_bands", self, static.split_band_names(bands))
+        return self._build("pick_bands", self, rules.split_band_names(bands))
 
     def rename_bands(self, *names: str):
         """The same bands under new names, given by position (one name per band)."""
@@ -322,8 +365,8 @@ class _Imagery(Value):
 
     # -- reductions ----------------------------------------------------------------------------
     def _reduce(self, name: str, axis: Any) -> Value:
-        canon = static.canonical_axis(self.kind, axis)
-        result = static.REDUCE_RESULT[self.kind][canon]
+        canon = rules.canonical_axis(self.kind, axis)
+        result = rules.REDUCE_RESULT[self.kind][canon]
         args = (self, name, list(canon) if canon is not None else None)
         if result in _CLASSES:
             return self._build("reduce", *args)
@@ -457,7 +500,7 @@ class ImageCollection(_Imagery):
         return Int._from_node(Node("length", (self._node,)))
 
 
-_CLASSES: dict[str, type[_Imagery]] = {static.IMAGE: Image, static.COLLECTION: ImageCollection}
+_CLASSES: dict[str, type[_Imagery]] = {rules.IMAGE: Image, rules.COLLECTION: ImageCollection}
 
 
 def _make_reduction(name: str):
@@ -471,20 +514,22 @@ def _make_reduction(name: str):
     return reduction
 
 
-for _name in static.REDUCTIONS:
+for _name in rules.REDUCTIONS:
     setattr(_Imagery, _name, _make_reduction(_name))
 
 
-def static_bands(value: Any, backend: Any = None) -> list[str] | None:
+def static_bands(value: Any, backend: BackendLike | None = None) -> list[str] | None:
     """Band names of an Image or ImageCollection value, known before computing, or None.
+
+    Runs every static check of the graph against the catalog (see the module docstring).
 
     Parameters
     ----------
     value : Value
         Anything; only Image and ImageCollection have bands.
-    backend : Backend, optional
-        Whose catalog to ask (and as which user); default: what the graph was built with
-        (the default backend).
+    backend : BackendLike, optional
+        Whose catalog to ask (and as which user); default: the current backend
+        (:func:`wf_widgets._context.current`).
 
     Raises
     ------
@@ -493,13 +538,28 @@ def static_bands(value: Any, backend: Any = None) -> list[str] | None:
     """
     if not isinstance(value, _Imagery):
         return None
-    if backend is None:
-        info = value._static_info()
-    else:
-        from ..engine.reading import CatalogReader
-
-        info = static.infer(value.node, CatalogReader.for_backend(backend))
+    info = value._static_info() if backend is None else rules.infer(value.node, _CatalogOf(backend))
     return list(info.bands) if info is not None and info.bands is not None else None
 
 
-__all__ = ["BandStats", "Image", "ImageCollection", "ImageProperties", "static_bands"]
+def check_graph(value: Value, backend: BackendLike | None = None) -> None:
+    """Run every static check of ``value``'s graph (imagery anywhere in it) with a backend's catalog.
+
+    What a launch does before any job exists (the checks of the module docstring); the
+    catalog is opened only if the graph reads it.
+
+    Parameters
+    ----------
+    value : Value
+    backend : BackendLike, optional
+        Whose catalog to ask (and as which user); default: the current backend.
+
+    Raises
+    ------
+    NotFound, PermissionDenied, ValidationError
+        The first problem found.
+    """
+    rules.infer(value.node, _CatalogOf(backend))
+
+
+__all__ = ["BandStats", "Image", "ImageCollection", "ImageProperties", "check_graph", "static_bands"]

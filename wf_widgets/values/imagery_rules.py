@@ -1,13 +1,20 @@
-"""Static typing of imagery graphs: which nodes are Images or ImageCollections, and their bands.
+"""The static rules of imagery graphs: which nodes are Images or ImageCollections, and their bands.
 
-Every rule about band names lives here, once, and is used three times:
+Graph typing, so it lives with the values. Every rule about band names lives here, once,
+and is used three times:
 
-* while a graph is built (:mod:`wf_widgets.values.image` checks each new node from its
-  operands, so a bad band name fails at the line that wrote it);
+* while a graph is built (:mod:`wf_widgets.values.image` types each new node from its
+  operands: its kind always, its band names when the op's own check needs them, so a bad
+  band name fails at the line that wrote it);
 * at PREPARING (:mod:`wf_widgets.engine.imagery` walks a graph rebuilt from JSON before
   any scene is read);
 * while evaluating (the numpy kernels in :mod:`wf_widgets.engine.raster` name the bands
   of their results with the same functions).
+
+The band names of ``from_id`` come from the catalog, through a :class:`Lookup`; a rule
+called without one (``lookup=None``) leaves them unknown (None) and so never opens the
+catalog: building a graph does that only for an op whose check needs band names
+(:func:`checks_bands`), or when they are asked for.
 
 Band-name rules (decisions, documented for users in :mod:`wf_widgets.values.image`):
 
@@ -25,11 +32,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from ..errors import ValidationError
-from ..values.base import ARITHMETIC, COMPARISON, LOGICAL
-from ..values.graph import Node
+from .base import ARITHMETIC, COMPARISON, LOGICAL
+from .graph import Node
 
 IMAGE, COLLECTION = "Image", "ImageCollection"
 
@@ -219,16 +226,21 @@ def check_limit(limit: Any) -> int | None:
 
 
 # -- rules -------------------------------------------------------------------------------
-class Lookup:
-    """Catalog facts the rules need; :class:`wf_widgets.engine.reading.CatalogReader` implements it."""
+class Lookup(Protocol):
+    """Catalog facts the rules need, read as one user (with the user's read checks).
 
-    def product_bands(self, product_id: str) -> list[str]:  # pragma: no cover - interface
+    The catalog store (:meth:`wf_widgets.catalog.store.CatalogStore.product_bands`, the
+    current backend's while a graph is built) and the engine's
+    :class:`~wf_widgets.engine.reading.CatalogReader` implement it.
+    """
+
+    def product_bands(self, product_id: str) -> list[str]:
         """Names of the readable (non-alpha) bands; raises NotFound or PermissionDenied."""
-        raise NotImplementedError
+        ...
 
-    def image_product(self, image_id: str) -> str:  # pragma: no cover - interface
+    def image_product(self, image_id: str) -> str:
         """The product id of an image; raises NotFound or PermissionDenied."""
-        raise NotImplementedError
+        ...
 
 
 Rule = Callable[..., "Imagery | None"]
@@ -239,7 +251,8 @@ def rule(*ops: str) -> Callable[[Rule], Rule]:
     """Register the decorated function as the static rule of ``ops``.
 
     A rule is called as ``fn(lookup, op, *args, **kwargs)`` where every argument that is a
-    graph node has been replaced by its :class:`Imagery` (or None for other nodes).
+    graph node has been replaced by its :class:`Imagery` (or None for other nodes), and
+    ``lookup`` is a :class:`Lookup` or None (then band names from the catalog are unknown).
     """
 
     def register(fn: Rule) -> Rule:
@@ -257,22 +270,24 @@ def _same(src: Any, bands: Sequence[str] | None = None) -> Imagery | None:
 
 
 @rule("ic_from_id")
-def _ic_from_id(lookup: Lookup, op: str, product_id: str, start: str | None = None, end: str | None = None,
+def _ic_from_id(lookup: Lookup | None, op: str, product_id: str, start: str | None = None, end: str | None = None,
                 limit: int | None = None, resampler: str = "near") -> Imagery:
     check_date_range(start, end)
     check_limit(limit)
     check_resampler(resampler)
-    return Imagery(COLLECTION, tuple(lookup.product_bands(product_id)))
+    return Imagery(COLLECTION, tuple(lookup.product_bands(product_id)) if lookup is not None else None)
 
 
 @rule("image_from_id")
-def _image_from_id(lookup: Lookup, op: str, image_id: str, resampler: str = "near") -> Imagery:
+def _image_from_id(lookup: Lookup | None, op: str, image_id: str, resampler: str = "near") -> Imagery:
     check_resampler(resampler)
+    if lookup is None:
+        return Imagery(IMAGE, None)
     return Imagery(IMAGE, tuple(lookup.product_bands(lookup.image_product(image_id))))
 
 
 @rule("pick_bands")
-def _pick(lookup: Lookup, op: str, src: Any, names: list) -> Imagery | None:
+def _pick(lookup: Lookup | None, op: str, src: Any, names: list) -> Imagery | None:
     names = split_band_names(names)
     if isinstance(src, Imagery) and src.bands is not None:
         return _same(src, pick_names(src.bands, names))
@@ -280,14 +295,14 @@ def _pick(lookup: Lookup, op: str, src: Any, names: list) -> Imagery | None:
 
 
 @rule("rename_bands")
-def _rename(lookup: Lookup, op: str, src: Any, names: list) -> Imagery | None:
+def _rename(lookup: Lookup | None, op: str, src: Any, names: list) -> Imagery | None:
     if isinstance(src, Imagery) and src.bands is not None:
         return _same(src, rename_names(src.bands, names))
     return _same(src, rename_names(names, names))
 
 
 @rule("concat_bands")
-def _concat(lookup: Lookup, op: str, left: Any, right: Any) -> Imagery | None:
+def _concat(lookup: Lookup | None, op: str, left: Any, right: Any) -> Imagery | None:
     if not isinstance(left, Imagery) or not isinstance(right, Imagery):
         return None
     if left.kind == IMAGE and right.kind == COLLECTION:
@@ -297,7 +312,7 @@ def _concat(lookup: Lookup, op: str, left: Any, right: Any) -> Imagery | None:
     return Imagery(left.kind, tuple(bands) if bands is not None else None)
 
 
-def _operator(lookup: Lookup, op: str, *args: Any) -> Imagery | None:
+def _operator(lookup: Lookup | None, op: str, *args: Any) -> Imagery | None:
     imagery = [a for a in args if isinstance(a, Imagery)]
     if not imagery:
         return None
@@ -315,7 +330,7 @@ for _op in BINARY_OPS | UNARY_OPS:
 
 
 @rule("clip_values")
-def _clip(lookup: Lookup, op: str, src: Any, lo: Any = None, hi: Any = None) -> Imagery | None:
+def _clip(lookup: Lookup | None, op: str, src: Any, lo: Any = None, hi: Any = None) -> Imagery | None:
     if isinstance(src, Imagery) and src.bands is not None:
         per_band(lo, src.bands, "min")
         per_band(hi, src.bands, "max")
@@ -323,24 +338,24 @@ def _clip(lookup: Lookup, op: str, src: Any, lo: Any = None, hi: Any = None) -> 
 
 
 @rule("image_math", "scale_values", "with_properties")
-def _elementwise(lookup: Lookup, op: str, src: Any, *rest: Any, **named: Any) -> Imagery | None:
+def _elementwise(lookup: Lookup | None, op: str, src: Any, *rest: Any, **named: Any) -> Imagery | None:
     return _same(src)
 
 
 @rule("mask")
-def _mask(lookup: Lookup, op: str, src: Any, mask: Any, replace: bool = False) -> Imagery | None:
+def _mask(lookup: Lookup | None, op: str, src: Any, mask: Any, replace: bool = False) -> Imagery | None:
     if isinstance(src, Imagery) and isinstance(mask, Imagery) and src.bands is not None and mask.bands is not None:
         check_mask_bands(src.bands, mask.bands)
     return _same(src)
 
 
 @rule("getmask")
-def _getmask(lookup: Lookup, op: str, src: Any) -> Imagery | None:
+def _getmask(lookup: Lookup | None, op: str, src: Any) -> Imagery | None:
     return _same(src, ("mask",))
 
 
 @rule("reduce")
-def _reduce(lookup: Lookup, op: str, src: Any, name: str, axis: Any) -> Imagery | None:
+def _reduce(lookup: Lookup | None, op: str, src: Any, name: str, axis: Any) -> Imagery | None:
     if not isinstance(src, Imagery):
         return None
     check_reduction(name)
@@ -352,12 +367,33 @@ def _reduce(lookup: Lookup, op: str, src: Any, name: str, axis: Any) -> Imagery 
 
 
 @rule("mosaic")
-def _mosaic(lookup: Lookup, op: str, src: Any, reverse: bool = False) -> Imagery | None:
+def _mosaic(lookup: Lookup | None, op: str, src: Any, reverse: bool = False) -> Imagery | None:
     return Imagery(IMAGE, src.bands) if isinstance(src, Imagery) else None
 
 
-def apply(lookup: Lookup, op: str, args: Sequence[Any], kwargs: Mapping[str, Any] | None = None) -> Imagery | None:
-    """The :class:`Imagery` of a node ``op(*args, **kwargs)`` whose node arguments are already inferred."""
+def checks_bands(op: str, args: Sequence[Any]) -> bool:
+    """Whether the rule of ``op(*args)`` checks band names, so its operands' bands must be known.
+
+    ``args`` as :func:`apply` takes them (an :class:`Imagery` for each imagery operand).
+    True for ``pick_bands`` and ``rename_bands`` (unknown names, name counts), ``mask`` and
+    operators between two imagery values (band counts), ``clip_values`` with a per-band
+    list; every other op's checks look at literals and kinds only.
+    """
+    if op in ("pick_bands", "rename_bands"):
+        return True
+    if op == "clip_values":
+        return any(isinstance(a, (list, tuple)) for a in args[1:])
+    if op == "mask" or op in BINARY_OPS:
+        return sum(isinstance(a, Imagery) for a in args) >= 2
+    return False
+
+
+def apply(lookup: Lookup | None, op: str, args: Sequence[Any], kwargs: Mapping[str, Any] | None = None,
+          ) -> Imagery | None:
+    """The :class:`Imagery` of a node ``op(*args, **kwargs)`` whose node arguments are already inferred.
+
+    With ``lookup`` None the catalog is not asked: ``from_id`` gives unknown bands (None).
+    """
     fn = RULES.get(op)
     return None if fn is None else fn(lookup, op, *args, **(kwargs or {}))
 
@@ -384,6 +420,7 @@ def infer(root: Node, lookup: Lookup, memo: dict[str, Imagery | None] | None = N
 
 __all__ = [
     "AXES", "COLLECTION", "IMAGE", "Imagery", "Lookup", "MATH_FUNCS", "REDUCE_RESULT", "REDUCTIONS",
-    "RESAMPLERS", "RULES", "apply", "canonical_axis", "check_date_range", "check_mask_bands", "combine_names",
+    "RESAMPLERS", "RULES", "apply", "canonical_axis", "check_date_range", "check_mask_bands", "checks_bands",
+    "combine_names",
     "concat_names", "infer", "pick_names", "rename_names", "rule", "split_band_names", "unique_names",
 ]
