@@ -125,7 +125,7 @@ def test_compute_on_a_corrupted_job_store_gives_the_clear_error(tmp_path):
     backend.close()
     corrupt(path)
     with pytest.raises(StoreCorrupted, match="jobs.sqlite is corrupted"):
-        Backend(settings)  # its start-up sweep reads the job store
+        Backend(settings).ensure_swept()  # its first launch's sweep reads the job store
     backend = Backend(settings, sweep=False)
     previous = set_backend(backend)
     try:
