@@ -68,10 +68,10 @@ def _make_cog(backend) -> str:
 
 
 def _ratio(backend) -> tuple[list[dict], float]:
-    import wf_widgets as wf
     from pyproj import Transformer
     from rio_tiler.io import Reader
 
+    import wf_widgets as wf
     from wf_widgets.engine.reading import CatalogReader
     from wf_widgets.server.tiles import get_tile
 

@@ -6,7 +6,6 @@ import os
 
 import pytest
 
-import wf_widgets as wf
 from wf_widgets import _context
 from wf_widgets.backend import Backend, set_backend
 from wf_widgets.config import Settings

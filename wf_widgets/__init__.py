@@ -13,8 +13,17 @@ from typing import Any
 from . import catalog, geo, scenes
 from .backend import Backend, get_backend, set_backend
 from .config import Settings
-from .errors import (GraphTypeError, JobCancelled, JobComputeError, JobTimeoutError, PermissionDenied, ResultExpired,
-                     ValidationError, WfError, WfWarning)
+from .errors import (
+    GraphTypeError,
+    JobCancelled,
+    JobComputeError,
+    JobTimeoutError,
+    PermissionDenied,
+    ResultExpired,
+    ValidationError,
+    WfError,
+    WfWarning,
+)
 from .geo import AOI, DLTile
 from .jobs import Job, compute
 from .outputs import DESTINATIONS, FORMATS
@@ -28,7 +37,7 @@ __all__ = [
     "AOI", "Any_", "Array", "Backend", "Bool", "DESTINATIONS", "DLTile", "Datetime", "Dict", "FORMATS", "Float",
     "GraphTypeError", "Image", "ImageCollection", "Int", "Job", "JobCancelled", "JobComputeError", "JobTimeoutError",
     "List", "NoneType", "PermissionDenied", "ResultExpired", "Settings", "Str", "ValidationError", "Value", "WfError",
-    "WfWarning", "catalog", "compute", "get_backend", "scenes", "set_backend", "widgets",
+    "WfWarning", "catalog", "compute", "geo", "get_backend", "scenes", "set_backend", "widgets",
 ]
 
 
@@ -36,7 +45,7 @@ def __getattr__(name: str) -> Any:
     # The widgets need Jupyter's packages: loaded on first use (PEP 562), so the backend
     # (a server, a cluster worker) imports without them.
     if name == "widgets":
-        import wf_widgets.widgets as widgets  # (``from . import`` would ask this very hook first)
+        import wf_widgets.widgets as widgets  # noqa: PLC0415  (facade: Jupyter packages load on first use)
 
         return widgets
     raise AttributeError(f"module 'wf_widgets' has no attribute {name!r}")

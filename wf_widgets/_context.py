@@ -20,6 +20,13 @@ from typing import Any, BinaryIO, Callable, Iterable, Mapping, Protocol
 from .config import Settings
 from .errors import NoBackendFactory
 
+#: The stages of a job, in order; a job row's ``stage`` is one of them.
+STAGES = ("QUEUED", "PREPARING", "RUNNING", "SAVING", "SUCCEEDED", "FAILED", "CANCELLED")
+#: Stages of a job a worker is running.
+ACTIVE = ("PREPARING", "RUNNING", "SAVING")
+#: Stages a job ends in.
+TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
+
 
 class JobStoreLike(Protocol):
     """The job store (:class:`wf_widgets.jobs.store.JobStore`), as servers, delivery and widgets use it."""

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import wf_widgets as wf
 
+from ._context import BackendLike
 from .delivery.smtp_sink import use_sink_if_unconfigured
 from .demo_data import CENTER, make_demo_data
 from .server import stop_thread_server
@@ -51,7 +52,7 @@ def download_examples() -> str:
     return job.url
 
 
-def email_examples(backend: Any) -> None:
+def email_examples(backend: BackendLike) -> None:
     """The Email examples; without WF_WIDGETS_SMTP_URL they go to a loopback sink and are printed."""
     _section("Email")
     sink = use_sink_if_unconfigured(backend)

@@ -25,12 +25,13 @@ import sqlite3
 from pathlib import Path
 from typing import Callable
 
+from ._context import TERMINAL
 from .blobs import BlobStore
 from .config import Settings
 from .delivery.links import Signer
 from .delivery.results import ResultStore, valid_job_id
 from .errors import WfError
-from .jobs.store import TERMINAL, JobStore
+from .jobs.store import JobStore
 from .layers import LayerStore
 
 #: The SQLite stores of a home folder: (what, path relative to the home).

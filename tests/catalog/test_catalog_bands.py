@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wf_widgets.catalog import (Band, ClassBand, DataType, GenericBand, MaskBand, MicrowaveBand, Product,
-                                SpectralBand)
+from wf_widgets.catalog import Band, ClassBand, DataType, GenericBand, MaskBand, MicrowaveBand, Product, SpectralBand
 from wf_widgets.errors import NotFound, ValidationError
 
 

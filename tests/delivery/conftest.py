@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from aiosmtpd import controller as aiosmtpd_controller
 
 import wf_widgets as wf
 from wf_widgets.backend import Backend
@@ -10,8 +11,6 @@ from wf_widgets.config import Settings
 from wf_widgets.delivery import mailer
 from wf_widgets.server import stop_thread_server
 from wf_widgets.server.testing import free_port
-
-from aiosmtpd import controller as aiosmtpd_controller
 
 
 class Recorder:

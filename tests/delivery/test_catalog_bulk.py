@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from shapely.geometry import box
 
-import wf_widgets as wf
 import wf_widgets as dl
+import wf_widgets as wf
 
 PRODUCT = "org:my_product_id"
 

@@ -8,8 +8,8 @@ import wf_widgets as wf
 from wf_widgets.backend import Backend
 from wf_widgets.config import Settings
 from wf_widgets.delivery import HANDLERS
-from wf_widgets.outputs.results import ImageResult
 from wf_widgets.errors import JobDestination, NotFound, PermissionDenied, ValidationError
+from wf_widgets.outputs.results import ImageResult
 
 PRODUCT = "org:my_product_id"
 

@@ -14,8 +14,7 @@ import pytest
 
 import wf_widgets as wf
 from wf_widgets.delivery import mailer
-from wf_widgets.errors import EmailResultNotLoaded
-from wf_widgets.errors import JobDestination, ValidationError
+from wf_widgets.errors import EmailResultNotLoaded, JobDestination, ValidationError
 from wf_widgets.server.testing import fetch, free_port
 
 ALWAYS = math.inf

@@ -17,11 +17,11 @@ from wf_widgets.engine import raster
 from wf_widgets.engine.evaluate import EvalContext, evaluate
 from wf_widgets.engine.ops import ARRAY_REDUCERS, DATETIME_PART_FUNCTIONS, OPS
 from wf_widgets.engine.reading import CatalogReader
-from wf_widgets.values.imagery_rules import MATH_FUNCS, REDUCTIONS
 from wf_widgets.errors import ValidationError
 from wf_widgets.values import Node
 from wf_widgets.values.array import AXIS_REDUCTIONS
 from wf_widgets.values.graph import SIGNATURES
+from wf_widgets.values.imagery_rules import MATH_FUNCS, REDUCTIONS
 from wf_widgets.values.scalars import DATETIME_PARTS
 
 PACKAGE = Path(wf_widgets.__file__).parent

@@ -24,7 +24,6 @@ from .conftest import slow_value
 from .test_lifecycle import wait_until
 
 
-
 @pytest.fixture
 def pool():
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as p:

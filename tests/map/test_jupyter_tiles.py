@@ -10,7 +10,6 @@ from wf_widgets.server import routes as wf_app
 from wf_widgets.server.testing import fetch
 
 from .._jupyter import jupyter_server
-
 from .conftest import WEST, decode_png, pixel_at, point
 
 TOKEN = "wf-map-token"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from wf_widgets.layers import new_layer_id, valid_layer_id
-from wf_widgets.server import ensure_thread_server
-from wf_widgets.server import tiles
+from wf_widgets.server import ensure_thread_server, tiles
 from wf_widgets.server.testing import fetch
 
 from .conftest import EAST, SIZE, WEST, decode_png, pixel_at, point

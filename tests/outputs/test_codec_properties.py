@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from wf_widgets.outputs.results import ImageCollectionResult, ImageResult
 from wf_widgets.errors import JobSerializationError
 from wf_widgets.outputs import codecs
+from wf_widgets.outputs.codecs import _common
+from wf_widgets.outputs.results import ImageCollectionResult, ImageResult
 
 from .test_codecs import assert_same
 
@@ -96,7 +97,7 @@ def image_results(draw):
 # -- what each codec should give back -----------------------------------------------------------------------
 def _utc(value) -> dt.datetime:
     if isinstance(value, np.datetime64):
-        return codecs.to_utc(value)
+        return _common.to_utc(value)
     return value.replace(tzinfo=UTC) if value.utcoffset() is None else value.astimezone(UTC)
 
 

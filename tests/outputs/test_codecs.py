@@ -12,10 +12,11 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from wf_widgets.outputs.results import ImageCollectionResult, ImageResult
+import wf_widgets as wf
 from wf_widgets.errors import JobSerializationError, ValidationError
 from wf_widgets.outputs import codecs
 from wf_widgets.outputs.codecs import msgpack_codec
+from wf_widgets.outputs.results import ImageCollectionResult, ImageResult
 
 UTC = dt.timezone.utc
 
@@ -280,7 +281,7 @@ def test_unknown_format_and_options():
     # names and enum values are case-insensitive; a "type" key is ignored
     assert codecs.decode("PyArrow", codecs.encode("PYARROW", 1, {"type": "pyarrow", "compression": "ZSTD"})) == 1
     assert codecs.get_codec("json").__name__.endswith(".json_codec")
-    assert codecs.CODEC_MODULES["geotiff"] == "geotiff"
+    assert codecs.CODECS["geotiff"] is codecs.geotiff and set(codecs.CODECS) == set(wf.FORMATS)
 
 
 @pytest.mark.parametrize("fmt", ALL_FORMATS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 import wf_widgets as wf

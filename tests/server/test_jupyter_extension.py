@@ -14,7 +14,6 @@ from wf_widgets.server.thread import running_thread_server
 
 from .._jupyter import ROOT, jupyter_server
 
-
 CONFIG = ROOT / "jupyter-config" / "jupyter_server_config.d" / "wf_widgets.json"
 TOKEN = "wf-test-token"
 

@@ -17,7 +17,6 @@ from wf_widgets.outputs.normalize import normalize
 from wf_widgets.widgets import ExportForm, JobsBoard
 
 
-
 def options(dropdown):
     return [value for _label, value in dropdown.options]
 

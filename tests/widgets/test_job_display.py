@@ -5,7 +5,6 @@ These run once ``Job._repr_mimebundle_`` / ``Job._repr_html_`` exist (see docs/w
 
 from __future__ import annotations
 
-
 import wf_widgets as wf
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"

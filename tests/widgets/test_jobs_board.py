@@ -11,10 +11,9 @@ import time
 import pytest
 
 import wf_widgets as wf
-from wf_widgets.jobs.plan import new_job_id
 from wf_widgets.jobs.job import Job
-from wf_widgets.widgets import JobsBoard
-from wf_widgets.widgets import _base
+from wf_widgets.jobs.plan import new_job_id
+from wf_widgets.widgets import JobsBoard, _base
 from wf_widgets.widgets.jobs_board import MAX_UPDATES_PER_S, POLL_INTERVAL_S, job_mimebundle
 
 from ..jobs.conftest import slow_expected, slow_value

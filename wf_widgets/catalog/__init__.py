@@ -14,11 +14,11 @@ Access rules live in :mod:`wf_widgets.catalog.access`, all SQL in
 :mod:`wf_widgets.catalog.store`, file placement in :mod:`wf_widgets.catalog.files`.
 """
 
+from . import image_option  # noqa: F401  (teaches normalize the catalog destination's image option)
 from .access import PUBLIC
 from .bands import Band, ClassBand, GenericBand, MaskBand, MicrowaveBand, SpectralBand
 from .datatypes import DataType
 from .image import Image
-from . import image_option  # noqa: F401  (teaches normalize the catalog destination's image option)
 from .listing import catalog_listing
 from .product import Product
 

@@ -10,7 +10,9 @@ from typing import Any, Sequence
 
 import numpy as np
 from affine import Affine
+from pyproj import Transformer
 from rasterio.crs import CRS
+from shapely.geometry import Polygon
 
 from .._cards import image_card
 from ..errors import NotFound, ValidationError, WfError
@@ -19,7 +21,6 @@ from . import access, files
 from ._common import ctime, to_datetime
 from ._object import CatalogObject, ProductChild
 from .store import CatalogStore
-
 
 _VALID_CRS: set[str] = set()
 
@@ -410,9 +411,6 @@ class Image(ProductChild):
         """Footprint as a shapely Polygon in lon/lat (EPSG:4326), or None without georeferencing."""
         if None in (self.geotrans, self.cs_code, self.x_pixels, self.y_pixels):
             return None
-        from pyproj import Transformer
-        from shapely.geometry import Polygon
-
         x0, a, b, y0, d, e = self.geotrans
         steps = np.linspace(0.0, 1.0, 17)[:-1]
         w, h = self.x_pixels, self.y_pixels

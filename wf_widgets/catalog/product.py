@@ -13,7 +13,6 @@ from .bands import Band
 from .image import Image
 from .store import CatalogStore
 
-
 _KINDS = ("user", "email", "group", "org")
 
 

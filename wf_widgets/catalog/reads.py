@@ -15,7 +15,6 @@ the user may read (never the others); a product the user may not read is
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from .._context import CatalogStoreLike
 from ..config import Settings

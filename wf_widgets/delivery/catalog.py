@@ -29,9 +29,9 @@ from .._context import BackendLike, CatalogStoreLike
 from ..catalog import Image
 from ..catalog._common import check_name, check_product_id
 from ..errors import JobComputeError, JobDestination, NotFound, WfError
-from . import catalog_transforms
 from ..outputs.results import ImageResult
 from ..values.image import static_bands
+from . import catalog_transforms
 from .catalog_target import check_format, check_image_free, load_target, plan_bands
 
 

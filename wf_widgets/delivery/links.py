@@ -31,7 +31,7 @@ import warnings
 from urllib.parse import urlencode
 
 from .._context import SignerLike
-from .._files import FILE_MODE, private_dir, write_private
+from .._files import private_dir, write_private
 from ..config import Settings
 from ..errors import SigningKeyError, SigningKeyWarning
 

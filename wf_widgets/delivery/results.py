@@ -28,10 +28,10 @@ import re
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .._context import TERMINAL
 from .._files import create_private, private_dir, sweep_temp, temp_name
 from ..config import Settings
 from ..errors import DiskFull, ResultExpired, ResultMissing
-from ..jobs.store import TERMINAL
 
 _JOB_ID = re.compile(r"^[0-9a-f]{48}$")
 _NAME = re.compile(r"^[0-9a-f]{48}\.[a-z0-9]+$")

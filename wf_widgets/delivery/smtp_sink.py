@@ -13,6 +13,8 @@ import socket
 from email.message import EmailMessage
 from typing import Any
 
+from .._context import BackendLike
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -46,7 +48,7 @@ class SMTPSink:
 
     def start(self) -> str:
         """Start serving; returns its ``smtp://`` URL."""
-        from aiosmtpd.controller import Controller
+        from aiosmtpd.controller import Controller  # noqa: PLC0415  (optional: only the demo's sink starts one)
 
         port = _free_port()
         self._controller = Controller(self._handler, hostname="127.0.0.1", port=port)
@@ -73,7 +75,7 @@ class SMTPSink:
         return f"From: {message['From']}\nTo: {message['To']}\nSubject: {message['Subject']}\n\n{text.strip()}"
 
 
-def use_sink_if_unconfigured(backend: Any, address: str = "you@example.org") -> SMTPSink | None:
+def use_sink_if_unconfigured(backend: BackendLike, address: str = "you@example.org") -> SMTPSink | None:
     """Start an :class:`SMTPSink` and point ``backend`` at it unless SMTP is configured.
 
     Returns the sink (stop it when done), or None when ``WF_WIDGETS_SMTP_URL`` is set.

@@ -23,12 +23,12 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import ValidationError
 from ..catalog.reads import ProductMeta
+from ..errors import ValidationError
 from ..outputs.results import ImageCollectionResult, ImageResult
 from ..values import imagery_rules as rules
 from .context import EvalContext
-from .reading import CatalogReader, Scene, geocontext_dict, read_scene, rasterio_env, scene_bandinfo
+from .reading import CatalogReader, Scene, geocontext_dict, rasterio_env, read_scene, scene_bandinfo
 
 Imagery = (ImageResult, ImageCollectionResult)
 

@@ -31,6 +31,13 @@ from collections import OrderedDict
 from typing import Any, Iterable, Sequence
 
 import numpy as np
+import rasterio
+from affine import Affine
+from pyproj import Transformer
+from rasterio.enums import MaskFlags, Resampling
+from rasterio.warp import reproject, transform_bounds
+from rasterio.windows import Window, from_bounds
+from shapely.geometry import Polygon
 
 from .._context import BackendLike
 from ..catalog import files
@@ -46,8 +53,6 @@ ENV_OPTIONS = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
 
 def rasterio_env():
     """The ``rasterio.Env`` reads run in."""
-    import rasterio
-
     return rasterio.Env(**ENV_OPTIONS)
 
 
@@ -70,8 +75,6 @@ class Scene:
 
 @functools.lru_cache(maxsize=64)
 def _transformer(src: str, dst: str):
-    from pyproj import Transformer
-
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
@@ -86,16 +89,12 @@ def _outline(transform: Any, width: int, height: int, n: int = 16) -> tuple[np.n
 
 def grid_polygon(geoctx: GeoContext):
     """The context's pixel grid as a shapely Polygon in its CRS."""
-    from shapely.geometry import Polygon
-
     xs, ys = _outline(geoctx.transform, geoctx.width, geoctx.height, n=1)
     return Polygon(zip(xs, ys))
 
 
 def footprint(crs: str, transform: Any, width: int, height: int, to_crs: str):
     """An image's footprint as a shapely Polygon in ``to_crs`` (None if it can't be projected there)."""
-    from shapely.geometry import Polygon
-
     xs, ys = _outline(transform, width, height)
     if crs != to_crs:
         xs, ys = _transformer(crs, to_crs).transform(xs, ys)
@@ -134,8 +133,6 @@ class CatalogReader(CatalogReads):
 
     # -- scenes ----------------------------------------------------------------------------
     def _scene(self, row: dict) -> Scene | None:
-        from affine import Affine
-
         if not row.get("files") or None in (row.get("geotrans"), row.get("cs_code"), row.get("x_pixels")):
             return None
         properties = dict(row.get("extra_properties") or {})
@@ -201,10 +198,6 @@ def read_scene(scene: Scene, product: ProductMeta, names: Sequence[str], geoctx:
 
     Must run inside :func:`rasterio_env`.
     """
-    import rasterio
-    from rasterio.enums import Resampling
-    from rasterio.warp import reproject
-
     resampling = Resampling[rules.RESAMPLERS[resampler]]
     indexes = [product.file_index[n] for n in names]
     nodatas = {product.band(n).get("nodata") for n in names}
@@ -231,18 +224,12 @@ def read_scene(scene: Scene, product: ProductMeta, names: Sequence[str], geoctx:
 
 
 def _has_internal_mask(src: Any, indexes: Iterable[int]) -> bool:
-    from rasterio.enums import MaskFlags
-
     return any(MaskFlags.per_dataset in src.mask_flag_enums[i - 1] or MaskFlags.alpha in src.mask_flag_enums[i - 1]
                for i in indexes)
 
 
 def _read_general(src, product, names, indexes, resampling, out, mask, src_kw, dst, geoctx) -> None:
     """Read the covering window with its masks, then warp data and validity."""
-    from affine import Affine
-    from rasterio.warp import reproject, transform_bounds
-    from rasterio.windows import Window, from_bounds
-
     out[...] = 0
     mask[...] = True
     try:
@@ -271,9 +258,8 @@ def _read_general(src, product, names, indexes, resampling, out, mask, src_kw, d
 
 
 def _nearest():
-    from rasterio.enums import Resampling
-
     return Resampling.nearest
+
 
 
 def _grid_bounds(geoctx: GeoContext) -> tuple[float, float, float, float]:

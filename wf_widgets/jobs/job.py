@@ -13,7 +13,7 @@ from typing import Any, BinaryIO, TextIO
 
 from .. import _context
 from .._cards import job_card
-from .._context import BackendLike
+from .._context import TERMINAL, BackendLike
 from ..delivery import HANDLERS
 from ..delivery.download import read_bytes
 from ..delivery.links import result_url
@@ -21,8 +21,7 @@ from ..errors import JobCancelled, JobTimeoutError, ValidationError, exception_f
 from ..values.graph import Node
 from .progress import ProgressBar, in_notebook, progress_line
 from .runner import TIMED_OUT
-from .store import TERMINAL, finished_event, forget_event, worker_dead
-
+from .store import finished_event, forget_event, worker_dead
 
 #: Seconds between checks, while waiting, that the job's worker is still alive.
 REAP_CHECK_S = 1.0
@@ -261,7 +260,7 @@ class Job:
         if not in_notebook():
             return text
         try:
-            from ..widgets.jobs_board import job_mimebundle
+            from ..widgets.jobs_board import job_mimebundle  # noqa: PLC0415  (facade: widgets sit above jobs)
         except ImportError:  # Jupyter widget packages not installed
             return text
         return job_mimebundle(self, include, exclude)

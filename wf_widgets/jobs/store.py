@@ -24,12 +24,10 @@ import threading
 from typing import Any, Iterable
 
 from .. import blobs as _blobs
+from .._context import ACTIVE, TERMINAL
 from .._sqlite import ThreadConnections, migrate
 from ..config import Settings
 
-STAGES = ("QUEUED", "PREPARING", "RUNNING", "SAVING", "SUCCEEDED", "FAILED", "CANCELLED")
-ACTIVE = ("PREPARING", "RUNNING", "SAVING")
-TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 #: A running job whose heartbeat is older than this (and whose worker can't be seen alive) is reaped.
 STALE_AFTER_S = 60.0
 HOST = socket.gethostname()

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from .._files import private_dir, temp_name, write_private
+from ..config import Settings
 from ..jobs.store import HOST, pid_alive
 
 KINDS = ("jupyter", "standalone", "thread")

@@ -4,6 +4,7 @@ deleted, dead jobs reaped, stored results verified, leftover temporary files del
 from __future__ import annotations
 
 import logging
+
 from tornado.ioloop import IOLoop, PeriodicCallback
 
 from .._context import BackendLike

@@ -221,7 +221,7 @@ def jupyter_tile_handler() -> type:
     """
     global _jupyter_handler
     if _jupyter_handler is None:
-        from jupyter_server.base.handlers import JupyterHandler
+        from jupyter_server.base.handlers import JupyterHandler  # noqa: PLC0415  (optional: only under Jupyter)
 
         class JupyterTileHandler(JupyterHandler):
             """``GET tiles/...`` under ``<base_url>wf-widgets/``, behind Jupyter's login."""

@@ -160,7 +160,7 @@ class Value:
 
         See :func:`wf_widgets.compute` for the parameters and what is returned.
         """
-        from ..jobs.compute import compute
+        from ..jobs.compute import compute  # noqa: PLC0415  (facade: values sit below jobs)
 
         return compute(self, geoctx=geoctx, format=format, destination=destination, file=file,
                        timeout=timeout, block=block, progress_bar=progress_bar, **kwargs)

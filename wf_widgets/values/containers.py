@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from ..errors import GraphTypeError
-from .base import Any_, KINDS, Value, promote, register_promoter
+from .base import KINDS, Any_, Value, promote, register_promoter
 from .graph import Node
 from .scalars import Bool, Int, Number, Str
 

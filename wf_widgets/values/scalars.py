@@ -6,8 +6,10 @@ import datetime as _dt
 import math
 from typing import Any
 
+import numpy as np
+
 from ..errors import GraphTypeError, ValidationError
-from .base import ARITHMETIC, COMPARISON, LOGICAL, KINDS, Value, promote, register_promoter
+from .base import ARITHMETIC, COMPARISON, KINDS, LOGICAL, Value, promote, register_promoter
 from .graph import Node
 
 
@@ -210,8 +212,6 @@ def _promote_scalar(obj: Any) -> Value | None:
     if isinstance(obj, (_dt.datetime, _dt.date)):
         return Datetime(obj)
     try:  # numpy scalars
-        import numpy as np
-
         if isinstance(obj, np.generic):
             return promote(obj.item())
     except ImportError:  # pragma: no cover

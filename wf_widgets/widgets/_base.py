@@ -17,10 +17,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from pathlib import Path
 from typing import Any, Callable
+
+from tornado.ioloop import IOLoop
 
 log = logging.getLogger("wf_widgets.widgets")
 
@@ -114,12 +117,8 @@ def caller_name(obj: Any, frame: Any) -> str | None:
 
 def kernel_loop() -> Any:
     """The tornado IOLoop running in this thread (a kernel's), or None (plain scripts, pytest)."""
-    import asyncio
-
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return None
-    from tornado.ioloop import IOLoop
-
     return IOLoop.current()

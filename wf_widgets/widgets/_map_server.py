@@ -20,7 +20,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import urllib.parse
-from typing import Any
+
+from .._context import BackendLike
+from ..server import registry
+from ..server.thread import ensure_thread_server
 
 #: What the map's status line says about each kind of server.
 DESCRIPTIONS = {
@@ -64,13 +67,11 @@ def _jupyter_path(url: str) -> str:
     return urllib.parse.urlsplit(url).path.rstrip("/")
 
 
-def resolve_tile_server(backend: Any) -> TileServer:
+def resolve_tile_server(backend: BackendLike) -> TileServer:
     """The :class:`TileServer` this kernel's maps use (see the module doc for the order)."""
     public = backend.settings.public_url
     if public:
         return TileServer(public.rstrip("/"), "public_url")
-    from ..server import registry
-
     live = registry.live_servers(backend.settings)
     jupyters = [s for s in live if s["kind"] == "jupyter"]
     parent = os.environ.get("JPY_PARENT_PID", "")
@@ -82,6 +83,4 @@ def resolve_tile_server(backend: Any) -> TileServer:
     for info in live:
         if info["kind"] == "standalone":
             return TileServer(info["url"].rstrip("/"), "standalone")
-    from ..server.thread import ensure_thread_server
-
     return TileServer(ensure_thread_server(backend).rstrip("/"), "thread")

@@ -65,8 +65,16 @@ from ..values.base import Value, promote
 from ._base import WidgetBase, caller_name, check_kwargs, shows_errors
 from ._estimate import IMAGE_KINDS, size_estimate, size_text
 from ._form_code import Code, compute_call, image_code
-from ._form_fields import (IMAGE_OPTION, TEMPLATE_HELP, WIDE, ImagePicker, destination_choices, excluded_html,
-                           option_field, option_walk)
+from ._form_fields import (
+    IMAGE_OPTION,
+    TEMPLATE_HELP,
+    WIDE,
+    ImagePicker,
+    destination_choices,
+    excluded_html,
+    option_field,
+    option_walk,
+)
 from .jobs_board import JobsBoard
 
 log = logging.getLogger("wf_widgets.widgets")

@@ -30,7 +30,7 @@ import numpy as np
 
 from ...errors import ValidationError
 from ..results import ImageCollectionResult, ImageResult
-from . import iso_utc, prepare_array, scalar, unsupported
+from ._common import iso_utc, prepare_array, scalar, unsupported
 
 __all__ = ["decode", "encode"]
 

@@ -36,7 +36,7 @@ import numpy as np
 
 from ...errors import JobSerializationError, ValidationError
 from ..results import ImageCollectionResult, ImageResult
-from . import UTC, dtype_str, make_array, parse_dtype, prepare_array, to_utc, unsupported
+from ._common import UTC, dtype_str, make_array, parse_dtype, prepare_array, to_utc, unsupported
 
 __all__ = ["decode", "encode"]
 

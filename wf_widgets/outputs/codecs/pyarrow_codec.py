@@ -42,7 +42,7 @@ import pyarrow as pa
 
 from ...errors import JobSerializationError, ValidationError
 from ..results import ImageCollectionResult, ImageResult
-from . import (
+from ._common import (
     INT64_MAX,
     INT64_MIN,
     datetime_to_us,

@@ -20,8 +20,17 @@ Examples
 
 from .read import Raster, RasterInfo, read_cog, read_info
 from .validate import validate_cog
-from .write import (BLOCKSIZE, COMPRESSIONS, MASK_MODES, OVERVIEW_RESAMPLERS, CogProfile, check_compression,
-                    overview_factors, tag_value, write_cog)
+from .write import (
+                    BLOCKSIZE,
+                    COMPRESSIONS,
+                    MASK_MODES,
+                    OVERVIEW_RESAMPLERS,
+                    CogProfile,
+                    check_compression,
+                    overview_factors,
+                    tag_value,
+                    write_cog,
+)
 
 __all__ = [
     "BLOCKSIZE", "COMPRESSIONS", "MASK_MODES", "OVERVIEW_RESAMPLERS", "CogProfile", "Raster", "RasterInfo",
