@@ -316,3 +316,33 @@ def test_form_is_one_of_the_exports():
     assert set(wf.widgets.__all__) >= {"ExportForm", "JobsBoard"}
     assert wf.widgets.ExportForm is ExportForm
 
+
+
+def test_a_form_for_nine_tiles_prepares_each_tile_once(image_value, monkeypatch):
+    """Build a graph, show a form for 9 tiles, compute: normalize and preflight run once per tile."""
+    from wf_widgets.delivery import HANDLERS
+    from wf_widgets.jobs import plan
+
+    composite, tile, _ = image_value
+    size, pad, res, zone, path, row = tile.key.split(":")
+    tiles = [wf.DLTile.from_key(f"{size}:{pad}:{res}:{zone}:{int(path) + i}:{int(row) + j}")
+             for i in range(3) for j in range(3)]
+    calls = {"normalize": 0, "preflight": 0}
+
+    def counting(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(plan, "normalize", counting("normalize", plan.normalize))
+    handler = HANDLERS["download"]
+    monkeypatch.setattr(handler, "preflight", counting("preflight", handler.preflight))
+    form = ExportForm(composite, tiles)
+    assert form.valid and calls == {"normalize": 1, "preflight": 1}  # live validation: the first tile
+    jobs = form.compute()
+    assert len(jobs) == 9 and {job.label for job in jobs} == {t.key for t in tiles}
+    assert calls == {"normalize": 9, "preflight": 9}
+    for job in jobs:
+        job.wait(60)
+        assert job.stage == "SUCCEEDED"

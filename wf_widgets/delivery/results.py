@@ -28,7 +28,7 @@ import re
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .._context import TERMINAL
+from .._context import TERMINAL, JobStoreLike
 from .._files import create_private, private_dir, sweep_temp, temp_name
 from ..config import Settings
 from ..errors import DiskFull, ResultExpired, ResultMissing
@@ -127,7 +127,7 @@ class ResultStore:
             self.resolve(name).unlink(missing_ok=True)
 
     # -- integrity --------------------------------------------------------------------------
-    def open_checked(self, jobs: Any, row: dict) -> BinaryIO:
+    def open_checked(self, jobs: JobStoreLike, row: dict) -> BinaryIO:
         """Open the stored result of ``row`` after comparing its size with the row's (a stat only).
 
         Raises
@@ -147,7 +147,7 @@ class ResultStore:
             raise self._lost(jobs, row, damaged_note(row["id"], size, row["result_size"]))
         return f
 
-    def read(self, jobs: Any, row: dict) -> bytes:
+    def read(self, jobs: JobStoreLike, row: dict) -> bytes:
         """The stored bytes of ``row``, checked against its size and checksum.
 
         Raises
@@ -200,7 +200,7 @@ class ResultStore:
                 return checksum_note(row["id"])
         return None
 
-    def check(self, jobs: Any, checksums: bool = True) -> int:
+    def check(self, jobs: JobStoreLike, checksums: bool = True) -> int:
         """Verify every live stored result (size, and checksum unless ``checksums`` is False); mark lost ones.
 
         Returns
@@ -234,7 +234,7 @@ class ResultStore:
         """Delete temporary files of killed writers older than the grace period; returns how many."""
         return sweep_temp(self.root, self.settings.time())
 
-    def sweep(self, jobs: Any) -> int:
+    def sweep(self, jobs: JobStoreLike) -> int:
         """Delete results past their expiry and mark their rows; returns how many.
 
         Also removes orphans: files of jobs that ended without recording them (a worker
