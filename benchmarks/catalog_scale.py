@@ -1,11 +1,12 @@
 """catalog_scale: costs that grow with what is asked, not with what is stored.
 
-Catalog (ratio records, target 1.3): one product holding 100, then 1,000, then 10,000
-images, of which :data:`N_IN_TILE` cover the tile asked for (real 512 x 512 UInt16 COGs);
-the others are catalog rows scattered over the western United States (lon -124..-96,
-lat 30..47, in the UTM zone of their place, 5 to 20 km wide, acquired 2019 to 2021), none
-within about 50 km of the tile, sharing the file of one real image (never read: they miss
-the tile). Timed at each size, medians of :data:`REPEAT`:
+Catalog (ratio records, target 1.3): three homes whose product holds 100, 1,000 and
+10,000 images, of which :data:`N_IN_TILE` cover the tile asked for (real 512 x 512 UInt16
+COGs); the others are catalog rows scattered over the western United States (lon
+-124..-96, lat 30..47, in the UTM zone of their place, 5 to 20 km wide, acquired 2019 to
+2021), none within about 50 km of the tile, sharing the file of one real image (never read:
+they miss the tile). The sizes are timed in turn, round after round (medians of
+:data:`REPEAT` rounds after one to warm up), so that the machine's drift hits them alike:
 
 * ``catalog_scale_composite_N``: ``wf.ImageCollection.from_id(PRODUCT, "2019-01-01",
   "2022-01-01").mean(axis="images").compute(tile)`` for a 256 px DLTile of 20 m (the whole
@@ -16,15 +17,19 @@ the tile). Timed at each size, medians of :data:`REPEAT`:
 ``N`` is 1000 and 10000; the reference is the same figure at 100 images, so the ratio is the
 growth. Both must stay within 1.3.
 
-Jobs (plain-text figures, and ratio records with no target of their own, ``target`` null):
-a home whose job store holds 1,000 or 100,000 jobs (rows cloned with SQL from real jobs: a
-third SUCCEEDED with a stored result file, some expired and deleted, some FAILED, some
-CANCELLED; the result files exist for the live ones among the newest 1,000) against an
-empty home:
+Jobs (ratio records, target 1.3 as well, and plain-text figures): homes whose job store
+holds no job, 1,000 or 100,000 jobs of the past year (rows cloned with SQL from a real
+job's: 70% SUCCEEDED downloads, their results expired and deleted after
+:data:`RETENTION_DAYS` days as the hourly sweep leaves them, the live ones with their
+result file; 20% FAILED; 10% CANCELLED):
 
-* ``catalog_scale_jobs_first_compute_N``: ``Backend()`` and its first ``compute()`` (which
-  sweeps once), in a fresh process state (new Backend, the module already imported);
-* ``catalog_scale_jobs_cli_100000``: ``wf-widgets jobs`` as a subprocess.
+* ``catalog_scale_jobs_first_compute_100000``: ``Backend()`` and its first ``compute()``
+  (which sweeps once) on a fresh copy of the home, in this process (imports done); the
+  reference is the same at 1,000 jobs;
+* ``catalog_scale_jobs_cli_100000``: ``wf-widgets jobs`` as a subprocess; the reference is
+  the same on the empty home.
+
+The sizes are timed in turn, round after round (medians of :data:`JOB_REPEAT`).
 
 The whole run takes a few minutes (10,000 catalog rows and 100,000 job rows are inserted).
 """
@@ -45,12 +50,12 @@ from pathlib import Path
 import numpy as np
 
 try:
-    from _common import ratio_record, temp_home, timeit_median
+    from _common import ratio_record, temp_home
 except ImportError:  # imported as benchmarks.catalog_scale
-    from benchmarks._common import ratio_record, temp_home, timeit_median
+    from benchmarks._common import ratio_record, temp_home
 
 TARGET = 1.3
-REPEAT = 7
+REPEAT = 9
 SIZES = (100, 1_000, 10_000)
 N_IN_TILE = 4
 PRODUCT = "bench:scale"
@@ -63,7 +68,7 @@ REAL_RESOLUTION = 30.0
 AREA = (-124.0, 30.0, -96.0, 47.0)  # lon/lat box the other images are scattered over
 KEEP_AWAY_DEG = 0.5  # no scattered image centre this close to the tile (and none reaches it)
 JOB_SIZES = (1_000, 100_000)
-JOB_REPEAT = 3
+JOB_REPEAT = 5
 RETENTION_DAYS = 10  # the default of WF_WIDGETS_RETENTION_DAYS
 
 
@@ -136,7 +141,8 @@ def _scattered_rows(start: int, count: int, href: str, rng: np.random.Generator)
     return rows
 
 
-def _catalog(home: Path) -> list[dict]:
+def _catalog_home(home: Path, size: int) -> tuple:
+    """A backend on ``home`` whose product holds ``size`` images; returns it, the composite and map-tile calls."""
     import wf_widgets as wf
     from wf_widgets.backend import Backend
     from wf_widgets.config import Settings
@@ -145,46 +151,64 @@ def _catalog(home: Path) -> list[dict]:
     from wf_widgets.server.tiles import get_tile
 
     backend = Backend(Settings(home=home), sweep=False)
+    store = backend.catalog
+    wf.catalog.Product(id=PRODUCT, name="scale", readers=[wf.catalog.PUBLIC], store=store).save()
+    wf.catalog.GenericBand(name="b1", product_id=PRODUCT, data_type="UInt16", nodata=0, data_range=(0, 10000),
+                           band_index=0, store=store).save()
+    tile = DLTile.from_latlon(CENTER[0], CENTER[1], TILE_RESOLUTION, TILE_PIXELS, 0)
+    z, x, y = _map_tile(MAP_ZOOM, CENTER[1], CENTER[0])
+    href = _real_images(backend, tile, tile_bounds(z, x, y))
+    start = time.perf_counter()
+    rows = _scattered_rows(N_IN_TILE, size - N_IN_TILE, href, np.random.default_rng(size))
+    with store.transaction():
+        for row in rows:
+            store.insert_image(row)
+    insert_s = time.perf_counter() - start
+    collection = wf.ImageCollection.from_id(PRODUCT, "2019-01-01", "2022-01-01")
+    composite = collection.mean(axis="images")
+    layer = backend.layers.put(composite.to_json(), {"scales": [[0, 10000]], "colormap": "viridis"})
+
+    def compute():
+        previous = wf.set_backend(backend)
+        try:
+            result = composite.compute(tile)
+        finally:
+            wf.set_backend(previous)
+        assert result.ndarray.shape == (1, TILE_PIXELS, TILE_PIXELS)
+
+    def map_tile():
+        response = get_tile(backend, layer["id"], z, x, y, cache=None)
+        assert response.status == 200, response.body
+
     previous = wf.set_backend(backend)
     try:
-        store = backend.catalog
-        wf.catalog.Product(id=PRODUCT, name="scale", readers=[wf.catalog.PUBLIC], store=store).save()
-        wf.catalog.GenericBand(name="b1", product_id=PRODUCT, data_type="UInt16", nodata=0, data_range=(0, 10000),
-                               band_index=0, store=store).save()
-        tile = DLTile.from_latlon(CENTER[0], CENTER[1], TILE_RESOLUTION, TILE_PIXELS, 0)
-        z, x, y = _map_tile(MAP_ZOOM, CENTER[1], CENTER[0])
-        href = _real_images(backend, tile, tile_bounds(z, x, y))
-        collection = wf.ImageCollection.from_id(PRODUCT, "2019-01-01", "2022-01-01")
-        composite = collection.mean(axis="images")
-        layer = backend.layers.put(composite.to_json(), {"scales": [[0, 10000]], "colormap": "viridis"})
-
-        def compute():
-            result = composite.compute(tile)
-            assert result.ndarray.shape == (1, TILE_PIXELS, TILE_PIXELS)
-
-        def map_tile():
-            response = get_tile(backend, layer["id"], z, x, y, cache=None)
-            assert response.status == 200, response.body
-
-        rng = np.random.default_rng(0)
-        figures: dict[int, tuple[float, float]] = {}
-        stored = N_IN_TILE
-        for size in SIZES:
-            start = time.perf_counter()
-            rows = _scattered_rows(stored, size - stored, href, rng)
-            with store.transaction():
-                for row in rows:
-                    store.insert_image(row)
-            stored = size
-            insert_s = time.perf_counter() - start
-            found = collection.length().compute(tile)
-            assert found == N_IN_TILE, f"{found} images meet the tile at {size}, expected {N_IN_TILE}"
-            figures[size] = (timeit_median(compute, repeat=REPEAT), timeit_median(map_tile, repeat=REPEAT))
-            print(f"  catalog_scale: {size:,} images ({insert_s:.1f} s to add rows): composite "
-                  f"{figures[size][0] * 1000:.1f} ms, map tile {figures[size][1] * 1000:.1f} ms", flush=True)
+        found = collection.length().compute(tile)
     finally:
         wf.set_backend(previous)
-        backend.close()
+    assert found == N_IN_TILE, f"{found} images meet the tile at {size}, expected {N_IN_TILE}"
+    print(f"  catalog_scale: a product of {size:,} images made ({insert_s:.1f} s to add the rows)", flush=True)
+    return backend, compute, map_tile
+
+
+def _catalog(root: Path) -> list[dict]:
+    """One home per size; the sizes are timed in turn, round after round, so drift hits them alike."""
+    homes: dict[int, tuple] = {}
+    try:
+        for size in SIZES:
+            homes[size] = _catalog_home(root / f"catalog-{size}", size)
+        timings: dict[int, tuple[list, list]] = {size: ([], []) for size in SIZES}
+        for round_ in range(1 + REPEAT):  # the first round warms up
+            for size in SIZES:
+                _, compute, map_tile = homes[size]
+                for fn, out in ((compute, timings[size][0]), (map_tile, timings[size][1])):
+                    start = time.perf_counter()
+                    fn()
+                    if round_:
+                        out.append(time.perf_counter() - start)
+    finally:
+        for backend, _, _ in homes.values():
+            backend.close()
+    figures = {size: (statistics.median(a), statistics.median(b)) for size, (a, b) in timings.items()}
 
     base = SIZES[0]
     records = []
@@ -309,8 +333,15 @@ def _jobs(root: Path) -> list[dict]:
         start = time.perf_counter()
         homes[n] = _job_home(root / f"jobs-{n}", n)
         print(f"  catalog_scale: a home with {n:,} jobs made in {time.perf_counter() - start:.1f} s", flush=True)
-    first = {n: statistics.median(_first_compute(homes[n]) for _ in range(JOB_REPEAT)) for n in homes}
-    cli = {n: statistics.median(_cli(homes[n]) for _ in range(JOB_REPEAT)) for n in (0, JOB_SIZES[-1])}
+    first_s: dict[int, list[float]] = {n: [] for n in homes}
+    cli_s: dict[int, list[float]] = {n: [] for n in (0, JOB_SIZES[-1])}
+    for _ in range(JOB_REPEAT):
+        for n in first_s:
+            first_s[n].append(_first_compute(homes[n]))
+        for n in cli_s:
+            cli_s[n].append(_cli(homes[n]))
+    first = {n: statistics.median(v) for n, v in first_s.items()}
+    cli = {n: statistics.median(v) for n, v in cli_s.items()}
     big, small = JOB_SIZES[-1], JOB_SIZES[0]
     records = [
         ratio_record(f"catalog_scale_jobs_first_compute_{big}", first[big], first[small], TARGET),
