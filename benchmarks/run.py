@@ -35,6 +35,7 @@ MODULES: dict[str, str] = {
     "catalog_upload": "catalog_upload",
     "tile_render": "tile_render",
     "download_200mb": "download",
+    "catalog_scale": "catalog_scale",
 }
 
 HERE = Path(__file__).resolve().parent

@@ -14,6 +14,7 @@ concrete class.
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Mapping, Protocol
 
@@ -124,6 +125,9 @@ class CatalogStoreLike(Protocol):
     def list_bands(self, product_id: str) -> list[dict]: ...
 
     def list_images(self, product_id: str) -> list[dict]: ...
+
+    def find_images(self, product_id: str, boxes: list[tuple[float, float, float, float]] | None = None,
+                    start: datetime | None = None, end: datetime | None = None) -> list[dict]: ...
 
     def product_bands(self, product_id: str) -> list[str]: ...
 

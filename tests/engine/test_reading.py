@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 from pyproj import Transformer
@@ -201,3 +203,146 @@ def test_catalog_reader_lists_scenes_in_date_order(demo_backend):
     assert reader.product_bands("sentinel-1:GRD") == ["vv", "vh"]
     with pytest.raises(NotFound):
         reader.image_row("sentinel-1:GRD:nope")
+
+
+# -- finding scenes: the catalog's indexes, then the precise test --------------------------------
+SCATTERED = "org:scattered"
+
+
+def _image_row(name: str, crs, geotrans, size=(1000, 1000), acquired=None, files=True) -> dict:
+    return {"id": f"{SCATTERED}:{name}", "product_id": SCATTERED, "name": name, "acquired": acquired, "cs_code": crs,
+            "geotrans": None if geotrans is None else list(geotrans), "x_pixels": size[0], "y_pixels": size[1],
+            "files": [{"href": f"files/org%3Ascattered/{name}.tif", "size": 1}] if files else None}
+
+
+def _utm_image(name: str, lon: float, lat: float, km: float, acquired, crs=None, **kw) -> dict:
+    crs = crs or wf.geo.utm_crs(wf.geo.utm_zone(lon))
+    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+    res = km * 1000 / 1000
+    return _image_row(name, crs, (x - km * 500, res, 0.0, y + km * 500, 0.0, -res), acquired=acquired, **kw)
+
+
+def _scattered_product(store) -> None:
+    """Images near the test tile, across the antimeridian, around the north pole, and odd ones."""
+    make_product(store, SCATTERED)
+    day = [dt.datetime(2020, 1, d, tzinfo=dt.timezone.utc) for d in range(1, 8)]
+    rows = [
+        _utm_image("tile_a", LON, LAT, 10, day[1]),
+        _utm_image("tile_b", LON + 0.02, LAT - 0.02, 8, day[2]),
+        _utm_image("tile_zone12", LON - 0.02, LAT, 20, day[3], crs="EPSG:32612"),  # another zone's grid
+        _utm_image("tile_undated", LON, LAT, 10, None),
+        _utm_image("tile_no_file", LON, LAT, 10, day[1], files=False),
+        _image_row("tile_no_geotrans", "EPSG:32613", None, acquired=day[1]),
+        _image_row("tile_lonlat", "EPSG:4326", (LON - 0.1, 0.001, 0.0, LAT + 0.1, 0.0, -0.001), (200, 200), day[4]),
+        _utm_image("near", LON + 0.12, LAT, 10, day[1]),  # in the z10 web-mercator tile, not the DLTile
+        _utm_image("far", LON + 3, LAT + 2, 10, day[2]),
+        _utm_image("dateline_east", 179.95, 60.0, 20, day[1], crs="EPSG:32660"),
+        _utm_image("dateline_west", -179.95, 60.0, 20, day[2], crs="EPSG:32601"),
+        _image_row("dateline_lonlat", "EPSG:4326", (179.0, 0.01, 0.0, 60.5, 0.0, -0.01), (200, 100), day[3]),
+        _image_row("pole", "EPSG:3413", (-500000.0, 10000.0, 0.0, 500000.0, 0.0, -10000.0), (100, 100), day[1]),
+    ]
+    rng = np.random.default_rng(3)
+    for i in range(60):  # the rest of the western United States
+        rows.append(_utm_image(f"west_{i:02d}", float(rng.uniform(-124, -110)), float(rng.uniform(30, 34)),
+                               float(rng.uniform(5, 30)), day[int(rng.integers(7))]))
+    with store.transaction():
+        for row in rows:
+            store.insert_image(row)
+
+
+def _scenes_by_scanning(store, product_id, start, end, limit, geoctx) -> list[str]:
+    """What ``CatalogReader.scenes`` answered before the catalog's indexes: every row tested in turn."""
+    def bound(text):
+        if not text:
+            return None
+        value = dt.datetime.fromisoformat(text)
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+    lo, hi = bound(start), bound(end)
+    grid = reading.grid_polygon(geoctx)
+    found = []
+    for row in store.list_images(product_id):
+        acquired = row["acquired"]
+        if (lo or hi) and acquired is None or (lo and acquired < lo) or (hi and acquired >= hi):
+            continue
+        if not row["files"] or None in (row["geotrans"], row["cs_code"], row["x_pixels"]):
+            continue
+        shape = reading.footprint(row["cs_code"], reading.Affine.from_gdal(*row["geotrans"]), row["x_pixels"],
+                                  row["y_pixels"], geoctx.crs)
+        if shape is not None and shape.intersection(grid).area > 0:
+            found.append((acquired or dt.datetime.max.replace(tzinfo=dt.timezone.utc), row["id"]))
+    return [i for _, i in sorted(found)][:limit]
+
+
+CONTEXTS = {
+    "dltile": TILE,
+    "webmercator_z10": wf.engine.render.tile_geocontext(10, 210, 403),  # x -106.17..-105.82
+    "lonlat_aoi": wf.AOI(bounds=(LON - 0.2, LAT - 0.2, LON + 0.2, LAT + 0.2), crs="EPSG:4326", resolution=0.001),
+    "dateline_dltile": wf.DLTile.from_latlon(60.0, 179.99, 60, 512, 0),
+    "dateline_aoi": wf.AOI(bounds=(179.5, 59.5, 180.5, 60.5), crs="EPSG:4326", resolution=0.01),
+    "north_pole": wf.AOI(bounds=(-200000.0, -200000.0, 200000.0, 200000.0), crs="EPSG:3413", resolution=5000.0),
+    "far_away": wf.DLTile.from_latlon(-30.0, 20.0, 10, 256, 0),
+}
+DATES = [(None, None, None), ("2020-01-02T00:00:00+00:00", "2020-01-04T00:00:00+00:00", None),
+         ("2020-01-03T00:00:00+00:00", None, None), (None, "2020-01-03T00:00:00+00:00", 2),
+         ("2020-01-02", "2020-01-03", None)]
+
+
+@pytest.mark.parametrize("context", list(CONTEXTS))
+def test_scenes_are_those_a_scan_of_every_image_finds(home_backend, context):
+    store = home_backend.catalog
+    _scattered_product(store)
+    geoctx = CONTEXTS[context]
+    reader = reading.CatalogReader.for_backend(home_backend)
+    for start, end, limit in DATES:
+        expected = _scenes_by_scanning(store, SCATTERED, start, end, limit, geoctx)
+        assert [s.id for s in reader.scenes(SCATTERED, start, end, limit, geoctx)] == expected, (start, end)
+    everything = [s.id.rsplit(":", 1)[1] for s in reader.scenes(SCATTERED, None, None, None, geoctx)]
+    wanted = {
+        "dltile": ["tile_a", "tile_b", "tile_zone12", "tile_lonlat", "tile_undated"],
+        "dateline_dltile": ["dateline_east", "dateline_west", "dateline_lonlat"],
+        "dateline_aoi": ["dateline_east", "dateline_west", "dateline_lonlat"],
+        "north_pole": ["pole"],
+        "far_away": [],
+    }
+    if context in wanted:
+        assert everything == wanted[context]
+    if context in ("webmercator_z10", "lonlat_aoi"):
+        assert {"tile_a", "near"} <= set(everything) and "far" not in everything
+    assert "tile_no_file" not in everything and "tile_no_geotrans" not in everything
+
+
+def test_date_bounds_of_scenes_start_included_end_excluded(home_backend):
+    store = home_backend.catalog
+    _scattered_product(store)
+    reader = reading.CatalogReader.for_backend(home_backend)
+
+    def names(start, end):
+        return [s.id.rsplit(":", 1)[1] for s in reader.scenes(SCATTERED, start, end, None, TILE)]
+
+    assert names("2020-01-02T00:00:00+00:00", "2020-01-03T00:00:00+00:00") == ["tile_a"]
+    assert names("2020-01-02T00:00:00.000001+00:00", "2020-01-04T00:00:00+00:00") == ["tile_b"]
+    assert names("2020-01-03T02:00:00+02:00", "2020-01-04T00:00:00+00:00") == ["tile_b"]  # same instant
+    assert names("2020-01-03", "2020-01-04") == ["tile_b"]  # naive is UTC
+    assert names(None, "2020-01-02T00:00:00+00:00") == []
+
+
+def test_only_candidates_get_the_precise_test_and_a_file_path(home_backend, monkeypatch):
+    """Footprints and file paths cost per candidate of the index, not per image of the product."""
+    store = home_backend.catalog
+    _scattered_product(store)
+    calls = {"footprint": 0, "resolve": 0}
+    footprint, resolve = reading.footprint, reading.files.resolve
+
+    def counted(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(reading, "footprint", counted("footprint", footprint))
+    monkeypatch.setattr(reading.files, "resolve", counted("resolve", resolve))
+    scenes = reading.CatalogReader.for_backend(home_backend).scenes(SCATTERED, None, None, None, TILE)
+    assert len(scenes) == 5 and calls["resolve"] == 5
+    # The five only: of the 73 images, the index gives one more ("tile_no_file", dropped unread).
+    assert calls["footprint"] == 5, calls

@@ -7,6 +7,14 @@ transaction so that writers queue on the database lock instead of failing with
 once, a busy timeout does not help it). Lists and dicts are JSON columns, datetimes ISO
 8601 text in UTC. Rows go in and come out as plain dicts of Python values.
 
+Images are found by place and date in SQL (:meth:`CatalogStore.find_images`): each image row
+carries the lon/lat box of its grid (``west, south, east, north``; see
+:mod:`wf_widgets.geo.bbox`), computed from ``geotrans``, ``cs_code``, ``x_pixels`` and
+``y_pixels`` whenever a row is written (rows of homes made before version 2 get theirs when
+the store first opens them), with a spatial index over those boxes and an index on
+``(product_id, acquired)``. The SQL that only SQLite speaks (the R*Tree) lives in one place,
+:class:`SpatialIndex`.
+
 Raster files live under ``<home>/catalog/files`` (see :mod:`wf_widgets.catalog.files`).
 :meth:`CatalogStore.transaction` runs callbacks after a commit or a rollback, which the
 file moves of an upload hook into, so a record and its file change together.
@@ -24,6 +32,7 @@ from typing import Any, Callable, Iterator
 from .._files import private_dir
 from .._sqlite import ThreadConnections, migrate
 from ..config import Settings
+from ..geo.bbox import WORLD, Box, lonlat_bbox
 from .reads import CatalogReads, Identity
 
 BUSY_TIMEOUT_S = 60.0
@@ -74,8 +83,106 @@ CREATE TABLE IF NOT EXISTS images (
 CREATE INDEX IF NOT EXISTS bands_by_product ON bands (product_id, band_index);
 CREATE INDEX IF NOT EXISTS images_by_product ON images (product_id, name);
 """
+
+
+class SpatialIndex:
+    """The one place of SQLite-specific spatial SQL: an R*Tree over the images' boxes.
+
+    ``images_rtree`` holds one entry per image with a box, keyed by the image's ``rowid``;
+    triggers keep it in step with every insert, update and delete of ``images``, in the
+    writing statement's transaction. ``INSERT OR REPLACE`` deletes the replaced row through
+    the delete trigger because the connections set ``recursive_triggers``; the insert
+    trigger replaces any entry already under its rowid, so an entry left by a writer
+    without it never points at another image. (SQLite's VACUUM keeps the rowids of such
+    tables here; were one to renumber them, rebuild the tree from the ``images`` boxes.)
+
+    A port to PostgreSQL replaces this class: the same four box columns with a GiST index
+    on ``box(point(west, south), point(east, north))`` (no table, no trigger), and
+    :meth:`where` testing the columns (``box(...) && box(...)``).
+    """
+
+    #: Pragmas of every catalog connection that the index needs.
+    PRAGMAS: tuple[str, ...] = ("recursive_triggers=ON",)
+
+    #: Part of schema version 2: the tree and its triggers, filled from the rows' boxes.
+    MIGRATION = """
+CREATE VIRTUAL TABLE IF NOT EXISTS images_rtree USING rtree(id, west, east, south, north);
+CREATE TRIGGER IF NOT EXISTS images_rtree_insert AFTER INSERT ON images WHEN new.west IS NOT NULL BEGIN
+    INSERT OR REPLACE INTO images_rtree (id, west, east, south, north)
+    VALUES (new.rowid, new.west, new.east, new.south, new.north);
+END;
+CREATE TRIGGER IF NOT EXISTS images_rtree_update AFTER UPDATE OF west, south, east, north ON images BEGIN
+    DELETE FROM images_rtree WHERE id = old.rowid;
+    INSERT OR REPLACE INTO images_rtree (id, west, east, south, north)
+    SELECT new.rowid, new.west, new.east, new.south, new.north WHERE new.west IS NOT NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS images_rtree_delete AFTER DELETE ON images BEGIN
+    DELETE FROM images_rtree WHERE id = old.rowid;
+END;
+INSERT OR REPLACE INTO images_rtree (id, west, east, south, north)
+    SELECT rowid, west, east, south, north FROM images WHERE west IS NOT NULL;
+"""
+
+    @staticmethod
+    def select(columns: list[str], where: str, args: list[Any], boxes: list[Box]) -> tuple[str, list[Any]]:
+        """A SELECT of ``columns`` of the images meeting ``where`` whose box meets one of ``boxes``.
+
+        The tree drives the query (``CROSS JOIN`` fixes the order: without statistics SQLite
+        would rather walk the product's index and probe the tree, which costs the product's
+        size); an image meeting two boxes comes once per box.
+
+        Parameters
+        ----------
+        columns : list of str
+            Columns of ``images``.
+        where : str
+            A condition on columns only ``images`` has (``product_id``, ``acquired``, ...;
+            unqualified), with ``?`` parameters.
+        args : list
+            The arguments of ``where``.
+        boxes : list of (west, south, east, north)
+            At least one box, ``west <= east``.
+
+        Returns
+        -------
+        tuple
+            The SQL and its arguments.
+        """
+        one = (f"SELECT {', '.join('i.' + c for c in columns)} FROM images_rtree AS r CROSS JOIN images AS i "
+               f"ON i.rowid = r.id WHERE r.west <= ? AND r.east >= ? AND r.south <= ? AND r.north >= ? AND "
+               f"({where})")
+        params = [v for west, south, east, north in boxes for v in (east, west, north, south, *args)]
+        return " UNION ALL ".join([one] * len(boxes)), params
+
+
+#: Version 2: every image's lon/lat box (rows of older homes get theirs at first open:
+#: :meth:`CatalogStore._fill_boxes`), the spatial index over them, dates by product.
+_V2 = """
+ALTER TABLE images ADD COLUMN west REAL;
+ALTER TABLE images ADD COLUMN south REAL;
+ALTER TABLE images ADD COLUMN east REAL;
+ALTER TABLE images ADD COLUMN north REAL;
+CREATE INDEX IF NOT EXISTS images_by_acquired ON images (product_id, acquired);
+CREATE INDEX IF NOT EXISTS images_without_box ON images (id) WHERE west IS NULL AND geotrans IS NOT NULL;
+""" + SpatialIndex.MIGRATION
 #: Schema migrations, oldest first (see :func:`wf_widgets._sqlite.migrate`); append, never edit.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA,)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA, _V2)
+#: The columns of an image's box, in :data:`~wf_widgets.geo.bbox.WORLD` order.
+_BOX = ("west", "south", "east", "north")
+
+
+def image_box(row: dict[str, Any]) -> tuple[float | None, ...]:
+    """The lon/lat box an image row is stored with: None four times without a ``geotrans``.
+
+    An image with a ``geotrans`` whose grid can't be placed (no ``cs_code`` or size, or
+    one pyproj can't project) gets :data:`~wf_widgets.geo.bbox.WORLD`: it may be anywhere,
+    so every query finds it and the precise test decides, as it did before the index.
+    """
+    if row.get("geotrans") is None:
+        return (None,) * 4
+    if None in (row.get("cs_code"), row.get("x_pixels"), row.get("y_pixels")):
+        return WORLD
+    return lonlat_bbox(row["cs_code"], row["geotrans"], row["x_pixels"], row["y_pixels"])
 
 
 def _json_default(obj: Any) -> Any:
@@ -141,8 +248,10 @@ class CatalogStore:
         self.files_root = self.root / "files"
         self.path = self.root / "catalog.sqlite"
         private_dir(self.files_root)
-        self._connections = ThreadConnections(self.path, pragmas=("foreign_keys=ON",), busy_timeout_s=BUSY_TIMEOUT_S)
+        self._connections = ThreadConnections(self.path, pragmas=("foreign_keys=ON", *SpatialIndex.PRAGMAS),
+                                              busy_timeout_s=BUSY_TIMEOUT_S)
         migrate(self._conn(), MIGRATIONS)
+        self._fill_boxes()
 
     # -- connections and transactions -----------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -198,15 +307,22 @@ class CatalogStore:
         cur = self._conn().execute(sql + f" ORDER BY {_ORDER[table]}", args)
         return [{c: _from_sql(k, v) for (c, k), v in zip(cols.items(), row)} for row in cur.fetchall()]
 
+    @staticmethod
+    def _derived(table: str, row: dict[str, Any]) -> dict[str, Any]:
+        """Columns computed from a row when it is written (an image's box), not part of the row."""
+        return dict(zip(_BOX, image_box(row))) if table == "images" else {}
+
     def _insert(self, table: str, row: dict[str, Any], replace: bool = False) -> dict[str, Any]:
         cols = _TABLES[table]
         now = self.settings.now()
         row = {**{c: row.get(c) for c in cols}, "created": now, "modified": now}
+        derived = self._derived(table, row)
+        names = [*cols, *derived]
         verb = "INSERT OR REPLACE" if replace else "INSERT"
         with self.transaction():
             self._conn().execute(
-                f"{verb} INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                tuple(_to_sql(cols[c], row[c]) for c in cols),
+                f"{verb} INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                tuple(_to_sql(cols[c], row[c]) for c in cols) + tuple(derived.values()),
             )
         return row
 
@@ -214,10 +330,11 @@ class CatalogStore:
         cols = _TABLES[table]
         names = [c for c in cols if c not in ("id", "created")]
         row = {**{c: row.get(c) for c in cols}, "modified": self.settings.now()}
+        derived = self._derived(table, row)
         with self.transaction():
             cur = self._conn().execute(
-                f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in names)} WHERE id = ?",
-                tuple(_to_sql(cols[c], row[c]) for c in names) + (row["id"],),
+                f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in [*names, *derived])} WHERE id = ?",
+                tuple(_to_sql(cols[c], row[c]) for c in names) + tuple(derived.values()) + (row["id"],),
             )
             if cur.rowcount != 1:
                 raise LookupError(f"no {table[:-1]} {row['id']!r} to update")
@@ -298,6 +415,64 @@ class CatalogStore:
     def list_images(self, product_id: str) -> list[dict[str, Any]]:
         """The images of a product, by name."""
         return self._list("images", product_id)
+
+    def find_images(self, product_id: str, boxes: list[Box] | None = None, start: _dt.datetime | None = None,
+                    end: _dt.datetime | None = None) -> list[dict[str, Any]]:
+        """The images of a product whose box meets one of ``boxes``, acquired in ``[start, end)``, by name.
+
+        A coarse filter through the indexes: an image is found when its stored lon/lat box
+        meets a box asked for (images without a ``geotrans`` have none and are never found
+        by place); the caller tests the candidates' footprints precisely.
+
+        Parameters
+        ----------
+        product_id : str
+        boxes : list of (west, south, east, north), optional
+            Lon/lat boxes (:func:`wf_widgets.geo.bbox.lonlat_boxes`); None: anywhere.
+        start, end : datetime, optional
+            Timezone-aware bounds of ``acquired`` (start included, end excluded); with
+            either, images without ``acquired`` are left out.
+        """
+        cols = _TABLES["images"]
+        where, args = ["product_id = ?"], [product_id]
+        if start is not None:
+            where.append("acquired >= ?")
+            args.append(_to_sql(_TIME, start))
+        if end is not None:
+            where.append("acquired < ?")
+            args.append(_to_sql(_TIME, end))
+        if boxes is None:
+            sql = f"SELECT {', '.join(cols)} FROM images WHERE {' AND '.join(where)}"
+        elif not boxes:
+            return []
+        else:
+            sql, args = SpatialIndex.select(list(cols), " AND ".join(where), args, boxes)
+        found: dict[str, dict[str, Any]] = {}
+        for row in self._conn().execute(sql, tuple(args)):
+            if row[0] not in found:
+                found[row[0]] = {c: _from_sql(k, v) for (c, k), v in zip(cols.items(), row)}
+        return sorted(found.values(), key=lambda r: r["name"])
+
+    def _fill_boxes(self) -> int:
+        """Compute the boxes of image rows that have a ``geotrans`` but no box (rows of homes made
+        before version 2); returns how many. Idempotent, and one index probe when there are none."""
+        conn = self._conn()
+        missing = "SELECT id, cs_code, geotrans, x_pixels, y_pixels FROM images WHERE west IS NULL AND geotrans IS NOT NULL"
+        if conn.execute(missing + " LIMIT 1").fetchone() is None:
+            return 0
+        with self.transaction():
+            rows = conn.execute(missing).fetchall()
+            for row in rows:
+                try:
+                    geotrans = json.loads(row["geotrans"])
+                except ValueError:  # not JSON: the row can't be placed
+                    geotrans = None
+                box = WORLD if geotrans is None else image_box(
+                    {"cs_code": row["cs_code"], "geotrans": geotrans, "x_pixels": row["x_pixels"],
+                     "y_pixels": row["y_pixels"]})
+                conn.execute("UPDATE images SET west = ?, south = ?, east = ?, north = ? WHERE id = ?",
+                             (*box, row["id"]))
+        return len(rows)
 
     def insert_image(self, row: dict[str, Any], replace: bool = False) -> dict[str, Any]:
         """Store a new image (``replace=True`` replaces one of the same id); returns the stored row."""

@@ -44,6 +44,7 @@ from ..catalog import files
 from ..catalog.reads import CatalogReads, Identity, ProductMeta
 from ..errors import NotFound
 from ..geo import GeoContext
+from ..geo.bbox import SAMPLES, grid_outline, lonlat_boxes
 from ..values import imagery_rules as rules
 
 #: GDAL options of the Env every read runs in: no directory listing on open (the files
@@ -78,13 +79,9 @@ def _transformer(src: str, dst: str):
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
-def _outline(transform: Any, width: int, height: int, n: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    """Densified outline of a pixel grid, in its CRS."""
-    t = np.linspace(0.0, 1.0, n + 1)[:-1]
-    cols = np.concatenate([t * width, np.full(n, width), (1 - t) * width, np.zeros(n)])
-    rows = np.concatenate([np.zeros(n), t * height, np.full(n, height), (1 - t) * height])
-    xs, ys = transform @ (cols, rows)
-    return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+def _outline(transform: Any, width: int, height: int, n: int = SAMPLES) -> tuple[np.ndarray, np.ndarray]:
+    """Densified outline of a pixel grid, in its CRS (the points the catalog's boxes are made of)."""
+    return grid_outline(transform, width, height, n)
 
 
 def grid_polygon(geoctx: GeoContext):
@@ -102,6 +99,19 @@ def footprint(crs: str, transform: Any, width: int, height: int, to_crs: str):
         return None
     poly = Polygon(zip(xs, ys))
     return poly if poly.is_valid else poly.buffer(0)
+
+
+def _readable(row: dict) -> bool:
+    """Whether an image row has a raster and the georeferencing a read needs."""
+    return bool(row.get("files")) and None not in (row.get("geotrans"), row.get("cs_code"), row.get("x_pixels"))
+
+
+def _utc(text: str | None) -> _dt.datetime | None:
+    """A ``from_id`` date bound as an aware datetime (naive is UTC), or None."""
+    if not text:
+        return None
+    value = _dt.datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=_dt.timezone.utc)
 
 
 def geocontext_dict(geoctx: GeoContext) -> dict:
@@ -133,7 +143,7 @@ class CatalogReader(CatalogReads):
 
     # -- scenes ----------------------------------------------------------------------------
     def _scene(self, row: dict) -> Scene | None:
-        if not row.get("files") or None in (row.get("geotrans"), row.get("cs_code"), row.get("x_pixels")):
+        if not _readable(row):
             return None
         properties = dict(row.get("extra_properties") or {})
         properties.update(id=row["id"], product=row["product_id"], date=row.get("acquired"), crs=row["cs_code"],
@@ -146,26 +156,23 @@ class CatalogReader(CatalogReads):
                geoctx: GeoContext) -> list[Scene]:
         """Images of the product intersecting ``geoctx``, acquired in ``[start, end)``, oldest first.
 
-        Images without a raster are left out; ``limit`` keeps the first ones.
+        Images without a raster are left out; ``limit`` keeps the first ones. The store
+        returns the candidates (lon/lat boxes meeting the context's, dates in range, through
+        its indexes); only those get the precise footprint test and their file path.
         """
         self.product(product_id)
-        lo = _dt.datetime.fromisoformat(start) if start else None
-        hi = _dt.datetime.fromisoformat(end) if end else None
+        lo, hi = _utc(start), _utc(end)
+        boxes = lonlat_boxes(geoctx.crs, geoctx.geotrans, geoctx.width, geoctx.height)
         grid = grid_polygon(geoctx)
         found = []
-        for row in self.store.list_images(product_id):
-            acquired = row.get("acquired")
-            if (lo or hi) and acquired is None:
+        for row in self.store.find_images(product_id, boxes, lo, hi):
+            if not _readable(row):
                 continue
-            if (lo and acquired < lo) or (hi and acquired >= hi):
-                continue
-            scene = self._scene(row)
-            if scene is None:
-                continue
-            shape = footprint(scene.crs, scene.transform, scene.width, scene.height, geoctx.crs)
+            shape = footprint(row["cs_code"], Affine.from_gdal(*row["geotrans"]), row["x_pixels"], row["y_pixels"],
+                              geoctx.crs)
             if shape is None or shape.intersection(grid).area <= 0:
                 continue
-            found.append(scene)
+            found.append(self._scene(row))
         far = _dt.datetime.max.replace(tzinfo=_dt.timezone.utc)
         found.sort(key=lambda s: (s.acquired or far, s.id))
         return found[:limit] if limit is not None else found
