@@ -34,9 +34,9 @@ import time
 from urllib.parse import urlsplit
 
 try:
-    from _common import paired_medians, ratio_record
+    from _common import paired_medians, ratio_record, start_standalone, stop_process
 except ImportError:  # imported as benchmarks.download
-    from benchmarks._common import paired_medians, ratio_record
+    from benchmarks._common import paired_medians, ratio_record, start_standalone, stop_process
 
 SIZE = 200 * 1024 * 1024
 READ = 1 << 20
@@ -57,25 +57,6 @@ def _store(backend, data: bytes) -> str:
     backend.jobs.finish(job_id, "SUCCEEDED", result_path=name, result_mimetype="application/msgpack",
                         result_size=size, expires=expires)
     return f"/results/{job_id}?{backend.signer.query(job_id, expires)}"
-
-
-def _start_server(home: str) -> tuple[subprocess.Popen, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WF_WIDGETS_")}
-    env["WF_WIDGETS_HOME"] = home
-    proc = subprocess.Popen([sys.executable, "-m", "wf_widgets.server.standalone", "--port", "0"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    info_file = os.path.join(home, "servers", f"{proc.pid}.json")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the standalone server exited")
-        try:
-            with open(info_file) as f:
-                return proc, json.load(f)["url"]
-        except (OSError, ValueError):
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("the standalone server did not start within 60 s")
 
 
 def sendfile_server(path: str) -> None:
@@ -118,17 +99,6 @@ def _start_sendfile_server(path: str) -> tuple[subprocess.Popen, int]:
         proc.kill()
         raise RuntimeError(f"the sendfile server did not start: {line!r}")
     return proc, int(line)
-
-
-def _stop(proc: subprocess.Popen | None) -> None:
-    if proc is None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def _download(host: str, port: int, path: str, buf: bytearray) -> int:
@@ -183,7 +153,7 @@ def run() -> list[dict]:
         big_file = str(backend.results.root / (big.split("/")[2].split("?")[0] + ".msgpack"))
         small = [os.urandom(1024) + i.to_bytes(4, "big") for i in range(CONCURRENT)]
         small_paths = [_store(backend, data) for data in small]
-        proc, url = _start_server(home)
+        proc, url = start_standalone(home)
         reference, ref_port = _start_sendfile_server(big_file)
         parts = urlsplit(url)
         host, port = parts.hostname, parts.port
@@ -202,8 +172,8 @@ def run() -> list[dict]:
         })
         return records
     finally:
-        _stop(proc)
-        _stop(reference)
+        stop_process(proc)
+        stop_process(reference)
         backend.close()
         if own_home:
             shutil.rmtree(home, ignore_errors=True)
