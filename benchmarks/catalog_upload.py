@@ -130,7 +130,9 @@ def run() -> list[dict]:
 def _run() -> list[dict]:
     from wf_widgets.backend import Backend
     from wf_widgets.config import Settings
-    from wf_widgets.delivery import catalog as catalog_destination
+    from wf_widgets.delivery.catalog import CatalogHandler
+
+    catalog_destination = CatalogHandler()
 
     folder = Path(tempfile.mkdtemp(prefix="wf-bench-catalog-"))
     backend = Backend(Settings(home=folder / "home", user="user:bench"), sweep=False)

@@ -312,7 +312,7 @@ def _run() -> list[dict]:
         proc, url = start_standalone(os.environ["WF_WIDGETS_HOME"])
         procs.append(proc)
         parts = urlsplit(url)
-        ours = Server("ours", parts.hostname, parts.port, lambda z, x, y: f"/tiles/{layer['id']}/{z}/{x}/{y}.png?v=1")
+        ours = Server("ours", parts.hostname, parts.port, lambda z, x, y: f"/tiles/{layer['id']}/{z}/{x}/{y}.png?v={layer['version']}")
         servers = [ours]
         if titiler_available():
             proc, port = _start_titiler()
@@ -373,7 +373,7 @@ def _run() -> list[dict]:
 
         # Our composite as a live layer (the 20-scene mean per tile), on tiles not rendered yet.
         live_server = Server("ours-live", parts.hostname, parts.port,
-                             lambda z, x, y: f"/tiles/{live['id']}/{z}/{x}/{y}.png?v=1")
+                             lambda z, x, y: f"/tiles/{live['id']}/{z}/{x}/{y}.png?v={live['version']}")
         live_tiles = (warm_1 + warm_8)[:LIVE]  # new to the live layer
         first = _one_client([live_server], live_tiles)["ours-live"]["latencies"]
         again = _one_client([live_server], live_tiles)["ours-live"]["latencies"]
