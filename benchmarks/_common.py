@@ -8,9 +8,13 @@ JSON line; any other dict is an absolute figure, printed as a plain-text line.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from typing import Any, Callable, Iterator
@@ -122,3 +126,41 @@ def temp_home(prefix: str = "wf-bench-home-") -> Iterator[None]:
             os.environ.pop("WF_WIDGETS_HOME", None)
             shutil.rmtree(own, ignore_errors=True)
 
+
+
+def start_standalone(home: str, timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
+    """Start ``python -m wf_widgets.server.standalone --port 0`` on ``home`` (what ``wf-widgets serve`` runs).
+
+    Returns
+    -------
+    tuple
+        ``(process, base URL)``; the URL is read from the server's registration file.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WF_WIDGETS_")}
+    env["WF_WIDGETS_HOME"] = home
+    proc = subprocess.Popen([sys.executable, "-m", "wf_widgets.server.standalone", "--port", "0"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    info_file = os.path.join(home, "servers", f"{proc.pid}.json")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("the standalone server exited")
+        try:
+            with open(info_file) as f:
+                return proc, json.load(f)["url"]
+        except (OSError, ValueError):
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"the standalone server did not start within {timeout:.0f} s")
+
+
+def stop_process(proc: subprocess.Popen | None) -> None:
+    """SIGTERM ``proc`` (a server started here) and wait for it; SIGKILL after 30 s."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -12,6 +12,10 @@ folder (``WF_WIDGETS_HOME`` points at a temporary directory, set before anything
 imports ``wf_widgets``, and removed at the end).
 
 Exit status: 0, or 1 if a module failed to import or run, or 2 for unknown names.
+
+Some references are optional packages, in the ``benchmark`` extra (``pip install -e
+".[benchmark]"``): TiTiler (``titiler.core`` under ``uvicorn``) for ``tile_server_http``,
+which without them reports our figures alone.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ MODULES: dict[str, str] = {
     "tile_render": "tile_render",
     "download_200mb": "download",
     "catalog_scale": "catalog_scale",
+    "tile_server_http": "tile_server_http",
 }
 
 HERE = Path(__file__).resolve().parent

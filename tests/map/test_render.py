@@ -17,13 +17,34 @@ def test_colormaps_are_256_entry_tables():
     for name in render.colormap_names():
         table = render.colormap(name)
         assert table.shape == (256, 3) and table.dtype == np.uint8
-    assert (render.colormap("gray")[:, 0] == np.arange(256)).all()
+    assert (np.abs(render.colormap("gray")[:, 0].astype(int) - np.arange(256)) <= 1).all()  # matplotlib's bytes
     assert render.colormap("viridis")[0].tolist() == [68, 1, 84]  # matplotlib's first and last entries
     assert render.colormap("viridis")[255].tolist() == [253, 231, 36]
     assert (render.colormap("magma_r") == render.colormap("magma")[::-1]).all()
     assert render.colormap("Viridis")[128].tolist() == render.colormap("viridis")[128].tolist()
     with pytest.raises(ValidationError, match="Unknown colormap 'jet' for 'colormap'; allowed: 'gray'"):
         render.colormap("jet")
+
+
+def test_every_colormap_table_is_rio_tilers_byte_for_byte():
+    from rio_tiler.colormap import cmap  # matplotlib's tables, as rio-tiler bundles them
+
+    for name in render.colormap_names():
+        theirs = np.array([cmap.get(name)[i] for i in range(256)], dtype=np.uint8)
+        assert (theirs[:, 3] == 255).all()
+        assert render.colormap(name).tobytes() == theirs[:, :3].tobytes(), name
+    assert not render.colormap("viridis").flags.writeable  # shared: nobody can change them
+
+
+def test_scaling_is_rio_tilers_rescale():
+    from rio_tiler.models import rescale_image
+
+    values = np.linspace(-10.0, 110.0, 100_003)  # every level, many points between two levels
+    data = np.ma.masked_array(values.reshape(1, 1, -1))
+    for lo, hi in ((0.0, 100.0), (3.3, 97.1)):
+        ours = render.to_rgba(data, scales=(lo, hi), colormap_name="gray")[0, :, 0]
+        theirs = rescale_image(np.ma.masked_array(values.reshape(1, 1, -1), mask=False), in_range=((lo, hi),))[0, 0]
+        assert ours.tolist() == render.colormap("gray")[theirs, 0].tolist()
 
 
 def test_one_band_through_a_colormap_with_scales_and_a_transparent_mask():
@@ -55,8 +76,8 @@ def test_checkerboard_under_masked_pixels():
 def test_three_bands_are_rgb_and_two_bands_show_the_first():
     data = np.ma.masked_array(np.array([[[10.0]], [[20.0]], [[30.0]], [[99.0]]]))
     rgba = render.to_rgba(data, scales=[(0, 40), (0, 40), (0, 40)])
-    assert rgba[0, 0].tolist() == [64, 128, 191, 255]
-    assert render.to_rgba(data[:2], scales=(0, 40))[0, 0].tolist() == [64, 64, 64, 255]
+    assert rgba[0, 0].tolist() == [63, 127, 191, 255]  # floor(255 * v / 40), as rio-tiler's rescale
+    assert render.to_rgba(data[:2], scales=(0, 40))[0, 0].tolist() == [63, 63, 63, 255]
     with pytest.raises(ValidationError, match="colormap 'viridis' applies to one band"):
         render.to_rgba(data, scales=(0, 1), colormap_name="viridis")
     # a pixel masked in one of the RGB bands is transparent
@@ -111,3 +132,54 @@ def test_png_round_trip():
     assert pixels.shape == (256, 256, 4)
     assert pixels[0, 0].tolist() == [0, 0, 0, 255] and pixels[-1, -1].tolist() == [255, 255, 255, 255]
     assert render.data_url(png).startswith("data:image/png;base64,iVBOR")
+
+
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")  # rio-tiler's PNG, read back
+@pytest.mark.parametrize("zoom", [14, 15])
+def test_a_rendered_tile_equals_rio_tilers(map_backend, zoom):
+    """Same COG, z/x/y, rescale and colormap as rio-tiler: the same RGBA bytes.
+
+    Exactly, from the same pixels (rio-tiler's tile through :func:`render.to_rgba`). From our
+    own read (:func:`render.render_tile`) too, except where the two warps take a neighbouring
+    source pixel (GDAL's approximate transformer: a few pixels per tile, whose colour is then
+    that of another value, not within a level).
+    """
+    import rasterio
+    from rio_tiler.colormap import cmap
+    from rio_tiler.io import Reader
+
+    import wf_widgets as wf
+    from wf_widgets.engine.reading import CatalogReader
+
+    from ..engine._helpers import make_product, upload
+    from .conftest import CRS, ORIGIN, RES, pixel_at, point
+
+    make_product(map_backend.catalog, "org:noise")
+    data = np.random.default_rng(5).integers(1, 10001, (1, 300, 300), dtype=np.uint16)  # every level, at random
+    data[0, :60, :60] = 0  # nodata
+    upload(map_backend.catalog, "org:noise", "img", data, CRS, (ORIGIN[0], RES, 0.0, ORIGIN[1], 0.0, -RES))
+    path = CatalogReader.for_backend(map_backend).image_scene("org:noise:img").path
+    graph = wf.Image.from_id("org:noise:img").to_json()
+    z, x0, y0, _, _ = pixel_at(*point(0, 0), z=zoom)  # the tile of the north-west corner, and 3 more south-east
+    shown_fraction, other_source = [], []
+    for x, y in ((x0, y0), (x0 + 1, y0), (x0, y0 + 1), (x0 + 1, y0 + 1)):
+        with Reader(path) as src:
+            tile = src.tile(x, y, z, tilesize=256)
+        ours_read = render.read_image(graph, render.tile_geocontext(z, x, y), map_backend)
+        same_source = (np.ma.getdata(ours_read[0]) == tile.array.data[0]) & (ours_read.mask[0] == tile.array.mask[0])
+        other_source.append(1.0 - same_source.mean())
+        for name, scales in (("viridis", (500, 9500)), ("magma_r", (2000, 3000)), ("gray", (0, 10000))):
+            from_their_pixels = render.to_rgba(tile.array.copy(), scales=scales, colormap_name=name)
+            ours = decode_png(render.render_tile(graph, z, x, y, scales=scales, colormap_name=name, backend=map_backend))
+            with Reader(path) as src:
+                rescaled = src.tile(x, y, z, tilesize=256)
+            rescaled.rescale(in_range=(scales,))
+            with rasterio.MemoryFile(rescaled.render(img_format="PNG", colormap=cmap.get(name))) as f, f.open() as png:
+                theirs = np.moveaxis(png.read(), 0, -1)
+            shown = theirs[..., 3] == 255
+            shown_fraction.append(shown.mean())
+            assert (from_their_pixels[..., 3] == theirs[..., 3]).all() and (from_their_pixels[shown] == theirs[shown]).all()
+            assert (ours[same_source, 3] == theirs[same_source, 3]).all(), (name, x, y)  # transparent alike
+            assert (ours[same_source & shown] == theirs[same_source & shown]).all(), (name, x, y)
+    assert 0.2 < np.mean(shown_fraction) < 0.9  # inside, outside and the nodata block were all compared
+    assert max(other_source) < 0.001, other_source

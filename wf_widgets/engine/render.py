@@ -16,11 +16,14 @@ Decisions:
   give RGB from the first three (the rule of the HTML cards' thumbnails). Use
   ``pick_bands`` to choose.
 * ``scales`` is one ``(min, max)`` pair per shown band (or one pair for all of them); ``min``
-  maps to 0 and ``max`` to 255, linearly, clipped. ``min > max`` inverts the band.
+  maps to 0 and ``max`` to 255, linearly, clipped: level ``floor(255 * (v - min) / (max - min))``,
+  rio-tiler's (and TiTiler's) ``rescale``, so that a tile equals theirs byte for byte.
+  ``min > max`` inverts the band.
 * ``colormap`` (one band only) names a 256-entry lookup table: ``"gray"`` (the default),
   ``"viridis"``, ``"magma"``, ``"inferno"``, ``"plasma"``, each also reversed with ``"_r"``.
-  The tables are matplotlib's, sampled at 33 points and interpolated (within 2 levels of
-  the originals); no matplotlib is needed.
+  The tables are matplotlib's byte for byte (``cmap(range(256), bytes=True)``, as rio-tiler
+  bundles them), read once from ``colormaps.txt`` beside this module
+  (``scripts/make_colormaps.py`` wrote it); no matplotlib is needed.
 * Masked (and non-finite) pixels are transparent, or with ``checkerboard=True`` a grey
   8-pixel checkerboard (aligned across tiles, as every tile is 256 px).
 * Only Image graphs render; an ImageCollection is mosaicked by the caller
@@ -35,6 +38,7 @@ import base64
 import functools
 import math
 import traceback
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -57,48 +61,42 @@ MAX_ZOOM = 24
 CHECKER = 8
 _CHECKER_RGBA = ((236, 236, 236, 200), (196, 196, 196, 200))
 
-# matplotlib's tables sampled at 33 evenly spaced entries (0, 8, 16, ..., 255), as RRGGBB.
-_ANCHORS = {
-    "viridis": "440154460c5f47186a482273472c7b4536814240853e49893a528b365a8c32628d2f6a8d2c728e287a8e26818e23898d"
-               "20908c1e978a1e9e8821a68527ad8030b47a3dbb744bc26c5bc8626dce5881d34c95d73faadb32bfdf24d4e11ae9e419fde724",
-    "magma": "0000030303110a0722120d331c1046281159350f6a430f7550127b5d177e691c807621818225818f2a809c2e7fa9327cb636"
-             "79c23a75ce4070da4769e55063ee5b5ef4685bf8775cfb8660fd9567fda470feb37bfec286fdd193fddfa1fceeb0fbfcbf",
-    "inferno": "0000030302120a0723140b36200c4a2e0a5a3c09654a0b6a570f6d63146e70196e7d1d6c892269962666a32b61af315bbb"
-               "3754c53d4dd04544da4e3be35832ea6428f0701ef57e14f98c09fb9b06fbaa0efbb91ef8c931f5d948f1e864f2f485fcfea4",
-    "plasma": "0c078621058f3104963f039c4c02a15901a46500a77200a87e03a78908a59511a19f1a9ba92395b22c8ebb3586c33e7fcb47"
-              "77d14f71d8586adf6163e56b5cea7455ef7e4ef48947f79341fa9f3afcaa33fdb62dfdc328fbd024f8dd24f4ea26eff821",
-    "gray": "000000ffffff",
-}
+#: The file of colormap tables (in this package): one line ``<name> <256 RRGGBB entries>``.
+COLORMAP_FILE = "colormaps.txt"
 DEFAULT_COLORMAP = "gray"
 
 
 # -- colormaps ---------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _colormap_tables() -> dict[str, np.ndarray]:
+    """Every table of :data:`COLORMAP_FILE`, read once: name -> read-only uint8 ``(256, 3)``."""
+    text = Path(__file__).with_name(COLORMAP_FILE).read_text(encoding="ascii")
+    tables = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, hexes = line.split()
+        table = np.frombuffer(bytes.fromhex(hexes), dtype=np.uint8).reshape(256, 3)
+        tables[name] = table  # frombuffer of bytes: read-only already
+    return tables
+
+
 def colormap_names() -> list[str]:
     """Every accepted colormap name (each table and its ``_r`` reverse)."""
-    return sorted(list(_ANCHORS) + [f"{n}_r" for n in _ANCHORS])
+    return sorted(_colormap_tables())
 
 
-@functools.lru_cache(maxsize=None)
 def colormap(name: str) -> np.ndarray:
-    """The 256-entry lookup table of colormap ``name``: uint8, shape ``(256, 3)``.
+    """The 256-entry lookup table of colormap ``name`` (any case): read-only uint8, shape ``(256, 3)``.
 
     Raises
     ------
     ValidationError
         An unknown name (the message lists the known ones).
     """
-    key = name.lower() if isinstance(name, str) else name
-    base, reverse = (key[:-2], True) if isinstance(key, str) and key.endswith("_r") else (key, False)
-    if base not in _ANCHORS:
+    table = _colormap_tables().get(name.lower()) if isinstance(name, str) else None
+    if table is None:
         raise ValidationError.bad_value("colormap", name, colormap_names(), what="colormap")
-    hexes = _ANCHORS[base]
-    anchors = np.array([[int(hexes[i + k:i + k + 2], 16) for k in (0, 2, 4)] for i in range(0, len(hexes), 6)],
-                       dtype=np.float64)
-    at = np.linspace(0.0, 255.0, len(anchors))
-    table = np.stack([np.interp(np.arange(256), at, anchors[:, c]) for c in range(3)], axis=1)
-    table = np.clip(np.rint(table), 0, 255).astype(np.uint8)
-    table = table[::-1].copy() if reverse else table
-    table.setflags(write=False)
     return table
 
 
@@ -323,10 +321,14 @@ def to_rgba(arr: np.ma.MaskedArray, scales: Any = None, colormap_name: str | Non
     visible = valid.all(axis=0) if nb > 1 else valid[0]
     levels = np.empty((nb, height, width), dtype=np.uint8)
     for i, (lo, hi) in enumerate(pairs):
-        band = (data[i] - lo) * (255.0 / (hi - lo))
+        # rio-tiler's linear_rescale, in its order of operations (so the floats, and their
+        # floor, are the same): (v - min) / (max - min) * 255, then truncated to 8 bits.
+        band = data[i] - lo
+        band /= hi - lo
+        band *= 255.0
         np.nan_to_num(band, copy=False, nan=0.0, posinf=255.0, neginf=0.0)
         np.clip(band, 0.0, 255.0, out=band)
-        np.rint(band, out=band)
+        np.floor(band, out=band)
         levels[i] = band
     rgba = _checkerboard(height, width) if checkerboard else np.zeros((height, width, 4), dtype=np.uint8)
     if nb == 1:
