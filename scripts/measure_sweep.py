@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Measure what the start-up sweep and ``wf-widgets jobs`` cost as the job history grows.
+
+Usage::
+
+    python scripts/measure_sweep.py [--tree PATH] [--jobs 1000,100000] [--repeat 5] [--work DIR]
+
+``--tree`` is the checkout whose ``wf_widgets`` is measured (default: this one), so the same
+script measures an old worktree ("before") and this one ("after"). Each home is made with
+the package's own ``JobStore`` (its schema, its migrations), then filled with SQL directly:
+
+- ``N`` job rows over the last 100 days (time-ordered ids, a 1.5 kB graph each), 80 %
+  SUCCEEDED, 12 % FAILED, 8 % CANCELLED; destinations 60 % download, 20 % email, 20 % catalog;
+- the newest ``--live`` (default 500) succeeded download/email rows have a live result (a
+  file of 100 bytes, size and SHA-256 in the row, expiry 10 days after finishing); older
+  ones expired and were deleted, as the sweep leaves them;
+- 20 results expired since the last sweep (file still there), 10 orphan files (no row),
+  3 jobs of a dead worker (RUNNING/QUEUED on this host, a pid that does not exist), 1 %
+  of rows list a blob file.
+
+So the stored results are the same at every ``N``: only the history grows. Each home is
+swept once (steady state) before timing. Every figure is the median of ``--repeat`` fresh
+processes (wall time measured inside the process, after ``import wf_widgets``, except the
+command line, timed from outside as a user sees it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DAY = 86400.0
+HERE = Path(__file__).resolve().parent.parent
+GRAPH = json.dumps({"nodes": {f"n{i}": {"op": "image.mean", "args": [{"ref": f"n{i + 1}"}, {"lit": "x" * 40}],
+                                        "kwargs": {"axis": {"lit": "images"}}} for i in range(12)},
+                    "root": "n0"})
+
+
+def _run(tree: Path, code: str, env: dict | None = None) -> str:
+    full = {**os.environ, "PYTHONPATH": str(tree), **(env or {})}
+    out = subprocess.run([sys.executable, "-c", code], env=full, capture_output=True, text=True, check=False)
+    if out.returncode:
+        raise SystemExit(f"failed: {code}\n{out.stderr}")
+    return out.stdout
+
+
+def make_home(tree: Path, home: Path, n: int, live: int) -> None:
+    """A home with ``n`` job rows (see the module doc), schema made by ``tree``'s JobStore."""
+    _run(tree, "import sys; from wf_widgets.config import Settings; from wf_widgets.jobs.store import JobStore;"
+               f"JobStore(Settings(home={str(home)!r})).close()")
+    results = home / "results"
+    results.mkdir(mode=0o700, exist_ok=True)
+    now = time.time()
+    host = socket.gethostname()
+    dead_pid = 4_194_000  # above the usual pid_max: no such process
+    rows = []
+    data = b"r" * 100
+    sha = hashlib.sha256(data).hexdigest()
+    stages = ["SUCCEEDED"] * 80 + ["FAILED"] * 12 + ["CANCELLED"] * 8
+    dests = ["download"] * 3 + ["email"] + ["catalog"]
+    live_left, expired_left = live, 20
+    for i in range(n - 1, -1, -1):  # newest first, so the newest rows get the live results
+        created = now - 100 * DAY * (n - i) / n
+        job_id = f"{int(created * 1000):012x}{secrets.token_hex(18)}"
+        stage = stages[i % 100]
+        dest = dests[i % 5]
+        finished = created + 5.0
+        path = size = digest = expires = None
+        deleted = 0
+        if stage == "SUCCEEDED" and dest != "catalog":
+            path, size, digest = f"{job_id}.json", len(data), sha
+            if live_left:
+                expires, live_left = finished + 10 * DAY, live_left - 1
+                (results / path).write_bytes(data)
+            elif expired_left:
+                expires, expired_left = now - 60.0, expired_left - 1
+                (results / path).write_bytes(data)
+            else:
+                expires, deleted = min(finished + 10 * DAY, now - 3600.0), 1
+        blobs = json.dumps([hashlib.sha256(job_id.encode()).hexdigest()]) if i % 100 == 7 else None
+        rows.append((job_id, "Int", GRAPH, None, json.dumps({"type": "json"}), json.dumps({"type": dest}), None,
+                     stage, 1, 1, "NONE" if stage != "FAILED" else "COMPUTE", created, created + 1, finished,
+                     finished, path, "application/json" if path else None, size, digest, expires, deleted,
+                     host, 1000 + i % 30000, None, blobs))
+    for k, stage in enumerate(("RUNNING", "QUEUED", "RUNNING")):  # jobs of a dead worker
+        created = now - 3600.0 * (k + 1)
+        job_id = f"{int(created * 1000):012x}{secrets.token_hex(18)}"
+        rows.append((job_id, "Int", GRAPH, None, json.dumps({"type": "json"}), json.dumps({"type": "download"}),
+                     None, stage, 0, 1, "NONE", created, created if stage != "QUEUED" else None, None, created,
+                     None, None, None, None, None, 0, host, dead_pid, created if stage != "QUEUED" else None, None))
+    conn = sqlite3.connect(home / "jobs.sqlite", isolation_level=None)
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO jobs (id, kind, graph, geoctx, format, destination, label, stage, steps_done, steps_total,"
+        " error_code, created, started, finished, updated, result_path, result_mimetype, result_size,"
+        " result_sha256, expires, result_deleted, host, pid, heartbeat, blobs)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    for _ in range(10):
+        (results / f"{int(now * 1000):012x}{secrets.token_hex(18)}.json").write_bytes(data)
+
+
+def restore(home: Path, snapshot: Path) -> None:
+    """Put the home back as it was made (each measurement starts from the same state)."""
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.copytree(snapshot, home)
+
+
+LAUNCH = """
+import time, wf_widgets as wf
+t0 = time.perf_counter()
+b = wf.Backend(wf.Settings.from_env(home={home!r}))
+assert (wf.Int(1) + 1).compute(backend=b) == 2
+t1 = time.perf_counter()
+b.close()
+print(t1 - t0)
+"""
+SWEEP = """
+import time, wf_widgets as wf
+b = wf.Backend(wf.Settings(home={home!r}), sweep=False)
+b.jobs
+t0 = time.perf_counter()
+counts = b.sweep(checksums={checksums})
+t1 = time.perf_counter()
+b.close()
+print(t1 - t0)
+"""
+
+
+def timed(tree: Path, code: str, repeat: int, env: dict | None = None) -> float:
+    return statistics.median(float(_run(tree, code, env).split()[-1]) for _ in range(repeat))
+
+
+def wall(tree: Path, argv: list[str], repeat: int, env: dict | None = None) -> float:
+    full = {**os.environ, "PYTHONPATH": str(tree), **(env or {})}
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, *argv], env=full, capture_output=True, check=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tree", type=Path, default=HERE)
+    parser.add_argument("--jobs", default="1000,100000")
+    parser.add_argument("--live", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--work", type=Path, default=None)
+    args = parser.parse_args()
+    tree = args.tree.resolve()
+    work = Path(args.work or tempfile.mkdtemp(prefix="wf-measure-sweep-"))
+    print(f"tree {tree}; work {work}")
+
+    empty = work / "empty"
+    print(f"python -c 'import wf_widgets': {wall(tree, ['-c', 'import wf_widgets'], args.repeat) * 1e3:.0f} ms"
+          f"  (bare python: {wall(tree, ['-c', 'pass'], args.repeat) * 1e3:.0f} ms)")
+    cli = ["-m", "wf_widgets.cli", "jobs"]
+    base = wall(tree, cli, args.repeat, {"WF_WIDGETS_HOME": str(empty)})
+    print(f"wf-widgets jobs, no home: {base * 1e3:.0f} ms (made a job store: {(empty / 'jobs.sqlite').exists()})")
+
+    for n in (int(x) for x in args.jobs.split(",")):
+        snapshot = work / f"made-{n}"
+        t0 = time.perf_counter()
+        make_home(tree, snapshot, n, args.live)
+        home = work / f"home-{n}"
+        restore(home, snapshot)
+        print(f"\n{n} jobs (made in {time.perf_counter() - t0:.1f} s, "
+              f"{(snapshot / 'jobs.sqlite').stat().st_size / 2**20:.0f} MiB, "
+              f"{len(os.listdir(snapshot / 'results'))} result files)")
+        first = timed(tree, SWEEP.format(home=str(home), checksums=False), 1)
+        print(f"  first sweep (reaps, expires, orphans), sizes only: {first * 1e3:.1f} ms")
+        steady = timed(tree, SWEEP.format(home=str(home), checksums=False), args.repeat)
+        print(f"  steady sweep, sizes only:                         {steady * 1e3:.1f} ms")
+        steady_c = timed(tree, SWEEP.format(home=str(home), checksums=True), args.repeat)
+        print(f"  steady sweep, with checksums:                     {steady_c * 1e3:.1f} ms")
+        launch = timed(tree, LAUNCH.format(home=str(home)), args.repeat)
+        print(f"  Backend() + first compute(), swept recently:      {launch * 1e3:.1f} ms")
+        due = timed(tree, LAUNCH.format(home=str(home)), args.repeat, {"WF_WIDGETS_SWEEP_INTERVAL_S": "0"})
+        print(f"  Backend() + first compute(), sweep due:           {due * 1e3:.1f} ms")
+        jobs = wall(tree, cli, args.repeat, {"WF_WIDGETS_HOME": str(home)})
+        print(f"  wf-widgets jobs:                                  {jobs * 1e3:.0f} ms ({(jobs - base) * 1e3:+.0f} ms "
+              "over no home)")
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
