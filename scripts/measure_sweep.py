@@ -12,7 +12,7 @@ the package's own ``JobStore`` (its schema, its migrations), then filled with SQ
 - ``N`` job rows over the last 100 days (time-ordered ids, a 1.5 kB graph each), 80 %
   SUCCEEDED, 12 % FAILED, 8 % CANCELLED; destinations 60 % download, 20 % email, 20 % catalog;
 - the newest ``--live`` (default 500) succeeded download/email rows have a live result (a
-  file of 100 bytes, size and SHA-256 in the row, expiry 10 days after finishing); older
+  file of 100 bytes, size and SHA-256 in the row, expiring over the next 10 days); older
   ones expired and were deleted, as the sweep leaves them;
 - 20 results expired since the last sweep (file still there), 10 orphan files (no row),
   3 jobs of a dead worker (RUNNING/QUEUED on this host, a pid that does not exist), 1 %
@@ -81,8 +81,8 @@ def make_home(tree: Path, home: Path, n: int, live: int) -> None:
         deleted = 0
         if stage == "SUCCEEDED" and dest != "catalog":
             path, size, digest = f"{job_id}.json", len(data), sha
-            if live_left:
-                expires, live_left = finished + 10 * DAY, live_left - 1
+            if live_left:  # expiring over the next 10 days, whatever N
+                expires, live_left = now + 10 * DAY * live_left / live, live_left - 1
                 (results / path).write_bytes(data)
             elif expired_left:
                 expires, expired_left = now - 60.0, expired_left - 1
@@ -140,6 +140,75 @@ b.close()
 print(t1 - t0)
 """
 
+# What the sweep's partial indexes cost each job and save each sweep: the same home twice, one
+# copy without the indexes, timed in turns (medians of rounds of 300 job lifecycles).
+INDEX_COST = """
+import json, secrets, statistics, time
+from wf_widgets.config import Settings
+from wf_widgets.jobs.store import JobStore
+GRAPH = json.loads({graph!r})
+INDEXES = ("jobs_unfinished", "jobs_stored_results", "jobs_with_blobs")
+stores = {{"with": JobStore(Settings(home={with_home!r})), "without": JobStore(Settings(home={without_home!r}))}}
+present = {{r[0] for r in stores["with"]._conn().execute("SELECT name FROM sqlite_master WHERE type = 'index'")}}
+if not set(INDEXES) <= present:
+    raise SystemExit("this tree's job store has no sweep indexes")
+for name in INDEXES:
+    stores["without"]._conn().execute("DROP INDEX " + name)
+steps = ("create", "start", "progress x2", "finish", "mark_deleted")
+times = {{k: {{s: [] for s in steps}} for k in stores}}
+for rnd in range({rounds}):
+    for key in (("with", "without") if rnd % 2 else ("without", "with")):
+        store, t = stores[key], dict.fromkeys(steps, 0.0)
+        ids = [f"{{time.time_ns() // 1_000_000:012x}}{{secrets.token_hex(18)}}" for _ in range(300)]
+        for job_id in ids:
+            t0 = time.perf_counter()
+            store.create(job_id, kind="Int", graph=GRAPH, geoctx=None, format={{"type": "json"}},
+                         destination={{"type": "download"}})
+            t1 = time.perf_counter()
+            store.start(job_id)
+            t2 = time.perf_counter()
+            store.progress(job_id, stage="RUNNING", steps_total=1)
+            store.progress(job_id, stage="SAVING", steps_done=1)
+            t3 = time.perf_counter()
+            store.finish(job_id, "SUCCEEDED", result_path=job_id + ".json", result_size=1, result_sha256="0" * 64,
+                         expires=time.time() + 864000)
+            t4 = time.perf_counter()
+            for s, d in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+                t[s] += d
+        t0 = time.perf_counter()
+        for job_id in ids:
+            store.mark_deleted(job_id)
+        t["mark_deleted"] += time.perf_counter() - t0
+        for s in steps:
+            times[key][s].append(t[s] / len(ids) * 1e6)
+for key in stores:
+    med = {{s: statistics.median(v) for s, v in times[key].items()}}
+    print(f"  {{key + ' indexes:':<17}}" + "  ".join(f"{{s}} {{v:4.0f}}" for s, v in med.items())
+          + f"  total {{sum(med.values()):4.0f}} us per job")
+now = time.time()
+for key, store in stores.items():
+    med = {{}}
+    for name, f in (("reap_stale", store.reap_stale), ("expired", lambda: store.expired(now)),
+                    ("live_results", lambda: store.live_results(now)),
+                    ("blob_refs", lambda: store.blob_refs(now - 864000.0))):
+        runs = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            f()
+            runs.append(time.perf_counter() - t0)
+        med[name] = statistics.median(runs) * 1e3
+    print(f"  {{key + ' indexes:':<17}}" + "  ".join(f"{{k}} {{v:.1f}} ms" for k, v in med.items()))
+"""
+
+
+def index_cost(tree: Path, snapshot: Path, work: Path, rounds: int) -> None:
+    """Print :data:`INDEX_COST` for a copy of ``snapshot`` (made by ``tree``)."""
+    homes = [work / "index-with", work / "index-without"]
+    for home in homes:
+        restore(home, snapshot)
+    print(_run(tree, INDEX_COST.format(graph=GRAPH, with_home=str(homes[0]), without_home=str(homes[1]),
+                                       rounds=rounds)), end="")
+
 
 def timed(tree: Path, code: str, repeat: int, env: dict | None = None) -> float:
     return statistics.median(float(_run(tree, code, env).split()[-1]) for _ in range(repeat))
@@ -162,6 +231,9 @@ def main() -> None:
     parser.add_argument("--live", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--index-cost", action="store_true",
+                        help="also time job lifecycles and the sweep's queries with and without its indexes "
+                             "(trees that have them), at the largest --jobs")
     args = parser.parse_args()
     tree = args.tree.resolve()
     work = Path(args.work or tempfile.mkdtemp(prefix="wf-measure-sweep-"))
@@ -196,6 +268,10 @@ def main() -> None:
         jobs = wall(tree, cli, args.repeat, {"WF_WIDGETS_HOME": str(home)})
         print(f"  wf-widgets jobs:                                  {jobs * 1e3:.0f} ms ({(jobs - base) * 1e3:+.0f} ms "
               "over no home)")
+    if args.index_cost:
+        print(f"\nindex cost at {n} jobs (us per job: create, start, 2 progress, finish, mark_deleted; then the "
+              "sweep's queries)")
+        index_cost(tree, snapshot, work, rounds=2 * args.repeat + 1)
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
 

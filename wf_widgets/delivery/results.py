@@ -192,6 +192,11 @@ class ResultStore:
         if row.get("expires") is not None and row["expires"] <= self.settings.time():
             return None
         try:
+            if not (checksum and row.get("result_sha256")):  # by size: a stat, the file is not opened
+                size = os.stat(self.resolve(row["result_path"])).st_size
+                if row.get("result_size") is not None and size != row["result_size"]:
+                    return damaged_note(row["id"], size, row["result_size"])
+                return None
             f = self.open(row["result_path"])
         except ValueError:
             return f"Job {row['id']} names {row['result_path']!r}, which is not a stored result."
