@@ -50,7 +50,9 @@ GRAPH = json.dumps({"nodes": {f"n{i}": {"op": "image.mean", "args": [{"ref": f"n
 
 def _run(tree: Path, code: str, env: dict | None = None) -> str:
     full = {**os.environ, "PYTHONPATH": str(tree), **(env or {})}
-    out = subprocess.run([sys.executable, "-c", code], env=full, capture_output=True, text=True, check=False)
+    # cwd: ``python -c`` and ``-m`` put the working folder first on sys.path, before PYTHONPATH.
+    out = subprocess.run([sys.executable, "-c", code], env=full, capture_output=True, text=True, check=False,
+                         cwd=tree)
     if out.returncode:
         raise SystemExit(f"failed: {code}\n{out.stderr}")
     return out.stdout
@@ -118,6 +120,7 @@ def restore(home: Path, snapshot: Path) -> None:
     """Put the home back as it was made (each measurement starts from the same state)."""
     shutil.rmtree(home, ignore_errors=True)
     shutil.copytree(snapshot, home)
+    os.sync()  # else the first checkpoint's fsync pays for writing the whole copy back
 
 
 LAUNCH = """
@@ -141,7 +144,7 @@ print(t1 - t0)
 """
 
 # What the sweep's partial indexes cost each job and save each sweep: the same home twice, one
-# copy without the indexes, timed in turns (medians of rounds of 300 job lifecycles).
+# copy without the indexes, timed in turns (medians of rounds of 100 job lifecycles).
 INDEX_COST = """
 import json, secrets, statistics, time
 from wf_widgets.config import Settings
@@ -159,7 +162,7 @@ times = {{k: {{s: [] for s in steps}} for k in stores}}
 for rnd in range({rounds}):
     for key in (("with", "without") if rnd % 2 else ("without", "with")):
         store, t = stores[key], dict.fromkeys(steps, 0.0)
-        ids = [f"{{time.time_ns() // 1_000_000:012x}}{{secrets.token_hex(18)}}" for _ in range(300)]
+        ids = [f"{{time.time_ns() // 1_000_000:012x}}{{secrets.token_hex(18)}}" for _ in range(100)]
         for job_id in ids:
             t0 = time.perf_counter()
             store.create(job_id, kind="Int", graph=GRAPH, geoctx=None, format={{"type": "json"}},
@@ -185,6 +188,9 @@ for key in stores:
     med = {{s: statistics.median(v) for s, v in times[key].items()}}
     print(f"  {{key + ' indexes:':<17}}" + "  ".join(f"{{s}} {{v:4.0f}}" for s, v in med.items())
           + f"  total {{sum(med.values()):4.0f}} us per job")
+diffs = {{s: statistics.median(a - b for a, b in zip(times["with"][s], times["without"][s])) for s in steps}}
+print("  paired difference (median of rounds): " + "  ".join(f"{{s}} {{v:+4.0f}}" for s, v in diffs.items())
+      + f"  total {{sum(diffs.values()):+4.0f}} us per job")
 now = time.time()
 for key, store in stores.items():
     med = {{}}
@@ -209,6 +215,16 @@ def index_cost(tree: Path, snapshot: Path, work: Path, rounds: int) -> None:
     print(_run(tree, INDEX_COST.format(graph=GRAPH, with_home=str(homes[0]), without_home=str(homes[1]),
                                        rounds=rounds)), end="")
 
+CLI_JOBS = """
+import contextlib, io, os, time
+from wf_widgets import cli
+os.environ["WF_WIDGETS_HOME"] = {home!r}
+t0 = time.perf_counter()
+with contextlib.redirect_stdout(io.StringIO()):
+    assert cli.main(["jobs"]) == 0
+print(time.perf_counter() - t0)
+"""
+
 
 def timed(tree: Path, code: str, repeat: int, env: dict | None = None) -> float:
     return statistics.median(float(_run(tree, code, env).split()[-1]) for _ in range(repeat))
@@ -219,7 +235,7 @@ def wall(tree: Path, argv: list[str], repeat: int, env: dict | None = None) -> f
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, *argv], env=full, capture_output=True, check=True)
+        subprocess.run([sys.executable, *argv], env=full, capture_output=True, check=True, cwd=tree)
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
@@ -236,6 +252,9 @@ def main() -> None:
                              "(trees that have them), at the largest --jobs")
     args = parser.parse_args()
     tree = args.tree.resolve()
+    version = _run(tree, "import wf_widgets; print(wf_widgets.__file__)").strip()
+    if not version.startswith(str(tree)):
+        raise SystemExit(f"{tree} imports another wf_widgets: {version}")
     work = Path(args.work or tempfile.mkdtemp(prefix="wf-measure-sweep-"))
     print(f"tree {tree}; work {work}")
 
@@ -245,6 +264,9 @@ def main() -> None:
     cli = ["-m", "wf_widgets.cli", "jobs"]
     base = wall(tree, cli, args.repeat, {"WF_WIDGETS_HOME": str(empty)})
     print(f"wf-widgets jobs, no home: {base * 1e3:.0f} ms (made a job store: {(empty / 'jobs.sqlite').exists()})")
+    shutil.rmtree(empty, ignore_errors=True)
+    base_main = timed(tree, CLI_JOBS.format(home=str(empty)), args.repeat)
+    print(f"  of which cli.main(['jobs']) after the imports: {base_main * 1e3:.1f} ms")
 
     for n in (int(x) for x in args.jobs.split(",")):
         snapshot = work / f"made-{n}"
@@ -268,10 +290,13 @@ def main() -> None:
         jobs = wall(tree, cli, args.repeat, {"WF_WIDGETS_HOME": str(home)})
         print(f"  wf-widgets jobs:                                  {jobs * 1e3:.0f} ms ({(jobs - base) * 1e3:+.0f} ms "
               "over no home)")
+        main_s = timed(tree, CLI_JOBS.format(home=str(home)), args.repeat)
+        print(f"    of which cli.main(['jobs']) after the imports:  {main_s * 1e3:.1f} ms "
+              f"({(main_s - base_main) * 1e3:+.1f} ms over no home)")
     if args.index_cost:
         print(f"\nindex cost at {n} jobs (us per job: create, start, 2 progress, finish, mark_deleted; then the "
               "sweep's queries)")
-        index_cost(tree, snapshot, work, rounds=2 * args.repeat + 1)
+        index_cost(tree, snapshot, work, rounds=6 * args.repeat + 1)
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
 
