@@ -8,8 +8,9 @@ import pytest
 
 import wf_widgets as wf
 from wf_widgets import cli
-from wf_widgets.backend import Backend
+from wf_widgets.backend import Backend, set_backend
 from wf_widgets.config import Settings
+from wf_widgets.jobs.store import JobStore
 
 from .test_sqlite import corrupt
 
@@ -96,3 +97,46 @@ def test_sweep_command(backend, monkeypatch, capsys):
     assert cli.main(["sweep"]) == 0
     assert "deleted 1 expired result(s)" in capsys.readouterr().out
     assert backend.jobs.get(job.id)["result_deleted"] == 1
+
+
+def test_reading_commands_make_nothing_in_a_new_home(tmp_path):
+    home = tmp_path / "home"
+    out = wf_widgets("jobs", home=home)
+    assert out.returncode == 0 and out.stdout == f"no jobs in {home}\n"
+    out = wf_widgets("jobs", "show", "a" * 48, home=home)
+    assert out.returncode == 1 and f"wf-widgets jobs: No job with id '{'a' * 48}' in {home}" in out.stderr
+    out = wf_widgets("catalog", home=home)
+    assert out.returncode == 0 and out.stdout.startswith(f"Catalog {home / 'catalog'} (as user:")
+    assert out.stdout.endswith(": 0 product(s)\n")
+    out = wf_widgets("doctor", home=home)
+    assert out.returncode == 0 and "does not exist yet" in out.stdout
+    assert not home.exists()
+
+
+def test_reading_commands_never_sweep(tmp_path):
+    home = tmp_path / "home"
+    backend = Backend(Settings(home=home), sweep=False)
+    previous = set_backend(backend)
+    try:
+        job = (wf.Int(1) + 1).compute(format="json", block=False).wait(30)
+    finally:
+        set_backend(previous)
+        backend.close()
+    result = home / "results" / job._row["result_path"]
+    orphan = home / "results" / ("c" * 48 + ".json")
+    orphan.write_bytes(b"x")
+    later = {"WF_WIDGETS_NOW_OFFSET_S": str(11 * DAY)}  # the result has expired: a sweep would delete it
+    assert job.id in wf_widgets("jobs", home=home, **later).stdout
+    out = wf_widgets("jobs", "show", job.id, home=home, **later)
+    assert out.returncode == 0 and f"Job ID: {job.id}" in out.stdout
+    # No server runs: one started by the command would stop with it (and sweep on its way up).
+    assert "link: none while no server runs (start one with `wf-widgets serve`" in out.stdout
+    assert wf_widgets("catalog", home=home, **later).returncode == 0
+    out = wf_widgets("doctor", home=home, **later)
+    assert out.returncode == 1 and "1 result file(s) no job row owns" in out.stdout
+    assert orphan.exists() and result.exists()
+    store = JobStore(Settings(home=home))
+    try:
+        assert store.get(job.id)["result_deleted"] == 0 and store.last_sweep() is None
+    finally:
+        store.close()

@@ -163,3 +163,18 @@ def test_a_home_that_does_not_exist_is_fine(tmp_path):
     report = report_of(tmp_path / "nowhere")
     assert report.exit_code == 0 and "does not exist yet" in report.text()
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_doctor_makes_no_job_store_to_find_orphans(tmp_path):
+    home = tmp_path / "home"
+    (home / "results").mkdir(parents=True)
+    orphan = home / "results" / ("c" * 48 + ".json")
+    orphan.write_bytes(b"partial")
+    report = report_of(home)
+    assert report.exit_code == 1
+    assert f"PROBLEM  results        1 result file(s) no job row owns in {home / 'results'} (7 bytes)" in report.text()
+    assert "ok       stored results 0 checked" in report.text()
+    assert sorted(p.name for p in home.iterdir()) == ["results"]  # no job store, no key, nothing else made
+    report = report_of(home, repair=True)
+    assert report.exit_code == 0 and not orphan.exists()
+    assert sorted(p.name for p in home.iterdir()) == ["results"]

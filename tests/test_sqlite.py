@@ -160,3 +160,32 @@ def test_stores_of_version_1_open_and_keep_their_rows(tmp_path):
         assert backend.jobs._conn().execute("PRAGMA user_version").fetchone()[0] == len(JOB_MIGRATIONS)
     finally:
         backend.close()
+
+
+def test_a_job_store_of_version_4_gets_the_sweeps_indexes_and_is_swept(tmp_path):
+    home = tmp_path / "home"
+    (home / "results").mkdir(parents=True)
+    conn = _conn(home / "jobs.sqlite")
+    _sqlite.migrate(conn, JOB_MIGRATIONS[:4])  # a home made before the sweep's indexes
+    insert = ("INSERT INTO jobs (id, kind, graph, format, destination, stage, created, updated, finished, host, pid,"
+              " result_path, result_size, expires) VALUES (?, 'Int', '{}', '{\"type\": \"json\"}',"
+              " '{\"type\": \"download\"}', ?, 1, 1, ?, 'elsewhere', 1, ?, ?, ?)")
+    now = time.time()
+    for job_id, stage, expires in (("a" * 48, "SUCCEEDED", now - 60), ("b" * 48, "SUCCEEDED", now + 3600)):
+        conn.execute(insert, (job_id, stage, now - 600, f"{job_id}.json", 1, expires))
+        (home / "results" / f"{job_id}.json").write_bytes(b"2")
+    conn.execute(insert, ("c" * 48, "RUNNING", None, None, None, None))  # no heartbeat from elsewhere: dead
+    conn.close()
+    backend = Backend(Settings(home=home))
+    try:
+        backend.ensure_swept()  # its first launch: never swept, so due
+        jobs = backend.jobs
+        assert jobs._conn().execute("PRAGMA user_version").fetchone()[0] == len(JOB_MIGRATIONS)
+        indexes = {r[0] for r in jobs._conn().execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"jobs_unfinished", "jobs_stored_results", "jobs_with_blobs"} <= indexes
+        assert jobs.get("a" * 48)["result_deleted"] == 1 and not (home / "results" / f"{'a' * 48}.json").exists()
+        assert jobs.get("b" * 48)["result_deleted"] == 0 and (home / "results" / f"{'b' * 48}.json").exists()
+        assert jobs.get("c" * 48)["error_code"] == "INTERRUPT"
+        assert jobs.last_sweep() == pytest.approx(time.time(), abs=60)
+    finally:
+        backend.close()

@@ -9,8 +9,11 @@ temporary home folders and install them with ``set_backend``. Worker processes b
 from ``Settings.to_dict()`` (:func:`backend_for`, cached per home folder).
 
 Building a Backend does no I/O: the home folder and each store are made (and migrated) at
-their first use; housekeeping (:meth:`Backend.sweep`) runs at the first launch of a process
-(:meth:`Backend.ensure_swept`), at server start and in ``wf-widgets sweep``.
+their first use. Housekeeping (:meth:`Backend.sweep`) runs in ``wf-widgets sweep`` and hourly
+in running servers; the first launch of a process and a server's start sweep only when no
+process swept the home within ``Settings.sweep_interval_s`` (:meth:`Backend.ensure_swept`:
+every sweep records its time in the job store, so a home is swept about once an interval
+however many processes start there). Read-only commands never sweep.
 """
 
 from __future__ import annotations
@@ -41,8 +44,9 @@ class Backend:
     executor : concurrent.futures.Executor, optional
         Where jobs run; a thread pool of ``settings.workers`` threads by default.
     sweep : bool
-        Sweep (reap dead jobs, delete expired results) at the first launch (default True);
-        that sweep checks stored results by size only (no file is read: a launch stays quick).
+        Sweep (reap dead jobs, delete expired results) at the first launch when the home is
+        due one (default True; see :meth:`ensure_swept`); that sweep checks stored results
+        by size only (no file is read: a launch stays quick).
     """
 
     def __init__(self, settings: Settings | None = None, executor: Executor | None = None, sweep: bool = True):
@@ -103,17 +107,31 @@ class Backend:
 
     # -- housekeeping -----------------------------------------------------------------------
     def ensure_swept(self) -> None:
-        """Sweep once (see :meth:`sweep`, by size only), at the first launch of this Backend."""
+        """At the first launch of this Backend, sweep (see :meth:`sweep`, by size only) if the home is due one.
+
+        Due: no process recorded a sweep of the home less than ``settings.sweep_interval_s``
+        away from now (by ``settings.time()``; see :meth:`JobStore.claim_sweep`). Of
+        processes starting at once, one sweeps (the claim is one statement); a sweep that
+        fails gives its claim back.
+        """
         if self._swept:
             return
         with self._lock:
             if self._swept:
                 return
             self._swept = True
-        self.sweep(checksums=False)
+        jobs = self.jobs
+        now, interval = self.settings.time(), self.settings.sweep_interval_s
+        last = jobs.last_sweep()  # a read first: no write lock taken while the home is not due
+        if last is not None and abs(now - last) < interval:
+            return
+        if jobs.claim_sweep(now, interval):
+            self._sweep(checksums=False, claimed=now, previous=last)
 
     def sweep(self, checksums: bool = True) -> dict[str, int]:
-        """Housekeeping; returns counts.
+        """Housekeeping now, whenever the last sweep was (recorded: launches within the interval skip theirs).
+
+        Returns counts.
 
         ``reaped``: jobs whose worker died, marked FAILED; ``expired``: results past their
         expiry, deleted; ``damaged``: live results found missing or damaged (size, and with
@@ -123,6 +141,22 @@ class Backend:
         big graph literals no live row uses (:meth:`sweep_blobs`) and checkpoints the job
         store's WAL.
         """
+        now = self.settings.time()
+        previous = self.jobs.last_sweep()
+        self.jobs.record_sweep(now)
+        return self._sweep(checksums, claimed=now, previous=previous)
+
+    def _sweep(self, checksums: bool, claimed: float, previous: float | None) -> dict[str, int]:
+        try:
+            return self._sweep_now(checksums)
+        except BaseException:
+            try:
+                self.jobs.unclaim_sweep(claimed, previous)  # let the next launch try again
+            except Exception:  # the store itself is what failed: the error below says so
+                pass
+            raise
+
+    def _sweep_now(self, checksums: bool) -> dict[str, int]:
         reaped = self.jobs.reap_stale()
         expired = self.results.sweep(self.jobs)
         damaged = self.results.check(self.jobs, checksums=checksums)

@@ -1,4 +1,9 @@
-"""The ``wf-widgets`` command: demo, demo-data, serve, sweep, jobs, catalog, doctor."""
+"""The ``wf-widgets`` command: demo, demo-data, serve, sweep, jobs, catalog, doctor.
+
+Reading commands (``jobs``, ``jobs show``, ``catalog``, ``doctor`` without ``--repair``)
+never sweep, and make no store that does not exist yet (a home without a job store has no
+jobs); ``sweep`` always sweeps.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,14 @@ from typing import Sequence
 from . import doctor
 from .backend import Backend, get_backend
 from .catalog.listing import catalog_listing
+from .delivery.links import result_url
 from .demo import run_demo
 from .demo_data import make_demo_data
-from .errors import WfError
+from .errors import ValidationError, WfError
 from .jobs import Job
+from .jobs.store import JobStore
 from .server import standalone
+from .server.links import lasting_base
 
 
 def _when(ts: float | None) -> str:
@@ -26,6 +34,12 @@ def _when(ts: float | None) -> str:
 
 def cmd_jobs(args: argparse.Namespace) -> int:
     backend = get_backend()
+    if not JobStore.exists(backend.settings):  # no job was ever launched here: make no store to say so
+        if args.action == "list":
+            print(f"no jobs in {backend.settings.home}")
+            return 0
+        raise ValidationError(f"No job with id {args.job_id!r} in {backend.settings.home}", field="job_id",
+                              value=args.job_id)
     if args.action == "show":
         job = Job.get(args.job_id)
         row = dict(job._row)
@@ -35,7 +49,11 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         print(repr(job))
         print(json.dumps(row, indent=2, default=str))
         if job.stage == "SUCCEEDED" and row.get("result_path") and not row.get("result_deleted"):
-            print(f"link: {job.url}")
+            # Only a server that outlives this command can serve the link (one started here would
+            # stop when it ends, and start a sweep on its way up).
+            base = lasting_base(backend)
+            print(f"link: {result_url(backend.signer, base, job.id, job._row['expires'])}" if base else
+                  "link: none while no server runs (start one with `wf-widgets serve`, or set WF_WIDGETS_PUBLIC_URL)")
         return 0
     if args.action == "cancel":
         ok = Job.get(args.job_id).cancel()
@@ -62,7 +80,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
-    print(catalog_listing(get_backend()))
+    backend = get_backend()
+    root = backend.settings.home / "catalog"
+    if not (root / "catalog.sqlite").exists():  # nothing was ever added: make no store to say so
+        print(f"Catalog {root} (as {backend.settings.user}): 0 product(s)")
+        return 0
+    print(catalog_listing(backend))
     return 0
 
 

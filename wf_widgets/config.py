@@ -23,6 +23,8 @@ WF_WIDGETS_MAX_TILES       most tiles ``DLTile.from_shape`` builds in one list (
 
 ``WF_WIDGETS_MAX_LITERAL_BYTES``: the most bytes of literals (arrays, lists, strings) one
 graph may carry (default 256 MiB); a bigger graph is refused before a job exists.
+``WF_WIDGETS_SWEEP_INTERVAL_S``: seconds between the housekeeping sweeps that launches do in
+one home (default 3600; 0: every process sweeps at its first launch).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ PREFIX = "WF_WIDGETS_"
 DEFAULT_MAX_LITERAL_BYTES = 256 * 1024 * 1024
 #: Default of :attr:`Settings.max_tiles`.
 DEFAULT_MAX_TILES = 1_000_000
+#: Default of :attr:`Settings.sweep_interval_s` (an hour).
+DEFAULT_SWEEP_INTERVAL_S = 3600.0
 #: :attr:`Settings.max_memory` when the machine's memory can't be read.
 FALLBACK_MAX_MEMORY = 8 << 30
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12,
@@ -92,6 +96,10 @@ class Settings:
     max_tiles : int
         Most tiles :meth:`DLTile.from_shape <wf_widgets.geo.DLTile.from_shape>` builds in
         one list.
+    sweep_interval_s : float
+        Seconds between the housekeeping sweeps that launches do (``Backend.ensure_swept``):
+        the first launch of a process sweeps the home only when no process recorded a sweep
+        there within this interval. ``wf-widgets sweep`` and running servers sweep regardless.
     """
 
     home: Path = dataclasses.field(default_factory=lambda: Path("~/.wf_widgets").expanduser())
@@ -105,6 +113,7 @@ class Settings:
     max_literal_bytes: int = DEFAULT_MAX_LITERAL_BYTES
     max_memory: int | None = None
     max_tiles: int = DEFAULT_MAX_TILES
+    sweep_interval_s: float = DEFAULT_SWEEP_INTERVAL_S
 
     def __post_init__(self) -> None:
         self.max_memory = default_max_memory() if self.max_memory is None else parse_bytes(self.max_memory,
@@ -128,6 +137,10 @@ class Settings:
             raise ValidationError(f"max_literal_bytes must be a number of bytes >= 0, got {self.max_literal_bytes!r}",
                                   field="max_literal_bytes", value=self.max_literal_bytes)
         self.max_literal_bytes = int(self.max_literal_bytes)
+        self.sweep_interval_s = _number("sweep_interval_s", self.sweep_interval_s, float)
+        if not self.sweep_interval_s >= 0 or self.sweep_interval_s == float("inf"):
+            raise ValidationError(f"sweep_interval_s must be a number of seconds >= 0, got {self.sweep_interval_s!r}",
+                                  field="sweep_interval_s", value=self.sweep_interval_s)
 
     # -- clock -------------------------------------------------------------------
     def time(self) -> float:

@@ -14,6 +14,11 @@ Checks, in order:
 
 Run it with nothing else using the home folder when repairing: a process that has a
 store open keeps using the file that was moved aside.
+
+Doctor never sweeps, and makes nothing that does not exist (a home without a job store has
+no rows: every result file is an orphan; no results folder, no signing key is made). It
+opens an existing job store as every process does, which brings an older one to the
+current schema (its queries need it).
 """
 
 from __future__ import annotations
@@ -25,11 +30,10 @@ import sqlite3
 from pathlib import Path
 from typing import Callable
 
-from ._context import TERMINAL
 from .blobs import BlobStore
 from .config import Settings
 from .delivery.links import Signer
-from .delivery.results import ResultStore, valid_job_id
+from .delivery.results import ResultStore
 from .errors import WfError
 from .jobs.store import JobStore
 from .layers import LayerStore
@@ -180,22 +184,15 @@ def _check_files(settings: Settings, report: Report, broken: set[str]) -> None:
             "was moved aside (run doctor again to check the files against the new store)" if report.repair
             else "is broken"))
         return
-    jobs = JobStore(settings)
+    jobs = JobStore(settings) if JobStore.exists(settings) else None  # none: no row owns anything
     layers = None
     try:
         results = ResultStore(settings)
-        orphans = []
-        for path in sorted(results.root.iterdir()):
-            job_id = path.name.split(".", 1)[0]
-            if not valid_job_id(job_id):
-                continue
-            status = jobs.status(job_id)
-            if status is None or (status["stage"] in TERMINAL and status["result_path"] != path.name):
-                orphans.append(path)
-        _orphans(report, "results", orphans, "result file(s) no job row owns", results.root)
+        orphans = results.orphans(jobs) if jobs is not None else [results.root / name for name in results.names()]
+        _orphans(report, "results", sorted(orphans), "result file(s) no job row owns", results.root)
 
         bad = []
-        stored = jobs.stored_results()
+        stored = jobs.stored_results() if jobs is not None else []
         for row in stored:
             for check in RESULT_CHECKS:
                 problem = check(results, row)
@@ -211,14 +208,15 @@ def _check_files(settings: Settings, report: Report, broken: set[str]) -> None:
             report.add("blobs", WARNING, "not checked: the layer store was just moved aside (run doctor again)")
             return
         kept_since = settings.time() - settings.retention_days * 86400.0
-        refs = jobs.blob_refs(kept_since)
+        refs = jobs.blob_refs(kept_since) if jobs is not None else set()
         if (settings.home / "layers.sqlite").exists():
             layers = LayerStore(settings)
             refs |= layers.blob_refs()
         blobs = BlobStore(settings.home)
         _orphans(report, "blobs", blobs.unreferenced(refs), "graph literal file(s) no live row uses", blobs.root)
     finally:
-        jobs.close()
+        if jobs is not None:
+            jobs.close()
         if layers is not None:
             layers.close()
 

@@ -216,3 +216,27 @@ def test_the_launch_sweep_checks_sizes_but_reads_no_file(make_backend):
         assert started.sweep()["damaged"] == 1
     finally:
         started.close()
+
+
+def test_the_sweep_finds_orphans_with_one_query_for_the_whole_folder(make_backend):
+    backend = make_backend()
+    live, deleted = _job(), _job()
+    backend.jobs.mark_deleted(deleted.id)  # marked, but its file stayed (killed between the two steps)
+    writing = "b" * 48  # a job being run: its file exists before its row records it
+    backend.jobs.create(writing, kind="Int", graph=wf.Int(1).to_json(), geoctx=None, format={"type": "json"},
+                        destination={"type": "download"}, claim=True)
+    (backend.results.root / f"{writing}.json").write_bytes(b"2")
+    orphans = [backend.results.root / f"{i:048x}.json" for i in range(1, 31)]  # files of no job
+    for path in orphans:
+        path.write_bytes(b"x")
+    conn = backend.jobs._conn()
+    statements = []
+    conn.set_trace_callback(statements.append)
+    try:
+        assert backend.results.sweep(backend.jobs) == 0  # nothing expired
+    finally:
+        conn.set_trace_callback(None)
+    assert len(statements) == 2, statements  # the expired results; the owners of every file at once
+    assert _path(backend, live).exists() and (backend.results.root / f"{writing}.json").exists()
+    assert not _path(backend, deleted).exists()
+    assert not [p for p in orphans if p.exists()]

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 import wf_widgets as wf
+from wf_widgets import cli
 from wf_widgets.backend import Backend
 from wf_widgets.config import Settings
-from wf_widgets.errors import ResultExpired
+from wf_widgets.errors import ResultExpired, ValidationError
 from wf_widgets.server import sweeper
 from wf_widgets.server.sweeper import start_sweeper
 from wf_widgets.server.testing import fetch, wait_for
@@ -122,3 +126,115 @@ def test_live_results_survive_the_sweep(make_backend):
     assert backend.sweep()["expired"] == 1
     assert not _file(backend, old).exists() and _file(backend, new).exists()
     assert fetch(new.url).status == 200
+
+
+# -- the sweep at launch: at most once per interval per home ----------------------------------
+HOUR = 3600.0
+
+
+def _orphan(backend, name="c"):
+    """A result file no row owns: what the sweep deletes, so its survival shows no sweep ran."""
+    path = backend.results.root / (name * 48 + ".json")
+    path.write_bytes(b"x")
+    return path
+
+
+def _launch(home, **settings):
+    later = Backend(Settings(home=home, **settings))  # sweep=True: its first launch sweeps if due
+    try:
+        assert (wf.Int(1) + 1).compute(backend=later) == 2
+    finally:
+        later.close()
+
+
+def test_a_launch_within_the_interval_of_another_sweep_does_not_sweep_and_one_after_it_does(make_backend):
+    backend = make_backend()
+    home = backend.settings.home
+    _job()
+    first = _orphan(backend, "c")
+    _launch(home)  # the home was never swept: this launch sweeps, and records when
+    assert not first.exists()
+    swept_at = backend.jobs.last_sweep()
+    assert swept_at == pytest.approx(backend.settings.time(), abs=60)
+
+    second = _orphan(backend, "d")
+    _launch(home, now_offset_s=HOUR - 60)  # another Backend (as another process), within the interval
+    assert second.exists() and backend.jobs.last_sweep() == swept_at
+    _launch(home, now_offset_s=HOUR + 60)  # past it
+    assert not second.exists()
+    assert backend.jobs.last_sweep() == pytest.approx(swept_at + HOUR + 60, abs=60)
+
+    third = _orphan(backend, "e")
+    _launch(home, now_offset_s=HOUR + 120, sweep_interval_s=0)  # no interval: every first launch sweeps
+    assert not third.exists()
+
+
+def test_other_processes_skip_the_sweep_within_the_interval(make_backend):
+    backend = make_backend()
+    home = backend.settings.home
+    _job()
+    code = "import wf_widgets as wf\nassert (wf.Int(1) + 1).compute() == 2\n"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WF_WIDGETS_")}
+
+    def launch(**extra):
+        out = subprocess.run([sys.executable, "-c", code], env={**env, "WF_WIDGETS_HOME": str(home), **extra},
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+
+    first = _orphan(backend, "c")
+    launch()
+    assert not first.exists()
+    second = _orphan(backend, "d")
+    launch()
+    launch(WF_WIDGETS_SWEEP_INTERVAL_S="7200", WF_WIDGETS_NOW_OFFSET_S=str(HOUR + 60))
+    assert second.exists()
+    launch(WF_WIDGETS_NOW_OFFSET_S=str(HOUR + 60))
+    assert not second.exists()
+
+
+def test_the_sweep_command_always_sweeps_and_counts_as_the_last_sweep(make_backend, monkeypatch, capsys):
+    backend = make_backend()
+    home = backend.settings.home
+    _job()
+    _launch(home)
+    orphan = _orphan(backend)
+    monkeypatch.setenv("WF_WIDGETS_HOME", str(home))
+    monkeypatch.setenv("WF_WIDGETS_NOW_OFFSET_S", str(HOUR / 2))
+    assert cli.main(["sweep"]) == 0  # within the interval of the launch's sweep: sweeps all the same
+    assert "deleted 0 expired result(s)" in capsys.readouterr().out
+    assert not orphan.exists()
+    assert backend.jobs.last_sweep() == pytest.approx(backend.settings.time() + HOUR / 2, abs=60)
+    orphan = _orphan(backend)
+    _launch(home, now_offset_s=HOUR + 60)  # an hour after the launch's sweep, not after the command's
+    assert orphan.exists()
+
+
+def test_a_failed_sweep_gives_its_turn_back(make_backend):
+    backend = make_backend()
+    home = backend.settings.home
+    _job()
+    results = backend.results.root
+    results.rename(home / "results-aside")
+    results.write_bytes(b"")  # a file where the folder should be: listing it fails
+    failing = Backend(Settings(home=home))
+    try:
+        with pytest.raises(NotADirectoryError):
+            failing.ensure_swept()
+    finally:
+        failing.close()
+    assert backend.jobs.last_sweep() is None  # nobody swept: the next launch must
+    results.unlink()
+    (home / "results-aside").rename(results)
+    orphan = _orphan(backend)
+    _launch(home)
+    assert not orphan.exists() and backend.jobs.last_sweep() is not None
+
+
+def test_the_sweep_interval_setting(tmp_path):
+    s = Settings.from_env({"WF_WIDGETS_HOME": str(tmp_path), "WF_WIDGETS_SWEEP_INTERVAL_S": "60"})
+    assert s.sweep_interval_s == 60.0
+    assert Settings(home=tmp_path).sweep_interval_s == HOUR
+    with pytest.raises(ValidationError, match="sweep_interval_s must be a number of seconds >= 0, got -1.0"):
+        Settings(home=tmp_path, sweep_interval_s=-1)
+    with pytest.raises(ValidationError, match="WF_WIDGETS_SWEEP_INTERVAL_S must be a number, got 'hourly'"):
+        Settings.from_env({"WF_WIDGETS_HOME": str(tmp_path), "WF_WIDGETS_SWEEP_INTERVAL_S": "hourly"})

@@ -1,8 +1,10 @@
 """The job store: who is dead (pid, pid reuse, heartbeat), blob references, the schema."""
 
 import os
+import re
 import shutil
 import subprocess
+import threading
 
 import pytest
 
@@ -66,3 +68,81 @@ def test_process_start_time_reads_field_22_whatever_the_command_name(tmp_path):
         proc.kill()
         proc.wait()
     assert process_start_time(proc.pid) is None  # gone
+
+
+def _ended(store, job_id, stage="SUCCEEDED", result_path=None):
+    store.create(job_id, kind="Int", graph=wf.Int(1).to_json(), geoctx=None, format={"type": "json"},
+                 destination={"type": "download"})
+    store.finish(job_id, stage, result_path=result_path, result_size=1 if result_path else None,
+                 expires=store.settings.time() + 3600 if result_path else None)
+
+
+def test_unowned_results_are_the_files_no_row_owns(backend):
+    store = backend.jobs
+    a, b, c, d, e, f = (x * 48 for x in "abcdef")
+    _ended(store, a, result_path=f"{a}.json")  # a live result
+    running_row(store, b)  # its worker may be writing its file
+    _ended(store, c, stage="FAILED")  # ended without recording a file: a worker killed while writing
+    _ended(store, d, result_path=f"{d}.json")  # recorded another file than this one
+    _ended(store, e, result_path=f"{e}.json")
+    store.mark_deleted(e)  # expired (or lost): its file should be gone
+    names = [f"{a}.json", f"{b}.json", f"{c}.json", f"{d}.msgpack", f"{e}.json", f"{f}.json"]  # f: no row
+    assert sorted(store.unowned_results(names)) == [f"{c}.json", f"{d}.msgpack", f"{e}.json", f"{f}.json"]
+    assert store.unowned_results([]) == []
+
+
+def test_one_sweep_is_claimed_per_interval(backend):
+    store = backend.jobs
+    assert store.last_sweep() is None
+    assert store.claim_sweep(1000.0, 60.0) and store.last_sweep() == 1000.0
+    assert not store.claim_sweep(1059.0, 60.0) and store.last_sweep() == 1000.0
+    assert store.claim_sweep(1060.0, 60.0) and store.last_sweep() == 1060.0
+    assert not store.claim_sweep(1001.0, 60.0)  # read the clock just before another claimed: recent too
+    assert store.claim_sweep(500.0, 60.0)  # the clock moved back by more than the interval
+    store.record_sweep(520.0)  # recorded whatever came before (wf-widgets sweep)
+    assert store.last_sweep() == 520.0
+    store.unclaim_sweep(520.0, 500.0)  # a failed sweep gives its turn back
+    assert store.last_sweep() == 500.0
+    store.unclaim_sweep(520.0, 100.0)  # not ours any more: left alone
+    assert store.last_sweep() == 500.0
+    store.unclaim_sweep(500.0, None)
+    assert store.last_sweep() is None
+
+
+def test_of_many_claiming_at_once_one_gets_the_sweep(backend):
+    store = backend.jobs
+    barrier = threading.Barrier(8)
+    won = []
+
+    def claim():
+        barrier.wait()
+        won.append(store.claim_sweep(store.settings.time(), 3600.0))  # each thread has its own connection
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(won) == [False] * 7 + [True]
+
+
+def test_the_sweeps_queries_read_partial_indexes_not_the_history(backend):
+    store = backend.jobs
+    now = backend.settings.time()
+    conn = store._conn()
+    statements = []
+    conn.set_trace_callback(statements.append)
+    try:
+        store.reap_stale()
+        store.expired(now)
+        store.live_results(now)
+        store.stored_results()
+        store.blob_refs(now - 86400.0)
+        store.unowned_results(["a" * 48 + ".json"])
+    finally:
+        conn.set_trace_callback(None)
+    assert len(statements) == 6
+    for sql in statements:
+        plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+        assert not [step for step in plan if re.fullmatch(r"SCAN (jobs|j)", step)], (sql, plan)  # a full scan
+        assert any("USING INDEX" in step for step in plan), (sql, plan)

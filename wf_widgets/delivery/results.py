@@ -16,7 +16,11 @@ damaged before its expiry is *lost*: its row gets ``result_deleted = 1`` and a n
 Rows written before checksums existed (``result_sha256`` NULL) are checked by size only.
 
 Expiry lives in the job row; :meth:`ResultStore.sweep` deletes expired files and marks
-their rows.
+their rows, and deletes orphans (:meth:`ResultStore.orphans`: files no row owns, found
+with one query for the whole folder).
+
+The folder is made with the first stored result: opening the store (to read, to check, to
+sweep) creates nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import re
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .._context import TERMINAL, JobStoreLike
+from .._context import JobStoreLike
 from .._files import create_private, private_dir, sweep_temp, temp_name
 from ..config import Settings
 from ..errors import DiskFull, ResultExpired, ResultMissing
@@ -73,7 +77,7 @@ class ResultStore:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.root = private_dir(settings.home / "results")
+        self.root = settings.home / "results"
 
     def path_for(self, job_id: str, extension: str) -> Path:
         """Where a job's result lives; refuses anything but a job id (no path from user input)."""
@@ -95,6 +99,7 @@ class ResultStore:
         path = self.path_for(job_id, extension)
         tmp = temp_name(path)
         try:
+            private_dir(self.root)  # a stat once it exists
             with create_private(tmp) as f:
                 f.write(data)
             os.link(tmp, path)  # never replaces an existing result
@@ -187,6 +192,11 @@ class ResultStore:
         if row.get("expires") is not None and row["expires"] <= self.settings.time():
             return None
         try:
+            if not (checksum and row.get("result_sha256")):  # by size: a stat, the file is not opened
+                size = os.stat(self.resolve(row["result_path"])).st_size
+                if row.get("result_size") is not None and size != row["result_size"]:
+                    return damaged_note(row["id"], size, row["result_size"])
+                return None
             f = self.open(row["result_path"])
         except ValueError:
             return f"Job {row['id']} names {row['result_path']!r}, which is not a stored result."
@@ -234,21 +244,33 @@ class ResultStore:
         """Delete temporary files of killed writers older than the grace period; returns how many."""
         return sweep_temp(self.root, self.settings.time())
 
+    def orphans(self, jobs: JobStoreLike) -> list[Path]:
+        """Result files no job row owns (see :meth:`JobStore.unowned_results`), found with one query.
+
+        Files of unknown jobs, of jobs that ended without recording them (a worker killed
+        while writing), and of results marked deleted (expired or lost) whose deletion did
+        not happen. Files not named after a job id are no business of ours (temporaries
+        are :meth:`sweep_temp`'s).
+        """
+        return [self.root / name for name in jobs.unowned_results(self.names())]
+
+    def names(self) -> list[str]:
+        """Names of the files in the folder named after a job id (none when no result was ever stored)."""
+        try:
+            return [e.name for e in os.scandir(self.root) if valid_job_id(e.name.split(".", 1)[0])]
+        except FileNotFoundError:
+            return []
+
     def sweep(self, jobs: JobStoreLike) -> int:
         """Delete results past their expiry and mark their rows; returns how many.
 
-        Also removes orphans: files of jobs that ended without recording them (a worker
-        killed while writing).
+        Then deletes :meth:`orphans` (uncounted).
         """
         count = 0
         for row in jobs.expired(self.settings.time()):
             self.delete(row["result_path"])
             jobs.mark_deleted(row["id"])
             count += 1
-        for path in self.root.iterdir():
-            job_id = path.name.split(".", 1)[0]
-            if valid_job_id(job_id):
-                status = jobs.status(job_id)
-                if status is None or (status["stage"] in TERMINAL and status["result_path"] != path.name):
-                    path.unlink(missing_ok=True)
+        for path in self.orphans(jobs):
+            path.unlink(missing_ok=True)
         return count

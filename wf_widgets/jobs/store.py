@@ -68,6 +68,20 @@ _V3 = """
 ALTER TABLE jobs ADD COLUMN pid_start INTEGER;
 ALTER TABLE jobs ADD COLUMN blobs TEXT;
 """
+#: Version 5: what the sweep reads, without scanning the history. Partial indexes, each holding
+#: only the rows a query of the sweep looks for, and keyed on columns that change at most once
+#: per job (so ``start``, ``progress`` and the heartbeat never touch them): ``jobs_unfinished``
+#: (jobs not ended: :meth:`JobStore.reap_stale`), ``jobs_stored_results`` (results stored and
+#: not deleted, by expiry: :meth:`JobStore.expired`, :meth:`JobStore.live_results`),
+#: ``jobs_with_blobs`` (rows using blob files, by end time: :meth:`JobStore.blob_refs`). And
+#: ``meta``, small facts about the store (``last_sweep``: when a process last swept the home,
+#: on the clock of ``Settings.time``).
+_V5 = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
+CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs(id) WHERE finished IS NULL;
+CREATE INDEX IF NOT EXISTS jobs_stored_results ON jobs(expires) WHERE result_path IS NOT NULL AND result_deleted = 0;
+CREATE INDEX IF NOT EXISTS jobs_with_blobs ON jobs(finished) WHERE blobs IS NOT NULL;
+"""
 #: Schema migrations, oldest first (see :func:`wf_widgets._sqlite.migrate`); append, never edit.
 MIGRATIONS: tuple[str, ...] = (
     _SCHEMA,
@@ -78,11 +92,15 @@ MIGRATIONS: tuple[str, ...] = (
     # 4: the base URL of the result's link and its note, resolved where the job was launched
     # (for destinations whose worker needs the link: an email carries it).
     "ALTER TABLE jobs ADD COLUMN link_base TEXT;\nALTER TABLE jobs ADD COLUMN link_note TEXT;",
+    _V5,
 )
-# No secondary indexes: every index costs each job's insert and finish (about 40 us each
-# here). Job ids start with their creation time (jobs.compute.new_job_id), so the primary
-# key orders rows by creation for listing; the sweeper's expiry scan runs hourly.
+# Job ids start with their creation time (jobs.plan.new_job_id), so the primary key orders
+# rows by creation for listing. Secondary indexes cost every job that enters them, so the
+# sweep's are partial (see _V5): each holds only the rows the sweep looks for, and a job
+# enters and leaves each at most once (the columns they read change once per job).
 _JSON_COLUMNS = ("graph", "geoctx", "format", "destination", "result_ref", "blobs")
+#: The job store's file in the home folder.
+FILE_NAME = "jobs.sqlite"
 #: A row whose graph text is longer than this is followed by a WAL checkpoint.
 CHECKPOINT_AFTER_BYTES = 1024 * 1024
 
@@ -184,7 +202,7 @@ class JobStore:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.path = settings.home / "jobs.sqlite"
+        self.path = settings.home / FILE_NAME
         self._connections = ThreadConnections(self.path)
         self._conn = self._connections.get
         #: The files of big graph literals (shared with the layer store).
@@ -197,6 +215,11 @@ class JobStore:
             raise
         #: Every column but the graph (what status readers fetch).
         self._no_graph = ", ".join(c for c in columns if c != "graph")
+
+    @staticmethod
+    def exists(settings: Settings) -> bool:
+        """Whether the home of ``settings`` has a job store (what reads without one use: opening makes one)."""
+        return (settings.home / FILE_NAME).exists()
 
     def close(self) -> None:
         self._connections.close()
@@ -394,7 +417,8 @@ class JobStore:
         the check to these jobs (``Job.wait()`` checks its own).
         """
         now = self.settings.time()
-        live = f"stage IN ('QUEUED', {', '.join(map(repr, ACTIVE))})"
+        # "finished IS NULL" reads the partial index jobs_unfinished (only the jobs not ended).
+        live = f"finished IS NULL AND stage IN ('QUEUED', {', '.join(map(repr, ACTIVE))})"
         cols = "id, stage, host, pid, pid_start, heartbeat"
         if job_ids is None:
             rows = self._conn().execute(f"SELECT {cols} FROM jobs WHERE {live}").fetchall()
@@ -420,22 +444,27 @@ class JobStore:
 
     def blob_refs(self, kept_since: float) -> set[str]:
         """Blob keys the rows still need (one query): unfinished jobs, and jobs that ended
-        at or after ``kept_since`` whose result is not deleted."""
+        at or after ``kept_since`` whose result is not deleted.
+
+        Reads the partial index ``jobs_with_blobs`` by end time: rows that ended before
+        ``kept_since`` are not visited.
+        """
         rows = self._conn().execute(
-            "SELECT blobs FROM jobs WHERE blobs IS NOT NULL AND (stage NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')"
-            " OR (result_deleted = 0 AND finished >= ?))", (kept_since,)).fetchall()
+            "SELECT blobs FROM jobs WHERE blobs IS NOT NULL AND finished IS NULL"
+            " UNION ALL SELECT blobs FROM jobs WHERE blobs IS NOT NULL AND finished >= ? AND result_deleted = 0",
+            (kept_since,)).fetchall()
         return {key for r in rows for key in json.loads(r[0])}
 
     def stored_results(self) -> list[dict]:
-        """Rows (no graph) whose result file is stored and not deleted."""
+        """Rows (no graph) whose result file is stored and not deleted (the index ``jobs_stored_results``)."""
         rows = self._conn().execute(
             f"SELECT {self._no_graph} FROM jobs WHERE result_path IS NOT NULL AND result_deleted = 0").fetchall()
         return [self._row(r) for r in rows]
 
     def expired(self, now: float) -> list[dict]:
-        """Rows whose stored result is past its expiry and not yet deleted."""
+        """Rows whose stored result is past its expiry and not yet deleted (the index ``jobs_stored_results``)."""
         rows = self._conn().execute(
-            "SELECT id, result_path FROM jobs WHERE result_deleted = 0 AND expires IS NOT NULL AND expires <= ?",
+            "SELECT id, result_path FROM jobs WHERE result_path IS NOT NULL AND result_deleted = 0 AND expires <= ?",
             (now,)).fetchall()
         return [dict(r) for r in rows]
 
@@ -443,7 +472,8 @@ class JobStore:
         self._conn().execute("UPDATE jobs SET result_deleted = 1 WHERE id = ?", (job_id,))
 
     def live_results(self, now: float) -> list[dict]:
-        """Rows with a stored result that is neither deleted nor past its expiry (what the sweep verifies)."""
+        """Rows with a stored result that is neither deleted nor past its expiry (what the sweep verifies;
+        the index ``jobs_stored_results``)."""
         rows = self._conn().execute(
             "SELECT id, result_path, result_size, result_sha256, result_deleted, expires FROM jobs"
             " WHERE result_path IS NOT NULL AND result_deleted = 0 AND (expires IS NULL OR expires > ?)",
@@ -459,3 +489,51 @@ class JobStore:
             "UPDATE jobs SET result_deleted = 1, result_problem = ? WHERE id = ? AND result_deleted = 0 RETURNING id",
             (note, job_id)).fetchone()
         return row is not None
+
+    def unowned_results(self, names: list[str]) -> list[str]:
+        """Which of the result file ``names`` (``<job id>.<ext>``) no row owns, in one query.
+
+        A file is owned by the row of its job id while that job has not ended (its worker
+        may be writing it), or when the row records it (``result_path``) and its result is
+        not deleted. Files of unknown jobs, of jobs that ended without recording them (a
+        worker killed while writing) and of deleted results (expired or lost) are not.
+        List the folder before calling: a row never appears after its job's file.
+        """
+        if not names:
+            return []
+        rows = self._conn().execute(
+            "SELECT f.value FROM json_each(?) AS f LEFT JOIN jobs AS j ON j.id = substr(f.value, 1, 48)"
+            " WHERE j.id IS NULL OR (j.stage IN ('SUCCEEDED', 'FAILED', 'CANCELLED')"
+            " AND (j.result_path IS NOT f.value OR j.result_deleted != 0))", (json.dumps(names),)).fetchall()
+        return [r[0] for r in rows]
+
+    # -- facts about the store (the meta table) ----------------------------------------------
+    def last_sweep(self) -> float | None:
+        """When a process last swept the home (``Settings.time`` seconds), or None if none did."""
+        row = self._conn().execute("SELECT value FROM meta WHERE key = 'last_sweep'").fetchone()
+        return None if row is None else float(row[0])
+
+    def claim_sweep(self, now: float, interval_s: float) -> bool:
+        """Record a sweep at ``now`` unless one was recorded less than ``interval_s`` from it; True if recorded.
+
+        One statement, so of processes claiming at once exactly one gets True. Recent
+        counts both ways (a process that read the clock just before another one claimed
+        is behind it by a little); a record far in the future (a clock moved back) is not.
+        """
+        row = self._conn().execute(
+            "INSERT INTO meta (key, value) VALUES ('last_sweep', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            " WHERE abs(meta.value - excluded.value) >= ? RETURNING value", (now, interval_s)).fetchone()
+        return row is not None
+
+    def record_sweep(self, now: float) -> None:
+        """Record a sweep at ``now``, whenever the last one was (``wf-widgets sweep``, servers)."""
+        self._conn().execute("INSERT INTO meta (key, value) VALUES ('last_sweep', ?)"
+                             " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now,))
+
+    def unclaim_sweep(self, claimed: float, previous: float | None) -> None:
+        """Put back the time of the sweep before ``claimed`` (that sweep failed), unless another was recorded since."""
+        if previous is None:
+            self._conn().execute("DELETE FROM meta WHERE key = 'last_sweep' AND value = ?", (claimed,))
+        else:
+            self._conn().execute("UPDATE meta SET value = ? WHERE key = 'last_sweep' AND value = ?",
+                                 (previous, claimed))

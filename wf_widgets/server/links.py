@@ -39,6 +39,23 @@ def resolve(backend: BackendLike) -> tuple[str, str]:
     return ensure_thread_server(backend), "thread"
 
 
+def lasting_base(backend: BackendLike) -> str | None:
+    """The base of links that outlive this process (steps 1 to 3 above), or None; never starts a server.
+
+    What a short-lived process (``wf-widgets jobs show``) shows links with: a server of its
+    own would stop, and its link with it, when the command ends.
+    """
+    public = backend.settings.public_url
+    if public:
+        return public.rstrip("/")
+    live = registry.live_servers(backend.settings)
+    for kind in ("jupyter", "standalone"):
+        for info in live:
+            if info["kind"] == kind:
+                return info["url"].rstrip("/")
+    return None
+
+
 def base_url(backend: BackendLike) -> str:
     """The base of download links (``<base>/results/<job id>?...``); see the module doc."""
     return resolve(backend)[0]

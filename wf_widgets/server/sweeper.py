@@ -1,5 +1,6 @@
-"""The sweep every running mount does at start and then hourly (`Backend.sweep`: expired results
-deleted, dead jobs reaped, stored results verified, leftover temporary files deleted)."""
+"""The sweep every running mount does at start (when the home is due one, `Backend.ensure_swept`)
+and then hourly (`Backend.sweep`: expired results deleted, dead jobs reaped, stored results
+verified, leftover temporary files deleted)."""
 
 from __future__ import annotations
 
