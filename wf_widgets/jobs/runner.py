@@ -47,6 +47,10 @@ class _TimedOut(_Cancelled):
     pass
 
 
+class _Ended(Exception):
+    """The job's row ended while this process ran it unclaimed (cancelled while it looked QUEUED)."""
+
+
 #: The error message of a job cancelled because its deadline passed (``compute(timeout=...)``).
 TIMED_OUT = "Timed out"
 
@@ -61,15 +65,26 @@ class _Reporter:
     only if not cancelled). A job run in the caller's thread (:meth:`Runner.run_here`) also
     has a deadline and an ``on_progress(stage, steps_done, steps_total)`` callback drawing
     its progress bar.
+
+    ``unclaimed_since``: the job's row is still QUEUED (run by a thread of the process that
+    queued it, see :func:`execute`); the first write claims it, with that start time.
     """
 
     def __init__(self, store: JobStore, job_id: str, deadline: float | None = None,
-                 on_progress: Callable[[str, int, int], None] | None = None):
+                 on_progress: Callable[[str, int, int], None] | None = None, unclaimed_since: float | None = None):
         self.store, self.job_id = store, job_id
         self.deadline, self.on_progress = deadline, on_progress
+        self.unclaimed_since = unclaimed_since
         self._last = time.monotonic()
         self.pending: dict[str, Any] = {}
         self.state = {"stage": "PREPARING", "steps_done": 0, "steps_total": 0}
+
+    def claim(self) -> None:
+        """Claim the row now if it is not yet (raises _Ended if it ended meanwhile)."""
+        if self.unclaimed_since is not None:
+            if self.store.claim(self.job_id, started=self.unclaimed_since) is None:
+                raise _Ended()
+            self.unclaimed_since = None
 
     def _report(self, **fields: Any) -> None:
         fields = {k: v for k, v in fields.items() if v is not None}
@@ -82,6 +97,7 @@ class _Reporter:
             raise _TimedOut()
         if now - self._last >= PROGRESS_EVERY_S:
             self._last = now
+            self.claim()
             cancelled = self.store.progress(self.job_id, **self.pending)
             self.pending.clear()
             if cancelled:
@@ -143,26 +159,34 @@ def execute(backend: BackendLike, job_id: str, deadline: float | None = None,
     """Run job ``job_id`` to a terminal stage in this process; returns its final row (no graph).
 
     The job is claimed first (QUEUED -> PREPARING) unless ``claimed`` is its row, created
-    already claimed by this process. ``queued`` is its QUEUED row as this process created
-    it: the job is claimed without reading the row back. With either, the process may pass
-    the graph's root ``node`` it holds. ``deadline`` (``time.monotonic()`` seconds) cancels
-    the job when passed; ``on_progress`` is called at every step. A KeyboardInterrupt
-    cancels the job, then propagates.
+    already claimed by this process. With either, the process may pass the graph's root
+    ``node`` it holds. ``deadline`` (``time.monotonic()`` seconds) cancels the job when
+    passed; ``on_progress`` is called at every step. A KeyboardInterrupt cancels the job,
+    then propagates.
+
+    ``queued`` is its QUEUED row as this process created it (a thread of the process that
+    queued the job runs it). Its row is then claimed late, saving a write per short job:
+    with the first progress write (:data:`PROGRESS_EVERY_S` in), before a delivery that
+    can't be discarded, or with the final row. Until then the row stays QUEUED, with this
+    process's pid (so it is reaped if this process dies), and a cancellation ends it at
+    once, as any queued job's: the run stops at its next progress write (or its end) and
+    its stored result is deleted.
     """
     store = backend.jobs
+    unclaimed = None
     if claimed is not None:
         row = claimed
-    elif queued is not None:
-        fields = store.claim(job_id)
-        row = {**queued, **fields} if fields is not None else None
+    elif queued is not None:  # still queued, not cancelled meanwhile? (a read)
+        unclaimed = backend.settings.time()
+        row = None if store.cancel_requested(job_id) else {**queued, "started": unclaimed}
     else:
         row = store.start(job_id)
     if row is None:  # cancelled, or claimed by another worker
         return store.get(job_id, graph=False)
     _heartbeat.add(job_id, store)
     stored: dict | None = None
+    reporter = _Reporter(store, job_id, deadline, on_progress, unclaimed_since=unclaimed)
     try:
-        reporter = _Reporter(store, job_id, deadline, on_progress)
         geoctx = None
         if row["geoctx"] is not None:
             geoctx = geocontext_from_dict(row["geoctx"])
@@ -181,23 +205,37 @@ def execute(backend: BackendLike, job_id: str, deadline: float | None = None,
         reporter.stage("RUNNING", steps_total=total)
         value = evaluate(node, ctx)
         reporter.stage("SAVING", steps_done=total - 1)
-        stored = HANDLERS[row["destination"]["type"]].deliver(backend, row, value)
-        return store.finish(job_id, "SUCCEEDED", steps_done=total, steps_total=total, known=row, **stored)
+        handler = HANDLERS[row["destination"]["type"]]
+        if not handler.discardable:
+            reporter.claim()
+        stored = handler.deliver(backend, row, value)
+        final = store.finish(job_id, "SUCCEEDED", steps_done=total, steps_total=total, known=row,
+                             unclaimed_started=reporter.unclaimed_since, **stored)
+        if final is None:
+            raise _Ended()
+        return final
+    except _Ended:
+        _discard(backend, stored)
+        return store.get(job_id, graph=False)
     except (_Cancelled, KeyboardInterrupt) as exc:
         _discard(backend, stored)
         reason = {_TimedOut: TIMED_OUT, KeyboardInterrupt: "Interrupted"}.get(type(exc), "Cancelled")
-        final = store.finish(job_id, "CANCELLED", error_message=reason)
+        final = store.finish(job_id, "CANCELLED", error_message=reason, unclaimed_started=reporter.unclaimed_since)
         if isinstance(exc, KeyboardInterrupt):
             raise
-        return final
+        return final if final is not None else store.get(job_id, graph=False)
     except BaseException as exc:  # the row must always end; KeyboardInterrupt in a worker too
         kept = exc.stored if isinstance(exc, JobDestination) else None  # an email that failed keeps its download
         if kept is None:
             _discard(backend, stored)
-        final = store.finish(job_id, "FAILED", error_code=code_for(exc), error_message=_message(exc), **(kept or {}))
+        final = store.finish(job_id, "FAILED", error_code=code_for(exc), error_message=_message(exc),
+                             unclaimed_started=reporter.unclaimed_since, **(kept or {}))
+        if final is None:  # cancelled meanwhile: that ended it; nothing of this run is kept
+            if kept is not None:
+                _discard(backend, kept)
         if not isinstance(exc, Exception):
             raise
-        return final
+        return final if final is not None else store.get(job_id, graph=False)
     finally:
         _heartbeat.remove(job_id)
 

@@ -204,6 +204,7 @@ class JobStore:
         self.path = settings.home / "jobs.sqlite"
         self._connections = ThreadConnections(self.path)
         self._conn = self._connections.get
+        self._write = self._connections.write  # one statement, this process's writers taking turns
         #: The files of big graph literals (shared with the layer store).
         self.blobs = _blobs.BlobStore(settings.home)
         try:
@@ -268,7 +269,7 @@ class JobStore:
                "expires": None, "result_deleted": 0, "host": HOST,
                "pid": os.getpid(), "pid_start": own_start_time(), "heartbeat": started, "cancel_requested": 0,
                "blobs": keys or None, "link_base": link_base, "link_note": link_note}
-        self._conn().execute(
+        self._write(
             "INSERT INTO jobs (id, kind, graph, geoctx, format, destination, label, stage, created, started, updated,"
             " host, pid, pid_start, heartbeat, blobs, link_base, link_note)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -331,19 +332,21 @@ class JobStore:
     # GIL (milliseconds with busy worker threads), and every other writer would wait too.
     # What a write needs to know comes from ``rowcount``; rows are read afterwards (reads
     # take no write lock) or composed from what the caller holds.
-    def claim(self, job_id: str) -> dict | None:
+    def claim(self, job_id: str, started: float | None = None) -> dict | None:
         """QUEUED -> PREPARING, claiming the job for this process; the columns it set, or None if it
         wasn't QUEUED (or its cancellation was requested).
 
-        For a worker that holds the row already (:meth:`start` reads it back).
+        For a worker that holds the row already (:meth:`start` reads it back). ``started``:
+        when the job started, if before now (a thread of the process that queued it claims
+        it late; see :func:`wf_widgets.jobs.runner.execute`).
         """
         now = self.settings.time()
-        fields = {"stage": "PREPARING", "started": now, "updated": now, "heartbeat": now, "host": HOST,
-                  "pid": os.getpid(), "pid_start": own_start_time()}
-        cur = self._conn().execute(
+        fields = {"stage": "PREPARING", "started": now if started is None else started, "updated": now,
+                  "heartbeat": now, "host": HOST, "pid": os.getpid(), "pid_start": own_start_time()}
+        cur = self._write(
             "UPDATE jobs SET stage = 'PREPARING', started = ?, updated = ?, heartbeat = ?, host = ?, pid = ?,"
             " pid_start = ? WHERE id = ? AND stage = 'QUEUED' AND cancel_requested = 0",
-            (now, now, now, HOST, fields["pid"], fields["pid_start"], job_id))
+            (fields["started"], now, now, HOST, fields["pid"], fields["pid_start"], job_id))
         return fields if cur.rowcount == 1 else None
 
     def start(self, job_id: str) -> dict | None:
@@ -364,7 +367,7 @@ class JobStore:
             if val is not None:
                 sets.append(f"{col} = ?")
                 params.append(val)
-        self._conn().execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?", params + [job_id])
+        self._write(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?", params + [job_id])
         return self.cancel_requested(job_id)
 
     def cancel_requested(self, job_id: str) -> bool:
@@ -374,23 +377,34 @@ class JobStore:
     def finish(self, job_id: str, stage: str, *, error_code: str = "NONE", error_message: str | None = None,
                steps_done: int | None = None, steps_total: int | None = None, result_path: str | None = None, result_mimetype: str | None = None,
                result_size: int | None = None, result_ref: Any = None, expires: float | None = None,
-               result_sha256: str | None = None, known: dict | None = None) -> dict:
+               result_sha256: str | None = None, known: dict | None = None,
+               unclaimed_started: float | None = None) -> dict | None:
         """Move a job to a terminal stage, with its result location or error; returns the row (no graph).
 
         ``known``: the job's row as the worker holds it (what :meth:`create` or :meth:`start`
         returned). With it, and ``steps_done`` and ``steps_total`` given, the returned row is
         that row with the columns written here, not read back; its ``cancel_requested`` is
         the flag as the worker last saw it (a request that came after is in the store).
+
+        ``unclaimed_started``: the job was never claimed; a thread of the process that queued
+        it ran it from that time. It is claimed and ended in this one statement, if it is
+        still QUEUED and not cancelled; else nothing is written and None is returned (it was
+        cancelled meanwhile: that ended it).
         """
         now = self.settings.time()
         ref_text = json.dumps(result_ref) if result_ref is not None else None
-        self._conn().execute(
-            "UPDATE jobs SET stage = ?, error_code = ?, error_message = ?, finished = ?, updated = ?,"
-            " steps_done = COALESCE(?, steps_done), steps_total = COALESCE(?, steps_total), result_path = ?,"
-            " result_mimetype = ?, result_size = ?, result_sha256 = ?, result_ref = ?, expires = ?, heartbeat = NULL"
-            " WHERE id = ?",
-            (stage, error_code, error_message, now, now, steps_done, steps_total, result_path, result_mimetype,
-             result_size, result_sha256, ref_text, expires, job_id))
+        params = (stage, error_code, error_message, now, now, steps_done, steps_total, result_path, result_mimetype,
+                  result_size, result_sha256, ref_text, expires)
+        sql = ("UPDATE jobs SET stage = ?, error_code = ?, error_message = ?, finished = ?, updated = ?,"
+               " steps_done = COALESCE(?, steps_done), steps_total = COALESCE(?, steps_total), result_path = ?,"
+               " result_mimetype = ?, result_size = ?, result_sha256 = ?, result_ref = ?, expires = ?, heartbeat = NULL")
+        if unclaimed_started is None:
+            self._write(f"{sql} WHERE id = ?", params + (job_id,))
+        else:
+            cur = self._write(f"{sql}, started = ? WHERE id = ? AND stage = 'QUEUED' AND cancel_requested = 0",
+                              params + (unclaimed_started, job_id))
+            if cur.rowcount != 1:
+                return None
         if known is not None and steps_done is not None and steps_total is not None:
             row = {col: known.get(col) for col in self._columns if col != "graph"}
             row.update(stage=stage, error_code=error_code, error_message=error_message, finished=now, updated=now,
@@ -398,6 +412,8 @@ class JobStore:
                        result_mimetype=result_mimetype, result_size=result_size, result_sha256=result_sha256,
                        result_ref=json.loads(ref_text) if ref_text is not None else None, expires=expires,
                        heartbeat=None)
+            if unclaimed_started is not None:
+                row["started"] = unclaimed_started
         else:
             row = self.get(job_id, graph=False)
         _notify(job_id, row)
@@ -407,7 +423,7 @@ class JobStore:
         """Refresh the heartbeat of running jobs (the runner's heartbeat thread)."""
         if job_ids:
             now = self.settings.time()
-            self._conn().execute(
+            self._write(
                 f"UPDATE jobs SET heartbeat = ? WHERE id IN ({','.join('?' * len(job_ids))}) AND heartbeat IS NOT NULL",
                 [now] + job_ids)
 
@@ -416,20 +432,21 @@ class JobStore:
         """Set the cancel flag; a QUEUED job is cancelled at once. False if already finished."""
         now = self.settings.time()
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            row = conn.execute("SELECT stage FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            if row is None or row[0] in TERMINAL:
+        with self._connections.write_lock:  # for the whole transaction: taken before SQLite's lock
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute("SELECT stage FROM jobs WHERE id = ?", (job_id,)).fetchone()
+                if row is None or row[0] in TERMINAL:
+                    conn.execute("COMMIT")
+                    return False
+                conn.execute("UPDATE jobs SET cancel_requested = 1, updated = ? WHERE id = ?", (now, job_id))
+                if row[0] == "QUEUED":
+                    conn.execute("UPDATE jobs SET stage = 'CANCELLED', error_code = 'NONE', error_message = ?,"
+                                 " finished = ? WHERE id = ?", ("Cancelled before it started", now, job_id))
                 conn.execute("COMMIT")
-                return False
-            conn.execute("UPDATE jobs SET cancel_requested = 1, updated = ? WHERE id = ?", (now, job_id))
-            if row[0] == "QUEUED":
-                conn.execute("UPDATE jobs SET stage = 'CANCELLED', error_code = 'NONE', error_message = ?,"
-                             " finished = ? WHERE id = ?", ("Cancelled before it started", now, job_id))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
         if row[0] == "QUEUED":
             _notify(job_id)
         return True
@@ -460,7 +477,7 @@ class JobStore:
     def interrupt(self, job_id: str, message: str) -> bool:
         """Mark a job that has not ended FAILED with code INTERRUPT; False if it had ended already."""
         now = self.settings.time()
-        cur = self._conn().execute(
+        cur = self._write(
             "UPDATE jobs SET stage = 'FAILED', error_code = 'INTERRUPT', error_message = ?, finished = ?,"
             " updated = ?, heartbeat = NULL WHERE id = ? AND stage NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')",
             (message, now, now, job_id))
