@@ -25,7 +25,8 @@ in all), so that the first :meth:`ResultStore.read` of it in this process (``Job
 right after the job ran here) takes them from memory instead of reading the file back. A
 stat checks first that the file is still the one written (same inode, size, modification
 and change times): a file deleted, replaced or written to since is read and checked as
-usual.
+usual (on a file system whose times are coarser than its writes, a change within the
+same tick as the write goes unseen; the bytes returned are still those written).
 """
 
 from __future__ import annotations
