@@ -154,8 +154,9 @@ class ResultStore:
             self._tmpfile = False
             return None
         try:
-            with open(fd, "wb", closefd=False) as f:
-                f.write(data)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
             try:
                 # linkat(AT_SYMLINK_FOLLOW) of the /proc link; a dir fd makes os.link call linkat
                 # (it is ignored for an absolute path). Never replaces an existing result.
