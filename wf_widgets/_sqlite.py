@@ -20,7 +20,8 @@ Threads of one process that write to the same file can take turns on a Python lo
 (:attr:`ThreadConnections.write_lock`, :meth:`ThreadConnections.write`) instead of
 SQLite's busy handler, which sleeps a whole millisecond and more when it finds the file
 locked: the lock hands over as soon as the statement before is done. Other processes still
-meet SQLite's lock and its busy timeout.
+meet SQLite's lock and its busy timeout. :meth:`ThreadConnections.write` runs the
+statements of every thread on one connection, whose page cache keeps what they changed.
 """
 
 from __future__ import annotations
@@ -133,32 +134,36 @@ class ThreadConnections:
         self._lock = threading.Lock()
         self._all: list[sqlite3.Connection] = []
         self._write_key = _write_lock_key(path)
+        self._writer: sqlite3.Connection | None = None
 
     def get(self) -> sqlite3.Connection:
         """This thread's connection (opened on first use)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            if str(self.path) != ":memory:":
-                touch_private(self.path)  # 0600; SQLite gives its -wal and -shm files the same mode
-            try:
-                conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
-                                       check_same_thread=False, factory=_Connection)
-            except sqlite3.DatabaseError as exc:
-                err = store_error(exc, self.path)
-                if err is None:
-                    raise
-                raise err from exc
-            conn.wf_path = self.path
-            conn.row_factory = sqlite3.Row
-            try:
-                for pragma in self._pragmas:
-                    conn.execute(f"PRAGMA {pragma}")
-            except BaseException:
-                conn.close()
+            conn = self._local.conn = self._open()
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        if str(self.path) != ":memory:":
+            touch_private(self.path)  # 0600; SQLite gives its -wal and -shm files the same mode
+        try:
+            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
+                                   check_same_thread=False, factory=_Connection)
+        except sqlite3.DatabaseError as exc:
+            err = store_error(exc, self.path)
+            if err is None:
                 raise
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
+            raise err from exc
+        conn.wf_path = self.path
+        conn.row_factory = sqlite3.Row
+        try:
+            for pragma in self._pragmas:
+                conn.execute(f"PRAGMA {pragma}")
+        except BaseException:
+            conn.close()
+            raise
+        with self._lock:
+            self._all.append(conn)
         return conn
 
     @property
@@ -170,9 +175,16 @@ class ThreadConnections:
         return _write_lock(self._write_key)
 
     def write(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
-        """Run one writing statement on this thread's connection, holding :attr:`write_lock`."""
-        conn = self.get()
+        """Run one writing statement, holding :attr:`write_lock`.
+
+        The statements of every thread go through one connection (the lock serialises
+        them): its page cache holds the pages the last writes changed, where each thread's
+        own connection would read them back first.
+        """
         with _write_lock(self._write_key):
+            conn = self._writer
+            if conn is None:
+                conn = self._writer = self._open()
             return conn.execute(sql, parameters)
 
     def checkpoint(self, timeout_s: float = CHECKPOINT_TIMEOUT_S) -> tuple[int, int, int]:
@@ -198,6 +210,7 @@ class ThreadConnections:
         """Close every connection (any thread's); the next :meth:`get` opens a new one."""
         with self._lock:
             conns, self._all = self._all, []
+            self._writer = None
         for conn in conns:
             try:
                 conn.close()
