@@ -40,8 +40,11 @@ except ImportError:  # imported as benchmarks.concurrent_jobs
 N = 1000
 #: Thread counts of the scaling records (1 is the baseline).
 WORKERS = (1, 2, 4, 6)
-#: Timed runs of each configuration (medians are reported).
+#: Timed runs of ours and the reference (medians are reported).
 REPEAT = 3
+#: Timed runs of each thread count (medians are reported; interleaved, more of them: the
+#: differences sought are smaller than this machine's noise between runs).
+SCALING_REPEAT = 5
 
 
 def _default_workers() -> int:
@@ -123,7 +126,7 @@ def run() -> list[dict]:
         for backend in backends.values():  # warm-up: the first launch sweeps, threads start
             ours_on(backend)
         timings: dict[int, list[float]] = {n: [] for n in WORKERS}
-        for _ in range(REPEAT):  # interleaved, so drift hits every count alike
+        for _ in range(SCALING_REPEAT):  # interleaved, so drift hits every count alike
             for n, backend in backends.items():
                 start = time.perf_counter()
                 ours_on(backend)
