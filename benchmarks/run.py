@@ -32,6 +32,7 @@ from pathlib import Path
 #: Benchmark name -> module name in this folder.
 MODULES: dict[str, str] = {
     "overhead_jobs": "jobs",
+    "concurrent_jobs": "concurrent_jobs",
     "codec_pyarrow": "codecs",
     "codec_msgpack": "codecs",
     "composite": "composite",

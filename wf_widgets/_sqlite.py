@@ -15,10 +15,18 @@ statement run through these connections (and :func:`migrate`) turns them into
 --repair``) and :class:`~wf_widgets.errors.DiskFull` (naming the folder). The WAL is kept
 small: ``journal_size_limit`` on every connection, and :meth:`ThreadConnections.checkpoint`
 (``wal_checkpoint(TRUNCATE)``) after big writes and at every sweep.
+
+Threads of one process that write to the same file can take turns on a Python lock
+(:attr:`ThreadConnections.write_lock`, :meth:`ThreadConnections.write`) instead of
+SQLite's busy handler, which sleeps a whole millisecond and more when it finds the file
+locked: the lock hands over as soon as the statement before is done. Other processes still
+meet SQLite's lock and its busy timeout. :meth:`ThreadConnections.write` runs the
+statements of every thread on one connection, whose page cache keeps what they changed.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -33,6 +41,38 @@ BUSY_TIMEOUT_S = 30.0
 JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
 #: Seconds a checkpoint waits for readers before settling for a partial one.
 CHECKPOINT_TIMEOUT_S = 1.0
+
+# One write lock per database file and process (see the module docstring); a forked child
+# starts with none, as a lock held by a thread of its parent would stay held there.
+_write_locks: dict[str, threading.Lock] = {}
+_write_locks_guard = threading.Lock()
+
+
+def _write_lock_key(path: Any) -> str:
+    return str(Path(path).resolve()) if str(path) != ":memory:" else f":memory:{id(path)}"
+
+
+def _write_lock(key: str) -> threading.Lock:
+    lock = _write_locks.get(key)
+    if lock is None:
+        with _write_locks_guard:
+            lock = _write_locks.setdefault(key, threading.Lock())
+    return lock
+
+
+def write_lock(path: Any) -> threading.Lock:
+    """This process's write lock of the database file ``path`` (one per file, whatever opens it)."""
+    return _write_lock(_write_lock_key(path))
+
+
+def _forget_write_locks() -> None:
+    global _write_locks_guard
+    _write_locks_guard = threading.Lock()
+    _write_locks.clear()
+
+
+os.register_at_fork(after_in_child=_forget_write_locks)
+
 
 # Primary result codes (the low byte of sqlite_errorcode).
 _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 11, 13, 26
@@ -93,33 +133,59 @@ class ThreadConnections:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._all: list[sqlite3.Connection] = []
+        self._write_key = _write_lock_key(path)
+        self._writer: sqlite3.Connection | None = None
 
     def get(self) -> sqlite3.Connection:
         """This thread's connection (opened on first use)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            if str(self.path) != ":memory:":
-                touch_private(self.path)  # 0600; SQLite gives its -wal and -shm files the same mode
-            try:
-                conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
-                                       check_same_thread=False, factory=_Connection)
-            except sqlite3.DatabaseError as exc:
-                err = store_error(exc, self.path)
-                if err is None:
-                    raise
-                raise err from exc
-            conn.wf_path = self.path
-            conn.row_factory = sqlite3.Row
-            try:
-                for pragma in self._pragmas:
-                    conn.execute(f"PRAGMA {pragma}")
-            except BaseException:
-                conn.close()
-                raise
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
+            conn = self._local.conn = self._open()
         return conn
+
+    def _open(self) -> sqlite3.Connection:
+        if str(self.path) != ":memory:":
+            touch_private(self.path)  # 0600; SQLite gives its -wal and -shm files the same mode
+        try:
+            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
+                                   check_same_thread=False, factory=_Connection)
+        except sqlite3.DatabaseError as exc:
+            err = store_error(exc, self.path)
+            if err is None:
+                raise
+            raise err from exc
+        conn.wf_path = self.path
+        conn.row_factory = sqlite3.Row
+        try:
+            for pragma in self._pragmas:
+                conn.execute(f"PRAGMA {pragma}")
+        except BaseException:
+            conn.close()
+            raise
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    @property
+    def write_lock(self) -> threading.Lock:
+        """Held by a thread of this process while it writes to the file (one statement or a transaction).
+
+        Take it before SQLite's lock (before ``BEGIN IMMEDIATE``), never inside a transaction.
+        """
+        return _write_lock(self._write_key)
+
+    def write(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
+        """Run one writing statement, holding :attr:`write_lock`.
+
+        The statements of every thread go through one connection (the lock serialises
+        them): its page cache holds the pages the last writes changed, where each thread's
+        own connection would read them back first.
+        """
+        with _write_lock(self._write_key):
+            conn = self._writer
+            if conn is None:
+                conn = self._writer = self._open()
+            return conn.execute(sql, parameters)
 
     def checkpoint(self, timeout_s: float = CHECKPOINT_TIMEOUT_S) -> tuple[int, int, int]:
         """``PRAGMA wal_checkpoint(TRUNCATE)``: copy the WAL into the file and empty it.
@@ -144,6 +210,7 @@ class ThreadConnections:
         """Close every connection (any thread's); the next :meth:`get` opens a new one."""
         with self._lock:
             conns, self._all = self._all, []
+            self._writer = None
         for conn in conns:
             try:
                 conn.close()

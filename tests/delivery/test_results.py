@@ -240,3 +240,41 @@ def test_the_sweep_finds_orphans_with_one_query_for_the_whole_folder(make_backen
     assert _path(backend, live).exists() and (backend.results.root / f"{writing}.json").exists()
     assert not _path(backend, deleted).exists()
     assert not [p for p in orphans if p.exists()]
+# -- written unnamed, read back from memory by the process that wrote it ----------------------------
+def test_the_first_read_of_a_result_written_here_needs_no_file_read(make_backend, monkeypatch):
+    backend = make_backend()
+    job = _job("msgpack")
+    opened = []
+    real_open = type(backend.results).open
+    monkeypatch.setattr(type(backend.results), "open", lambda self, name: (opened.append(name), real_open(self, name))[1])
+    assert job.result() == (wf.Int(1) + 1).compute(format="msgpack") and opened == []  # from memory
+    assert job.result() == wf.Job.get(job.id).result() and len(opened) == 2  # then from the file, checked
+
+
+def test_a_result_replaced_by_another_file_is_read_from_the_file(make_backend):
+    backend = make_backend()
+    job = _job()
+    path = _path(backend, job)
+    data = path.read_bytes()
+    stat = path.stat()
+    path.unlink()
+    path.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))  # a new file, same size: the checksum tells
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # later (file times may be coarse)
+    with pytest.raises(ResultMissing, match="does not match the SHA-256 checksum"):
+        job.result()
+
+
+@pytest.mark.parametrize("unnamed", [True, False], ids=["o_tmpfile", "temporary-name"])
+def test_results_are_written_private_and_whole_either_way(make_backend, unnamed):
+    backend = make_backend()
+    backend.results._tmpfile = unnamed and backend.results._tmpfile
+    job_id = "ab" * 24
+    stored = backend.results.store(job_id, "json", b"[1, 2]")
+    path = backend.results.resolve(stored["result_path"])
+    assert path.read_bytes() == b"[1, 2]" and stored["result_size"] == 6
+    assert stored["result_sha256"] == hashlib.sha256(b"[1, 2]").hexdigest()
+    assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+    assert [p.name for p in backend.results.root.iterdir()] == [path.name]  # nothing else left
+    with pytest.raises(FileExistsError):  # never replaces a stored result
+        backend.results.store(job_id, "json", b"[3]")
+    assert path.read_bytes() == b"[1, 2]"

@@ -7,6 +7,9 @@ import json
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -14,13 +17,16 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 
 import wf_widgets as wf
+from wf_widgets.delivery import HANDLERS
 from wf_widgets.errors import JobInterrupt, ValidationError
-from wf_widgets.jobs.plan import new_job_id
+from wf_widgets.jobs import runner
+from wf_widgets.jobs.plan import new_job_id, prepare, submit
+from wf_widgets.jobs.store import HOST
 from wf_widgets.outputs.normalize import normalize
 from wf_widgets.values import Node, Value, to_json
 
 from ..engine._helpers import make_product
-from .conftest import slow_value
+from .conftest import slow_expected, slow_value
 from .test_lifecycle import wait_until
 
 
@@ -200,3 +206,123 @@ def test_a_job_row_over_max_memory_fails_before_reading(make_backend, monkeypatc
     row = b.jobs.get(job_id)
     assert row["stage"] == "FAILED" and row["error_code"] == "INVALID"
     assert "needs an estimated 18.0 MiB of memory, more than the limit max_memory = 976.6 KiB" in row["error_message"]
+
+
+# -- many cheap jobs: few writes, claimed late, rows handed over --------------------------------
+@pytest.fixture
+def statements(monkeypatch):
+    """Every SQL statement run through the stores' connections (any thread), in order."""
+    from wf_widgets import _sqlite
+
+    seen: list[str] = []
+    original = _sqlite._Connection.execute
+
+    def execute(self, sql, parameters=(), /):
+        seen.append(" ".join(sql.split()))
+        return original(self, sql, parameters)
+
+    monkeypatch.setattr(_sqlite._Connection, "execute", execute)
+    return seen
+
+
+def _kinds(statements):
+    return [s.split()[0] for s in statements]
+
+
+@pytest.mark.parametrize("block", [True, False])
+def test_a_short_job_writes_its_row_twice_and_returns_no_rows_from_writes(backend, statements, block):
+    (wf.Int(0) + 1).compute()  # the first launch sweeps
+    statements.clear()
+    job = (wf.Int(1) + 1).compute(block=False) if not block else None
+    value = job.result(timeout=30) if job is not None else (wf.Int(1) + 1).compute()
+    assert value == 2
+    assert not [s for s in statements if "RETURNING" in s]
+    assert _kinds(statements).count("INSERT") == 1 and _kinds(statements).count("UPDATE") == 1
+    # No read of the cancel flag at every step, nor of the final row: the worker had it.
+    # A pool's worker reads the flag once, before it starts (a job cancelled while queued is not run).
+    assert _kinds(statements).count("SELECT") == (0 if block else 1)
+
+
+@pytest.mark.parametrize("block", [True, False])
+def test_the_final_row_a_job_gets_from_its_worker_is_the_stored_row(backend, block):
+    launch = prepare(wf.Int(1) + 1)
+    job = submit(launch, run_here=block)
+    if block:
+        job._run_here(launch.value.node)
+    else:
+        job.wait(30)
+    stored = backend.jobs.get(job.id, graph=False)
+    assert job._row == stored  # handed over by the worker, not read back: the same
+    assert stored["stage"] == "SUCCEEDED" and stored["started"] is not None
+    assert stored["created"] <= stored["started"] <= stored["finished"]
+    assert (stored["host"], stored["pid"], stored["heartbeat"]) == (HOST, os.getpid(), None)
+    assert job.result() == wf.Job.get(job.id).result() == 2
+
+
+def test_a_job_cancelled_while_it_runs_unclaimed_ends_cancelled_and_keeps_nothing(backend, monkeypatch):
+    monkeypatch.setattr(runner, "PROGRESS_EVERY_S", 3600.0)  # no progress write: it stays unclaimed
+    job = slow_value(25).compute(block=False)
+    wait_until(lambda: job.id in runner._heartbeat.running)  # a thread runs it
+    assert backend.jobs.status(job.id)["stage"] == "QUEUED"
+    assert job.cancel() is True
+    assert job.wait(timeout=30).stage == "CANCELLED"
+    wait_until(lambda: job.id not in runner._heartbeat.running)  # the run ended
+    row = backend.jobs.get(job.id, graph=False)
+    assert (row["stage"], row["error_message"], row["result_path"]) == ("CANCELLED", "Cancelled before it started",
+                                                                      None)
+    assert [p.name for p in backend.results.root.iterdir() if p.name.startswith(job.id)] == []
+
+
+def test_an_unclaimed_job_is_claimed_at_its_first_progress_write(backend):
+    job = slow_value(50).compute(block=False)
+    wait_until(lambda: job.refresh().stage == "RUNNING")  # 100 ms in: claimed, then progress
+    row = backend.jobs.get(job.id, graph=False)
+    assert row["started"] is not None and row["heartbeat"] is not None and row["pid"] == os.getpid()
+    assert job.result(timeout=60) == slow_expected(50)
+    assert backend.jobs.get(job.id, graph=False)["started"] == row["started"]
+
+
+@pytest.mark.parametrize("discardable", [True, False])
+def test_a_delivery_that_cannot_be_undone_claims_the_job_first(backend, monkeypatch, discardable):
+    handler = HANDLERS["download"]
+    monkeypatch.setattr(handler, "discardable", discardable)
+    seen = []
+    deliver = type(handler).deliver
+
+    def spy(self, b, row, value):
+        seen.append(b.jobs.status(row["id"])["stage"])
+        return deliver(self, b, row, value)
+
+    monkeypatch.setattr(type(handler), "deliver", spy)
+    assert (wf.Int(1) + 1).compute(block=False).result(timeout=30) == 2
+    assert seen == ["QUEUED" if discardable else "PREPARING"]
+
+
+def test_a_process_that_dies_running_an_unclaimed_job_has_it_reaped(backend):
+    code = textwrap.dedent("""
+        import os, sys
+        sys.path.insert(0, sys.argv[1])
+        from conftest import slow_value
+        from wf_widgets.jobs import runner
+        runner.PROGRESS_EVERY_S = 3600.0  # never claimed while it runs
+        job = slow_value(2000).compute(block=False)
+        import time
+        while job.id not in runner._heartbeat.running:
+            time.sleep(0.01)
+        print(job.id, flush=True)
+        job.wait()
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", code, os.path.dirname(__file__)],
+                            env=dict(os.environ, WF_WIDGETS_HOME=str(backend.settings.home)),
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        job_id = proc.stdout.readline().strip()
+        assert backend.jobs.status(job_id)["stage"] == "QUEUED"
+        assert backend.jobs.reap_stale() == 0  # its process lives
+        proc.kill()
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    job = wf.Job.get(job_id)
+    assert (job.stage, job._row["error_code"]) == ("FAILED", "INTERRUPT")

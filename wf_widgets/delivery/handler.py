@@ -26,9 +26,15 @@ class DestinationHandler(Protocol):
     link_in_worker : bool
         The worker needs the link of the stored result (an email carries it): the launching
         process resolves the links' base URL and stores it in the job's row.
+    discardable : bool
+        Delivering leaves nothing but the stored result file, which the runner deletes if
+        the job ends otherwise after all (cancelled meanwhile): a job may be delivered before
+        its row is claimed (see :func:`wf_widgets.jobs.runner.execute`). Nothing sent, nothing
+        written elsewhere.
     """
 
     link_in_worker: bool
+    discardable: bool
 
     def preflight(self, destination: dict, format: dict, value: object | None, backend: BackendLike) -> None:
         """Raise (ValidationError, NotFound, PermissionDenied) if a job could not succeed."""

@@ -1,9 +1,11 @@
 """Stored results: encoded bytes under ``<home>/results/``, named ``<job id>.<ext>``.
 
-Files are written to a hidden temporary name (``.<job id>.<ext>.<random>.tmp``, mode 0600)
-and then linked to their final name, so a reader never sees half a result and a failed
-job leaves nothing behind. A writer killed mid-write leaves its temporary file: the sweep
-deletes those older than :data:`~wf_widgets._files.TEMP_GRACE_S`.
+Files are written unnamed (``O_TMPFILE``, mode 0600) and then linked to their final name,
+so a reader never sees half a result and a failed or killed writer leaves nothing behind.
+Where the file system or platform has no ``O_TMPFILE``, they are written to a hidden
+temporary name (``.<job id>.<ext>.<random>.tmp``) and linked from there: a writer killed
+mid-write then leaves its temporary file, which the sweep deletes once older than
+:data:`~wf_widgets._files.TEMP_GRACE_S`.
 
 Integrity: the job row records the size (``result_size``) and the SHA-256 checksum
 (``result_sha256``) of the bytes written. The server compares the file's size with the row
@@ -21,25 +23,44 @@ with one query for the whole folder).
 
 The folder is made with the first stored result: opening the store (to read, to check, to
 sweep) creates nothing.
+
+The process that wrote a small result keeps its bytes for a while (:data:`RECENT_MAX_BYTES`
+in all), so that the first :meth:`ResultStore.read` of it in this process (``Job.result()``
+right after the job ran here) takes them from memory instead of reading the file back. A
+stat checks first that the file is still the one written (same inode, size, modification
+and change times): a file deleted, replaced or written to since is read and checked as
+usual (on a file system whose times are coarser than its writes, a change within the
+same tick as the write goes unseen; the bytes returned are still those written).
 """
 
 from __future__ import annotations
 
+import collections
 import errno
 import hashlib
 import os
 import re
+import threading
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from .._context import JobStoreLike
-from .._files import create_private, private_dir, sweep_temp, temp_name
+from .._files import FILE_MODE, create_private, private_dir, sweep_temp, temp_name
 from ..config import Settings
 from ..errors import DiskFull, ResultExpired, ResultMissing
 
 _JOB_ID = re.compile(r"^[0-9a-f]{48}$")
 _NAME = re.compile(r"^[0-9a-f]{48}\.[a-z0-9]+$")
 _HASH_CHUNK = 1 << 20
+#: Results up to this size are kept in memory by the process that wrote them, until first read.
+RECENT_ITEM_MAX_BYTES = 1 << 20
+#: Bytes of results kept in memory per result store (the oldest are dropped first).
+RECENT_MAX_BYTES = 8 << 20
+#: ``O_TMPFILE`` where the platform has it (Linux).
+_O_TMPFILE = getattr(os, "O_TMPFILE", 0)
+# What open(O_TMPFILE) fails with where the file system can't make unnamed files, and what
+# linkat through /proc fails with without a /proc.
+_NO_TMPFILE = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT, errno.EXDEV, errno.EPERM, errno.EACCES)
 
 
 def valid_job_id(job_id: str) -> bool:
@@ -65,6 +86,19 @@ def checksum_note(job_id: str) -> str:
             "recorded when it was written. Compute the result again.")
 
 
+class _Recent(NamedTuple):
+    """A result this process wrote: its bytes, their checksum, and :func:`_signature` of its file."""
+
+    data: bytes
+    sha256: str
+    signature: tuple[int, ...]
+
+
+def _signature(st: os.stat_result) -> tuple[int, ...]:
+    """What changes when a file is replaced or written to: inode, size, modification and change times."""
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
 def _file_sha256(f: BinaryIO) -> str:
     digest = hashlib.sha256()
     for chunk in iter(lambda: f.read(_HASH_CHUNK), b""):
@@ -78,6 +112,11 @@ class ResultStore:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.root = settings.home / "results"
+        self._made = False  # the folder, made with the first stored result
+        self._recent: collections.OrderedDict[str, tuple[bytes, str]] = collections.OrderedDict()
+        self._recent_bytes = 0
+        self._recent_lock = threading.Lock()
+        self._tmpfile = bool(_O_TMPFILE)
 
     def path_for(self, job_id: str, extension: str) -> Path:
         """Where a job's result lives; refuses anything but a job id (no path from user input)."""
@@ -97,20 +136,89 @@ class ResultStore:
             If the job already has a stored result of that extension.
         """
         path = self.path_for(job_id, extension)
+        try:
+            if not self._made:
+                self._made = bool(private_dir(self.root))
+            written = self._link_unnamed(path, data) if self._tmpfile else None
+            if written is None:
+                written = self._link_named(path, data)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise DiskFull.in_folder(self.root) from exc
+            raise
+        sha256 = hashlib.sha256(data).hexdigest()
+        if len(data) <= RECENT_ITEM_MAX_BYTES:
+            self._remember(path.name, _Recent(bytes(data), sha256, _signature(written)))
+        return {"result_path": path.name, "result_size": len(data), "result_sha256": sha256}
+
+    def _link_unnamed(self, path: Path, data: bytes) -> os.stat_result | None:
+        """Write ``data`` to an unnamed file in the folder, then link it as ``path``; its stat, or None where unsupported."""
+        try:
+            fd = os.open(self.root, _O_TMPFILE | os.O_WRONLY, FILE_MODE)
+        except OSError as exc:
+            if exc.errno not in _NO_TMPFILE:
+                raise
+            self._tmpfile = False
+            return None
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            try:
+                # linkat(AT_SYMLINK_FOLLOW) of the /proc link; a dir fd makes os.link call linkat
+                # (it is ignored for an absolute path). Never replaces an existing result.
+                os.link(f"/proc/self/fd/{fd}", path, src_dir_fd=fd, follow_symlinks=True)
+            except FileExistsError:
+                raise
+            except OSError as exc:
+                if exc.errno not in _NO_TMPFILE:
+                    raise
+                self._tmpfile = False
+                return None
+            return os.fstat(fd)
+        finally:
+            os.close(fd)
+
+    def _link_named(self, path: Path, data: bytes) -> os.stat_result:
+        """Write ``data`` to a hidden temporary name, then link it as ``path`` (and remove the temporary); its stat."""
         tmp = temp_name(path)
         try:
             private_dir(self.root)  # a stat once it exists
             with create_private(tmp) as f:
                 f.write(data)
             os.link(tmp, path)  # never replaces an existing result
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise DiskFull.in_folder(self.root) from exc
-            raise
         finally:
             tmp.unlink(missing_ok=True)
-        return {"result_path": path.name, "result_size": len(data),
-                "result_sha256": hashlib.sha256(data).hexdigest()}
+        return path.stat()
+
+    # -- recent results, kept in memory --------------------------------------------------------
+    def _remember(self, name: str, entry: "_Recent") -> None:
+        with self._recent_lock:
+            self._recent[name] = entry
+            self._recent_bytes += len(entry.data)
+            while self._recent_bytes > RECENT_MAX_BYTES:
+                _, old = self._recent.popitem(last=False)
+                self._recent_bytes -= len(old.data)
+
+    def _take_recent(self, name: str) -> "_Recent | None":
+        with self._recent_lock:
+            entry = self._recent.pop(name, None)
+            if entry is not None:
+                self._recent_bytes -= len(entry.data)
+        return entry
+
+    def _recent_bytes_of(self, row: dict) -> bytes | None:
+        """The bytes of ``row``'s result if this process wrote them and the file is still that one (see the module doc)."""
+        name = row.get("result_path")
+        entry = self._take_recent(name) if isinstance(name, str) else None
+        if entry is None or row.get("result_size") != len(entry.data) or row.get("result_sha256") not in (
+                None, entry.sha256):
+            return None
+        try:
+            now = self.resolve(name).stat()
+        except (OSError, ValueError):
+            return None
+        return entry.data if _signature(now) == entry.signature else None
 
     def write(self, job_id: str, extension: str, data: bytes) -> tuple[str, int]:
         """Store ``data`` (see :meth:`store`); returns (file name relative to the store, size)."""
@@ -129,7 +237,9 @@ class ResultStore:
 
     def delete(self, name: str | None) -> None:
         if name:
-            self.resolve(name).unlink(missing_ok=True)
+            path = self.resolve(name)
+            self._take_recent(name)
+            path.unlink(missing_ok=True)
 
     # -- integrity --------------------------------------------------------------------------
     def open_checked(self, jobs: JobStoreLike, row: dict) -> BinaryIO:
@@ -155,11 +265,17 @@ class ResultStore:
     def read(self, jobs: JobStoreLike, row: dict) -> bytes:
         """The stored bytes of ``row``, checked against its size and checksum.
 
+        The bytes of a result this process wrote come from memory the first time (see the
+        module's docstring), once a stat shows its file in place with the row's size.
+
         Raises
         ------
         ResultMissing, ResultExpired
             As :meth:`open_checked`; also for bytes whose checksum differs from the row's.
         """
+        data = self._recent_bytes_of(row)
+        if data is not None:
+            return data
         with self.open_checked(jobs, row) as f:
             data = f.read()
         expected = row.get("result_sha256")

@@ -108,6 +108,8 @@ def estimate(root: Node, ctx: EvalContext | None = None) -> Estimate:
     imagery without a geoctx anyway).
     """
     geoctx = getattr(ctx, "geoctx", None) if ctx is not None else None
+    if geoctx is None and not any(node.op == "array" for node in root.walk()):
+        return Estimate()  # without imagery, only Array literals (and what is made of them) hold memory
     height, width = (int(geoctx.height), int(geoctx.width)) if geoctx is not None else (0, 0)
     pixels = height * width
     est = Estimate()

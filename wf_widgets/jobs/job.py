@@ -170,8 +170,8 @@ class Job:
                 if timeout is not None:
                     wait_s = min(wait_s, max(timeout - elapsed, 0.0))
                 # A job run by this process wakes us when it ends; others are polled.
-                if event.wait(wait_s):
-                    self._row = self._backend.jobs.get(self.id, graph=False)
+                if event.wait(wait_s):  # the final row comes with it when the worker had it at hand
+                    self._row = dict(event.row) if event.row is not None else self._backend.jobs.get(self.id, graph=False)
                 else:
                     if time.monotonic() - checked >= REAP_CHECK_S:  # is its worker still alive?
                         checked = time.monotonic()

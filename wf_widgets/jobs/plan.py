@@ -220,7 +220,7 @@ def submit(launch: Launch, run_here: bool = False) -> Job:
                               link_base=link_base, link_note=link_note)
     job = Job(job_id, backend, _row=row)
     if not run_here:
-        backend.runner.submit(job_id)
+        backend.runner.submit(job_id, row=dict(row), node=launch.value.node)  # a copy: the Job updates its own
     return job
 
 

@@ -33,7 +33,7 @@ from ..geo import geocontext_from_dict
 from ..values.graph import Node, from_json
 from .store import JobStore
 
-#: Seconds between progress writes of one job (the cancel flag is still read at every step).
+#: Seconds between progress writes of one job; the cancel flag is read with each write.
 PROGRESS_EVERY_S = 0.1
 #: Seconds between heartbeats of running jobs, whatever their steps do.
 HEARTBEAT_EVERY_S = 10.0
@@ -47,28 +47,46 @@ class _TimedOut(_Cancelled):
     pass
 
 
+class _Ended(Exception):
+    """The job's row ended while this process ran it unclaimed (cancelled while it looked QUEUED)."""
+
+
 #: The error message of a job cancelled because its deadline passed (``compute(timeout=...)``).
 TIMED_OUT = "Timed out"
 
 
 class _Reporter:
-    """Progress writes throttled to one per :data:`PROGRESS_EVERY_S` per job; cancel checked every step.
+    """Progress writes throttled to one per :data:`PROGRESS_EVERY_S` per job, each reading the cancel flag.
 
     A stage or step change inside the window is kept and written with the next write (or
-    with the final row), so a watcher polling the store sees at most a blip less. A job run
-    in the caller's thread (:meth:`Runner.run_here`) also has a deadline and an
-    ``on_progress(stage, steps_done, steps_total)`` callback drawing its progress bar.
+    with the final row), so a watcher polling the store sees at most a blip less. The
+    cancel flag is read with each write, so a cancellation is seen at the first step
+    :data:`PROGRESS_EVERY_S` after the previous write, not later (a job that starts claims
+    only if not cancelled). A job run in the caller's thread (:meth:`Runner.run_here`) also
+    has a deadline and an ``on_progress(stage, steps_done, steps_total)`` callback drawing
+    its progress bar.
+
+    ``unclaimed_since``: the job's row is still QUEUED (run by a thread of the process that
+    queued it, see :func:`execute`); the first write claims it, with that start time.
     """
 
     def __init__(self, store: JobStore, job_id: str, deadline: float | None = None,
-                 on_progress: Callable[[str, int, int], None] | None = None):
+                 on_progress: Callable[[str, int, int], None] | None = None, unclaimed_since: float | None = None):
         self.store, self.job_id = store, job_id
         self.deadline, self.on_progress = deadline, on_progress
+        self.unclaimed_since = unclaimed_since
         self._last = time.monotonic()
         self.pending: dict[str, Any] = {}
         self.state = {"stage": "PREPARING", "steps_done": 0, "steps_total": 0}
 
-    def _report(self, check: bool, **fields: Any) -> None:
+    def claim(self) -> None:
+        """Claim the row now if it is not yet (raises _Ended if it ended meanwhile)."""
+        if self.unclaimed_since is not None:
+            if self.store.claim(self.job_id, started=self.unclaimed_since) is None:
+                raise _Ended()
+            self.unclaimed_since = None
+
+    def _report(self, **fields: Any) -> None:
         fields = {k: v for k, v in fields.items() if v is not None}
         self.pending.update(fields)
         now = time.monotonic()
@@ -79,19 +97,17 @@ class _Reporter:
             raise _TimedOut()
         if now - self._last >= PROGRESS_EVERY_S:
             self._last = now
+            self.claim()
             cancelled = self.store.progress(self.job_id, **self.pending)
             self.pending.clear()
-        else:
-            cancelled = check and self.store.cancel_requested(self.job_id)
-        if cancelled:
-            raise _Cancelled()
+            if cancelled:
+                raise _Cancelled()
 
     def stage(self, stage: str, steps_total: int | None = None, steps_done: int | None = None) -> None:
-        # The cancel flag is read at the step that follows (or before delivery), not twice.
-        self._report(False, stage=stage, steps_total=steps_total, steps_done=steps_done)
+        self._report(stage=stage, steps_total=steps_total, steps_done=steps_done)
 
     def step(self, steps_done: int) -> None:
-        self._report(True, steps_done=steps_done)
+        self._report(steps_done=steps_done)
 
 
 class _Heartbeat:
@@ -139,25 +155,44 @@ def _message(exc: BaseException) -> str:
 
 def execute(backend: BackendLike, job_id: str, deadline: float | None = None,
             on_progress: Callable[[str, int, int], None] | None = None, claimed: dict | None = None,
-            node: Node | None = None) -> dict:
+            node: Node | None = None, queued: dict | None = None) -> dict:
     """Run job ``job_id`` to a terminal stage in this process; returns its final row (no graph).
 
     The job is claimed first (QUEUED -> PREPARING) unless ``claimed`` is its row, created
-    already claimed by this process (which may pass the graph's root ``node`` it holds). ``deadline`` (``time.monotonic()`` seconds) cancels
-    the job when passed; ``on_progress`` is called at every step. A KeyboardInterrupt
-    cancels the job, then propagates.
+    already claimed by this process. With either, the process may pass the graph's root
+    ``node`` it holds. ``deadline`` (``time.monotonic()`` seconds) cancels the job when
+    passed; ``on_progress`` is called at every step. A KeyboardInterrupt cancels the job,
+    then propagates.
+
+    ``queued`` is its QUEUED row as this process created it (a thread of the process that
+    queued the job runs it). Its row is then claimed late, saving a write per short job:
+    with the first progress write (:data:`PROGRESS_EVERY_S` in), before a delivery that
+    can't be discarded, or with the final row. Until then the row stays QUEUED, with this
+    process's pid (so it is reaped if this process dies), and a cancellation ends it at
+    once, as any queued job's: the run stops at its next progress write (or its end) and
+    its stored result is deleted.
     """
     store = backend.jobs
-    row = claimed if claimed is not None else store.start(job_id)
+    unclaimed = None
+    if claimed is not None:
+        row = claimed
+    elif queued is not None:  # still queued, not cancelled meanwhile? (a read)
+        unclaimed = backend.settings.time()
+        row = None if store.cancel_requested(job_id) else {**queued, "started": unclaimed}
+    else:
+        row = store.start(job_id)
     if row is None:  # cancelled, or claimed by another worker
         return store.get(job_id, graph=False)
     _heartbeat.add(job_id, store)
     stored: dict | None = None
+    reporter = _Reporter(store, job_id, deadline, on_progress, unclaimed_since=unclaimed)
     try:
-        reporter = _Reporter(store, job_id, deadline, on_progress)
         geoctx = None
         if row["geoctx"] is not None:
             geoctx = geocontext_from_dict(row["geoctx"])
+        # A graph that reads no imagery (no geoctx) launched by this process with its node was
+        # estimated by prepare() just now; the estimate depends on nothing else.
+        checked = node is not None and geoctx is None
         if node is None:
             # Written by compute() into our store: no rehashing, but checked like any graph; big
             # literals come from blob files.
@@ -165,27 +200,42 @@ def execute(backend: BackendLike, job_id: str, deadline: float | None = None,
             node = from_json(graph, verify=False)
         ctx = EvalContext.for_backend(backend, geoctx, on_step=reporter.step)
         total = plan(node, ctx) + 1  # + delivery
-        memory.check(node, ctx, backend.settings.max_memory)  # scene lists cached by plan()
+        if not checked:
+            memory.check(node, ctx, backend.settings.max_memory)  # scene lists cached by plan()
         reporter.stage("RUNNING", steps_total=total)
         value = evaluate(node, ctx)
         reporter.stage("SAVING", steps_done=total - 1)
-        stored = HANDLERS[row["destination"]["type"]].deliver(backend, row, value)
-        return store.finish(job_id, "SUCCEEDED", steps_done=total, steps_total=total, **stored)
+        handler = HANDLERS[row["destination"]["type"]]
+        if not handler.discardable:
+            reporter.claim()
+        stored = handler.deliver(backend, row, value)
+        final = store.finish(job_id, "SUCCEEDED", steps_done=total, steps_total=total, known=row,
+                             unclaimed_started=reporter.unclaimed_since, **stored)
+        if final is None:
+            raise _Ended()
+        return final
+    except _Ended:
+        _discard(backend, stored)
+        return store.get(job_id, graph=False)
     except (_Cancelled, KeyboardInterrupt) as exc:
         _discard(backend, stored)
         reason = {_TimedOut: TIMED_OUT, KeyboardInterrupt: "Interrupted"}.get(type(exc), "Cancelled")
-        final = store.finish(job_id, "CANCELLED", error_message=reason)
+        final = store.finish(job_id, "CANCELLED", error_message=reason, unclaimed_started=reporter.unclaimed_since)
         if isinstance(exc, KeyboardInterrupt):
             raise
-        return final
+        return final if final is not None else store.get(job_id, graph=False)
     except BaseException as exc:  # the row must always end; KeyboardInterrupt in a worker too
         kept = exc.stored if isinstance(exc, JobDestination) else None  # an email that failed keeps its download
         if kept is None:
             _discard(backend, stored)
-        final = store.finish(job_id, "FAILED", error_code=code_for(exc), error_message=_message(exc), **(kept or {}))
+        final = store.finish(job_id, "FAILED", error_code=code_for(exc), error_message=_message(exc),
+                             unclaimed_started=reporter.unclaimed_since, **(kept or {}))
+        if final is None:  # cancelled meanwhile: that ended it; nothing of this run is kept
+            if kept is not None:
+                _discard(backend, kept)
         if not isinstance(exc, Exception):
             raise
-        return final
+        return final if final is not None else store.get(job_id, graph=False)
     finally:
         _heartbeat.remove(job_id)
 
@@ -246,15 +296,17 @@ class Runner:
         deadline = time.monotonic() + timeout if timeout is not None else None
         return execute(self.backend, row["id"], deadline, on_progress, claimed=row, node=node)
 
-    def submit(self, job_id: str) -> Future:
+    def submit(self, job_id: str, row: dict | None = None, node: Node | None = None) -> Future:
         """Submit a QUEUED job; its future's end is watched (see the module's docstring).
 
+        ``row`` (the job's row as ``JobStore.create`` returned it) and ``node`` (its graph's
+        root) spare a thread of this process reading them back; other executors read the row.
         An executor that refuses the task (broken, or shut down) fails the job with code
         INTERRUPT; the returned future then holds that error.
         """
         try:
             if isinstance(self.executor, ThreadPoolExecutor):
-                future = self.executor.submit(execute, self.backend, job_id)
+                future = self.executor.submit(execute, self.backend, job_id, queued=row, node=node)
             else:
                 future = self.executor.submit(run_job, self.backend.settings.to_dict(), job_id)
         except (BrokenExecutor, RuntimeError) as exc:  # RuntimeError: shut down already

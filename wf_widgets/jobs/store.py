@@ -104,15 +104,31 @@ FILE_NAME = "jobs.sqlite"
 #: A row whose graph text is longer than this is followed by a WAL checkpoint.
 CHECKPOINT_AFTER_BYTES = 1024 * 1024
 
+class FinishedEvent(threading.Event):
+    """Set when a job reaches a terminal stage in this process.
+
+    Attributes
+    ----------
+    row : dict or None
+        The job's final row (no graph) when the process that ended it had it at hand, so
+        a waiter need not read it back; else None.
+    """
+
+    row: dict | None = None
+
+
 # In-process wake-ups: Job.wait() sleeps on its job's event, set when the job ends here.
-_events: dict[str, threading.Event] = {}
+_events: dict[str, FinishedEvent] = {}
 _events_lock = threading.Lock()
 
 
-def finished_event(job_id: str) -> threading.Event:
+def finished_event(job_id: str) -> FinishedEvent:
     """Event set when job ``job_id`` reaches a terminal stage in this process."""
     with _events_lock:
-        return _events.setdefault(job_id, threading.Event())
+        ev = _events.get(job_id)
+        if ev is None:
+            ev = _events[job_id] = FinishedEvent()
+        return ev
 
 
 def forget_event(job_id: str, event: threading.Event) -> None:
@@ -122,10 +138,11 @@ def forget_event(job_id: str, event: threading.Event) -> None:
             del _events[job_id]
 
 
-def _notify(job_id: str) -> None:
+def _notify(job_id: str, row: dict | None = None) -> None:
     with _events_lock:
         ev = _events.pop(job_id, None)
     if ev is not None:
+        ev.row = row
         ev.set()
 
 
@@ -205,6 +222,7 @@ class JobStore:
         self.path = settings.home / FILE_NAME
         self._connections = ThreadConnections(self.path)
         self._conn = self._connections.get
+        self._write = self._connections.write  # one statement, this process's writers taking turns
         #: The files of big graph literals (shared with the layer store).
         self.blobs = _blobs.BlobStore(settings.home)
         try:
@@ -215,6 +233,7 @@ class JobStore:
             raise
         #: Every column but the graph (what status readers fetch).
         self._no_graph = ", ".join(c for c in columns if c != "graph")
+        self._columns = tuple(columns)
 
     @staticmethod
     def exists(settings: Settings) -> bool:
@@ -273,7 +292,7 @@ class JobStore:
                "expires": None, "result_deleted": 0, "host": HOST,
                "pid": os.getpid(), "pid_start": own_start_time(), "heartbeat": started, "cancel_requested": 0,
                "blobs": keys or None, "link_base": link_base, "link_note": link_note}
-        self._conn().execute(
+        self._write(
             "INSERT INTO jobs (id, kind, graph, geoctx, format, destination, label, stage, created, started, updated,"
             " host, pid, pid_start, heartbeat, blobs, link_base, link_note)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -330,17 +349,37 @@ class JobStore:
         return out
 
     # -- transitions (called by the worker) --------------------------------------------------
+    # Writes are plain statements, never ``RETURNING``: SQLite commits an autocommit
+    # statement when it is reset, and a ``RETURNING`` statement is reset only after Python
+    # has fetched its row, so the write lock would be held while this thread waits for the
+    # GIL (milliseconds with busy worker threads), and every other writer would wait too.
+    # What a write needs to know comes from ``rowcount``; rows are read afterwards (reads
+    # take no write lock) or composed from what the caller holds.
+    def claim(self, job_id: str, started: float | None = None) -> dict | None:
+        """QUEUED -> PREPARING, claiming the job for this process; the columns it set, or None if it
+        wasn't QUEUED (or its cancellation was requested).
+
+        For a worker that holds the row already (:meth:`start` reads it back). ``started``:
+        when the job started, if before now (a thread of the process that queued it claims
+        it late; see :func:`wf_widgets.jobs.runner.execute`).
+        """
+        now = self.settings.time()
+        fields = {"stage": "PREPARING", "started": now if started is None else started, "updated": now,
+                  "heartbeat": now, "host": HOST, "pid": os.getpid(), "pid_start": own_start_time()}
+        cur = self._write(
+            "UPDATE jobs SET stage = 'PREPARING', started = ?, updated = ?, heartbeat = ?, host = ?, pid = ?,"
+            " pid_start = ? WHERE id = ? AND stage = 'QUEUED' AND cancel_requested = 0",
+            (fields["started"], now, now, HOST, fields["pid"], fields["pid_start"], job_id))
+        return fields if cur.rowcount == 1 else None
+
     def start(self, job_id: str) -> dict | None:
         """QUEUED -> PREPARING, claiming the job for this process; its row, or None if it wasn't QUEUED.
 
         The graph is as stored: big literals still refer to blob files (:meth:`resolve`).
         """
-        now = self.settings.time()
-        row = self._conn().execute(
-            "UPDATE jobs SET stage = 'PREPARING', started = ?, updated = ?, heartbeat = ?, host = ?, pid = ?,"
-            " pid_start = ? WHERE id = ? AND stage = 'QUEUED' AND cancel_requested = 0 RETURNING *",
-            (now, now, now, HOST, os.getpid(), own_start_time(), job_id)).fetchone()
-        return self._row(row)
+        if self.claim(job_id) is None:
+            return None
+        return self._row(self._conn().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
 
     def progress(self, job_id: str, *, stage: str | None = None, steps_done: int | None = None,
                  steps_total: int | None = None) -> bool:
@@ -351,9 +390,8 @@ class JobStore:
             if val is not None:
                 sets.append(f"{col} = ?")
                 params.append(val)
-        row = self._conn().execute(
-            f"UPDATE jobs SET {', '.join(sets)} WHERE id = ? RETURNING cancel_requested", params + [job_id]).fetchone()
-        return bool(row and row[0])
+        self._write(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?", params + [job_id])
+        return self.cancel_requested(job_id)
 
     def cancel_requested(self, job_id: str) -> bool:
         row = self._conn().execute("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -362,25 +400,53 @@ class JobStore:
     def finish(self, job_id: str, stage: str, *, error_code: str = "NONE", error_message: str | None = None,
                steps_done: int | None = None, steps_total: int | None = None, result_path: str | None = None, result_mimetype: str | None = None,
                result_size: int | None = None, result_ref: Any = None, expires: float | None = None,
-               result_sha256: str | None = None) -> dict:
-        """Move a job to a terminal stage, with its result location or error; returns the row (no graph)."""
+               result_sha256: str | None = None, known: dict | None = None,
+               unclaimed_started: float | None = None) -> dict | None:
+        """Move a job to a terminal stage, with its result location or error; returns the row (no graph).
+
+        ``known``: the job's row as the worker holds it (what :meth:`create` or :meth:`start`
+        returned). With it, and ``steps_done`` and ``steps_total`` given, the returned row is
+        that row with the columns written here, not read back; its ``cancel_requested`` is
+        the flag as the worker last saw it (a request that came after is in the store).
+
+        ``unclaimed_started``: the job was never claimed; a thread of the process that queued
+        it ran it from that time. It is claimed and ended in this one statement, if it is
+        still QUEUED and not cancelled; else nothing is written and None is returned (it was
+        cancelled meanwhile: that ended it).
+        """
         now = self.settings.time()
-        row = self._conn().execute(
-            "UPDATE jobs SET stage = ?, error_code = ?, error_message = ?, finished = ?, updated = ?,"
-            " steps_done = COALESCE(?, steps_done), steps_total = COALESCE(?, steps_total), result_path = ?,"
-            " result_mimetype = ?, result_size = ?, result_sha256 = ?, result_ref = ?, expires = ?, heartbeat = NULL"
-            f" WHERE id = ? RETURNING {self._no_graph}",
-            (stage, error_code, error_message, now, now, steps_done, steps_total, result_path, result_mimetype,
-             result_size, result_sha256, json.dumps(result_ref) if result_ref is not None else None, expires,
-             job_id)).fetchone()
-        _notify(job_id)
-        return self._row(row)
+        ref_text = json.dumps(result_ref) if result_ref is not None else None
+        params = (stage, error_code, error_message, now, now, steps_done, steps_total, result_path, result_mimetype,
+                  result_size, result_sha256, ref_text, expires)
+        sql = ("UPDATE jobs SET stage = ?, error_code = ?, error_message = ?, finished = ?, updated = ?,"
+               " steps_done = COALESCE(?, steps_done), steps_total = COALESCE(?, steps_total), result_path = ?,"
+               " result_mimetype = ?, result_size = ?, result_sha256 = ?, result_ref = ?, expires = ?, heartbeat = NULL")
+        if unclaimed_started is None:
+            self._write(f"{sql} WHERE id = ?", params + (job_id,))
+        else:
+            cur = self._write(f"{sql}, started = ? WHERE id = ? AND stage = 'QUEUED' AND cancel_requested = 0",
+                              params + (unclaimed_started, job_id))
+            if cur.rowcount != 1:
+                return None
+        if known is not None and steps_done is not None and steps_total is not None:
+            row = {col: known.get(col) for col in self._columns if col != "graph"}
+            row.update(stage=stage, error_code=error_code, error_message=error_message, finished=now, updated=now,
+                       steps_done=steps_done, steps_total=steps_total, result_path=result_path,
+                       result_mimetype=result_mimetype, result_size=result_size, result_sha256=result_sha256,
+                       result_ref=json.loads(ref_text) if ref_text is not None else None, expires=expires,
+                       heartbeat=None)
+            if unclaimed_started is not None:
+                row["started"] = unclaimed_started
+        else:
+            row = self.get(job_id, graph=False)
+        _notify(job_id, row)
+        return row
 
     def heartbeat(self, job_ids: list[str]) -> None:
         """Refresh the heartbeat of running jobs (the runner's heartbeat thread)."""
         if job_ids:
             now = self.settings.time()
-            self._conn().execute(
+            self._write(
                 f"UPDATE jobs SET heartbeat = ? WHERE id IN ({','.join('?' * len(job_ids))}) AND heartbeat IS NOT NULL",
                 [now] + job_ids)
 
@@ -389,20 +455,21 @@ class JobStore:
         """Set the cancel flag; a QUEUED job is cancelled at once. False if already finished."""
         now = self.settings.time()
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            row = conn.execute("SELECT stage FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            if row is None or row[0] in TERMINAL:
+        with self._connections.write_lock:  # for the whole transaction: taken before SQLite's lock
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute("SELECT stage FROM jobs WHERE id = ?", (job_id,)).fetchone()
+                if row is None or row[0] in TERMINAL:
+                    conn.execute("COMMIT")
+                    return False
+                conn.execute("UPDATE jobs SET cancel_requested = 1, updated = ? WHERE id = ?", (now, job_id))
+                if row[0] == "QUEUED":
+                    conn.execute("UPDATE jobs SET stage = 'CANCELLED', error_code = 'NONE', error_message = ?,"
+                                 " finished = ? WHERE id = ?", ("Cancelled before it started", now, job_id))
                 conn.execute("COMMIT")
-                return False
-            conn.execute("UPDATE jobs SET cancel_requested = 1, updated = ? WHERE id = ?", (now, job_id))
-            if row[0] == "QUEUED":
-                conn.execute("UPDATE jobs SET stage = 'CANCELLED', error_code = 'NONE', error_message = ?,"
-                             " finished = ? WHERE id = ?", ("Cancelled before it started", now, job_id))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
         if row[0] == "QUEUED":
             _notify(job_id)
         return True
@@ -434,13 +501,13 @@ class JobStore:
     def interrupt(self, job_id: str, message: str) -> bool:
         """Mark a job that has not ended FAILED with code INTERRUPT; False if it had ended already."""
         now = self.settings.time()
-        row = self._conn().execute(
+        cur = self._write(
             "UPDATE jobs SET stage = 'FAILED', error_code = 'INTERRUPT', error_message = ?, finished = ?,"
-            " updated = ?, heartbeat = NULL WHERE id = ? AND stage NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')"
-            " RETURNING id", (message, now, now, job_id)).fetchone()
-        if row is not None:
+            " updated = ?, heartbeat = NULL WHERE id = ? AND stage NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')",
+            (message, now, now, job_id))
+        if cur.rowcount == 1:
             _notify(job_id)
-        return row is not None
+        return cur.rowcount == 1
 
     def blob_refs(self, kept_since: float) -> set[str]:
         """Blob keys the rows still need (one query): unfinished jobs, and jobs that ended
