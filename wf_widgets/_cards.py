@@ -37,8 +37,8 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def encode_png_rgba(rgba: np.ndarray) -> bytes:
-    """PNG bytes of an 8-bit RGBA image of shape ``(y, x, 4)``."""
+def encode_png_rgba(rgba: np.ndarray, level: int = 6) -> bytes:
+    """PNG bytes of an 8-bit RGBA image of shape ``(y, x, 4)``, deflated at zlib ``level``."""
     rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
     height, width = rgba.shape[:2]
     rows = np.empty((height, 1 + width * 4), dtype=np.uint8)
@@ -48,7 +48,7 @@ def encode_png_rgba(rgba: np.ndarray) -> bytes:
     return (
         PNG_SIGNATURE
         + _chunk(b"IHDR", header)
-        + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
+        + _chunk(b"IDAT", zlib.compress(rows.tobytes(), level))
         + _chunk(b"IEND", b"")
     )
 

@@ -65,6 +65,11 @@ _CHECKER_RGBA = ((236, 236, 236, 200), (196, 196, 196, 200))
 COLORMAP_FILE = "colormaps.txt"
 DEFAULT_COLORMAP = "gray"
 
+#: zlib level of tile PNGs. Imagery barely deflates (speckle, noise): level 2 makes tiles
+#: within ~15% of level 6's size in a sixth of the time (1.7-2 ms against 13 ms for a
+#: 256 px tile of the demo composite), and a tile server spends its CPU on many tiles.
+PNG_LEVEL = 2
+
 
 # -- colormaps ---------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=1)
@@ -343,7 +348,7 @@ def to_rgba(arr: np.ma.MaskedArray, scales: Any = None, colormap_name: str | Non
 def render_png(arr: np.ma.MaskedArray, scales: Any = None, colormap_name: str | None = None,
                checkerboard: bool = False) -> bytes:
     """PNG bytes of :func:`to_rgba` (an 8-bit RGBA PNG)."""
-    return encode_png_rgba(to_rgba(arr, scales, colormap_name, checkerboard))
+    return encode_png_rgba(to_rgba(arr, scales, colormap_name, checkerboard), PNG_LEVEL)
 
 
 def render_tile(graph: dict | Node, z: int, x: int, y: int, scales: Any = None, colormap_name: str | None = None,

@@ -53,7 +53,7 @@ log = logging.getLogger("wf_widgets.server")
 #: Bytes of PNG kept by the in-process tile cache.
 CACHE_BYTES = 64 << 20
 #: Threads rendering tiles (each evaluates one tile at a time).
-RENDER_THREADS = max(2, min(8, os.cpu_count() or 2))
+RENDER_THREADS = max(8, min(32, 4 * (os.cpu_count() or 2)))
 #: ``Cache-Control`` of a rendered tile.
 CACHE_CONTROL = "private, max-age=300"
 
