@@ -25,6 +25,7 @@ from wf_widgets.jobs.store import HOST
 from wf_widgets.outputs.normalize import normalize
 from wf_widgets.values import Node, Value, to_json
 
+from .._graphs import attribute_chain, raw, raw_graph, source
 from ..engine._helpers import make_product
 from .conftest import slow_expected, slow_value
 from .test_lifecycle import wait_until
@@ -104,33 +105,21 @@ SECRET_URL = "smtp://mailer:hunter2-secret@127.0.0.1:2525"
 TILE = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 16, 0)
 
 
-def attribute_chain(node: Node, *names: str) -> Node:
-    """``datetime_part`` nodes naming attributes, one after the other (what an attacker would write)."""
-    for name in names:
-        node = Node("datetime_part", (node, name))
-    return node
-
-
-def raw_graph(node: Node, kind: str) -> dict:
-    """The graph as a job row or a request holds it: plain JSON."""
-    return json.loads(json.dumps(to_json(node, kind)))
-
-
-def source() -> Node:
-    return Node("ic_from_id", ("org:p", None, None, None, "near"))
-
-
 def smtp_graph() -> dict:
-    return raw_graph(attribute_chain(source(), "source", "ctx", "backend", "settings", "smtp_url"), "Str")
+    nodes: dict = {}
+    return raw_graph(nodes, attribute_chain(nodes, source(nodes), "source", "ctx", "backend", "settings", "smtp_url"),
+                     "Str")
 
 
 def key_graph() -> dict:
-    chain = attribute_chain(source(), "source", "ctx", "backend", "signer", "key")
-    return raw_graph(Node("str", (chain,)), "Str")
+    nodes: dict = {}
+    chain = attribute_chain(nodes, source(nodes), "source", "ctx", "backend", "signer", "key")
+    return raw_graph(nodes, raw(nodes, "str", chain), "Str")
 
 
 def savez_graph(path) -> dict:
-    return raw_graph(Node("array_reduce", (Node("lit", (str(path),)), "savez", None)), "Any")
+    nodes: dict = {}
+    return raw_graph(nodes, raw(nodes, "array_reduce", raw(nodes, "lit", str(path)), "savez", None), "Any")
 
 
 @pytest.fixture
@@ -197,10 +186,10 @@ def test_a_job_row_over_max_memory_fails_before_reading(make_backend, monkeypatc
 
     monkeypatch.setattr(raster, "read_scene", no_reads)
     tile = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 1024, 0)
-    node = Node("reduce", (source(), "median", ["images"]))
+    node = Node("reduce", (Node("ic_from_id", ("org:p", None, None, None, "near")), "median", ["images"]))
     dest, fmt = normalize("download", "json", "Image")
     job_id = new_job_id()
-    b.jobs.create(job_id, kind="Image", graph=raw_graph(node, "Image"), geoctx=tile.to_dict(), format=fmt,
+    b.jobs.create(job_id, kind="Image", graph=json.loads(json.dumps(to_json(node, "Image"))), geoctx=tile.to_dict(), format=fmt,
                   destination=dest)
     b.runner.submit(job_id).result(timeout=60)
     row = b.jobs.get(job_id)

@@ -8,6 +8,7 @@ from wf_widgets.layers import new_layer_id, valid_layer_id
 from wf_widgets.server import ensure_thread_server, tiles
 from wf_widgets.server.testing import fetch
 
+from .._graphs import attribute_chain, raw, raw_graph, source
 from .conftest import EAST, SIZE, WEST, decode_png, pixel_at, point
 
 
@@ -149,22 +150,15 @@ def secret_backend(make_backend):
     stop_thread_server(b)
 
 
-def raw_layer(backend, node, kind="Image"):
-    """Store a layer whose graph is the raw JSON of ``node`` (as a crafted row would hold it)."""
-    import json
-
-    from wf_widgets.values import to_json
-
-    return backend.layers.put(json.loads(json.dumps(to_json(node, kind))), {"scales": [[0, 1]]}, name="crafted")
+def raw_layer(backend, graph: dict):
+    """Store a layer whose graph is ``graph``, raw JSON (as a crafted row would hold it)."""
+    return backend.layers.put(graph, {"scales": [[0, 1]]}, name="crafted")
 
 
 def test_a_crafted_layer_walking_attributes_gets_400_and_leaks_nothing(secret_backend):
-    from wf_widgets.values import Node
-
-    node = Node("ic_from_id", ("org:p", None, None, None, "near"))
-    for name in ("source", "ctx", "backend", "settings", "smtp_url"):
-        node = Node("datetime_part", (node, name))
-    layer = raw_layer(secret_backend, Node("int", (node,)))  # int('smtp://...') would raise with the URL
+    nodes: dict = {}
+    chain = attribute_chain(nodes, source(nodes), "source", "ctx", "backend", "settings", "smtp_url")
+    layer = raw_layer(secret_backend, raw_graph(nodes, raw(nodes, "int", chain), "Image"))  # int('smtp://...') raises
     base = ensure_thread_server(secret_backend)
     r = fetch(tile_url(base, layer, 3, 1, 1))
     assert r.status == 400
@@ -175,9 +169,8 @@ def test_a_crafted_layer_walking_attributes_gets_400_and_leaks_nothing(secret_ba
 
 
 def test_an_unexpected_render_error_answers_a_generic_500(secret_backend, caplog):
-    from wf_widgets.values import Node
-
-    layer = raw_layer(secret_backend, Node("int", (Node("lit", ("hunter2-secret",)),)))
+    nodes: dict = {}
+    layer = raw_layer(secret_backend, raw_graph(nodes, raw(nodes, "int", raw(nodes, "lit", "hunter2-secret")), "Image"))
     base = ensure_thread_server(secret_backend)
     with caplog.at_level("DEBUG", logger="wf_widgets"):
         r = fetch(tile_url(base, layer, 3, 1, 1))

@@ -117,7 +117,10 @@ def test_loading_refuses_bad_graphs_naming_what_is_wrong(graph, match, verify):
 
 def test_a_literal_where_a_literal_is_expected():
     name = Node("str", (Node("lit", ("year",)),))
-    bad = to_json(Node("datetime_part", (Node("datetime", ("2020-01-01T00:00:00",)), name)), "Int")
+    part = Node("datetime_part", (Node("datetime", ("2020-01-01T00:00:00",)), "year"))
+    bad = to_json(part, "Int")  # then a ref where the name's literal was, as a crafted row would hold
+    bad["nodes"].update(to_json(name, "Str")["nodes"])
+    bad["nodes"][part.id]["args"][1] = {"ref": name.id}
     with pytest.raises(ValidationError, match=r"'datetime_part.name' must be a literal, not the result of operation "
                                               r"'str'") as info:
         from_json(bad)
@@ -175,3 +178,12 @@ def test_every_signature_is_declared_once_the_package_is_imported():
     out = subprocess.run([sys.executable, "-c", code, graph], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["add", "True"]
+
+
+def test_a_node_that_does_not_fit_its_op_is_refused_when_it_is_built():
+    name = Node("str", (Node("lit", ("year",)),))
+    with pytest.raises(ValidationError, match=r"'datetime_part.name' must be a literal, not the result of operation "
+                                              r"'str'"):
+        Node("datetime_part", (Node("datetime", ("2020-01-01T00:00:00",)), name))
+    with pytest.raises(ValidationError, match=r"Unknown operation 'getattr' for 'graph.op'"):
+        Node("getattr", ("x",))

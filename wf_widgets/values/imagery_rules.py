@@ -409,7 +409,10 @@ def infer(root: Node, lookup: Lookup, memo: dict[str, Imagery | None] | None = N
         The first problem found (unknown product or band, band-count mismatch, ...).
     """
     memo = {} if memo is None else memo
-    for node in root.walk():
+    nodes = root.walk()
+    if not any(node.op in RULES for node in nodes):  # no imagery anywhere: nothing to infer
+        return None
+    for node in nodes:
         if node.id in memo:
             continue
         args = [memo.get(a.id) if isinstance(a, Node) else a for a in node.args]
