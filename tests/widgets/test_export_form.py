@@ -541,13 +541,13 @@ def test_after_compute_the_line_says_what_was_launched_and_what_a_second_click_w
     form.board.refresh()  # the board sees them end: the form validates again
     assert "already exists" in form.error and "a second click would fail" in form.validation_line.value
     form.option_widget("destination", "overwrite").value = True
-    assert form.valid and f"{form.launched}; a second click would launch 2 jobs more" in form.validation_line.value
+    assert form.valid and f"{form.launched}; a second click would launch 2 more jobs" in form.validation_line.value
 
 
 def test_after_compute_a_download_form_says_a_second_click_launches_again(backend):
     form = ExportForm(wf.Int(1) + 1)
     (job,) = form.compute()
-    assert "; a second click would launch 1 job more" in form.validation_line.value
+    assert "; a second click would launch 1 more job" in form.validation_line.value
     assert form.valid and not form.compute_button.disabled
     job.wait(30)
 

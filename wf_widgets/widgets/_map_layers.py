@@ -226,7 +226,7 @@ def build_panel(m: Any, probe: ipywidgets.DOMWidget, on_use_viewport: Callable[[
     ], layout=ipywidgets.Layout(display=None if m.panel_open else "none"))
     body.add_class("wf-map-panel-body")
     toggle = ipywidgets.ToggleButton(value=m.panel_open, icon="bars", tooltip="show or hide the map's controls",
-                                     layout=ipywidgets.Layout(width="32px", min_width="32px"))
+                                     layout=ipywidgets.Layout(width="32px", min_width="32px", padding="0"))
     toggle.add_class("wf-map-panel-toggle")
     traitlets.link((toggle, "value"), (m, "panel_open"))
     toggle.observe(lambda change: setattr(body.layout, "display", None if change["new"] else "none"), names=["value"])

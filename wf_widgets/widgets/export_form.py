@@ -46,7 +46,7 @@ Decisions:
   is checked again on every validation and at the click. Catalog images that jobs launched
   by the form are still uploading count as taken.
 * After Compute the validation line says what the click launched and what a second click
-  would do ("Launched 9 jobs at 14:02; a second click would ..."); the form validates again
+  would do ("Launched 9 jobs at 14:02; a second click would launch 9 more jobs"); the form validates again
   when a job of its board ends, so the line stays true.
 * The variable names in "Show code" are found in the caller's namespace when the form is
   built (``ExportForm(composite, tile)`` shows ``composite.compute(tile, ...)``); else
@@ -677,7 +677,7 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
             return f'<div style="{bad}">{html.escape(str(problem))}</div>'
         said = html.escape(self.launched)
         if problem is None:
-            return f'<span style="{ok}">{said}; a second click would launch {_jobs(n)} more</span>'
+            return f'<span style="{ok}">{said}; a second click would launch {n} more job{"s" if n != 1 else ""}</span>'
         return f'<div style="{bad}">{said}; a second click would fail: {html.escape(str(problem))}</div>'
 
     def _estimate(self, contexts: list) -> dict:
