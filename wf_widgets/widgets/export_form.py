@@ -244,17 +244,17 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
         self.format_dropdown.observe(self._on_format, names=["value"])
         self.compute_button.on_click(self._on_compute)
         self.board.observe(self._on_board, names=["counts"])
-        if hasattr(geoctx, "selected_tiles") and hasattr(geoctx, "has_trait") and geoctx.has_trait("selected_keys"):
-            geoctx.observe(self._on_tiles, names=["selected_keys"])
-        if hasattr(geoctx, "has_trait") and geoctx.has_trait("export_value"):
-            geoctx.export_value = value  # a TileMap: its selection line estimates this value's size
         with self._setting_controls():
             self._show_destination(self.destination_dropdown.value)
         self._ready = True
         if chosen:
-            self.select(**chosen)
+            self.select(**chosen)  # raises what compute() would: before the form hooks into a map
         else:
             self._update()
+        if hasattr(geoctx, "selected_tiles") and hasattr(geoctx, "has_trait") and geoctx.has_trait("selected_keys"):
+            geoctx.observe(self._on_tiles, names=["selected_keys"])
+        if hasattr(geoctx, "has_trait") and geoctx.has_trait("export_value"):
+            geoctx.export_value = value  # a TileMap: its selection line estimates this value's size
         self._on_show_code({"new": self.show_code})
         self._on_callback_error({"new": self.callback_error})
 
