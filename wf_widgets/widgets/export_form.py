@@ -290,6 +290,7 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
 
     @property
     def product_refresh(self) -> ipywidgets.Button:
+        """The button that lists the catalog's products again."""
         return self._image_picker().product_refresh
 
     @property
@@ -303,6 +304,7 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
         return self._image_picker().excluded_products
 
     def _image_picker(self) -> ImagePicker:
+        """The catalog image option's field (built on first use, as the form builds every field)."""
         if self._picker is None:
             for name, dest in DESTINATIONS.items():
                 for opt in dest.options:
