@@ -24,6 +24,16 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+#: JupyterLab settings of every test server: no "would you like to get Jupyter news?" pop-up
+#: in the screenshots (and no request to the news feed).
+LAB_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def write_lab_settings(directory: Path) -> Path:
+    """An app settings folder holding ``overrides.json`` (:data:`LAB_OVERRIDES`); returns it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "overrides.json").write_text(json.dumps(LAB_OVERRIDES, indent=2))
+    return directory
 
 
 def pytest_configure(config):
@@ -49,6 +59,19 @@ def run_all_cells(page, url: str, timeout_s: float = 90) -> None:
     wait_js(page, "() => document.body.innerText.includes('ALL-CELLS-RAN')", timeout_s=timeout_s)
 
 
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """A notebook of code ``cells`` with a kernelspec (without one JupyterLab asks which kernel)."""
+    nb = {
+        "cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": src}
+                  for src in cells],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                     "language_info": {"name": "python"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(nb))
+    return path
+
+
 class Lab:
     """A running JupyterLab: its URL, token, root folder and the WF_WIDGETS_HOME of its kernels."""
 
@@ -62,11 +85,12 @@ class Lab:
         env.update(WF_WIDGETS_HOME=str(home), JUPYTER_RUNTIME_DIR=str(root.parent / "runtime"),
                    JUPYTER_CONFIG_DIR=str(root.parent / "config"), JUPYTERLAB_WORKSPACES_DIR=str(root.parent / "ws"),
                    PYTHONUNBUFFERED="1")
+        settings = write_lab_settings(root.parent / "lab-settings")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
              f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
              f"--IdentityProvider.token={self.token}", "--allow-root", f"--ServerApp.root_dir={root}",
-             "--LabApp.expose_app_in_browser=True"],
+             "--LabApp.expose_app_in_browser=True", f"--LabApp.app_settings_dir={settings}"],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=root)
         wait_for(self._ready, timeout=90, interval=0.2, what="JupyterLab to start")
 
@@ -80,14 +104,7 @@ class Lab:
             return False
 
     def write_notebook(self, name: str, cells: list[str]) -> str:
-        nb = {
-            "cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": src}
-                      for src in cells],
-            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                         "language_info": {"name": "python"}},
-            "nbformat": 4, "nbformat_minor": 5,
-        }
-        (self.root / name).write_text(json.dumps(nb))
+        write_notebook(self.root / name, cells)
         return f"{self.url}/lab/tree/{name}?token={self.token}"
 
     def stop(self) -> None:

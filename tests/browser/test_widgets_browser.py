@@ -1,7 +1,8 @@
 """The export form and the jobs board in JupyterLab, in real Chromium.
 
 One notebook, run once: a form for ``wf.Int(1) + 1``, a board with a job launched from
-code, and (when imagery exists) a form for an Image value. Every wait polls a condition.
+code, a form for an Image value, and a form whose format is then set from code (its view
+must follow). Every wait polls a condition.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from .conftest import artifact, copy_log, run_all_cells, wait_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
-FORM = ".wf-export-form:not(.wf-image-form)"
+FORM = ".wf-export-form:not(.wf-image-form):not(.wf-written-form)"
 IMAGE_FORM = ".wf-image-form"
+WRITTEN_FORM = ".wf-written-form"
 BOARD = ".wf-standalone-board"
 
 CELLS = [
@@ -30,6 +32,8 @@ CELLS = [
     "image_form = wf.widgets.ExportForm(composite, tile)\n"
     "image_form.add_class('wf-image-form')\n"
     "image_form",
+    "written = wf.widgets.ExportForm(two)\nwritten.add_class('wf-written-form')\nwritten.show_code = True\nwritten",
+    "written.format = {'type': 'json'}  # once the form is on the page: its dropdown must follow",
     "print('ALL-CELLS-RAN')",
 ]
 
@@ -72,6 +76,7 @@ def test_export_form_download_json_and_board(page, lab):
         assert not page.js_errors, page.js_errors
     finally:
         page.screenshot(path=str(artifact("export-form-and-jobs-board.png")), full_page=True)
+        page.locator(FORM).screenshot(path=str(artifact("export-form.png")))
 
 
 def test_catalog_destination_offers_only_geotiff(page):
@@ -82,4 +87,25 @@ def test_catalog_destination_offers_only_geotiff(page):
     page.select_option(f"{IMAGE_FORM} .wf-export-destination select", label="Catalog")
     wait_js(page, f"() => {{ const o = ({options})(); return o.length === 1 && o[0] === 'GeoTIFF'; }}")
     assert "Catalog accepts only GeoTIFF" in page.inner_text(f"{IMAGE_FORM} .wf-export-excluded-formats")
+    # no product chosen; the product the value doesn't fit is listed with the reason
+    picker = f"{IMAGE_FORM} .wf-export-product select"
+    wait_js(page, f"() => {{ const s = document.querySelector('{picker}');"
+                  " return s && s.options[s.selectedIndex].text.replace(/\\u00a0/g, ' ') === '(choose a product)'; }")
+    assert "org:browser: Product 'org:browser' needs an alpha band" in \
+        page.inner_text(f"{IMAGE_FORM} .wf-export-excluded-products")
+    assert "No catalog product you may write to takes this value" in \
+        page.inner_text(f"{IMAGE_FORM} .wf-export-validation")
     page.locator(IMAGE_FORM).screenshot(path=str(artifact("export-form-catalog.png")))
+
+
+def test_a_format_written_from_code_shows_in_the_form(page):
+    select = f"{WRITTEN_FORM} .wf-export-format select"
+    try:
+        wait_js(page, f"() => {{ const s = document.querySelector('{select}');"
+                      " return s && s.options[s.selectedIndex].text === 'JSON'; }")
+        code = page.inner_text(f"{WRITTEN_FORM} .wf-export-code")
+        assert code.strip() == 'two.compute(destination={"type": "download"}, format={"type": "json"})'
+        assert "Ready: 1 job to launch" in page.inner_text(f"{WRITTEN_FORM} .wf-export-validation")
+        assert page.query_selector(f"{WRITTEN_FORM} .wf-export-option-compression") is None  # JSON has no options
+    finally:
+        page.locator(WRITTEN_FORM).screenshot(path=str(artifact("export-form-written.png")))

@@ -75,6 +75,7 @@ def test_the_map_and_the_linked_form_estimate_the_same_size(known, map_backend):
     m.select([DLTile.from_latlon(35.6870, -105.9378 + 0.1, 10, 512, 0)])
     size = "about 8.0 MiB as float64 (2 bands)"
     assert size in form.estimate_line.value and size in m.selection_line.value
+    assert m.summary == "2 tiles selected · 8.0 MiB"  # the collapsed line: the same figure
     form.close()  # the form is gone: back to the previewed value
     assert "about 4.0 MiB as float64 (1 band)" in m.selection_line.value
     m.close()

@@ -255,7 +255,8 @@ def test_changing_the_grid_clears_the_selection(tile_map):
     n = len(tile_map.selected_keys)
     tile_map.tile_size = 512
     assert tile_map.selected_keys == []
-    assert f"{n} selected tile(s) deselected" in tile_map.messages[-1]
+    assert f"{n} selected tile(s)" not in tile_map.messages[-1]
+    assert f"tile_size = 512): {n} tile{'s' if n != 1 else ''} deselected" in tile_map.messages[-1]
     keys = [f["properties"]["key"] for f in tile_map.grid_layer.data["features"]]
     assert keys and all(k.startswith("512:0:10.0:") for k in keys)
 
@@ -350,3 +351,36 @@ def test_errors_read_while_the_loop_lags_are_not_lost(known, map_backend):
     assert len(m.messages) == 1 and "tile 14/3000/6000 and 1 more failed" in m.messages[0]
     assert m.poll_errors() == []
     m.close()
+
+
+# -- the side panel: one line by default ----------------------------------------------------------------
+def test_the_panel_is_one_line_until_opened(known, tile_map):
+    assert tile_map.panel_open is False
+    assert tile_map.panel_body.layout.display == "none"  # the controls, status and log are hidden
+    assert tile_map.summary == "No tile selected"
+    assert "white-space:nowrap" in tile_map.summary_line.value and "text-overflow:ellipsis" in tile_map.summary_line.value
+    set_view(tile_map, -106.01, 35.66, -105.95, 35.70)
+    keys = [f["properties"]["key"] for f in tile_map.grid_layer.data["features"]]
+    click(tile_map, keys[0])
+    assert tile_map.summary == "1 tile selected · 512.0 KiB per band"  # not "1 tiles"
+    assert "<b>1 tile selected</b>" in tile_map.selection_line.value
+    click(tile_map, keys[1])
+    tile_map.preview(known, scales=(0, 4000))
+    # the size the selection line gives in words, and the form's estimate (one function): 2 x 256 x 256 x 8 bytes
+    assert tile_map.summary == "2 tiles selected · 1.0 MiB"
+    assert "about 1.0 MiB as float64 (1 band)" in tile_map.selection_line.value
+    assert "2 tiles selected · 1.0 MiB" in tile_map.summary_line.value
+    tile_map.panel_open = True
+    assert tile_map.panel_body.layout.display is None
+    tile_map.panel_open = False
+    assert tile_map.panel_body.layout.display == "none"
+
+
+def test_the_collapsed_line_flags_what_needs_a_look_and_an_error_opens_the_panel(tile_map):
+    tile_map.fallback = True
+    assert tile_map.summary == "No tile selected · static previews"
+    assert not tile_map.panel_open
+    draw(tile_map, rectangle(-110.0, 30.0, -100.0, 40.0))  # too many tiles: a callback error
+    assert "The shape meets more than 10,000 tiles" in tile_map.callback_error
+    assert tile_map.panel_open and tile_map.panel_body.layout.display is None
+    assert tile_map.summary == "No tile selected · static previews, error"

@@ -47,13 +47,14 @@ class ManualLoop:
 
 @pytest.fixture
 def image_value(backend):
-    """An Image value (a composite of a two-band product) and a 256 px DLTile."""
+    """An Image value (a composite of a two-band product) and a 256 px DLTile; the product can take it."""
     import wf_widgets as wf
 
     product = wf.catalog.Product(id="org:widgets", name="widgets")
     product.save()
     for i, name in enumerate(("red", "nir")):
-        wf.catalog.SpectralBand(name=name, product_id=product.id, data_type="Float64", band_index=i).save()
+        wf.catalog.SpectralBand(name=name, product_id=product.id, data_type="Float64", nodata=-9999.0,
+                                band_index=i).save()
     composite = wf.ImageCollection.from_id(product.id, "2020-01-01", "2020-05-01").mean(axis="images")
     tile = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 256, 0)
     return composite, tile, product

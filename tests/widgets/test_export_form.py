@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 
 import ipywidgets
 import pytest
@@ -212,7 +213,12 @@ def test_catalog_image_picker(image_value, backend):
     assert "org:theirs" in [p.id for p in wf.catalog.Product.search()]
     form = ExportForm(composite, tile)
     form.destination_dropdown.value = "catalog"
-    assert form.product_picker.options == ("org:widgets",)
+    assert options(form.product_picker) == ["", "org:widgets"]  # nothing chosen yet
+    assert form.product_picker.value == "" and not form.valid
+    assert form.error == "Choose the catalog product to upload into" and form.compute_button.disabled
+    assert "org:theirs" not in form.excluded_products.value  # not a candidate at all
+    form.product_picker.value = "org:widgets"
+    assert form.valid
     assert form.image_name.value == "{tile_key}"
     name = tile.key.replace(":", "_")
     assert form.destination["image"] == {"id": f"org:widgets:{name}", "name": name, "product_id": "org:widgets"}
@@ -230,6 +236,7 @@ def test_catalog_names_must_differ_between_tiles(image_value):
     tiles = [tile, wf.DLTile.from_key(tile.key.replace(":-34:", ":-33:"))]
     form = ExportForm(composite, tiles)
     form.destination_dropdown.value = "catalog"
+    form.product_picker.value = "org:widgets"
     form.image_name.value = "same"
     assert not form.valid and "same image name" in form.error
     assert form.compute_button.disabled
@@ -277,7 +284,7 @@ def test_show_code_gives_the_same_normalised_dicts(make_backend):
     form.option_widget("destination", "subject").value = 'say "hi" \\ there'
     form.option_widget("destination", "body").value = "line 1\nline 2 é"
     form.option_widget("format", "compression").value = "zstd"
-    assert form.code.startswith("composite.compute(\n    tile,\n    destination={\"type\": \"email\"")
+    assert form.code.startswith('composite.compute(\n    tile,\n    destination={\n        "type": "email",\n')
     rec = Recorder(composite.kind)
     run_code(form, composite=rec, tile=tile)
     assert rec.calls == [(tile, (form.destination, form.format), True)]
@@ -289,6 +296,7 @@ def test_show_code_for_tiles_and_catalog(image_value):
     tiles = [tile, wf.DLTile.from_key(tile.key.replace(":-34:", ":-33:"))]
     form = ExportForm(composite, tiles)
     form.destination_dropdown.value = "catalog"
+    form.product_picker.value = "org:widgets"
     assert "for tile in tiles" in form.code and 'name=tile.key.replace(":", "_")' in form.code
     rec = Recorder("Image")
     ns = run_code(form, composite=rec, tiles=tiles)
@@ -346,3 +354,247 @@ def test_a_form_for_nine_tiles_prepares_each_tile_once(image_value, monkeypatch)
     for job in jobs:
         job.wait(60)
         assert job.stage == "SUCCEEDED"
+
+
+# -- writing destination and format (one source of truth: the controls) ------------------------------
+def test_writing_the_format_selects_it_and_the_job_runs_with_it(backend):
+    two = wf.Int(1) + 1
+    form = ExportForm(two)
+    form.format = {"type": "json"}  # what examples/teaching.ipynb does
+    assert form.format_dropdown.value == "json" and form.format_options.children == ()
+    assert form.format == {"type": "json"}
+    assert form.code == 'two.compute(destination={"type": "download"}, format={"type": "json"})'
+    (job,) = form.compute()
+    assert job.format == {"type": "json"} and job.wait(30).result() == b"2"
+    form.format = "PyArrow"  # a name, any case, as compute() takes it
+    assert form.format_dropdown.value == "pyarrow" and form.format == {"type": "pyarrow", "compression": "lz4"}
+    form.format = {"type": "pyarrow", "compression": "zstd"}
+    assert form.option_widget("format", "compression").value == "zstd"
+    assert form.format == {"type": "pyarrow", "compression": "zstd"}
+
+
+def test_writing_the_destination_selects_it_and_its_options(make_backend):
+    make_backend(email="me@example.org", smtp_url="smtp://127.0.0.1:2525")
+    two = wf.Int(1) + 1
+    form = ExportForm(two)
+    form.format = "json"
+    form.destination = "email"
+    assert form.destination_dropdown.value == "email" and form.format_dropdown.value == "json"  # json kept
+    assert form.option_widget("destination", "subject").value == "Your job has completed"
+    form.destination = {"type": "email", "subject": "My Computation is Done"}
+    assert form.option_widget("destination", "subject").value == "My Computation is Done"
+    assert form.destination == normalize({"type": "email", "subject": "My Computation is Done"}, "json", "Int")[0]
+    assert form.valid and '"subject": "My Computation is Done"' in form.code
+    # the constructor takes them too
+    other = ExportForm(two, destination="email", format={"type": "msgpack"})
+    assert (other.destination_dropdown.value, other.format_dropdown.value) == ("email", "msgpack")
+
+
+def test_writing_a_catalog_image_selects_catalog_geotiff_product_and_name(image_value):
+    composite, tile, product = image_value
+    form = ExportForm(composite, tile)
+    form.format = "json"
+    image = wf.catalog.Image(name="my_image", product_id=product.id, extra_properties={"run": 3})
+    form.destination = image
+    # as compute(tile, destination=image): the catalog takes GeoTIFF, so the format follows
+    assert form.destination_dropdown.value == "catalog" and form.format_dropdown.value == "geotiff"
+    assert form.product_picker.value == product.id and form.image_name.value == "my_image"
+    assert form.destination == normalize(image, "pyarrow", "Image")[0]
+    assert form.destination["image"]["extra_properties"] == {"run": 3}
+    assert "extra_properties={'run': 3}" in html.unescape(form.option_widget("destination", "image").extra_line.value)
+    assert form.valid, form.error
+    form.destination = {"type": "catalog", "image": image, "overwrite": True, "change_dtype": True}
+    assert form.option_widget("destination", "overwrite").value is True
+    assert form.option_widget("destination", "change_dtype").value is True
+    form.format = {"type": "geotiff", "compression": "deflate", "overviews": False}
+    assert form.option_widget("format", "compression").value == "deflate"
+    assert form.format == {"type": "geotiff", "overviews": False, "compression": "deflate",
+                           "overview_resampler": "nearest"}
+    (job,) = form.compute()
+    assert job.wait(60).stage == "SUCCEEDED", job.error
+    assert job.result().extra_properties == {"run": 3} and job.destination == form.destination
+    # a name with braces is a name, not a template
+    form.destination = wf.catalog.Image(name="a{b}", product_id=product.id)
+    assert form.destination["image"]["name"] == "a{b}" and form.valid
+
+
+def test_writing_what_compute_would_refuse_raises_and_leaves_the_controls(image_value):
+    composite, tile, product = image_value
+    two = wf.Int(1) + 1
+    form = ExportForm(two)
+    before = (form.destination, form.format, form.destination_dropdown.value, form.format_dropdown.value)
+    for attribute, bad, call in [
+        ("destination", "dropbox", lambda: two.compute(destination="dropbox")),
+        ("format", "geotiff", lambda: two.compute(format="geotiff")),
+        ("format", {"type": "pyarrow", "compression": "gzip"},
+         lambda: two.compute(format={"type": "pyarrow", "compression": "gzip"})),
+        ("destination", {"type": "email", "subjekt": "hi"},
+         lambda: two.compute(destination={"type": "email", "subjekt": "hi"})),
+    ]:
+        with pytest.raises(ValidationError) as info:
+            setattr(form, attribute, bad)
+        assert str(info.value) == api_error(call)
+        assert (form.destination, form.format, form.destination_dropdown.value, form.format_dropdown.value) == before
+    image_form = ExportForm(composite, tile)
+    image_form.destination = wf.catalog.Image(name="x", product_id=product.id)
+    with pytest.raises(ValidationError, match="Catalog accepts only GeoTIFF"):
+        image_form.format = "json"
+    assert image_form.format_dropdown.value == "geotiff"
+    missing = wf.catalog.Image(name="x", product_id="org:missing")
+    with pytest.raises(ValidationError) as info:
+        image_form.destination = missing
+    assert str(info.value) == api_error(lambda: composite.compute(tile, destination=missing))
+    assert image_form.product_picker.value == product.id
+
+
+def test_a_write_validates_once(backend, monkeypatch):
+    form = ExportForm(wf.Int(1) + 1)
+    calls = []
+    check = form._check
+    monkeypatch.setattr(form, "_check", lambda everything: calls.append(everything) or check(everything))
+    seen = []
+    form.observe(lambda change: seen.append(change["new"]), names=["format"])
+    form.format = {"type": "json"}
+    assert calls == [False]  # one validation, no observer writing back to what it observes
+    assert seen == [{"type": "json"}]
+
+
+# -- the product picker -------------------------------------------------------------------------------
+def _product(product_id, names=("red", "nir"), data_type="Float64", nodata=-9999.0):
+    wf.catalog.Product(id=product_id, name=product_id).save()
+    for i, name in enumerate(names):
+        wf.catalog.GenericBand(name=name, product_id=product_id, data_type=data_type, nodata=nodata,
+                               band_index=i).save()
+
+
+def test_picker_offers_only_the_products_the_value_fits_and_says_why(image_value):
+    composite, tile, product = image_value
+    _product("org:three", names=("a", "b", "c"))
+    _product("org:counts", data_type="UInt16", nodata=0)
+    form = ExportForm(composite, tile)
+    form.destination_dropdown.value = "catalog"
+    assert options(form.product_picker) == ["", "org:widgets"]
+    excluded = html.unescape(form.excluded_products.value)
+    assert "org:three: The Image has 2 band(s) (red, nir) but product 'org:three' has 3 (a, b, c)" in excluded
+    assert "org:counts: Product 'org:counts' stores UInt16 and computed imagery is float64: tick change_dtype" in excluded
+    # the rule depends on change_dtype: ticking it offers the UInt16 product (not chosen)
+    form.option_widget("destination", "change_dtype").value = True
+    assert options(form.product_picker) == ["", "org:counts", "org:widgets"]
+    assert form.product_picker.value == ""
+    form.product_picker.value = "org:counts"
+    assert form.valid
+    form.option_widget("destination", "change_dtype").value = False  # no longer fits: no longer chosen
+    assert form.product_picker.value == "" and not form.valid
+    with pytest.raises(ValidationError, match="stores UInt16 and computed imagery is float64"):
+        form.destination = wf.catalog.Image(name="x", product_id="org:counts")
+
+
+def test_demo_composite_is_not_offered_its_source_product(backend):
+    from wf_widgets.demo_data import make_demo_data
+
+    make_demo_data(backend)
+    composite = wf.ImageCollection.from_id("sentinel-1:GRD", "2020-01-01", "2020-05-01").mean(axis="images")
+    tile = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 256, 0)
+    form = ExportForm(composite, tile)
+    form.destination_dropdown.value = "catalog"
+    assert options(form.product_picker) == [""]
+    assert "sentinel-1:GRD: Product 'sentinel-1:GRD' stores UInt16" in html.unescape(form.excluded_products.value)
+    assert "No catalog product you may write to takes this value" in form.error and not form.valid
+    form.option_widget("destination", "rescale").value = True
+    form.option_widget("destination", "change_dtype").value = True
+    form.product_picker.value = "sentinel-1:GRD"
+    assert form.valid
+    (job,) = form.compute()
+    assert job.wait(60).stage == "SUCCEEDED", job.error
+
+
+def test_live_validation_rechecks_that_the_image_is_free(image_value):
+    composite, tile, product = image_value
+    form = ExportForm(composite, tile)
+    form.destination_dropdown.value = "catalog"
+    form.product_picker.value = product.id
+    form.image_name.value = "taken"
+    assert form.valid
+    composite.compute(tile, destination=wf.catalog.Image(name="taken", product_id=product.id))  # elsewhere
+    form.value_name = "c"  # anything that validates again, the fields unchanged
+    assert not form.valid and form.error == api_error(
+        lambda: composite.compute(tile, destination=wf.catalog.Image(name="taken", product_id=product.id)))
+    assert "already exists" in form.error and form.compute_button.disabled
+
+
+def test_after_compute_the_line_says_what_was_launched_and_what_a_second_click_would_do(image_value):
+    composite, tile, product = image_value
+    tiles = [tile, wf.DLTile.from_key(tile.key.replace(":-34:", ":-33:"))]
+    form = ExportForm(composite, tiles)
+    form.destination_dropdown.value = "catalog"
+    form.product_picker.value = product.id
+    assert "Ready: 2 jobs to launch" in form.validation_line.value
+    jobs = form.compute()
+    assert re.fullmatch(r"Launched 2 jobs at \d\d:\d\d", form.launched)
+    # the jobs are uploading: a second click would upload the same images again
+    line = html.unescape(form.validation_line.value)
+    assert f"{form.launched}; a second click would fail: Image 'org:widgets:" in line
+    assert "is being uploaded by job" in line and "overwrite=True" in line
+    assert not form.valid and form.compute_button.disabled
+    for job in jobs:
+        assert job.wait(60).stage == "SUCCEEDED", job.error
+    form.board.refresh()  # the board sees them end: the form validates again
+    assert "already exists" in form.error and "a second click would fail" in form.validation_line.value
+    form.option_widget("destination", "overwrite").value = True
+    assert form.valid and f"{form.launched}; a second click would launch 2 more jobs" in form.validation_line.value
+
+
+def test_after_compute_a_download_form_says_a_second_click_launches_again(backend):
+    form = ExportForm(wf.Int(1) + 1)
+    (job,) = form.compute()
+    assert "; a second click would launch 1 more job" in form.validation_line.value
+    assert form.valid and not form.compute_button.disabled
+    job.wait(30)
+
+
+# -- "Show code" is laid out as black lays it out --------------------------------------------------------
+def ruff_format(code: str) -> str:
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "ruff", "format", "--line-length", "88", "--config",
+                           "format.skip-magic-trailing-comma = true", "-"], input=code, capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_show_code_is_formatted_as_black_would(image_value, make_backend):
+    composite, tile, product = image_value
+    tiles = [tile, wf.DLTile.from_key(tile.key.replace(":-34:", ":-33:"))]
+    form = ExportForm(composite, tiles)
+    form.destination_dropdown.value = "catalog"
+    form.product_picker.value = product.id
+    codes = [form.code]
+    form.image_name.value = "scene_{tile_key}"
+    codes.append(form.code)
+    one = ExportForm(composite, tile)
+    one.destination = wf.catalog.Image(name="my_image", product_id=product.id, extra_properties={"a": 'say "hi"'})
+    codes.append(one.code)
+    one.destination = {"type": "email", "subject": "x" * 90, "body": "it's done,\nsee the link"}
+    codes.append(one.code)
+    one.destination = "download"
+    codes.append(one.code)
+    for code in codes:
+        assert code + "\n" == ruff_format(code + "\n")
+        # no line is longer than 88 columns, but for a string too long to split
+        assert all(len(line) <= 88 or '"' + "x" * 90 + '"' in line for line in code.splitlines()), code
+    assert '        "overwrite": False,\n' in codes[0]  # one option a line: the dict doesn't fit
+    rec = Recorder("Image")
+    run_code(one, composite=rec, tile=tile)
+    assert rec.calls[0][1] == (one.destination, one.format)
+
+
+def test_writing_a_format_the_chosen_product_cannot_store_raises(image_value):
+    composite, tile, product = image_value
+    form = ExportForm(composite, tile)
+    form.destination = wf.catalog.Image(name="x", product_id=product.id)
+    jpeg = {"type": "geotiff", "compression": "jpeg"}
+    with pytest.raises(ValidationError) as info:
+        form.format = jpeg
+    assert str(info.value) == api_error(lambda: composite.compute(
+        tile, destination=wf.catalog.Image(name="x", product_id=product.id), format=jpeg))
+    assert form.option_widget("format", "compression").value == "lzw" and form.product_picker.value == product.id

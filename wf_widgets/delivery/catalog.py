@@ -32,7 +32,7 @@ from ..errors import JobComputeError, JobDestination, NotFound, WfError
 from ..outputs.results import ImageResult
 from ..values.image import static_bands
 from . import catalog_transforms
-from .catalog_target import check_format, check_image_free, load_target, plan_bands
+from .catalog_target import check_format, check_image_free, check_upload, load_target, plan_bands
 
 
 class CatalogHandler:
@@ -65,12 +65,9 @@ class CatalogHandler:
         image = destination["image"]
         check_product_id(image["product_id"])  # normalize checked them; a hand-made dict may not have been
         check_name(image["name"])
-        target = load_target(store, image["product_id"], image["name"])
         names = static_bands(value, backend) if value is not None else None
-        if names is not None:
-            plan_bands(target, names)
+        check_upload(store, image["product_id"], image["name"], names, format)
         check_image_free(store, image["id"], destination["overwrite"])
-        check_format(target, format)
 
     def recheck(self, destination: dict, format: dict, backend: BackendLike) -> None:
         """What can change after preflight: the product (and the user's right to write it), the image's absence."""

@@ -6,7 +6,9 @@ Each requirement of the spec is one function raising a
 failed and how to fix it. :func:`~wf_widgets.delivery.catalog.preflight` runs them before
 a job exists; :func:`~wf_widgets.delivery.catalog.deliver` runs them again when the job
 uploads (the product may have changed meanwhile) and turns a failure into a job failure
-with code DESTINATION.
+with code DESTINATION. :func:`check_upload` runs every requirement but the image's absence
+(:func:`check_image_free`); the export form's product picker runs it for each product it
+might offer, with :func:`check_data_type`, the one rule the form adds (see there).
 
 Band matching (:func:`plan_bands`):
 
@@ -20,7 +22,7 @@ Band matching (:func:`plan_bands`):
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..catalog import access
 from ..catalog.bands import is_alpha_row
@@ -195,14 +197,74 @@ def _count_message(target: Target, names: Sequence[str]) -> str:
     )
 
 
-def check_image_free(store: Any, image_id: str, overwrite: bool) -> None:
-    """Raise unless ``overwrite`` or no image ``image_id`` exists yet."""
-    if not overwrite and store.get_image(image_id) is not None:
+def check_upload(store: Any, product_id: str, image_name: str, names: Sequence[str] | None, format: dict) -> Target:
+    """Every requirement of uploading an Image with bands ``names`` into ``product_id``, but the image's absence.
+
+    :func:`load_target` (the product is saved, writable, has bands of one data type, an
+    alpha band or nodata), :func:`plan_bands` (when the band names are known before
+    computing) and :func:`check_format`. The catalog destination's preflight runs it (then
+    :func:`check_image_free`); the export form's product picker runs it for each product it
+    might offer.
+
+    Returns
+    -------
+    Target
+
+    Raises
+    ------
+    NotFound, PermissionDenied, ValidationError
+        As those functions do.
+    """
+    target = load_target(store, product_id, image_name)
+    if names is not None:
+        plan_bands(target, names)
+    check_format(target, format)
+    return target
+
+
+def check_data_type(target: Target, change_dtype: bool) -> None:
+    """Raise if the product stores integers and ``change_dtype`` is False.
+
+    Computed imagery is float64 (values read through a band's physical_range, means, ...), so
+    an upload into an integer product without ``change_dtype=True`` fails on the data-loss
+    guard unless every value happens to be a whole number. ``compute()`` lets the guard decide
+    with the values (whole numbers do pass); the export form's product picker, which must not
+    offer a product on which the job would fail, applies this rule before (and lists the
+    product with this message until ``change_dtype`` is ticked).
+    """
+    dtype = target.data_type
+    if not change_dtype and dtype.dtype.kind in "ui":
         raise ValidationError(
-            f"Image {image_id!r} already exists; pass overwrite=True to replace it "
-            "(destination={'type': 'catalog', 'image': image, 'overwrite': True}), or choose another name",
-            field="destination.overwrite", value=False, allowed=(True,),
+            f"Product {target.product_id!r} stores {dtype.value} and computed imagery is float64: tick change_dtype "
+            "to convert the values (usually with rescale, to map physical_range to data_range first)",
+            field="destination.change_dtype", value=False, allowed=(True,),
         )
+
+
+def check_image_free(store: Any, image_id: str, overwrite: bool, pending: Mapping[str, str] | None = None) -> None:
+    """Raise unless ``overwrite`` or no image ``image_id`` exists yet (nor is being uploaded).
+
+    Parameters
+    ----------
+    store : CatalogStore
+    image_id : str
+    overwrite : bool
+    pending : mapping, optional
+        Image ids that unfinished jobs are uploading, to what uploads each (``"job 0123abcd,
+        launched by this form at 14:02"``): once that job is done the image exists, so
+        another upload would fail the same way.
+    """
+    if overwrite:
+        return
+    how = ("pass overwrite=True to replace it (destination={'type': 'catalog', 'image': image, 'overwrite': True}), "
+           "or choose another name")
+    if store.get_image(image_id) is not None:
+        raise ValidationError(f"Image {image_id!r} already exists; {how}",
+                              field="destination.overwrite", value=False, allowed=(True,))
+    writer = (pending or {}).get(image_id)
+    if writer is not None:
+        raise ValidationError(f"Image {image_id!r} is being uploaded by {writer}, and would then already exist; {how}",
+                              field="destination.overwrite", value=False, allowed=(True,))
 
 
 def check_format(target: Target, format: dict) -> None:

@@ -1,4 +1,5 @@
-"""Validation against the table: :func:`normalize`, :func:`format_problem`, :func:`format_choices`.
+"""Validation against the table: :func:`normalize` (and its format half :func:`normalize_format`),
+:func:`format_problem`, :func:`format_choices`.
 
 ``normalize`` reads only :mod:`~wf_widgets.outputs.registry` (and the option kinds the layers
 above register: the catalog's Image) and returns fully-defaulted, JSON-serialisable dicts;
@@ -179,7 +180,23 @@ def normalize(destination: Any = "download", format: Any = "pyarrow", kind: str 
             allowed=[d for d, e in DESTINATIONS.items() if kind in e.kinds],
         )
     dest_dict = _options(dest, dest_opts, "destination")
+    return dest_dict, normalize_format(dest.name, format, kind)
 
+
+def normalize_format(destination: str, format: Any = "pyarrow", kind: str = "Any") -> dict:
+    """The format half of :func:`normalize`: ``format``'s normal form for the destination named ``destination``.
+
+    What :func:`normalize` does with its ``format`` once the destination is known (the
+    catalog shorthand included: the default ``"pyarrow"`` becomes ``"geotiff"``), for callers
+    that hold the destination's name but not yet all of its options (the export form, while
+    the catalog image is still to be chosen).
+
+    Raises
+    ------
+    ValidationError
+        As :func:`normalize` does for the format (``field`` starting with ``"format"``).
+    """
+    dest = DESTINATIONS[destination.lower()]
     if (dest.formats is not None and isinstance(format, str) and format.lower() == DEFAULT_FORMAT
             and DEFAULT_FORMAT not in dest.formats):
         format = dest.formats[0]  # the catalog shorthand: default pyarrow becomes geotiff
@@ -192,4 +209,4 @@ def normalize(destination: Any = "download", format: Any = "pyarrow", kind: str 
             f"sent to {dest.name}: {', '.join(map(repr, allowed))}",
             field="format", value=fmt.name, allowed=allowed,
         )
-    return dest_dict, _options(fmt, fmt_opts, "format")
+    return _options(fmt, fmt_opts, "format")

@@ -151,7 +151,15 @@ class Option:
         return f"{self.help} ({self.text.allowed})" if self.text is not None else self.help
 
 
-REQUIRED = object()
+class _Required:
+    """The type of :data:`REQUIRED` (one instance, compared with ``is``; its repr is its name)."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+#: The default of an option that must be given.
+REQUIRED = _Required()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,7 +3,8 @@
 ``pixels x bands x BYTES_PER_SAMPLE``, with the band count from the static band rules
 (:func:`wf_widgets.values.image.static_bands`). :class:`~wf_widgets.widgets.TileMap` and
 :class:`~wf_widgets.widgets.ExportForm` both call :func:`size_estimate` and show
-:func:`size_text`, so for the same value and selection they show the same words.
+:func:`size_text`, so for the same value and selection they show the same words (the map's
+one-line summary shows :func:`size_short`, the same figure).
 """
 
 from __future__ import annotations
@@ -70,3 +71,14 @@ def size_text(est: dict) -> str:
         return f"about {human_bytes(est['pixels'] * BYTES_PER_SAMPLE)} per band{per_image} as float64"
     return (f"about {human_bytes(est['bytes'])}{per_image} as float64 "
             f"({est['bands']} band{'s' if est['bands'] != 1 else ''})")
+
+
+def size_short(est: dict) -> str:
+    """The size of an estimate in a few words, for one-line summaries: ``"4.0 MiB"``, ``"1.0 MiB per band"``.
+
+    The figure :func:`size_text` gives, without the float64 and band details.
+    """
+    per_image = " per image" if est["per_image"] else ""
+    if est["bands"] is None:
+        return f"{human_bytes(est['pixels'] * BYTES_PER_SAMPLE)} per band{per_image}"
+    return f"{human_bytes(est['bytes'])}{per_image}"

@@ -5,20 +5,23 @@
 * :func:`option_walk`: THE walk over the options of a destination and a format; the form
   builds its fields, the dicts it launches with and its "Show code" text from it.
 * :func:`option_field`: the field of one :class:`~wf_widgets.outputs.registry.Option`;
-  :class:`ImagePicker`: the field of the catalog ``image`` option.
+  :class:`ImagePicker`: the field of the catalog ``image`` option, offering the products the
+  value fits (:func:`upload_problem`: the catalog destination's own checks).
 """
 
 from __future__ import annotations
 
 import html
-from typing import Any, Callable, Iterator
+import json
+from typing import Any, Callable, Iterator, Sequence
 
 import ipywidgets
 
 from ..backend import get_backend
 from ..catalog import Product
 from ..catalog.access import has_right
-from ..errors import ValidationError
+from ..delivery.catalog_target import check_data_type, check_upload
+from ..errors import PermissionDenied, ValidationError, WfError
 from ..outputs.normalize import normalize
 from ..outputs.registry import DEFAULT_FORMAT, DESTINATIONS, FORMATS, REQUIRED, Option
 
@@ -87,8 +90,28 @@ def option_field(opt: Option) -> Any:
     return field
 
 
+def upload_problem(product_id: str, names: Sequence[str] | None, format: dict, change_dtype: bool,
+                   image_name: str = "image") -> WfError | None:
+    """Why an Image with bands ``names`` can't be uploaded into ``product_id`` with these options, or None.
+
+    The catalog destination's own checks (:func:`~wf_widgets.delivery.catalog_target.check_upload`,
+    which its preflight runs) and :func:`~wf_widgets.delivery.catalog_target.check_data_type`;
+    the image's absence is the validation line's business.
+    """
+    try:
+        target = check_upload(get_backend().catalog, product_id, image_name, names, format)
+        check_data_type(target, change_dtype)
+    except (ValidationError, PermissionDenied) as exc:
+        return exc
+    return None
+
+
 class ImagePicker(ipywidgets.VBox):
-    """The catalog ``image`` option: a product the current user may write to, an image name template.
+    """The catalog ``image`` option: a product the Image fits, an image name template.
+
+    The picker offers the products the current user may write whose bands take the value
+    (:func:`upload_problem`) and lists the others under it with the reason; it starts with
+    no product chosen (:data:`CHOOSE`).
 
     Parameters
     ----------
@@ -102,33 +125,90 @@ class ImagePicker(ipywidgets.VBox):
     Attributes
     ----------
     product_picker : ipywidgets.Dropdown
+        Its value is a product id, or ``""`` (:data:`CHOOSE`): none chosen.
     product_refresh : ipywidgets.Button
     image_name : ipywidgets.Text
         The template; ``{tile_key}`` is the only field.
+    excluded_products : ipywidgets.HTML
+        The writable products the Image doesn't fit, with the reason.
+    extra : dict
+        Fields of the catalog Image other than its name and product (``acquired``,
+        ``extra_properties``, ...), from an Image written to the form's ``destination``;
+        shown under the picker.
     """
 
+    #: The picker's value while no product is chosen.
+    CHOOSE = ""
+
     def __init__(self, opt: Option, on_change: Callable[[Any], None], on_refresh: Callable[[Any], None]) -> None:
-        self.product_picker = ipywidgets.Dropdown(description="product", tooltip=opt.help, style=WIDE)
+        self.product_picker = ipywidgets.Dropdown(description="product", tooltip=opt.help, style=WIDE,
+                                                  options=[("(choose a product)", self.CHOOSE)], value=self.CHOOSE)
         self.product_picker.add_class("wf-export-product")
         self.product_refresh = ipywidgets.Button(icon="refresh", tooltip="List the products again",
                                                  layout=ipywidgets.Layout(width="36px"))
         self.image_name = ipywidgets.Text(value="{tile_key}", description="image name", tooltip=TEMPLATE_HELP,
                                           style=WIDE)
         self.image_name.add_class("wf-export-image-name")
+        self.excluded_products = ipywidgets.HTML()
+        self.excluded_products.add_class("wf-export-excluded-products")
+        self.extra_line = ipywidgets.HTML()
+        self.extra_line.add_class("wf-export-image-extra")
+        self.extra: dict = {}
+        self._listed: tuple | None = None  # what the last listing depended on
         self.product_picker.observe(on_change, names=["value"])
         self.image_name.observe(on_change, names=["value"])
         self.product_refresh.on_click(on_refresh)
-        self.list_products()
         super().__init__([
-            ipywidgets.HBox([self.product_picker, self.product_refresh]), self.image_name,
+            ipywidgets.HBox([self.product_picker, self.product_refresh]), self.excluded_products, self.image_name,
             ipywidgets.HTML(f'<span style="color:var(--jp-ui-font-color2,#666)">{html.escape(TEMPLATE_HELP)}</span>'),
+            self.extra_line,
         ])
         self.add_class(f"wf-export-option-{opt.name}")
 
-    def list_products(self) -> None:
-        """Fill the product picker with the products the current user may write to."""
+    @property
+    def product(self) -> str | None:
+        """The chosen product id, or None."""
+        return self.product_picker.value or None
+
+    def list_products(self, names: Sequence[str] | None, format: dict, change_dtype: bool,
+                      force: bool = False) -> None:
+        """Offer the products the current user may write that an Image with bands ``names`` fits.
+
+        ``format`` and ``change_dtype`` are the form's (the rules depend on them). The others
+        are listed under the picker with the reason. The chosen product stays chosen while
+        it is offered, else none is. Nothing is read again while the arguments (and the
+        backend) are those of the last listing, unless ``force``.
+        """
+        key = (id(get_backend()), tuple(names) if names is not None else None,
+               json.dumps(format, sort_keys=True, default=str), bool(change_dtype))
+        if key == self._listed and not force:
+            return
         settings = get_backend().settings
-        ids = [p.id for p in Product.search() if has_right(settings, p.to_dict(), "write")]
+        offered, excluded = [], []
+        for product in Product.search():
+            if not has_right(settings, product.to_dict(), "write"):
+                continue  # not a candidate at all: someone else's product
+            problem = upload_problem(product.id, names, format, change_dtype)
+            if problem is None:
+                offered.append(product.id)
+            else:
+                excluded.append((product.id, str(problem)))
         current = self.product_picker.value
-        self.product_picker.options = ids
-        self.product_picker.value = current if current in ids else (ids[0] if ids else None)
+        self.product_picker.options = [("(choose a product)", self.CHOOSE)] + [(pid, pid) for pid in offered]
+        self.product_picker.value = current if current in offered else self.CHOOSE
+        self.excluded_products.value = excluded_html(excluded)
+        self._listed = key
+
+    def set_image(self, image: dict) -> None:
+        """Show a catalog Image's normal form: its product (which must be offered), its name, the rest in :attr:`extra`.
+
+        The name becomes a template that gives exactly it (braces doubled).
+        """
+        if image["product_id"] not in [value for _label, value in self.product_picker.options]:
+            raise ValueError(f"product {image['product_id']!r} is not offered")  # callers check upload_problem first
+        self.product_picker.value = image["product_id"]
+        self.image_name.value = image["name"].replace("{", "{{").replace("}", "}}")
+        self.extra = {k: v for k, v in image.items() if k not in ("id", "name", "product_id")}
+        self.extra_line.value = (
+            '<span style="color:var(--jp-ui-font-color2,#666)">The image also gets: '
+            + html.escape(", ".join(f"{k}={v!r}" for k, v in self.extra.items())) + "</span>") if self.extra else ""

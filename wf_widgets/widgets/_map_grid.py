@@ -14,7 +14,7 @@ from typing import Any, Iterable, Sequence
 import shapely
 
 from ..geo import DLTile
-from ._estimate import size_estimate, size_text
+from ._estimate import size_estimate, size_short, size_text
 
 #: Styles of the grid's tiles (Leaflet path options).
 TILE_STYLE = {"color": "#3388ff", "weight": 1, "opacity": 0.7, "fillColor": "#3388ff", "fillOpacity": 0.03}
@@ -145,5 +145,21 @@ def selection_html(keys: Sequence[str], value: Any) -> str:
     if not keys:
         return "No tile selected: click tiles, draw a shape, or use the viewport."
     est = size_estimate(value, pixels_of(keys))
-    return (f"<b>{len(keys):,} tile{'s' * (len(keys) != 1)} selected</b>: "
+    return (f"<b>{n_tiles(len(keys))} selected</b>: "
             f"{est['pixels']:,} pixels, {html.escape(size_text(est))}")
+
+
+def n_tiles(n: int) -> str:
+    """``"1 tile"``, ``"2 tiles"``, ``"1,024 tiles"``."""
+    return f"{n:,} tile{'s' if n != 1 else ''}"
+
+
+def selection_summary(keys: Sequence[str], value: Any) -> str:
+    """The selection in one short line (the collapsed panel): ``"2 tiles selected · 4.0 MiB"``.
+
+    The size is :func:`~wf_widgets.widgets._estimate.size_short` of the estimate
+    :func:`selection_html` shows.
+    """
+    if not keys:
+        return "No tile selected"
+    return f"{n_tiles(len(keys))} selected · {size_short(size_estimate(value, pixels_of(keys)))}"

@@ -1,6 +1,7 @@
 """The map's side panel: its controls, the rows of its preview layers, its log.
 
-* :class:`Panel` / :func:`build_panel`: the panel's widgets, linked to the map's traits;
+* :class:`Panel` / :func:`build_panel`: the panel's widgets, linked to the map's traits
+  (collapsed to one line by default: :func:`summary_html`);
 * :class:`PreviewLayer` / :func:`layer_row`: what one ``TileMap.preview`` made, and its row;
 * :class:`ErrorLog`: the log's lines, with repeated tile errors folded.
 """
@@ -90,6 +91,7 @@ class ErrorLog:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.failures = 0  # tile render errors added, repeats included
         self._folded: dict[tuple, list] = {}  # (layer id, version, message) -> [line index, count, first tile]
 
     def add(self, text: str, when: float | None = None) -> None:
@@ -99,6 +101,7 @@ class ErrorLog:
 
     def add_tile_error(self, layer_name: str, row: dict) -> None:
         """Add a render error row of the layer store (folding repeats of the same message)."""
+        self.failures += 1
         key = (row["layer_id"], row["version"], row["message"])
         tile = f"tile {row['z']}/{row['x']}/{row['y']}" if row.get("z") is not None else "the view's image"
         entry = self._folded.get(key)
@@ -134,19 +137,38 @@ class Panel:
     Attributes
     ----------
     box : ipywidgets.VBox
-        The whole panel (a toggle hides everything but the status line).
-    status_line, selection_line, grid_note, log_view, error_line : ipywidgets.HTML
+        The whole panel: one line (the toggle and the summary), and the body the toggle
+        shows or hides.
+    toggle : ipywidgets.ToggleButton
+        Shows the body (linked to the map's ``panel_open``).
+    body : ipywidgets.VBox
+    summary, status_line, selection_line, grid_note, log_view, error_line : ipywidgets.HTML
     layers_box : ipywidgets.VBox
         One :func:`layer_row` per preview.
     """
 
     box: ipywidgets.VBox
+    toggle: ipywidgets.ToggleButton
+    body: ipywidgets.VBox
+    summary: ipywidgets.HTML
     status_line: ipywidgets.HTML
     selection_line: ipywidgets.HTML
     grid_note: ipywidgets.HTML
     layers_box: ipywidgets.VBox
     log_view: ipywidgets.HTML
     error_line: ipywidgets.HTML
+
+
+#: Widest the one-line summary gets; longer text ends with an ellipsis rather than wrapping.
+SUMMARY_MAX_PX = 300
+
+
+def summary_html(text: str, warning: str = "") -> str:
+    """The collapsed panel's one line: never wraps (an ellipsis cuts what doesn't fit; the title has it all)."""
+    full = f"{text} · {warning}" if warning else text
+    shown = html.escape(text) + (f' · <span style="color:#c92a2a">{html.escape(warning)}</span>' if warning else "")
+    return (f'<div title="{html.escape(full, quote=True)}" style="white-space:nowrap;overflow:hidden;'
+            f'text-overflow:ellipsis;max-width:{SUMMARY_MAX_PX}px;line-height:28px">{shown}</div>')
 
 
 def _html_line(css_class: str) -> ipywidgets.HTML:
@@ -159,7 +181,11 @@ def build_panel(m: Any, probe: ipywidgets.DOMWidget, on_use_viewport: Callable[[
                 on_clear: Callable[[], None]) -> Panel:
     """The side panel of the map ``m``: grid fields and the draw mode linked to its traits, buttons, lines.
 
-    ``probe`` (the hidden health probe) is placed in the panel so that it has a view.
+    Collapsed (``m.panel_open`` False, the default) it is one line, the toggle and a summary
+    of the selection, so that it covers little of the map and none of its drawing tools;
+    open, it shows the status line, the selection line, the grid fields, the draw mode,
+    the layers, the log and the last callback error. ``probe`` (the hidden health probe) is
+    placed in the panel so that it has a view.
     """
     small = ipywidgets.Layout(width="125px")
     label = {"description_width": "45px"}
@@ -190,18 +216,22 @@ def build_panel(m: Any, probe: ipywidgets.DOMWidget, on_use_viewport: Callable[[
     layers_box = ipywidgets.VBox()
     layers_box.add_class("wf-map-layers")
     parts = {name: _html_line(f"wf-map-{css}") for name, css in (
-        ("status_line", "status"), ("selection_line", "selection"), ("grid_note", "grid-note"),
-        ("log_view", "log"), ("error_line", "callback-error"))}
+        ("summary", "summary"), ("status_line", "status"), ("selection_line", "selection"),
+        ("grid_note", "grid-note"), ("log_view", "log"), ("error_line", "callback-error"))}
     body = ipywidgets.VBox([
-        parts["selection_line"],
+        parts["status_line"], parts["selection_line"],
         ipywidgets.HBox([resolution, size, pad]),
         ipywidgets.HBox([show, viewport, clear]),
         mode, parts["grid_note"], layers_box, parts["log_view"], parts["error_line"],
-    ])
-    toggle = ipywidgets.ToggleButton(value=True, icon="bars", tooltip="show or hide the panel",
-                                     layout=ipywidgets.Layout(width="32px"))
+    ], layout=ipywidgets.Layout(display=None if m.panel_open else "none"))
+    body.add_class("wf-map-panel-body")
+    toggle = ipywidgets.ToggleButton(value=m.panel_open, icon="bars", tooltip="show or hide the map's controls",
+                                     layout=ipywidgets.Layout(width="32px", min_width="32px", padding="0"))
+    toggle.add_class("wf-map-panel-toggle")
+    traitlets.link((toggle, "value"), (m, "panel_open"))
     toggle.observe(lambda change: setattr(body.layout, "display", None if change["new"] else "none"), names=["value"])
-    box = ipywidgets.VBox([ipywidgets.HBox([toggle, parts["status_line"]]), body, probe],
-                          layout=ipywidgets.Layout(max_width="420px", padding="2px 4px"))
+    header = ipywidgets.HBox([toggle, parts["summary"]], layout=ipywidgets.Layout(align_items="center",
+                                                                                 flex_flow="row nowrap"))
+    box = ipywidgets.VBox([header, body, probe], layout=ipywidgets.Layout(max_width="420px", padding="2px 4px"))
     box.add_class("wf-map-panel")
-    return Panel(box=box, layers_box=layers_box, **parts)
+    return Panel(box=box, toggle=toggle, body=body, layers_box=layers_box, **parts)

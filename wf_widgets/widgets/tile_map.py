@@ -62,7 +62,7 @@ from ..values.base import Value, promote
 from . import _map_grid as grid
 from ._base import WidgetBase, caller_name, check_kwargs, kernel_loop, shows_errors
 from ._estimate import known_bands
-from ._map_layers import ErrorLog, PreviewLayer, build_panel, layer_row
+from ._map_layers import ErrorLog, PreviewLayer, build_panel, layer_row, summary_html
 from ._map_probe import HealthProbe
 from ._map_server import TileServer, resolve_tile_server
 from ._poller import Poller
@@ -107,6 +107,13 @@ class TileMap(WidgetBase, ipyleaflet.Map):
     export_value : Value or None
         The value whose size the selection line estimates: a linked ExportForm sets it to its
         value (and back to None when closed); None: the last previewed value.
+    panel_open : bool
+        Show the whole side panel (default False: one line, the selection's summary, so the
+        panel covers little of the map and none of its tools); the panel's toggle button
+        sets it, and a callback error opens it.
+    summary : str
+        The collapsed panel's line: ``"2 tiles selected · 4.0 MiB"``, then what needs a
+        look inside (``"static previews"``, ``"3 tile errors"``, ``"error"``).
     status : str
         The status line: where tiles come from, or why previews are static images.
     messages : list of str
@@ -134,6 +141,8 @@ class TileMap(WidgetBase, ipyleaflet.Map):
     draw_mode = traitlets.Enum(("add", "remove"), default_value="add")
     selected_keys = traitlets.List(traitlets.Unicode())
     export_value = traitlets.Any(None, allow_none=True)
+    panel_open = traitlets.Bool(False)
+    summary = traitlets.Unicode("")
     status = traitlets.Unicode("")
     messages = traitlets.List(traitlets.Unicode())
     fallback = traitlets.Bool(False)
@@ -172,6 +181,7 @@ class TileMap(WidgetBase, ipyleaflet.Map):
         panel = build_panel(self, self.probe, self._on_use_viewport, self._on_clear)
         self.status_line, self.selection_line, self.grid_note = panel.status_line, panel.selection_line, panel.grid_note
         self.layers_box, self.log_view, self.error_line = panel.layers_box, panel.log_view, panel.error_line
+        self.summary_line, self.panel_body = panel.summary, panel.body
         self.add(ipyleaflet.WidgetControl(widget=panel.box, position="bottomleft"))
         self._ready = True
         self._refresh_grid()
@@ -413,6 +423,10 @@ class TileMap(WidgetBase, ipyleaflet.Map):
                 self._show_layer(layer)
         self._update_status()
 
+    @traitlets.observe("fallback")
+    def _on_fallback(self, change: dict) -> None:
+        self._update_summary()
+
     def _update_status(self) -> None:
         server = self.tile_server
         if server is None:
@@ -458,7 +472,7 @@ class TileMap(WidgetBase, ipyleaflet.Map):
         if self.selected_keys and self._ready:
             n = len(self.selected_keys)
             self.selected_keys = []
-            self._note(f"grid changed ({change['name']} = {change['new']}): {n} selected tile(s) deselected")
+            self._note(f"grid changed ({change['name']} = {change['new']}): {grid.n_tiles(n)} deselected")
         self._refresh_grid()
 
     @traitlets.observe("show_grid", "max_grid_tiles")
@@ -507,6 +521,27 @@ class TileMap(WidgetBase, ipyleaflet.Map):
         if value is None and self._previews:
             value = list(self._previews.values())[-1].value
         self.selection_line.value = grid.selection_html(self.selected_keys, value)
+        self._update_summary(value)
+
+    def _update_summary(self, value: Any = None) -> None:
+        """The collapsed panel's line: the selection (its size as the selection line says it), then warnings."""
+        if not self._ready:
+            return
+        if value is None:
+            value = self.export_value
+            if value is None and self._previews:
+                value = list(self._previews.values())[-1].value
+        text = grid.selection_summary(self.selected_keys, value)
+        warnings = []
+        if self.fallback:
+            warnings.append("static previews")
+        if self._log.failures:
+            warnings.append(f"{self._log.failures:,} tile error{'s' if self._log.failures != 1 else ''}")
+        if self.callback_error:
+            warnings.append("error")
+        warning = ", ".join(warnings)
+        self.summary = f"{text} · {warning}" if warning else text
+        self.summary_line.value = summary_html(text, warning)
 
     # -- events ------------------------------------------------------------------------------------
     @shows_errors
@@ -543,6 +578,9 @@ class TileMap(WidgetBase, ipyleaflet.Map):
         if not self._ready:
             return
         self.error_line.value = f"<span style='color:#c92a2a'>{html.escape(text)}</span>" if text else ""
+        if text:
+            self.panel_open = True  # an error is shown inside: open the panel
+        self._update_summary()
 
     # -- the log and the error poller ---------------------------------------------------------------
     def _note(self, text: str) -> None:
@@ -552,6 +590,7 @@ class TileMap(WidgetBase, ipyleaflet.Map):
     def _flush_log(self) -> None:
         self.messages = list(self._log.lines)
         self.log_view.value = self._log.html()
+        self._update_summary()
 
     def _read_errors(self) -> list[dict]:
         """The render errors of the map's layers not yet in the log (all of them: a newer read
