@@ -25,6 +25,7 @@ from .errors import ValidationError, WfError
 from .jobs import Job
 from .jobs.store import JobStore, short_id
 from .server import standalone
+from .server import voila as voila_server
 from .server.links import lasting_base
 
 PROG = "wf-widgets"
@@ -239,6 +240,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo()
 
 
+def cmd_voila(args: argparse.Namespace) -> int:
+    voila_server.main(args.voila_args)
+    return 0
+
+
 def _job_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("job_id", metavar="JOB",
                         help="the job: its id, any prefix of it only one job has, or the 8 characters "
@@ -284,6 +290,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--public-url", default=None, metavar="URL",
                    help="the base URL others reach this server at, which links then carry")
     p.set_defaults(func=cmd_serve)
+
+    p = command(
+        "voila", "serve a notebook as a dashboard (Voila), with tiles and links through Voila's own server",
+        "Run Voila (pip install voila) on a notebook or a folder, as the `voila` command does, with this\n"
+        "package's handlers served by Voila's own server under <base_url>wf-widgets/: maps fetch tiles\n"
+        "from the page's own address, so visitors on other machines see live tiles (plain `voila` loads\n"
+        "no server extension: tiles would come from 127.0.0.1 inside the kernel, which they cannot reach).\n"
+        "Set WF_WIDGETS_PUBLIC_URL to the address visitors use for download links that work for them.",
+        "examples:\n  wf-widgets voila examples/map_export.ipynb\n"
+        "  WF_WIDGETS_PUBLIC_URL=https://dash.example.org/wf-widgets \\\n"
+        "    wf-widgets voila teaching.ipynb --Voila.ip=0.0.0.0 --Voila.port=8866\n"
+        "See docs/widgets.md, section Voila.")
+    p.add_argument("voila_args", nargs=argparse.REMAINDER, metavar="VOILA_ARGS",
+                   help="a notebook or folder, then any `voila` option (--Voila.ip=..., --Voila.port=..., ...)")
+    p.set_defaults(func=cmd_voila)
 
     p = command("sweep", "delete expired results and tidy the home folder now",
                 "Housekeeping, now: delete results past their expiry, mark jobs whose worker died as\n"
@@ -336,7 +357,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wf-widgets`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if args.command != "voila":
+            parser.parse_args(argv)  # reports the unknown arguments as argparse does, and exits
+        args.voila_args = [*extra, *args.voila_args]  # `voila` options before the notebook: Voila takes any order
     try:
         return args.func(args)
     except (WfError, ValueError) as exc:
