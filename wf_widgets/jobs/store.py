@@ -88,7 +88,7 @@ CREATE INDEX IF NOT EXISTS jobs_with_blobs ON jobs(finished) WHERE blobs IS NOT 
 #: :data:`ID_TIME_CHARS` characters (the time), so a prefix of the id tells them apart only past
 #: those; the first :data:`ID_FRAGMENT_CHARS` characters after them do. An expression index on
 #: them makes a fragment a range scan (measured at 100,000 jobs: 0.01 ms instead of a 21 ms
-#: scan; about 4 us more per insert and 6 % more file).
+#: scan; 4 to 7 us more per insert and 6 % more file: benchmarks/job_lookup.py).
 _V6 = """
 CREATE INDEX IF NOT EXISTS jobs_id_fragment ON jobs(substr(id, 13, 8));
 """
