@@ -42,6 +42,7 @@ MODULES: dict[str, str] = {
     "download_200mb": "download",
     "catalog_scale": "catalog_scale",
     "tile_server_http": "tile_server_http",
+    "job_lookup": "job_lookup",
 }
 
 HERE = Path(__file__).resolve().parent

@@ -1,7 +1,9 @@
 // View of wf_widgets.widgets.JobsBoard: a plain ES module for anywidget (no bundler).
 //
-// State comes from two traits: `rows` (one small object per job) and `counts`. Actions go
-// back by setting the `_action` trait ({op, id, n}); Python observes it. Elapsed times and
+// State comes from two traits: `rows` (one small object per job of the page shown) and
+// `counts` (over all the jobs). Actions go back by setting the `_action` trait ({op, id, n});
+// Python observes it. The page controls set `page` (from 0; `page_size` jobs a page), and
+// Python sends that page's rows. Elapsed times and
 // expiry countdowns tick here once a second, corrected by `_clock` (the kernel's clock when
 // the rows were sent), so the kernel sends nothing while only time passes.
 
@@ -49,10 +51,20 @@ function render({ model, el }) {
   const countsEl = h("span", { className: "wf-jobs-counts" });
   const cancelAll = h("button", { className: "wf-jobs-cancel-all", type: "button", text: "Cancel all",
                                   onclick: () => act("cancel_all") });
-  const header = h("div", { className: "wf-jobs-header" }, countsEl, cancelAll);
+  const goTo = (page) => {
+    model.set("page", page);
+    model.save_changes();
+  };
+  const prev = h("button", { className: "wf-jobs-prev", type: "button", text: "‹ Previous", title: "Previous page",
+                             onclick: () => goTo(model.get("page") - 1) });
+  const next = h("button", { className: "wf-jobs-next", type: "button", text: "Next ›", title: "Next page",
+                             onclick: () => goTo(model.get("page") + 1) });
+  const pageText = h("span", { className: "wf-jobs-page" });
+  const pager = h("span", { className: "wf-jobs-pager" }, prev, pageText, next);
+  const header = h("div", { className: "wf-jobs-header" }, countsEl, cancelAll, pager);
   const tbody = h("tbody");
   const table = h("table", { className: "wf-jobs-table" },
-    h("thead", {}, h("tr", {}, ...["Job", "Context", "Progress", "Stage", "Elapsed", "Result", ""].map(
+    h("thead", {}, h("tr", {}, ...["Context", "Job", "Progress", "Stage", "Elapsed", "Result", ""].map(
       (t) => h("th", { text: t })))),
     tbody);
   const noteLine = h("div", { className: "wf-jobs-note" });
@@ -100,9 +112,9 @@ function render({ model, el }) {
                                    onclick: () => act("retry", row.id) }));
     }
     return h("tr", { className: "wf-jobs-row", "data-id": row.id, "data-stage": row.stage },
-      h("td", { className: "wf-jobs-id", title: row.retry_of ? `${row.id} (retry of ${row.retry_of})` : row.id,
-                text: row.id.slice(0, 8) }),
       h("td", { className: "wf-jobs-label", text: row.label || "" }),
+      h("td", { className: "wf-jobs-id", title: row.retry_of ? `${row.id} (retry of ${row.retry_of})` : row.id,
+                text: row.short || row.id.slice(0, 8) }),
       h("td", { className: "wf-jobs-progress" },
         h("div", { className: "wf-jobs-bar", role: "progressbar", "aria-valuemin": 0,
                    "aria-valuemax": row.total, "aria-valuenow": row.steps },
@@ -136,10 +148,19 @@ function render({ model, el }) {
     if (clock) skew = clock - Date.now() / 1000;
     const rows = model.get("rows") || [];
     const counts = model.get("counts") || {};
-    el.classList.toggle("wf-jobs-empty", rows.length === 0);
+    const total = counts.total || 0;
+    el.classList.toggle("wf-jobs-empty", total === 0);
     countsEl.textContent = STAGES.filter((s) => counts[s]).map((s) => `${s} ${counts[s]}`).join(" · ")
-      + (rows.length ? ` · ${rows.length} job${rows.length === 1 ? "" : "s"}` : "");
-    cancelAll.disabled = !rows.some((r) => !TERMINAL.has(r.stage));
+      + (total ? ` · ${total} job${total === 1 ? "" : "s"}` : "");
+    cancelAll.disabled = !STAGES.some((s) => !TERMINAL.has(s) && counts[s]);
+    const size = Math.max(1, model.get("page_size") || 1);
+    const pages = Math.max(1, Math.ceil(total / size));
+    const page = Math.min(Math.max(model.get("page") || 0, 0), pages - 1);
+    pager.hidden = pages <= 1;
+    prev.disabled = page <= 0;
+    next.disabled = page >= pages - 1;
+    pageText.textContent = ` jobs ${page * size + 1}–${Math.min(total, (page + 1) * size)} of ${total}`
+      + ` (page ${page + 1} of ${pages}) `;
     const seen = new Set();
     let previous = null;
     for (const row of rows) {
@@ -175,6 +196,8 @@ function render({ model, el }) {
 
   model.on("change:rows", update);
   model.on("change:counts", update);
+  model.on("change:page", update);
+  model.on("change:page_size", update);
   model.on("change:callback_error", showError);
   model.on("change:note", showNote);
   update();
@@ -185,6 +208,8 @@ function render({ model, el }) {
     clearInterval(timer);
     model.off("change:rows", update);
     model.off("change:counts", update);
+    model.off("change:page", update);
+    model.off("change:page_size", update);
     model.off("change:callback_error", showError);
     model.off("change:note", showNote);
   };

@@ -37,8 +37,8 @@ def _show(code: str, fn: Callable[[], Any]) -> Any:
     return result
 
 
-def download_examples() -> str:
-    """The Download examples, and each format; returns a signed link."""
+def download_examples() -> Any:
+    """The Download examples, and each format; returns a finished job (its link is shown at the end)."""
     _section("Download")
     two = wf.Int(1) + 1
     _show("two.compute(destination='download')", lambda: two.compute(destination="download", progress_bar=True))
@@ -48,8 +48,7 @@ def download_examples() -> str:
     _show("wf.Dict({'a': wf.List([1.5, 2]), 'b': wf.Str('x') + 'y'}).compute()",
           lambda: wf.Dict({"a": wf.List([1.5, 2]), "b": wf.Str("x") + "y"}).compute(progress_bar=True))
     job = two.compute(format="json", block=False)
-    job.wait()
-    return job.url
+    return job.wait()
 
 
 def email_examples(backend: BackendLike) -> None:
@@ -131,16 +130,14 @@ def catalog_examples() -> None:
         print(f"  {img.id}  {img.x_pixels}x{img.y_pixels} px  acquired {img.acquired}")
 
 
-def fetch_link(url: str) -> None:
-    """Fetch a download link to show that it works."""
+def fetch_link(job: Any) -> None:
+    """Show a job's download link and fetch it to show that it works."""
     _section("A download link")
-    print(url)
+    url = job.url  # the first link of this process: with the note that it lives as long as the process
+    print(url, flush=True)
     with urllib.request.urlopen(url, timeout=30) as response:
         body = response.read()
     print(f"fetched it: HTTP {response.status}, {len(body)} bytes, {response.headers['Content-Type']}: {body!r}")
-    print("This link is served by a server inside this process and stops working when the demo ends.\n"
-          "To keep links alive for their 10 days, run `wf-widgets serve` (or use the Jupyter server\n"
-          "extension, enabled when the package is installed) and set WF_WIDGETS_PUBLIC_URL if it is behind a proxy.")
 
 
 def run_demo() -> int:
@@ -151,10 +148,10 @@ def run_demo() -> int:
         _section("Demo data")
         product = make_demo_data()
         print(f"{product.id}: {len(list(product.images()))} scenes in {backend.settings.home}")
-        url = download_examples()
+        job = download_examples()
         email_examples(backend)
         catalog_examples()
-        fetch_link(url)
+        fetch_link(job)
     except Exception as exc:  # the newcomer's first contact: say what failed, exit non-zero
         print(f"\nwf-widgets demo failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -96,3 +96,44 @@ def test_a_band_name_too_long_is_refused(product):
     assert (info.value.field, info.value.value) == ("name", name)
     band = GenericBand(name="é" * 127, product_id=product.id, data_type="Float64").save()  # 254 bytes
     assert Band.get(band.id).name == "é" * 127
+
+
+def test_get_or_create_runs_the_same_setup_any_number_of_times(product):
+    def setup() -> list[str]:
+        states = []
+        for i, name in enumerate(["vv", "vh"]):
+            band = MicrowaveBand.get_or_create(name=name, product_id=product.id, data_type="Float32",
+                                               nodata=-9999.0, band_index=i)
+            states.append(band.state)
+            band.save()
+        return states
+
+    assert setup() == ["unsaved", "unsaved"]
+    assert setup() == ["saved", "saved"]  # stored as asked: nothing to change, save() again is fine
+    assert [(b.name, b.band_index, b.nodata) for b in product.bands()] == [("vv", 0, -9999.0), ("vh", 1, -9999.0)]
+
+
+def test_get_or_create_by_id_applies_changes_without_saving(product):
+    MicrowaveBand(name="vv", product_id=product.id, data_type="Float32", nodata=0).save()
+    band = MicrowaveBand.get_or_create(f"{product.id}:vv", nodata=-1, data_type="float32")
+    assert band.state == "modified" and band.nodata == -1
+    assert Band.get(band.id).nodata == 0  # nothing saved yet
+    band.save()
+    assert Band.get(band.id).nodata == -1 and band.state == "saved"
+    same = Band.get_or_create(name="vv", product_id=product.id)  # the base class finds any type
+    assert type(same) is MicrowaveBand and same.state == "saved"
+
+
+def test_get_or_create_errors(product):
+    SpectralBand(name="red", product_id=product.id, data_type="UInt16").save()
+    with pytest.raises(ValidationError, match="exists as a SpectralBand, not a MicrowaveBand") as info:
+        MicrowaveBand.get_or_create(name="red", product_id=product.id)
+    assert info.value.field == "type"
+    with pytest.raises(ValidationError, match="needs an id.*or both name= and product_id="):
+        SpectralBand.get_or_create(name="red")
+    with pytest.raises(ValidationError, match="name 'blue' disagrees with the id"):
+        SpectralBand.get_or_create(f"{product.id}:red", name="blue")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        SpectralBand.get_or_create(name="red", product_id=product.id, colour="red")
+    with pytest.raises(ValidationError, match="name must be"):
+        SpectralBand.get_or_create(name="a:b", product_id=product.id)

@@ -296,3 +296,13 @@ def test_alpha_and_nodata_free_product_uses_internal_mask(cat, product):
     with rasterio.open(image.file_path) as src:
         assert src.nodata is None and src.descriptions == ("v", "alpha")
         assert all(rasterio.enums.MaskFlags.per_dataset in flags for flags in src.mask_flag_enums)
+
+
+def test_image_get_or_create(cat, product):
+    new = Image.get_or_create(name="scene", product_id=product.id, crs="EPSG:32613")
+    assert new.state == "unsaved" and new.cs_code == "EPSG:32613"
+    new.save()
+    again = Image.get_or_create(f"{product.id}:scene", crs="EPSG:32613")
+    assert again.state == "saved" and again == Image.get(new.id)
+    changed = Image.get_or_create(name="scene", product_id=product.id, cs_code="EPSG:32614")
+    assert changed.state == "modified"

@@ -76,7 +76,7 @@ def test_email_carries_subject_link_expiry_and_warning(backend, smtp):
 def test_a_kernel_thread_link_says_it_lives_with_the_kernel(backend, smtp):
     _email_job()
     text, body_html = _parts(_parse(smtp.handler.messages[0][2]))
-    assert "only while this kernel runs" in text and "only while this kernel runs" in body_html
+    assert "only while that process runs" in text and "only while that process runs" in body_html
 
 
 def test_public_url_links_have_no_kernel_note(make_backend, smtp):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from pyproj import Transformer
+from rasterio.errors import NotGeoreferencedWarning
 
 import wf_widgets as wf
 from wf_widgets.backend import Backend
@@ -346,3 +349,43 @@ def test_only_candidates_get_the_precise_test_and_a_file_path(home_backend, monk
     assert len(scenes) == 5 and calls["resolve"] == 5
     # The five only: of the 73 images, the index gives one more ("tile_no_file", dropped unread).
     assert calls["footprint"] == 5, calls
+
+
+class CountingCatchWarnings(warnings.catch_warnings):
+    """``warnings.catch_warnings``, counting how often it is entered."""
+
+    entered = 0
+
+    def __enter__(self):
+        type(self).entered += 1
+        return super().__enter__()
+
+
+def test_warps_never_hide_warnings_with_catch_warnings(home_backend, monkeypatch):
+    # rasterio wraps a bare array in a dataset opened without georeferencing and hides the
+    # NotGeoreferencedWarning that raises with warnings.catch_warnings, which is not
+    # thread-safe: reads in parallel threads then showed it. Reads warp dataset to dataset.
+    store = home_backend.catalog
+    grid = (TILE.geotrans[0] - 200, 7.5, 0, TILE.geotrans[3] + 100, 0, -7.5)
+    make_product(store, "test:nodata")
+    upload(store, "test:nodata", "img", np.full((1, 300, 300), 7, dtype=np.uint16), TILE.crs, grid)
+    make_product(store, "test:alpha", alpha=True)
+    arr = np.ones((2, 300, 300), dtype=np.uint16)
+    arr[1, :, :150] = 0
+    upload(store, "test:alpha", "img", arr, TILE.crs, grid)
+    monkeypatch.setattr(warnings, "catch_warnings", CountingCatchWarnings)
+    one_warp = wf.Image.from_id("test:nodata:img").compute(TILE).ndarray  # a shared nodata, no alpha band
+    general = wf.Image.from_id("test:alpha:img").compute(TILE).ndarray  # the alpha band: data and validity
+    assert one_warp.max() == 7 and general.mask.any() and not general.mask.all()
+    assert CountingCatchWarnings.entered == 0
+
+
+def test_parallel_reads_raise_no_georeferencing_warning(demo_backend):
+    tiles = [wf.DLTile.from_latlon(LAT + 0.004 * i, LON, 60, 64, 0) for i in range(24)]
+    composite = wf.ImageCollection.from_id("sentinel-1:GRD", "2020-01-01", "2020-05-01").mean(axis="images")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            results = list(pool.map(composite.compute, tiles))
+    assert len(results) == 24
+    assert [str(w.message) for w in caught if issubclass(w.category, NotGeoreferencedWarning)] == []

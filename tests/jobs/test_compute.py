@@ -1,5 +1,6 @@
 import io
 import os
+import traceback
 
 import msgpack
 import numpy as np
@@ -126,3 +127,23 @@ def test_job_get_and_refresh(backend):
     assert same.refresh().stage == "SUCCEEDED"
     with pytest.raises(ValueError, match="No job with id 'nope'"):
         wf.Job.get("nope")
+
+
+@pytest.mark.parametrize("call", [
+    lambda: (wf.Int(1) + 1).compute(format="jsn"),
+    lambda: (wf.Int(1) + 1).compute(destination={"type": "email", "subjct": "x"}, block=False),
+    lambda: wf.compute(wf.Int(1) + 1, format={"type": "json", "compresion": "lz4"}),
+    lambda: wf.ImageCollection.from_id("sentinel-1:GRD").mean(axis="images").compute(),
+    lambda: (wf.Int(1) // 0).compute(format="json"),  # a failed job: JobComputeError
+    lambda: wf.Job.get("zz"),
+])
+def test_a_users_mistake_is_raised_from_the_public_call(backend, call):
+    with pytest.raises(wf.WfError) as info:
+        call()
+    frames = traceback.extract_tb(info.value.__traceback__)
+    # this test's frame, the lambda's, and the public call's: none of the package's internals
+    assert len(frames) == 3, traceback.format_tb(info.value.__traceback__)
+    assert frames[-1].name in ("compute", "get") and "raise exc.with_traceback(None) from None" in frames[-1].line
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    text = "".join(traceback.format_exception(info.value))
+    assert text.count("\n") <= 12 and "During handling" not in text

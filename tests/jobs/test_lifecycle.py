@@ -223,7 +223,10 @@ def test_jobs_cli_lists_and_shows(backend):
     assert job.id in out.stdout and "SUCCEEDED" in out.stdout
     out = subprocess.run([sys.executable, "-m", "wf_widgets.cli", "jobs", "show", job.id], env=env,
                          capture_output=True, text=True)
-    assert f"Job ID: {job.id}" in out.stdout and '"stage": "SUCCEEDED"' in out.stdout
+    assert out.stdout.startswith(f"Job {job.short_id}   SUCCEEDED") and f"  id           {job.id}\n" in out.stdout
+    out = subprocess.run([sys.executable, "-m", "wf_widgets.cli", "jobs", "show", job.short_id, "--json"], env=env,
+                         capture_output=True, text=True)
+    assert '"stage": "SUCCEEDED"' in out.stdout and f'"id": "{job.id}"' in out.stdout
 
 
 def test_sweep_removes_orphaned_result_files(backend):

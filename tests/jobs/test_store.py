@@ -3,13 +3,17 @@
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import threading
 
 import pytest
 
 import wf_widgets as wf
-from wf_widgets.jobs.store import HOST, STALE_AFTER_S, process_start_time
+from wf_widgets import _sqlite
+from wf_widgets.config import Settings
+from wf_widgets.jobs.plan import new_job_id
+from wf_widgets.jobs.store import HOST, MIGRATIONS, STALE_AFTER_S, JobStore, process_start_time
 
 pytestmark = pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/stat"),
                                 reason="process start times come from /proc (Linux)")
@@ -146,3 +150,43 @@ def test_the_sweeps_queries_read_partial_indexes_not_the_history(backend):
         plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql)]
         assert not [step for step in plan if re.fullmatch(r"SCAN (jobs|j)", step)], (sql, plan)  # a full scan
         assert any("USING INDEX" in step for step in plan), (sql, plan)
+
+
+def test_finding_jobs_by_a_fragment_reads_indexes_not_the_history(backend):
+    store = backend.jobs
+    conn = store._conn()
+    statements = []
+    conn.set_trace_callback(statements.append)
+    try:
+        for _ in range(6):  # six matches: the ids, then their count
+            running_row(store, new_job_id(), stage="SUCCEEDED")
+        statements.clear()
+        ids, total = store.find_ids("0", limit=5)
+        store.find_ids("3fa9c2d1aa")
+    finally:
+        conn.set_trace_callback(None)
+    assert total == 6 and len(ids) == 5 and ids == sorted(ids, reverse=True)
+    assert len(statements) == 3
+    for sql in statements:
+        plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+        assert not [step for step in plan if re.fullmatch(r"SCAN jobs( USING COVERING INDEX \w+)?", step)], (sql, plan)
+        assert any("jobs_id_fragment" in step for step in plan), (sql, plan)
+        assert any(re.search(r"SEARCH jobs USING (COVERING )?INDEX sqlite_autoindex_jobs_1 \(id>\? AND id<\?\)", step)
+                   for step in plan), (sql, plan)
+
+
+def test_a_job_store_of_version_5_gets_the_fragment_index(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    conn = sqlite3.connect(home / "jobs.sqlite", isolation_level=None)
+    _sqlite.migrate(conn, MIGRATIONS[:5])  # a home made before the fragment index
+    conn.execute("INSERT INTO jobs (id, kind, graph, format, destination, stage, created, updated) VALUES"
+                 " (?, 'Int', '{}', '{}', '{}', 'SUCCEEDED', 1, 1)", ("0191aaaaaaaa" + "3fa9c2d1" + "0" * 28,))
+    conn.close()
+    store = JobStore(Settings(home=home))
+    try:
+        indexes = {r[0] for r in store._conn().execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "jobs_id_fragment" in indexes
+        assert store.find_ids("3FA9C") == (["0191aaaaaaaa3fa9c2d1" + "0" * 28], 1)
+    finally:
+        store.close()

@@ -46,7 +46,7 @@ def test_board_follows_a_job_to_success(backend):
     assert row["expires"] == pytest.approx(job.refresh().expires_datetime.timestamp(), abs=0.1)
     assert row["started"] >= row["created"] and row["finished"] >= row["started"]
     assert board.counts == {"SUCCEEDED": 1, "total": 1}
-    assert "only while this kernel runs" in board.note  # links from the kernel-thread server say so
+    assert "only while that process runs" in board.note  # links from the kernel-thread server say so
     board.close()
 
 
@@ -208,7 +208,7 @@ def test_500_jobs_stay_small_and_slow(make_backend, capsys):
         jobs.append(Job(job_id, backend, _row=row))
     active = [j.id for j in jobs if j.stage == "QUEUED"]
 
-    board = JobsBoard()
+    board = JobsBoard(page_size=500)  # every row on one page: the biggest state a board sends
     board._poller.loop = ImmediateLoop()
     changes, messages = [], []
     board.observe(lambda change: changes.append(time.monotonic()), names=["rows"])
@@ -317,3 +317,91 @@ def test_the_real_view_files_exist():
         assert _base.static_path(name).is_file()
     assert "export default" in _base.static_path("jobs_board.js").read_text()
     assert JobsBoard._esm  # read from the file
+
+
+PUBLIC = "https://wf-widgets.example.org"
+
+
+def made_jobs(backend, n: int, finished_every: int = 1) -> list[Job]:
+    """``n`` jobs launched together (rows written directly); every ``finished_every``-th one SUCCEEDED."""
+    now = backend.settings.time()
+    conn = backend.jobs._conn()
+    jobs = []
+    conn.execute("BEGIN")
+    for i in range(n):
+        job_id = new_job_id()
+        row = backend.jobs.create(job_id, kind="Int", graph={"op": "x"}, geoctx=None, format={"type": "json"},
+                                  destination={"type": "download"}, label=f"1024:16:10.0:13:{i % 100}:{i // 100}")
+        jobs.append(Job(job_id, backend, _row=row))
+    conn.execute("COMMIT")
+    conn.execute("BEGIN")
+    for i, job in enumerate(jobs):
+        if i % finished_every == 0:
+            backend.jobs.finish(job.id, "SUCCEEDED", result_path="r", expires=now + 3600)
+    conn.execute("COMMIT")
+    return jobs
+
+
+def test_rows_name_jobs_by_context_and_a_fragment_that_differs(make_backend):
+    backend = make_backend(public_url=PUBLIC)  # links without starting a kernel-thread server
+    jobs = made_jobs(backend, 20)
+    board = JobsBoard(jobs).refresh()
+    assert len({job.id[:8] for job in jobs}) < 20  # launched together: the ids' starts repeat
+    assert len({row["short"] for row in board.rows}) == 20  # the fragments don't
+    for row, job in zip(board.rows, jobs):
+        assert row["short"] == job.short_id and wf.Job.get(row["short"]) == job
+    board.close()
+
+
+def test_thousands_of_jobs_page_by_page(make_backend):
+    backend = make_backend(public_url=PUBLIC)  # links without starting a kernel-thread server
+    jobs = made_jobs(backend, 3000, finished_every=2)  # 1500 SUCCEEDED, 1500 QUEUED
+    board = JobsBoard()
+    assert board.page_size == 100
+    read = []
+    many = backend.jobs.many
+    backend.jobs.many = lambda ids: (read.append(len(ids)), many(ids))[1]
+    board.add(*jobs)
+    board.stop()
+    board.refresh()
+    assert [row["id"] for row in board.rows] == [job.id for job in jobs[:100]]
+    assert board.counts == {"QUEUED": 1500, "SUCCEEDED": 1500, "total": 3000}  # over every page
+    assert board.pages == 30
+    state = json.dumps(board.get_state(key=["rows", "counts", "_clock", "note", "page", "page_size"]))
+    assert len(state) < 60_000
+
+    read.clear()
+    board.refresh()  # ended jobs off the page are not read again: the 1500 queued ones, and the page's 50 ended
+    assert read == [1550]
+
+    board.set_state({"page": 7})  # what the view's "Next" does
+    assert board.page == 7 and [row["id"] for row in board.rows] == [job.id for job in jobs[700:800]]
+    assert board.counts["total"] == 3000
+    board.set_state({"page": 99})  # past the end: the last page
+    assert board.page == 29 and [row["id"] for row in board.rows] == [job.id for job in jobs[2900:]]
+    board.page = -3
+    assert board.page == 0
+
+    for job in jobs[1:400:2]:  # queued jobs on pages 0-3 end; the board counts them wherever they are
+        backend.jobs.request_cancel(job.id)
+    board.refresh()
+    assert board.counts == {"QUEUED": 1300, "SUCCEEDED": 1500, "CANCELLED": 200, "total": 3000}
+    assert board.rows[1]["stage"] == "CANCELLED"
+
+    board.page_size = 1000
+    assert board.pages == 3 and len(board.rows) == 1000
+    with pytest.raises(wf.errors.ValidationError, match="page_size must be 1 to 1000, got 0"):
+        board.page_size = 0
+    board.close()
+
+
+def test_a_snapshot_of_another_page_is_not_applied(make_backend):
+    backend = make_backend(public_url=PUBLIC)  # links without starting a kernel-thread server
+    jobs = made_jobs(backend, 150)
+    board = JobsBoard(jobs, page_size=100)
+    board.stop()
+    stale = board._collect(force=True)  # built for page 0 ...
+    board.page = 1  # ... then the view moves to page 1
+    board._apply(stale)
+    assert [row["id"] for row in board.rows] == [job.id for job in jobs[100:]]
+    board.close()

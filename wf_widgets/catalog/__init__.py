@@ -10,6 +10,13 @@ A self-hosted counterpart of the Descartes Labs catalog client::
                              cs_code="EPSG:32613", geotrans=(500000, 10, 0, 4000000, 0, -10))
     image.upload_ndarray(array)                     # a COG under <home>/catalog/files/
 
+Code that runs more than once (a notebook rerun, a Voila page) sets up with ``get_or_create``
+(``Product``, every band class and ``Image``): the stored object with the given fields
+applied, or a new unsaved one; ``save()`` works either way::
+
+    product = dl.catalog.Product.get_or_create("org:my_product_id", name="My product").save()
+    dl.catalog.SpectralBand.get_or_create(name="vv", product_id=product.id, data_type="Float64").save()
+
 Access rules live in :mod:`wf_widgets.catalog.access`, all SQL in
 :mod:`wf_widgets.catalog.store`, file placement in :mod:`wf_widgets.catalog.files`.
 """

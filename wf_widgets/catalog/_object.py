@@ -7,6 +7,7 @@ import datetime as _dt
 import enum
 from typing import Any, Callable, ClassVar
 
+from ..errors import ValidationError
 from . import access
 from ._common import MAX_NAME_BYTES, MAX_PRODUCT_ID_BYTES, check_name, check_product_id, default_store, split_child_id
 from .store import CatalogStore
@@ -124,6 +125,22 @@ class CatalogObject:
         obj._apply_row(row, store)
         return obj
 
+    def _apply_changes(self, changes: dict[str, Any]) -> None:
+        """Set the fields of ``changes`` (what ``get_or_create`` does to a stored object).
+
+        A field set to the value it has does not count as modified, so an object whose
+        stored values all equal ``changes`` stays ``"saved"``.
+        """
+        for name, value in changes.items():
+            name = self._aliases.get(name, name)
+            if name not in self._fields:
+                raise TypeError(f"{type(self).__name__}.get_or_create() got unexpected keyword argument {name!r}; "
+                                f"allowed: {', '.join(self._fields + tuple(self._aliases))}")
+            before = self._values.get(name)
+            setattr(self, name, value)
+            if self._values[name] == before:
+                self._modified.discard(name)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict of the fields (and ``id``, ``created``, ``modified``); None for unset ones."""
         out = {"id": getattr(self, "id", None)}
@@ -174,6 +191,63 @@ class ProductChild(CatalogObject):
             return None
         access.require(store.settings, store.get_product(product_id), "read", f"read {cls._kind} {id!r} of")
         return cls._from_row(row, store)
+
+    @classmethod
+    def get_or_create(cls, id: str | None = None, *, store: CatalogStore | None = None, **kwargs: Any) -> Any:
+        """The saved object ``id`` with ``kwargs`` applied, or a new unsaved one.
+
+        Name the object by its id (``"<product_id>:<name>"``) or by ``name=`` and
+        ``product_id=``. As in the original client, nothing is saved: call ``save()``, which
+        then works on a first run and on every run after it. ``state`` tells which case
+        happened: ``"unsaved"`` (new), ``"saved"`` (stored, and ``kwargs`` change nothing) or
+        ``"modified"`` (stored, and ``kwargs`` change some fields; ``save()`` stores them)::
+
+            band = dl.catalog.MicrowaveBand.get_or_create(name="vv", product_id="org:my_product_id",
+                                                          data_type="Float32", nodata=-9999.0)
+            band.save()
+
+        Parameters
+        ----------
+        id : str, optional
+            ``"<product_id>:<name>"``; else give ``name`` and ``product_id``.
+        store : CatalogStore, optional
+            Default: the current backend's catalog.
+        **kwargs
+            Fields to set (those of the class's constructor).
+
+        Raises
+        ------
+        ValidationError
+            Neither an id nor both ``name`` and ``product_id`` are given, they disagree with
+            the id, or the stored object is of another class (a band of another type).
+        PermissionDenied
+            If the current user may not read the product.
+        """
+        name, product_id = kwargs.pop("name", None), kwargs.pop("product_id", None)
+        if id is not None:
+            id_product, id_name = split_child_id(id, cls._kind)
+            for field, given, expected in (("name", name, id_name), ("product_id", product_id, id_product)):
+                if given is not None and given != expected:
+                    raise ValidationError(f"{field} {given!r} disagrees with the id {id!r} ({field} {expected!r})",
+                                          field=field, value=given, allowed=[expected])
+            name, product_id = id_name, id_product
+        elif name is None or product_id is None:
+            raise ValidationError(
+                f"{cls.__name__}.get_or_create() needs an id ('<product id>:<name>') or both name= and product_id=",
+                field="id", value=None)
+        else:
+            check_name(name)
+            check_product_id(product_id)
+        obj = cls.get(f"{product_id}:{name}", store=store)
+        if obj is None:
+            return cls(name=name, product_id=product_id, store=store, **kwargs)
+        if not isinstance(obj, cls):
+            raise ValidationError(
+                f"{cls._kind.capitalize()} {obj.id!r} exists as a {type(obj).__name__}, not a {cls.__name__}; "
+                f"use {type(obj).__name__}.get_or_create, or delete it first",
+                field="type", value=cls.__name__, allowed=[type(obj).__name__])
+        obj._apply_changes(kwargs)
+        return obj
 
     def _check_name(self, value: Any) -> str:
         if self._saved and value != self._values.get("name"):

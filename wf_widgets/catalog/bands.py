@@ -191,7 +191,8 @@ class Band(ProductChild):
             if not self._saved:
                 if existing is not None:
                     raise ValidationError(
-                        f"Band {self.id!r} already exists; use Band.get({self.id!r}) to change it",
+                        f"Band {self.id!r} already exists; use Band.get({self.id!r}) to change it, or "
+                        f"{type(self).__name__}.get_or_create(...) in code that may run again",
                         field="name", value=self.name,
                     )
                 stored = store.insert_band(row)

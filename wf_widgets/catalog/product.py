@@ -113,11 +113,7 @@ class Product(CatalogObject):
         product = cls.get(id, store=store)
         if product is None:
             return cls(id=id, store=store, **kwargs)
-        for name, value in kwargs.items():
-            before = getattr(product, name)
-            setattr(product, name, value)
-            if getattr(product, name) == before:
-                product._modified.discard(name)
+        product._apply_changes(kwargs)
         return product
 
     @classmethod
@@ -153,7 +149,8 @@ class Product(CatalogObject):
             if not self._saved:
                 if existing is not None:
                     raise ValidationError(
-                        f"Product {self.id!r} already exists; use Product.get({self.id!r}) to change it",
+                        f"Product {self.id!r} already exists; use Product.get({self.id!r}) to change it, or "
+                        "Product.get_or_create(...) in code that may run again",
                         field="id", value=self.id,
                     )
                 if user not in row["owners"]:

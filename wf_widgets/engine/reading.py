@@ -19,6 +19,14 @@ How a scene is read
   otherwise the covering window is read with its masks and the validity is warped beside
   the data with nearest-neighbour resampling.
 * All scenes of one collection read inside one ``rasterio.Env``.
+* Warps go dataset to dataset, never to or from a bare array: ``reproject`` wraps an array
+  in a GDAL MEM dataset opened *without* georeferencing (rasterio's ``MemoryDataset``), sets
+  the transform afterwards and hides the ``NotGeoreferencedWarning`` that opening raises
+  with ``warnings.catch_warnings``, which is not thread-safe: with reads in parallel
+  threads, one thread's restore of the warning filters un-hid another's warning. So each
+  warp reads from the scene's dataset (or an in-memory one made *with* its grid,
+  :func:`grid_dataset`) into an in-memory dataset made with the context's grid; no dataset
+  is ever opened without its transform, and nothing needs hiding.
 """
 
 from __future__ import annotations
@@ -55,6 +63,20 @@ ENV_OPTIONS = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
 def rasterio_env():
     """The ``rasterio.Env`` reads run in."""
     return rasterio.Env(**ENV_OPTIONS)
+
+
+def grid_dataset(count: int, height: int, width: int, dtype: Any, crs: Any, transform: Any,
+                 data: np.ndarray | None = None):
+    """An in-memory GDAL dataset created with its georeferencing (and holding ``data``, if given).
+
+    A warp's source or destination in place of a bare array: see the module's doc for why.
+    Use it as a context manager; read its pixels with ``.read()``.
+    """
+    ds = rasterio.open("", "w+", driver="MEM", width=width, height=height, count=count, dtype=dtype, crs=crs,
+                       transform=transform)
+    if data is not None:
+        ds.write(data)
+    return ds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,21 +230,22 @@ def read_scene(scene: Scene, product: ProductMeta, names: Sequence[str], geoctx:
     resampling = Resampling[rules.RESAMPLERS[resampler]]
     indexes = [product.file_index[n] for n in names]
     nodatas = {product.band(n).get("nodata") for n in names}
-    dst = dict(dst_transform=geoctx.transform, dst_crs=geoctx.crs)
+    bands = list(range(1, len(names) + 1))
     with rasterio.open(scene.path) as src:
-        src_kw = dict(src_transform=src.transform, src_crs=src.crs)
         nodata = nodatas.pop() if len(nodatas) == 1 else None
         if product.alpha is None and nodata is not None and not _has_internal_mask(src, indexes):
-            raw = np.empty(out.shape, dtype=src.dtypes[indexes[0] - 1])
-            reproject(rasterio.band(src, indexes), raw, src_nodata=nodata, dst_nodata=nodata, init_dest_nodata=True,
-                      resampling=resampling, **src_kw, **dst)
+            with grid_dataset(len(names), geoctx.height, geoctx.width, src.dtypes[indexes[0] - 1], geoctx.crs,
+                              geoctx.transform) as warped:
+                reproject(rasterio.band(src, indexes), rasterio.band(warped, bands), src_nodata=nodata,
+                          dst_nodata=nodata, init_dest_nodata=True, resampling=resampling)
+                raw = warped.read()
             if isinstance(nodata, float) and math.isnan(nodata):
                 np.isnan(raw, out=mask)
             else:
                 np.equal(raw, nodata, out=mask)
             out[...] = raw
         else:
-            _read_general(src, product, names, indexes, resampling, out, mask, src_kw, dst, geoctx)
+            _read_general(src, product, indexes, resampling, out, mask, geoctx)
     for i, name in enumerate(names):
         scaling = product.scaling(name)
         if scaling is not None:
@@ -235,7 +258,7 @@ def _has_internal_mask(src: Any, indexes: Iterable[int]) -> bool:
                for i in indexes)
 
 
-def _read_general(src, product, names, indexes, resampling, out, mask, src_kw, dst, geoctx) -> None:
+def _read_general(src, product, indexes, resampling, out, mask, geoctx) -> None:
     """Read the covering window with its masks, then warp data and validity."""
     out[...] = 0
     mask[...] = True
@@ -256,12 +279,19 @@ def _read_general(src, product, names, indexes, resampling, out, mask, src_kw, d
         alpha = src.read(product.file_index[product.alpha["name"]], window=window)
         valid &= (alpha != 0)[np.newaxis]
     src_transform = src.transform @ Affine.translation(col0, row0)
-    filled = np.ascontiguousarray(data.filled(0).astype(np.float64, copy=False))
-    reproject(filled, out, src_transform=src_transform, src_crs=src.crs, resampling=resampling, **dst)
-    validity = np.zeros(out.shape, dtype=np.uint8)
-    reproject(valid.astype(np.uint8), validity, src_transform=src_transform, src_crs=src.crs, src_nodata=0,
-              dst_nodata=0, init_dest_nodata=True, resampling=_nearest(), **dst)
-    np.equal(validity, 0, out=mask)
+    count, height, width = data.shape
+    bands = list(range(1, count + 1))
+    grid = (geoctx.height, geoctx.width, np.float64, geoctx.crs, geoctx.transform)
+    filled = data.filled(0).astype(np.float64, copy=False)
+    with grid_dataset(count, height, width, np.float64, src.crs, src_transform, filled) as window_ds, \
+            grid_dataset(count, *grid) as warped:
+        reproject(rasterio.band(window_ds, bands), rasterio.band(warped, bands), resampling=resampling)
+        warped.read(out=out)
+    with grid_dataset(count, height, width, np.uint8, src.crs, src_transform, valid.astype(np.uint8)) as valid_ds, \
+            grid_dataset(count, *grid[:2], np.uint8, *grid[3:]) as validity:
+        reproject(rasterio.band(valid_ds, bands), rasterio.band(validity, bands), src_nodata=0, dst_nodata=0,
+                  init_dest_nodata=True, resampling=_nearest())
+        np.equal(validity.read(), 0, out=mask)
 
 
 def _nearest():

@@ -7,6 +7,7 @@ from typing import BinaryIO, TextIO
 
 from .. import _context
 from .._context import BackendLike
+from ..errors import WfError
 from .job import Job
 from .plan import prepare, submit
 
@@ -48,7 +49,23 @@ def compute(value: object, geoctx: object = None, format: object = "pyarrow", de
         ``block=False``: the Job. Download + pyarrow: the decoded value; download +
         another format: bytes; email: None; catalog: the saved catalog.Image; with
         ``file=``: None.
+
+    Raises
+    ------
+    WfError
+        ValidationError (bad input, raised before any job exists), a JobComputeError (the
+        job failed), JobTimeoutError, ...: raised from this call, without the package's
+        internal frames (the traceback ends here; the message says what to fix).
     """
+    try:
+        return _compute(value, geoctx, format, destination, file, timeout, block, progress_bar, backend)
+    except WfError as exc:  # the user's mistake, told from the call they made: the message, not our frames
+        raise exc.with_traceback(None) from None
+
+
+def _compute(value: object, geoctx: object, format: object, destination: object,
+             file: str | os.PathLike | BinaryIO | None, timeout: float | None, block: bool,
+             progress_bar: bool | TextIO | None, backend: BackendLike | None) -> object:
     backend = backend if backend is not None else _context.current()
     # A blocking job on the default thread pool runs right here: the caller would only wait.
     launch = prepare(value, geoctx, format, destination, backend)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import sys
 import time
 from typing import Any, BinaryIO, TextIO
 
@@ -21,10 +22,22 @@ from ..errors import JobCancelled, JobTimeoutError, ValidationError, exception_f
 from ..values.graph import Node
 from .progress import ProgressBar, in_notebook, progress_line
 from .runner import TIMED_OUT
-from .store import finished_event, forget_event, worker_dead
+from .store import finished_event, forget_event, short_id, worker_dead
 
 #: Seconds between checks, while waiting, that the job's worker is still alive.
 REAP_CHECK_S = 1.0
+
+
+#: Bases of links whose note (they work only while this process runs) was printed.
+_noted: set[str] = set()
+
+#: Matches listed by the error of an ambiguous :meth:`Job.get`.
+MATCHES_SHOWN = 5
+
+
+def _match_line(row: dict) -> str:
+    created = _dt.datetime.fromtimestamp(row["created"], tz=_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return f"  {short_id(row['id'])}  {row['id']}  {row['stage']:<9}  {created} UTC  {row.get('label') or ''}".rstrip()
 
 
 def _poll_interval(elapsed: float) -> float:
@@ -63,8 +76,46 @@ class Job:
 
     @classmethod
     def get(cls, job_id: str, backend: BackendLike | None = None) -> "Job":
-        """The job with id ``job_id`` (from any process sharing the home folder)."""
-        return cls(job_id, backend)
+        """The job named by ``job_id`` (from any process sharing the home folder).
+
+        Parameters
+        ----------
+        job_id : str
+            The whole id, any prefix of it that only one job has, or the start of its random
+            part (what the jobs board and ``wf-widgets jobs`` show, :attr:`short_id`).
+
+        Raises
+        ------
+        ValidationError
+            No job matches, or several do (the message lists a few of them).
+        """
+        try:
+            return cls._get(job_id, backend)
+        except ValidationError as exc:  # told from the call made, not from the store's frames
+            raise exc.with_traceback(None) from None
+
+    @classmethod
+    def _get(cls, job_id: str, backend: BackendLike | None) -> "Job":
+        if backend is None:
+            backend = _context.current()
+        if isinstance(job_id, str) and backend.jobs.status(job_id) is not None:  # a whole id, whatever its shape
+            return cls(job_id, backend)
+        try:
+            ids, total = backend.jobs.find_ids(job_id, limit=MATCHES_SHOWN)
+        except ValidationError:
+            raise ValidationError(f"No job with id {job_id!r} in {backend.settings.home}: job ids, and the fragments "
+                                  "of them `wf-widgets jobs` shows, are hexadecimal digits (0-9, a-f)",
+                                  field="job_id", value=job_id) from None
+        if total == 1:
+            return cls(ids[0], backend)
+        if total == 0:
+            raise ValidationError(f"No job with id {job_id!r} (or an id or id fragment starting so) in "
+                                  f"{backend.settings.home}", field="job_id", value=job_id)
+        rows = backend.jobs.many(ids)
+        shown = "\n".join(_match_line(rows[i]) for i in ids if i in rows)
+        more = f"\n  ... and {total - len(ids)} more" if total > len(ids) else ""
+        raise ValidationError(f"{job_id!r} matches {total} jobs; give more of the id:\n{shown}{more}",
+                              field="job_id", value=job_id)
 
     # -- state ----------------------------------------------------------------------------
     def refresh(self) -> "Job":
@@ -75,6 +126,15 @@ class Job:
         else:
             self._row.update(status)
         return self
+
+    @property
+    def short_id(self) -> str:
+        """The start of the id's random part: what tells this job apart from jobs launched with it.
+
+        (Ids begin with their creation time, the same for jobs launched together.)
+        :meth:`get` accepts it.
+        """
+        return short_id(self.id)
 
     @property
     def stage(self) -> str:
@@ -131,12 +191,21 @@ class Job:
 
     @property
     def url(self) -> str | None:
-        """Signed download link of the stored result (None until it is stored)."""
+        """Signed download link of the stored result (None until it is stored).
+
+        The first link of a process that only this process serves (no
+        ``WF_WIDGETS_PUBLIC_URL``, Jupyter extension or ``wf-widgets serve``) comes with a
+        note on stderr: it works only while the process runs.
+        """
         if self._row.get("expires") is None:
             self.refresh()
         if self._row.get("expires") is None or not self._row.get("result_path"):
             return None
         base = self._row.get("link_base") or self._backend.link_base()
+        note = self._row.get("link_note") if self._row.get("link_base") else self._backend.link_note()
+        if note and base not in _noted:
+            _noted.add(base)
+            print(f"wf_widgets: {note}", file=sys.stderr, flush=True)
         return result_url(self._backend.signer, base, self.id, self._row["expires"])
 
     # -- waiting --------------------------------------------------------------------------

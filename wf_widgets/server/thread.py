@@ -4,8 +4,9 @@ When neither ``WF_WIDGETS_PUBLIC_URL``, a Jupyter extension nor a standalone ser
 there, :func:`~wf_widgets.server.links.base_url` starts one of these: its own asyncio
 loop in its own daemon thread, on 127.0.0.1 at a free port, serving the same handlers as
 the other mounts (kind ``"thread"``). It lives as long as the process (the kernel), so
-links it hands out say so (:data:`NOTE`); the note is printed to stderr once, when the
-server starts.
+links it hands out say so (:data:`NOTE`, shown where a link is: the jobs board, an email,
+and on stderr the first time ``Job.url`` gives one). Starting it prints nothing: a server
+without a link to show is nothing to warn about.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
-import sys
 import threading
 
 from tornado.httpserver import HTTPServer
@@ -28,9 +28,9 @@ HOST = "127.0.0.1"
 #: Pending connections the listening socket queues (many concurrent downloads).
 BACKLOG = 1024
 
-NOTE = ("This download link is served from inside this Python process (the kernel) and works only while "
-        "this kernel runs. For links that outlive it, run `wf-widgets serve`, enable the Jupyter server "
-        "extension, or set WF_WIDGETS_PUBLIC_URL.")
+NOTE = ("This download link is served by the Python process that made it (in Jupyter: the kernel) and works "
+        "only while that process runs. For links that outlive it, run `wf-widgets serve`, enable the Jupyter "
+        "server extension, or set WF_WIDGETS_PUBLIC_URL.")
 
 
 class ThreadServer:
@@ -126,16 +126,12 @@ def running_thread_server(backend: BackendLike) -> ThreadServer | None:
 
 
 def ensure_thread_server(backend: BackendLike) -> str:
-    """The URL of this process's thread server for ``backend``'s home, started if needed.
-
-    The first start prints :data:`NOTE` to stderr.
-    """
+    """The URL of this process's thread server for ``backend``'s home, started if needed (quietly)."""
     key = str(backend.settings.home)
     with _lock:
         server = _servers.get(key)
         if server is None or not server.alive:
             server = _servers[key] = ThreadServer(backend)
-            print(f"wf_widgets: serving download links at {server.url}. " + NOTE, file=sys.stderr, flush=True)
         return server.url
 
 

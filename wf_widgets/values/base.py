@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..errors import GraphTypeError
+from ..errors import GraphTypeError, WfError
 from .graph import Node, from_json, parse, to_json
 
 #: Operator name -> symbol, for error messages.
@@ -158,12 +158,17 @@ class Value:
                 timeout: float | None = None, block: bool = True, progress_bar: Any = None, **kwargs: Any) -> Any:
         """Compute this value and deliver it to ``destination`` in ``format``.
 
-        See :func:`wf_widgets.compute` for the parameters and what is returned.
+        See :func:`wf_widgets.compute` for the parameters and what is returned. Its errors
+        (:class:`~wf_widgets.errors.WfError`: a bad format or destination, a failed job) are
+        raised from this call, without the package's internal frames.
         """
         from ..jobs.compute import compute  # noqa: PLC0415  (facade: values sit below jobs)
 
-        return compute(self, geoctx=geoctx, format=format, destination=destination, file=file,
-                       timeout=timeout, block=block, progress_bar=progress_bar, **kwargs)
+        try:
+            return compute(self, geoctx=geoctx, format=format, destination=destination, file=file,
+                           timeout=timeout, block=block, progress_bar=progress_bar, **kwargs)
+        except WfError as exc:  # the user's mistake, told from the call they made: the message, not our frames
+            raise exc.with_traceback(None) from None
 
 
 class Any_(Value):

@@ -2,11 +2,15 @@
 
 How state flows
 ---------------
-The board's synced state is one list trait, ``rows`` (a small dict per job), plus
-``counts`` (jobs per stage). No widget exists per job. One background thread per board,
-the *poller* (:class:`~wf_widgets.widgets._poller.Poller`), reads the status of every job
-it tracks with one query (:meth:`JobStore.many <wf_widgets.jobs.store.JobStore.many>`)
-every :data:`POLL_INTERVAL_S`, builds the rows, and when they differ from the last ones,
+The board's synced state is one list trait, ``rows`` (a small dict per job of the page
+shown: ``page``, ``page_size`` jobs a page), plus ``counts`` (jobs per stage, over all the
+jobs). No widget exists per job. One background thread per board, the *poller*
+(:class:`~wf_widgets.widgets._poller.Poller`), reads the status of the jobs it tracks with
+one query (:meth:`JobStore.many <wf_widgets.jobs.store.JobStore.many>`) every
+:data:`POLL_INTERVAL_S`: those that have not ended (their stage counts) and those of the
+page shown (their rows); a job that ended is read again only when its page is shown. So
+thousands of jobs cost the view one page of rows, and the poll the jobs still running. It
+builds the rows, and when they differ from the last ones,
 puts them into a one-slot queue and asks the kernel's IOLoop (``add_callback``) to apply
 them. So the board sends at most ``1 / POLL_INTERVAL_S`` updates a second however many
 jobs it tracks. The thread never touches a trait itself; an error reading the store stops
@@ -18,12 +22,19 @@ The poller stops once every job is done (after sending their final rows) and sta
 again on :meth:`JobsBoard.add` or a retry.
 
 The view (``js/jobs_board.js``) asks for actions by setting the ``_action`` trait
-(``{"op": "cancel" | "cancel_all" | "retry", "id": ..., "n": counter}``), observed here.
+(``{"op": "cancel" | "cancel_all" | "retry", "id": ..., "n": counter}``), observed here,
+and for another page by setting ``page`` (rows of the new page are read at once).
+
+A row names its job by its context (the DLTile key) and ``short``, the start of the id's
+random part (:attr:`Job.short_id <wf_widgets.jobs.job.Job.short_id>`): ids of jobs launched
+together share their first characters (the time), so those would not tell them apart.
+``wf.Job.get`` and ``wf-widgets jobs show/cancel`` accept ``short``.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from typing import Any, Iterable
@@ -47,6 +58,10 @@ log = logging.getLogger("wf_widgets.widgets")
 POLL_INTERVAL_S = 0.25
 MAX_UPDATES_PER_S = 1.0 / POLL_INTERVAL_S
 
+#: Jobs per page of the board, by default, and at most.
+PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
 _TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 _ID_KEYS = ("id", "name", "product_id")
 
@@ -68,7 +83,8 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
     Attributes
     ----------
     rows : list of dict
-        One dict per job, in the order added: ``id``, ``label`` (the DLTile key),
+        One dict per job of the page shown (jobs in the order added): ``id``, ``short``
+        (the start of the id's random part, :attr:`Job.short_id`), ``label`` (the DLTile key),
         ``stage``, ``steps``, ``total``, ``created``, ``started``, ``finished`` (unix
         seconds), ``destination`` and ``format`` (their types) and, when there is one, the
         result: ``url`` and ``expires`` (download and email), ``email`` (the address an
@@ -77,7 +93,12 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
         the stored result is missing or damaged before its expiry), ``error`` and ``code`` (a
         failed or cancelled job), ``retry_of`` (the id of the job a retry replaced).
     counts : dict
-        Number of jobs per stage (only stages that have jobs) and ``"total"``.
+        Number of jobs per stage (only stages that have jobs) and ``"total"``, over all
+        the jobs (every page).
+    page : int
+        The page shown, from 0 (clamped to the pages there are); the view's page controls set it.
+    page_size : int
+        Jobs per page (default :data:`PAGE_SIZE`; 1 to :data:`MAX_PAGE_SIZE`).
     callback_error : str
         The last error raised by an action (cancel, retry), shown under the board.
     note : str
@@ -94,6 +115,8 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
     counts = traitlets.Dict().tag(sync=True)
     callback_error = traitlets.Unicode("").tag(sync=True)
     note = traitlets.Unicode("").tag(sync=True)
+    page = traitlets.Int(0).tag(sync=True)
+    page_size = traitlets.Int(PAGE_SIZE).tag(sync=True)
     #: Set by the view to ask for an action; ``n`` makes repeated clicks distinct changes.
     _action = traitlets.Dict().tag(sync=True)
     #: The kernel's clock (unix seconds, with ``WF_WIDGETS_NOW_OFFSET_S``) when ``rows`` was
@@ -106,8 +129,9 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
         self._jobs: dict[str, Any] = {}  # id -> Job, in display order
         self._retry_of: dict[str, str] = {}
         self._urls: dict[tuple[str, float], str] = {}
-        self._last: list[dict] | None = None  # last rows built (poller or refresh)
+        self._last: tuple | None = None  # last (rows, counts, page) built (poller or refresh)
         self._done: set[str] = set()
+        self._status: dict[str, dict] = {}  # id -> its last status row read
         self._poller = Poller(self._collect, self._apply, self._show_error, interval=POLL_INTERVAL_S,
                               loop=kernel_loop(), name="wf-jobs-board", active=self._following)
         if jobs is not None:
@@ -187,6 +211,35 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
         """True while the poller thread runs."""
         return self._poller.running
 
+    @property
+    def pages(self) -> int:
+        """How many pages the jobs fill (at least 1)."""
+        with self._lock:
+            n = len(self._jobs)
+        return max(1, math.ceil(n / self.page_size))
+
+    @traitlets.validate("page")
+    def _valid_page(self, proposal: dict) -> int:
+        value = proposal["value"]
+        lock = getattr(self, "_lock", None)  # None: while traitlets sets the default
+        return value if lock is None else min(max(value, 0), self.pages - 1)
+
+    @traitlets.validate("page_size")
+    def _valid_page_size(self, proposal: dict) -> int:
+        value = proposal["value"]
+        if not 1 <= value <= MAX_PAGE_SIZE:
+            raise ValidationError(f"page_size must be 1 to {MAX_PAGE_SIZE}, got {value!r}", field="page_size",
+                                  value=value)
+        return value
+
+    @traitlets.observe("page", "page_size")
+    @shows_errors
+    def _on_page(self, change: dict) -> None:
+        if change["name"] == "page_size":
+            self.page = self.page  # clamped again
+        if getattr(self, "_poller", None) is not None:
+            self.refresh()
+
     # -- actions from the view ------------------------------------------------------------------
     @traitlets.observe("_action")
     @shows_errors
@@ -222,7 +275,10 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
             return bool(self._jobs) and not self._done.issuperset(self._jobs)
 
     def _apply(self, update: tuple) -> None:
-        rows, counts, clock, note = update
+        rows, counts, clock, note, page, size = update
+        if (page, size) != (self.page, self.page_size):  # built for a page no longer shown
+            self._poller.wake()
+            return
         with self.hold_sync():
             self._clock = clock
             self.counts = counts
@@ -230,37 +286,51 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
             self.rows = rows
 
     def _collect(self, force: bool = False) -> tuple | None:
-        """(rows, counts, clock) read from the store, or None if nothing changed (and not ``force``)."""
+        """(rows, counts, clock, note, page, page_size) read from the store, or None if nothing changed
+        (and not ``force``).
+
+        Reads the jobs that have not ended and those of the page shown; the others keep
+        the status last read.
+        """
         with self._lock:
             jobs = list(self._jobs.values())
+            done = set(self._done)
+        size = self.page_size
+        page = min(max(self.page, 0), max(1, math.ceil(len(jobs) / size)) - 1)
+        shown = jobs[page * size:(page + 1) * size]
+        shown_ids = {job.id for job in shown}
         by_backend: dict[int, tuple[Any, list[str]]] = {}
         for job in jobs:
-            by_backend.setdefault(id(job._backend), (job._backend, []))[1].append(job.id)
+            if job.id not in done or job.id in shown_ids:
+                by_backend.setdefault(id(job._backend), (job._backend, []))[1].append(job.id)
         status: dict[str, dict] = {}
         clock = time.time()
         for backend, ids in by_backend.values():
             status.update(backend.jobs.many(ids))
             clock = backend.settings.time()
-        rows = [self._row(job, status.get(job.id)) for job in jobs]
         with self._lock:
-            self._done.update(r["id"] for r in rows if r["stage"] in _TERMINAL)
-            if rows == self._last and not force:
-                return None
-            self._last = rows
+            self._status.update(status)
+            known = {job.id: self._status.get(job.id) or job._row for job in jobs}
+        rows = [self._row(job, known[job.id]) for job in shown]
         counts: dict[str, int] = {}
-        for r in rows:
-            counts[r["stage"]] = counts.get(r["stage"], 0) + 1
-        counts["total"] = len(rows)
+        for st in known.values():
+            counts[st["stage"]] = counts.get(st["stage"], 0) + 1
+        counts["total"] = len(jobs)
+        with self._lock:
+            self._done.update(job_id for job_id, st in known.items() if st["stage"] in _TERMINAL)
+            if (rows, counts, page, size) == self._last and not force:
+                return None
+            self._last = (rows, counts, page, size)
         note = ""
         if any("url" in r for r in rows):
             note = next(iter(by_backend.values()))[0].link_note() or ""
-        return rows, counts, round(clock, 1), note
+        return rows, counts, round(clock, 1), note, page, size
 
     def _row(self, job: Any, st: dict | None) -> dict:
         st = st if st is not None else job._row  # just created in another store: its own row
         dest = st.get("destination") or {}
         row = {
-            "id": job.id, "label": st.get("label"), "stage": st["stage"], "steps": st.get("steps_done") or 0,
+            "id": job.id, "short": job.short_id, "label": st.get("label"), "stage": st["stage"], "steps": st.get("steps_done") or 0,
             "total": st.get("steps_total") or 0, "created": _t(st.get("created")), "started": _t(st.get("started")),
             "finished": _t(st.get("finished")), "destination": dest.get("type"),
             "format": (st.get("format") or {}).get("type"),
