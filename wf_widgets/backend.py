@@ -32,6 +32,7 @@ from .jobs.runner import Runner
 from .jobs.store import JobStore
 from .layers import LayerStore
 from .server import links as _links
+from .storage import Storage, open_storage
 
 
 class Backend:
@@ -74,7 +75,12 @@ class Backend:
     @property
     def results(self) -> ResultStore:
         """The stored download results."""
-        return self._part("results", lambda: ResultStore(self.settings))
+        return self._part("results", lambda: ResultStore(self.settings, self.storage))
+
+    @property
+    def storage(self) -> Storage:
+        """The object store of results, catalog rasters and graph blobs (``settings.storage``)."""
+        return self._part("storage", lambda: open_storage(self.settings))
 
     @property
     def signer(self) -> Signer:
@@ -160,10 +166,11 @@ class Backend:
         reaped = self.jobs.reap_stale()
         expired = self.results.sweep(self.jobs)
         damaged = self.results.check(self.jobs, checksums=checksums)
-        # Catalog uploads write temporaries next to their files (catalog/files.py:temp_path);
-        # swept by folder, without loading the catalog package (rasterio).
-        leftovers = self.results.sweep_temp() + sweep_temp(self.settings.home / "catalog" / "files",
-                                                           self.settings.time(), recursive=True)
+        # Catalog uploads to a file:// store write temporaries next to their files
+        # (catalog/files.py:temp_path); swept by folder, without loading the catalog package (rasterio).
+        catalog_files = self.storage.local_path("catalog/files")
+        leftovers = self.results.sweep_temp() + (
+            sweep_temp(catalog_files, self.settings.time(), recursive=True) if catalog_files is not None else 0)
         self.sweep_blobs()
         self.jobs.checkpoint()
         return {"reaped": reaped, "expired": expired, "damaged": damaged, "leftovers": leftovers}
@@ -180,7 +187,7 @@ class Backend:
     def sweep_blobs(self) -> int:
         """Delete blob files no live row uses (sparing young ones, see :data:`wf_widgets.blobs.GRACE_S`)."""
         blobs = self.jobs.blobs
-        if not blobs.root.exists():
+        if not blobs.any():
             return 0
         return blobs.sweep(self.blob_refs())
 

@@ -267,7 +267,7 @@ def test_a_result_replaced_by_another_file_is_read_from_the_file(make_backend):
 @pytest.mark.parametrize("unnamed", [True, False], ids=["o_tmpfile", "temporary-name"])
 def test_results_are_written_private_and_whole_either_way(make_backend, unnamed):
     backend = make_backend()
-    backend.results._tmpfile = unnamed and backend.results._tmpfile
+    backend.storage._tmpfile = unnamed and backend.storage._tmpfile
     job_id = "ab" * 24
     stored = backend.results.store(job_id, "json", b"[1, 2]")
     path = backend.results.resolve(stored["result_path"])
