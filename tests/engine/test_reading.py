@@ -346,3 +346,60 @@ def test_only_candidates_get_the_precise_test_and_a_file_path(home_backend, monk
     assert len(scenes) == 5 and calls["resolve"] == 5
     # The five only: of the 73 images, the index gives one more ("tile_no_file", dropped unread).
     assert calls["footprint"] == 5, calls
+
+
+# -- on every object store: the COGs only in the store, read in place ---------------------------------
+@pytest.fixture
+def store_backend(tmp_path, storage_url):
+    """``user:alice`` on an empty home whose object store is each kind of store, installed as the default."""
+    b = Backend(Settings(home=tmp_path / "home", user="user:alice", storage_url=storage_url), sweep=False)
+    previous = wf.set_backend(b)
+    yield b
+    wf.set_backend(previous)
+    b.close()
+
+
+def test_a_composite_reads_the_uploaded_cogs_from_the_store(store_backend):
+    store = store_backend.catalog
+    make_product(store, "test:stored", physical_range=None)
+    xmin, _, _, ymax = TILE.bounds
+    for i, value in enumerate((100, 300)):
+        arr = np.full((1, 256, 256), value, dtype=np.uint16)
+        arr[0, :8] = 0  # nodata
+        upload(store, "test:stored", f"img{i}", arr, TILE.crs, (xmin, 10, 0, ymax, 0, -10), acquired=f"2020-0{i + 1}-01")
+    keys = store_backend.storage.keys("catalog/files")
+    assert len(keys) == 2
+    if not store_backend.storage.is_local:  # the COGs are only in the bucket
+        assert not list(store_backend.settings.home.rglob("*.tif"))
+    composite = wf.ImageCollection.from_id("test:stored", "2020-01-01", "2020-12-31").mean(axis="images")
+    result = composite.compute(TILE)
+    assert result.ndarray.mask[0, :8].all() and not result.ndarray.mask[0, 8:].any()
+    assert np.allclose(result.ndarray[0, 8:], 200.0)
+    second = wf.Image.from_id("test:stored:img1").compute(TILE)
+    assert np.allclose(second.ndarray[0, 8:], 300.0)
+
+
+def test_a_cog_in_the_bucket_is_read_by_byte_ranges_not_whole(tmp_path, s3_server):
+    b = Backend(Settings(home=tmp_path / "home", user="user:alice", storage_url=s3_server.new_url()), sweep=False)
+    previous = wf.set_backend(b)
+    try:
+        make_product(b.catalog, "test:big", physical_range=None)
+        xmin, _, _, ymax = TILE.bounds
+        rng = np.random.default_rng(0)
+        arr = rng.integers(1, 10000, size=(1, 2048, 2048), dtype=np.uint16)  # 8 MiB, uncompressed
+        image = wf.catalog.Image(name="big", product_id="test:big", acquired="2020-02-01", cs_code=TILE.crs,
+                                 geotrans=(xmin, 10, 0, ymax, 0, -10), store=b.catalog)
+        image.upload_ndarray(arr, overviews=False, compression="none")
+        key = "catalog/" + image.files[0]["href"]
+        size = b.storage.head(key).size
+        assert size > 8 << 20
+        served_before = len(s3_server.requests_for(key))
+        window = wf.DLTile.from_latlon(LAT, LON, 10, 32, 0)  # 32 x 32 pixels inside the image
+        result = wf.Image.from_id("test:big:big").compute(window)
+        assert not result.ndarray.mask.any()
+        reads = [r for r in s3_server.requests_for(key)[served_before:] if r.method == "GET"]
+        assert reads and all(r.range for r in reads)  # every read a range request...
+        assert sum(r.sent for r in reads) < size / 8  # ...of far less than the object (one 512 KiB tile)
+    finally:
+        wf.set_backend(previous)
+        b.close()

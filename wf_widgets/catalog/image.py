@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-import rasterio
 from affine import Affine
 from pyproj import Transformer
 from rasterio.crs import CRS
@@ -444,7 +443,7 @@ class Image(ProductChild):
         image_files = files.ImageFiles.of(store.settings)
         if not self.files or not image_files.exists(self.files[0]["href"]):
             raise NotFound(f"Image {self.id!r} has no raster; upload one first", field="id", value=self.id)
-        with rasterio.Env(**image_files.gdal_options()):  # range reads of the object, in place
+        with cog.gdal_env(image_files.gdal_options()):  # range reads of the object, in place
             return cog.read_cog(image_files.gdal_path(self.files[0]["href"]), max_size=max_size).array
 
     read = ndarray

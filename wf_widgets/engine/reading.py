@@ -47,6 +47,7 @@ from ..catalog.reads import CatalogReads, Identity, ProductMeta
 from ..errors import NotFound
 from ..geo import GeoContext
 from ..geo.bbox import SAMPLES, grid_outline, lonlat_boxes
+from ..outputs import cog
 from ..values import imagery_rules as rules
 
 #: GDAL options of the Env every read runs in: no directory listing on open (the files
@@ -57,7 +58,7 @@ ENV_OPTIONS = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
 def rasterio_env(options: Mapping[str, str] | None = None):
     """The ``rasterio.Env`` reads run in, with the object store's ``options`` (:meth:`CatalogReader.gdal_options`:
     none on ``file://``; the endpoint, region and credentials of ``/vsis3/`` reads on S3)."""
-    return rasterio.Env(**ENV_OPTIONS, **options) if options else rasterio.Env(**ENV_OPTIONS)
+    return cog.gdal_env({**ENV_OPTIONS, **options}) if options else rasterio.Env(**ENV_OPTIONS)
 
 
 @dataclasses.dataclass(frozen=True)
