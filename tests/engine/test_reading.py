@@ -377,6 +377,13 @@ def test_a_composite_reads_the_uploaded_cogs_from_the_store(store_backend):
     assert np.allclose(result.ndarray[0, 8:], 200.0)
     second = wf.Image.from_id("test:stored:img1").compute(TILE)
     assert np.allclose(second.ndarray[0, 8:], 300.0)
+    # The catalog destination uploads the composite to the store too; it reads back the same.
+    make_product(store, "test:out", physical_range=None)
+    target = wf.catalog.Image(name="composite", product_id="test:out")
+    uploaded = composite.compute(TILE, destination={"type": "catalog", "image": target, "change_dtype": True})
+    assert store_backend.storage.exists("catalog/" + uploaded.files[0]["href"])
+    back = wf.Image.from_id("test:out:composite").compute(TILE)
+    assert back.ndarray.mask[0, :8].all() and np.allclose(back.ndarray[0, 8:], 200.0)
 
 
 def test_a_cog_in_the_bucket_is_read_by_byte_ranges_not_whole(tmp_path, s3_server):
