@@ -311,3 +311,16 @@ def test_alpha_and_nodata_free_product_uses_internal_mask(cat, product):
     with rasterio.open(image.file_path) as src:
         assert src.nodata is None and src.descriptions == ("v", "alpha")
         assert all(rasterio.enums.MaskFlags.per_dataset in flags for flags in src.mask_flag_enums)
+
+
+@pytest.mark.parametrize("store_kind", ["s3"], indirect=True)
+def test_objects_of_uploads_killed_before_their_record_are_swept_once_old(cat, product):
+    image = new_image()
+    image.upload_ndarray(np.ones((1, 64, 64), np.uint8))
+    leftover = "catalog/files/org:my_product_id/killed." + "0" * 32 + ".tif"  # uploaded, never recorded
+    cat.storage.put(leftover, b"II*\x00")
+    assert cat.sweep()["leftovers"] == 0  # young: its record may be on its way
+    cat.settings.now_offset_s = 2 * 3600
+    assert cat.sweep()["leftovers"] == 1
+    assert cat.storage.keys("catalog/files") == ["catalog/" + image.files[0]["href"]]
+    assert Image.get(image.id).ndarray().min() == 1
