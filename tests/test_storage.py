@@ -138,3 +138,14 @@ def test_gdal_options_come_from_the_aws_variables():
     assert aws.gdal_path("blobs/k") == "/vsis3/bucket/blobs/k"
     assert aws.gdal_options()["AWS_S3_ENDPOINT"] == "s3.example.org" and aws.gdal_options()["AWS_HTTPS"] == "YES"
     assert aws.gdal_options()["AWS_REGION"] == "us-west-2" and "AWS_ACCESS_KEY_ID" not in aws.gdal_options()
+
+
+def test_objects_too_big_for_one_put_are_created_by_a_multipart_upload(store, monkeypatch):
+    from wf_widgets import storage
+
+    monkeypatch.setattr(storage, "SINGLE_PUT_MAX", 1 << 20)
+    data = os.urandom(3 << 20)
+    assert store.put("results/big.bin", data, overwrite=False).size == len(data)
+    assert store.get("results/big.bin") == data
+    with pytest.raises(FileExistsError):
+        store.put("results/big.bin", b"x" * (2 << 20), overwrite=False)

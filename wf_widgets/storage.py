@@ -53,6 +53,8 @@ from .config import Settings
 CHUNK_SIZE = 1 << 20
 #: Parts of a multipart upload (S3 allows 5 MiB at least, but the last).
 PART_SIZE = 8 << 20
+#: Most bytes of one PUT (S3's limit); bigger objects are multipart uploads.
+SINGLE_PUT_MAX = 5 << 30
 #: The AWS variables an :class:`S3Storage` reads (and hands to GDAL as configuration options).
 AWS_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
                  "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_VIRTUAL_HOSTING",
@@ -409,9 +411,14 @@ class S3Storage:
         Raises
         ------
         FileExistsError
-            ``overwrite`` is False and ``key`` exists (a conditional PUT, ``If-None-Match: *``).
+            ``overwrite`` is False and ``key`` exists (a conditional PUT, ``If-None-Match: *``; over
+            :data:`SINGLE_PUT_MAX` bytes, a HEAD first, then a multipart upload).
         """
         check_key(key)
+        if not overwrite and len(data) > SINGLE_PUT_MAX:  # too big for one (conditional) PUT
+            view = memoryview(data)
+            return self.put_stream(key, (view[i:i + PART_SIZE] for i in range(0, len(view), PART_SIZE)),
+                                   overwrite=False)
         try:
             if overwrite:
                 obstore.put(self._store, key, memoryview(data), chunk_size=PART_SIZE)

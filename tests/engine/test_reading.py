@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
+import rasterio.env
 from pyproj import Transformer
 
 import wf_widgets as wf
@@ -410,3 +411,18 @@ def test_a_cog_in_the_bucket_is_read_by_byte_ranges_not_whole(tmp_path, s3_serve
     finally:
         wf.set_backend(previous)
         b.close()
+
+
+def test_reads_never_build_a_boto3_session_from_the_environment(monkeypatch):
+    """AWS variables in the environment (set for the object store) cost no boto3 session per read's Env."""
+    from rasterio.session import DummySession
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "id")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    with reading.rasterio_env() as env:  # files: an empty session
+        assert isinstance(env.session, DummySession)
+    options = {"AWS_S3_ENDPOINT": "127.0.0.1:9", "AWS_ACCESS_KEY_ID": "store-id", "AWS_SECRET_ACCESS_KEY": "s"}
+    with reading.rasterio_env(options) as env:  # S3: the store's own credentials, handed to GDAL
+        assert env.session.get_credential_options() == {"AWS_ACCESS_KEY_ID": "store-id", "AWS_SECRET_ACCESS_KEY": "s"}
+        assert rasterio.env.getenv()["AWS_ACCESS_KEY_ID"] == "store-id"
+        assert rasterio.env.getenv()["AWS_S3_ENDPOINT"] == "127.0.0.1:9"

@@ -58,7 +58,7 @@ ENV_OPTIONS = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
 def rasterio_env(options: Mapping[str, str] | None = None):
     """The ``rasterio.Env`` reads run in, with the object store's ``options`` (:meth:`CatalogReader.gdal_options`:
     none on ``file://``; the endpoint, region and credentials of ``/vsis3/`` reads on S3)."""
-    return cog.gdal_env({**ENV_OPTIONS, **options}) if options else rasterio.Env(**ENV_OPTIONS)
+    return cog.gdal_env({**ENV_OPTIONS, **(options or {})})
 
 
 @dataclasses.dataclass(frozen=True)
