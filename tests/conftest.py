@@ -69,3 +69,25 @@ def demo_home(tmp_path_factory):
         b.close()
     return home
 
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 API on 127.0.0.1 (a real HTTP server) with the bucket ``wf-test``, for the session.
+
+    ``os.environ`` holds the AWS variables pointing at it (endpoint, dummy credentials,
+    region) while it runs; each test uses a prefix of its own (``s3_server.new_url()``).
+    """
+    from tests._s3 import start_s3, stop_s3
+
+    server, saved = start_s3()
+    yield server
+    stop_s3(server, saved)
+
+
+@pytest.fixture(params=["file", "s3"])
+def storage_url(request):
+    """Each object store a test runs on: None (the default, ``file://<home>``) and a fresh ``s3://`` prefix."""
+    if request.param == "file":
+        return None
+    return request.getfixturevalue("s3_server").new_url()

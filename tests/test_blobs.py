@@ -170,3 +170,20 @@ def test_a_full_disk_is_a_clear_error_and_freeing_space_recovers(small_disk, mak
     out = subprocess.run([sys.executable, "-c", "import wf_widgets as wf; print((wf.Int(5) + 1).compute())"],
                          env=dict(env, WF_WIDGETS_HOME=str(home)), capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "6", out.stderr  # so does a new one
+
+
+def test_blobs_live_in_the_object_store_and_are_swept_there(make_backend, storage_url):
+    backend = make_backend(storage_url=storage_url)
+    value = wf.Array(np.arange(20_000, dtype=np.float64)).sum()
+    job = value.compute(block=False)
+    assert job.result(timeout=60) == float(np.arange(20_000, dtype=np.float64).sum())  # read back by the worker
+    (key,) = backend.jobs.get(job.id)["blobs"]
+    assert backend.storage.keys("blobs") == [f"blobs/{key}"] and backend.jobs.get(job.id)["graph"] == value.to_json()
+    assert (backend.settings.home / "blobs").exists() == (storage_url is None)  # nothing local on S3
+    orphan = "blobs/" + "a" * 64  # a launch that died before its row
+    backend.storage.put(orphan, b"[]")
+    assert backend.jobs.blobs.sweep(backend.blob_refs()) == 0  # young: spared
+    assert backend.jobs.blobs.sweep(backend.blob_refs(), grace_s=-60) == 1  # as if old: deleted
+    assert backend.storage.keys("blobs") == [f"blobs/{key}"]  # the live row's stays
+    backend.jobs._conn().execute("UPDATE jobs SET result_deleted = 1 WHERE id = ?", (job.id,))
+    assert backend.jobs.blobs.sweep(backend.blob_refs(), grace_s=-60) == 1 and backend.storage.keys("blobs") == []

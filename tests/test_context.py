@@ -17,10 +17,12 @@ from wf_widgets.delivery.results import ResultStore
 from wf_widgets.jobs.runner import Runner
 from wf_widgets.jobs.store import JobStore
 from wf_widgets.layers import LayerStore
+from wf_widgets.storage import FileStorage, S3Storage
 
 PAIRS = [(_context.JobStoreLike, JobStore), (_context.ResultStoreLike, ResultStore), (_context.SignerLike, Signer),
          (_context.CatalogStoreLike, CatalogStore), (_context.LayerStoreLike, LayerStore),
-         (_context.RunnerLike, Runner), (_context.BackendLike, Backend)]
+         (_context.RunnerLike, Runner), (_context.BackendLike, Backend), (_context.ObjectStoreLike, FileStorage),
+         (_context.ObjectStoreLike, S3Storage)]
 
 
 def _members(protocol: type) -> dict[str, object]:
@@ -28,7 +30,7 @@ def _members(protocol: type) -> dict[str, object]:
             if not name.startswith("_") and (callable(value) or isinstance(value, property))}
 
 
-@pytest.mark.parametrize("protocol, cls", PAIRS, ids=[p.__name__ for p, _ in PAIRS])
+@pytest.mark.parametrize("protocol, cls", PAIRS, ids=[f"{p.__name__}-{c.__name__}" for p, c in PAIRS])
 def test_each_protocol_describes_its_class(protocol, cls):
     for name, member in _members(protocol).items():
         assert hasattr(cls, name), f"{cls.__name__} has no {name}"

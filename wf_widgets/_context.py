@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Mapping, Protocol
+from typing import Any, AsyncIterator, BinaryIO, Callable, Iterable, Iterator, Mapping, Protocol
 
 from .config import Settings
 from .errors import NoBackendFactory
@@ -90,6 +90,53 @@ class JobStoreLike(Protocol):
     def close(self) -> None: ...
 
 
+class ObjectStoreLike(Protocol):
+    """The object store (:mod:`wf_widgets.storage`: files under a folder, or an S3 bucket).
+
+    Keys are relative ``/``-separated paths; a missing object raises ``FileNotFoundError``.
+    ``put`` is atomic from a reader's point of view (write, then publish the key in a row);
+    ``local_path`` is the file of a key on ``file://`` stores and None on others;
+    ``gdal_path`` and ``gdal_options`` are what GDAL opens a key with, in place.
+    """
+
+    url: str
+    is_local: bool
+
+    def put(self, key: str, data: bytes | bytearray | memoryview, *, overwrite: bool = True) -> Any: ...
+
+    def put_stream(self, key: str, chunks: Iterable[bytes], *, overwrite: bool = True) -> Any: ...
+
+    def put_file(self, key: str, source: Path) -> Any: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def get_range(self, key: str, start: int, end: int) -> bytes: ...
+
+    def iter_chunks(self, key: str, chunk_size: int = ...) -> Iterator[bytes]: ...
+
+    def stream(self, key: str, start: int, end: int, chunk_size: int = ...) -> AsyncIterator[bytes]: ...
+
+    def head(self, key: str) -> Any: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def delete_many(self, keys: Iterable[str]) -> None: ...
+
+    def keys(self, prefix: str) -> list[str]: ...
+
+    def list(self, prefix: str) -> list[Any]: ...
+
+    def local_path(self, key: str) -> Path | None: ...
+
+    def location(self, key: str = "") -> str: ...
+
+    def gdal_path(self, key: str) -> str: ...
+
+    def gdal_options(self) -> dict[str, str]: ...
+
+
 class ResultStoreLike(Protocol):
     """Stored download results (:class:`wf_widgets.delivery.results.ResultStore`)."""
 
@@ -98,6 +145,8 @@ class ResultStoreLike(Protocol):
     def open(self, name: str) -> BinaryIO: ...
 
     def open_checked(self, jobs: JobStoreLike, row: dict) -> BinaryIO: ...
+
+    async def serve(self, jobs: JobStoreLike, row: dict) -> Any: ...
 
     def read(self, jobs: JobStoreLike, row: dict) -> bytes: ...
 
@@ -178,7 +227,7 @@ class BackendLike(Protocol):
     Attributes
     ----------
     settings : Settings
-    jobs, results, signer, catalog, layers, runner
+    jobs, results, signer, catalog, layers, runner, storage
         The parts, each built at its first use.
     """
 
@@ -201,6 +250,9 @@ class BackendLike(Protocol):
 
     @property
     def runner(self) -> RunnerLike: ...
+
+    @property
+    def storage(self) -> ObjectStoreLike: ...
 
     def sweep(self, checksums: bool = True) -> dict[str, int]:
         """Housekeeping now: reap dead jobs, delete expired results, check stored ones; returns counts."""

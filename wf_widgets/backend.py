@@ -23,7 +23,7 @@ from concurrent.futures import Executor
 from typing import Any, Mapping
 
 from . import _context
-from ._files import sweep_temp
+from ._files import TEMP_GRACE_S, sweep_temp
 from .catalog.store import CatalogStore
 from .config import Settings
 from .delivery.links import Signer
@@ -32,6 +32,7 @@ from .jobs.runner import Runner
 from .jobs.store import JobStore
 from .layers import LayerStore
 from .server import links as _links
+from .storage import Storage, open_storage
 
 
 class Backend:
@@ -74,7 +75,12 @@ class Backend:
     @property
     def results(self) -> ResultStore:
         """The stored download results."""
-        return self._part("results", lambda: ResultStore(self.settings))
+        return self._part("results", lambda: ResultStore(self.settings, self.storage))
+
+    @property
+    def storage(self) -> Storage:
+        """The object store of results, catalog rasters and graph blobs (``settings.storage``)."""
+        return self._part("storage", lambda: open_storage(self.settings))
 
     @property
     def signer(self) -> Signer:
@@ -137,7 +143,8 @@ class Backend:
         expiry, deleted; ``damaged``: live results found missing or damaged (size, and with
         ``checksums`` the SHA-256 of every live result file, read whole), marked lost;
         ``leftovers``: temporary files of killed writers (results and catalog uploads) older
-        than :data:`~wf_widgets._files.TEMP_GRACE_S`, deleted. Also deletes the blob files of
+        than :data:`~wf_widgets._files.TEMP_GRACE_S`, deleted (on an object store, catalog
+        objects no record names: :meth:`sweep_catalog_objects`). Also deletes the blob files of
         big graph literals no live row uses (:meth:`sweep_blobs`) and checkpoints the job
         store's WAL.
         """
@@ -160,13 +167,34 @@ class Backend:
         reaped = self.jobs.reap_stale()
         expired = self.results.sweep(self.jobs)
         damaged = self.results.check(self.jobs, checksums=checksums)
-        # Catalog uploads write temporaries next to their files (catalog/files.py:temp_path);
-        # swept by folder, without loading the catalog package (rasterio).
-        leftovers = self.results.sweep_temp() + sweep_temp(self.settings.home / "catalog" / "files",
-                                                           self.settings.time(), recursive=True)
+        # Catalog uploads to a file:// store write temporaries next to their files
+        # (catalog/files.py:temp_path); swept by folder, without loading the catalog package (rasterio).
+        catalog_files = self.storage.local_path("catalog/files")
+        leftovers = self.results.sweep_temp() + (
+            sweep_temp(catalog_files, self.settings.time(), recursive=True) if catalog_files is not None else 0)
+        leftovers += self.sweep_catalog_objects()
         self.sweep_blobs()
         self.jobs.checkpoint()
         return {"reaped": reaped, "expired": expired, "damaged": damaged, "leftovers": leftovers}
+
+    def sweep_catalog_objects(self) -> int:
+        """On an object store (not ``file://``): delete catalog objects no image record names, older than
+        :data:`~wf_widgets._files.TEMP_GRACE_S` (uploads killed between their PUT and their record); returns how many.
+
+        Lists the catalog's objects first: the catalog's records are read only when an old object exists.
+        """
+        if self.storage.is_local:
+            return 0
+        cutoff = self.settings.time() - TEMP_GRACE_S
+        old = [info.key for info in self.storage.list("catalog/files") if info.modified < cutoff]
+        if not old:
+            return 0
+        store = self.catalog
+        named = {f"catalog/{item['href']}" for product in store.list_products()
+                 for image in store.list_images(product["id"]) for item in image.get("files") or ()}
+        orphans = [key for key in old if key not in named]
+        self.storage.delete_many(orphans)
+        return len(orphans)
 
     def blob_refs(self) -> set[str]:
         """Keys of the blob files live rows use: jobs not ended or ended within the retention
@@ -180,7 +208,7 @@ class Backend:
     def sweep_blobs(self) -> int:
         """Delete blob files no live row uses (sparing young ones, see :data:`wf_widgets.blobs.GRACE_S`)."""
         blobs = self.jobs.blobs
-        if not blobs.root.exists():
+        if not blobs.any():
             return 0
         return blobs.sweep(self.blob_refs())
 

@@ -1,9 +1,10 @@
 """Big graph literals, kept out of the SQLite rows as content-addressed files.
 
 A graph's literal (``{"lit": ...}`` in its JSON form, see :mod:`wf_widgets.values.graph`)
-whose JSON text is longer than :data:`INLINE_MAX_BYTES` is written to
-``<home>/blobs/<sha256 of the text>`` (atomically: a temporary name, then a rename; mode
-0600) and the stored graph holds ``{"blob": "<sha256>"}`` in its place
+whose JSON text is longer than :data:`INLINE_MAX_BYTES` is written to the object store
+(:mod:`wf_widgets.storage`) as ``blobs/<sha256 of the text>`` (on the default ``file://<home>``
+store the file ``<home>/blobs/<sha256>``, written atomically: a temporary name, then a
+rename; mode 0600; on S3 one PUT) and the stored graph holds ``{"blob": "<sha256>"}`` in its place
 (:func:`externalize`). Whoever reads the graph back puts the literals back
 (:func:`resolve`). Node ids are untouched: they hash the literal itself, not the file.
 
@@ -15,7 +16,9 @@ anything is stored.
 
 Stores list the blobs each row uses (a ``blobs`` column); the sweeper deletes the files
 no live row names (:meth:`BlobStore.sweep`), sparing files younger than
-:data:`GRACE_S` (one being written for a row not inserted yet).
+:data:`GRACE_S` (one being written for a row not inserted yet). A blob stored again is
+touched (on S3, written again once older than half the grace), so its age counts from its
+last use.
 """
 
 from __future__ import annotations
@@ -25,17 +28,20 @@ import hashlib
 import json
 import os
 import re
-import secrets
 import time
 from pathlib import Path
 from typing import Any, Iterable
 
+from .config import Settings
 from .errors import DiskFull, ValidationError
+from .storage import Storage, open_storage
 
 #: Literals whose JSON text is longer than this many bytes are stored as blob files.
 INLINE_MAX_BYTES = 64 * 1024
 #: Unreferenced blob files younger than this (seconds) are kept: their row may not exist yet.
 GRACE_S = 3600.0
+#: The folder (key prefix) of blobs in the object store.
+FOLDER = "blobs"
 
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 _NONE = object()
@@ -56,22 +62,41 @@ def _fmt_bytes(n: int) -> str:
 
 
 class BlobStore:
-    """Content-addressed files under ``<home>/blobs``.
+    """Content-addressed objects ``blobs/<sha256>`` of an object store.
 
     Parameters
     ----------
     home : Path
-        The home folder.
+        The home folder (where the blobs are on the default store).
+    storage : Storage, optional
+        The object store; default a ``file://`` store at ``home``.
+
+    Attributes
+    ----------
+    root : Path or None
+        The folder of the blobs on a ``file://`` store; None on others.
     """
 
-    def __init__(self, home: Path):
-        self.root = Path(home) / "blobs"
+    def __init__(self, home: Path, storage: Storage | None = None):
+        self.storage = storage if storage is not None else open_storage(Settings(home=home))
+        self.root = self.storage.local_path(FOLDER)
+        self.location = self.storage.location(FOLDER)
 
-    def path(self, key: str) -> Path:
-        """The file of blob ``key``; refuses anything but a SHA-256 in hex."""
+    @classmethod
+    def for_settings(cls, settings: Settings) -> "BlobStore":
+        """The blob store of ``settings`` (in its object store, ``settings.storage``)."""
+        return cls(settings.home, open_storage(settings))
+
+    @staticmethod
+    def key(key: str) -> str:
+        """The object key of blob ``key``; refuses anything but a SHA-256 in hex."""
         if not isinstance(key, str) or not _KEY.match(key):
             raise ValueError(f"Not a blob key: {key!r}")
-        return self.root / key
+        return f"{FOLDER}/{key}"
+
+    def path(self, key: str) -> Path | None:
+        """The file of blob ``key`` on a ``file://`` store (None on others)."""
+        return self.storage.local_path(self.key(key))
 
     def put(self, data: bytes) -> str:
         """Store ``data`` (if not stored already); returns its key, the SHA-256 of ``data`` in hex.
@@ -82,22 +107,24 @@ class BlobStore:
             No room for it; nothing is left behind.
         """
         key = hashlib.sha256(data).hexdigest()
-        path = self.path(key)
-        if path.exists():
-            os.utime(path)  # used again: a fresh grace period
-            return key
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = self.root / f".{key}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        name = self.key(key)
+        path = self.storage.local_path(name)
+        if path is not None:
+            try:
+                os.utime(path)  # used again: a fresh grace period
+                return key
+            except FileNotFoundError:
+                pass
+        else:
+            try:
+                if time.time() - self.storage.head(name).modified < GRACE_S / 2:
+                    return key
+            except FileNotFoundError:
+                pass  # written below; an older copy is written again: a fresh grace period
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException as exc:
-            tmp.unlink(missing_ok=True)
-            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            self.storage.put(name, data)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise DiskFull.in_folder(self.root) from exc
             raise
         return key
@@ -108,47 +135,43 @@ class BlobStore:
         Raises
         ------
         ValidationError
-            The file is gone (the row using it outlived it).
+            The blob is gone (the row using it outlived it).
         """
         try:
-            return self.path(key).read_bytes()
+            return self.storage.get(self.key(key))
         except FileNotFoundError:
             raise ValidationError(
-                f"The graph's literal {key[:12]}... is gone from {self.root} (the job or layer using it is older "
+                f"The graph's literal {key[:12]}... is gone from {self.location} (the job or layer using it is older "
                 "than the sweeper keeps them); compute it again", field="graph", value=key) from None
+
+    def any(self) -> bool:
+        """Whether the blobs' folder exists (``file://``; always True on others: listing tells)."""
+        return self.root is None or self.root.exists()
 
     def keys(self) -> list[str]:
         """Keys of every stored blob."""
-        try:
-            return [p.name for p in self.root.iterdir() if _KEY.match(p.name)]
-        except FileNotFoundError:
-            return []
+        start = len(FOLDER) + 1
+        return [k[start:] for k in self.storage.keys(FOLDER) if _KEY.match(k[start:])]
 
-    def unreferenced(self, referenced: Iterable[str], grace_s: float = GRACE_S) -> list[Path]:
-        """Blob files (and leftover temporary files) older than ``grace_s`` that no key in ``referenced`` names."""
+    def unreferenced(self, referenced: Iterable[str], grace_s: float = GRACE_S) -> list[str]:
+        """Object keys of blobs (and leftover temporary files) older than ``grace_s`` that no key in ``referenced`` names."""
         referenced = set(referenced)
         cutoff = time.time() - grace_s
+        start = len(FOLDER) + 1
         out = []
-        try:
-            entries = list(os.scandir(self.root))
-        except FileNotFoundError:
-            return []
-        for entry in entries:
-            if entry.name in referenced or not (_KEY.match(entry.name) or entry.name.endswith(".tmp")):
+        for info in self.storage.list(FOLDER):
+            name = info.key[start:]
+            if name in referenced or "/" in name or not (_KEY.match(name) or name.endswith(".tmp")):
                 continue
-            try:
-                if entry.stat().st_mtime < cutoff:
-                    out.append(Path(entry.path))
-            except FileNotFoundError:
-                pass
+            if info.modified < cutoff:
+                out.append(info.key)
         return out
 
     def sweep(self, referenced: Iterable[str], grace_s: float = GRACE_S) -> int:
         """Delete the blobs :meth:`unreferenced` lists; returns how many."""
-        paths = self.unreferenced(referenced, grace_s)
-        for path in paths:
-            path.unlink(missing_ok=True)
-        return len(paths)
+        keys = self.unreferenced(referenced, grace_s)
+        self.storage.delete_many(keys)
+        return len(keys)
 
 
 def externalize(graph: dict, blobs: BlobStore, max_total: int,

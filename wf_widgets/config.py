@@ -25,6 +25,9 @@ WF_WIDGETS_MAX_TILES       most tiles ``DLTile.from_shape`` builds in one list (
 graph may carry (default 256 MiB); a bigger graph is refused before a job exists.
 ``WF_WIDGETS_SWEEP_INTERVAL_S``: seconds between the housekeeping sweeps that launches do in
 one home (default 3600; 0: every process sweeps at its first launch).
+``WF_WIDGETS_STORAGE_URL``: where results, catalog rasters and graph blobs are stored:
+``file://<folder>`` (default ``file://<home>``) or ``s3://<bucket>/<prefix>`` (credentials,
+region and endpoint from the standard AWS variables; see :mod:`wf_widgets.storage`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import os
 import time
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import unquote, urlsplit
 
 try:  # Python 3.11+
     import tomllib as _toml
@@ -100,6 +104,10 @@ class Settings:
         Seconds between the housekeeping sweeps that launches do (``Backend.ensure_swept``):
         the first launch of a process sweeps the home only when no process recorded a sweep
         there within this interval. ``wf-widgets sweep`` and running servers sweep regardless.
+    storage_url : str or None
+        Where results, catalog rasters and graph blobs live: ``file://<folder>`` or
+        ``s3://<bucket>/<prefix>``; None (the default) is ``file://<home>``
+        (:attr:`storage`, the URL in force).
     """
 
     home: Path = dataclasses.field(default_factory=lambda: Path("~/.wf_widgets").expanduser())
@@ -114,6 +122,7 @@ class Settings:
     max_memory: int | None = None
     max_tiles: int = DEFAULT_MAX_TILES
     sweep_interval_s: float = DEFAULT_SWEEP_INTERVAL_S
+    storage_url: str | None = None
 
     def __post_init__(self) -> None:
         self.max_memory = default_max_memory() if self.max_memory is None else parse_bytes(self.max_memory,
@@ -141,6 +150,14 @@ class Settings:
         if not self.sweep_interval_s >= 0 or self.sweep_interval_s == float("inf"):
             raise ValidationError(f"sweep_interval_s must be a number of seconds >= 0, got {self.sweep_interval_s!r}",
                                   field="sweep_interval_s", value=self.sweep_interval_s)
+
+        if self.storage_url is not None:
+            self.storage_url = _storage_url(self.storage_url)
+
+    @property
+    def storage(self) -> str:
+        """The storage URL in force: :attr:`storage_url`, else ``file://<home>``."""
+        return self.storage_url or self.home.as_uri()
 
     # -- clock -------------------------------------------------------------------
     def time(self) -> float:
@@ -197,6 +214,27 @@ class Settings:
             if name in values:
                 values[name] = _number(name, values[name], int)
         return cls(**values)
+
+
+def _storage_url(raw: Any) -> str:
+    """``raw`` as a storage URL (``file:///folder`` or ``s3://bucket/prefix``, no trailing ``/``).
+
+    Raises
+    ------
+    ValidationError
+        Naming the setting, for another scheme, a relative folder or a missing bucket.
+    """
+    allowed = ["file:///<folder>", "s3://<bucket>/<prefix>"]
+    text = raw.strip() if isinstance(raw, str) else raw
+    parts = urlsplit(text) if isinstance(text, str) else None
+    scheme = parts.scheme.lower() if parts is not None else ""
+    if scheme == "file" and parts.netloc in ("", "localhost") and parts.path.startswith("/"):
+        return Path(unquote(parts.path)).expanduser().resolve().as_uri()
+    if scheme == "s3" and parts.netloc and not parts.query and not parts.fragment and ".." not in parts.path.split("/"):
+        return f"s3://{parts.netloc}{parts.path.rstrip('/')}"
+    raise ValidationError(
+        f"{PREFIX}STORAGE_URL must be file:///<absolute folder> or s3://<bucket>/<prefix> (the prefix is optional), "
+        f"got {raw!r}", field="storage_url", value=raw, allowed=allowed)
 
 
 def _number(name: str, raw: Any, kind: type) -> Any:

@@ -37,6 +37,7 @@ from .delivery.results import ResultStore
 from .errors import WfError
 from .jobs.store import JobStore
 from .layers import LayerStore
+from .storage import Storage
 
 #: The SQLite stores of a home folder: (what, path relative to the home).
 STORES: tuple[tuple[str, str], ...] = (
@@ -188,8 +189,9 @@ def _check_files(settings: Settings, report: Report, broken: set[str]) -> None:
     layers = None
     try:
         results = ResultStore(settings)
-        orphans = results.orphans(jobs) if jobs is not None else [results.root / name for name in results.names()]
-        _orphans(report, "results", sorted(orphans), "result file(s) no job row owns", results.root)
+        orphans = results.orphans(jobs) if jobs is not None else results.names()
+        _orphans(report, "results", results.storage, sorted(results.key(n) for n in orphans),
+                 "result file(s) no job row owns", results.location)
 
         bad = []
         stored = jobs.stored_results() if jobs is not None else []
@@ -212,8 +214,9 @@ def _check_files(settings: Settings, report: Report, broken: set[str]) -> None:
         if (settings.home / "layers.sqlite").exists():
             layers = LayerStore(settings)
             refs |= layers.blob_refs()
-        blobs = BlobStore(settings.home)
-        _orphans(report, "blobs", blobs.unreferenced(refs), "graph literal file(s) no live row uses", blobs.root)
+        blobs = BlobStore.for_settings(settings)
+        _orphans(report, "blobs", blobs.storage, blobs.unreferenced(refs), "graph literal file(s) no live row uses",
+                 blobs.location)
     finally:
         if jobs is not None:
             jobs.close()
@@ -221,16 +224,21 @@ def _check_files(settings: Settings, report: Report, broken: set[str]) -> None:
             layers.close()
 
 
-def _orphans(report: Report, what: str, paths: list[Path], text: str, folder: Path) -> None:
-    if not paths:
+def _orphans(report: Report, what: str, storage: Storage, keys: list[str], text: str, folder: str) -> None:
+    """Report the objects ``keys`` of ``storage`` (and with ``report.repair``, delete them)."""
+    if not keys:
         report.add(what, OK, f"no orphans in {folder}")
         return
-    size = sum(p.stat().st_size for p in paths if p.exists())
-    finding = report.add(what, PROBLEM, f"{len(paths)} {text} in {folder} ({size} bytes)")
+    size = 0
+    for key in keys:
+        try:
+            size += storage.head(key).size
+        except FileNotFoundError:  # deleted meanwhile
+            pass
+    finding = report.add(what, PROBLEM, f"{len(keys)} {text} in {folder} ({size} bytes)")
     if report.repair:
-        for p in paths:
-            p.unlink(missing_ok=True)
-        finding.repaired = f"deleted {len(paths)} file(s)"
+        storage.delete_many(keys)
+        finding.repaired = f"deleted {len(keys)} file(s)"
 
 
 def _check_key(settings: Settings, report: Report) -> None:

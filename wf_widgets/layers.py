@@ -97,7 +97,7 @@ class LayerStore:
         self.path = settings.home / "layers.sqlite"
         self._connections = ThreadConnections(self.path)
         self._conn = self._connections.get
-        self.blobs = _blobs.BlobStore(settings.home)
+        self.blobs = _blobs.BlobStore.for_settings(settings)
         try:
             migrate(self._conn(), MIGRATIONS)
             self.prune()

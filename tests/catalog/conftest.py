@@ -10,11 +10,21 @@ from wf_widgets.backend import Backend, set_backend
 from wf_widgets.catalog import Product
 from wf_widgets.config import Settings
 
+#: Runs a test on every object store: ``file://<home>`` and ``s3://`` (moto's S3 API on 127.0.0.1).
+every_store = pytest.mark.parametrize("store_kind", ["file", "s3"], indirect=True)
+
 
 @pytest.fixture
-def cat(tmp_path):
+def store_kind(request):
+    """The kind of object store of ``cat``: "file" unless a test is marked :data:`every_store`."""
+    return getattr(request, "param", "file")
+
+
+@pytest.fixture
+def cat(tmp_path, store_kind, request):
     """A Backend for user:alice on an empty home, installed as the default."""
-    backend = Backend(Settings(home=tmp_path / "home", user="user:alice"), sweep=False)
+    storage_url = request.getfixturevalue("s3_server").new_url() if store_kind == "s3" else None
+    backend = Backend(Settings(home=tmp_path / "home", user="user:alice", storage_url=storage_url), sweep=False)
     previous = set_backend(backend)
     yield backend
     set_backend(previous)
@@ -28,7 +38,8 @@ def as_user(cat):
 
     @contextlib.contextmanager
     def switch(user: str, **settings):
-        backend = Backend(Settings(home=cat.settings.home, user=user, **settings), sweep=False)
+        backend = Backend(Settings(home=cat.settings.home, user=user, storage_url=cat.settings.storage_url,
+                                   **settings), sweep=False)
         made.append(backend)
         previous = set_backend(backend)
         try:

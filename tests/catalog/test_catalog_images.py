@@ -16,16 +16,25 @@ from wf_widgets.errors import NotFound, ValidationError
 from wf_widgets.outputs import cog, normalize
 
 from ._helpers import CRS, GEOTRANS, catalog_files, masked, new_image
+from .conftest import every_store
 
 FIXED = dt.datetime(2020, 1, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 
 
+@every_store
 def test_upload_ndarray_then_read_back(cat, product):
     arr = masked((3, 128, 96), "float32")
     image = new_image(acquired="2020-05-01T10:00:00Z", extra_properties={"cloud": 0.1})
     assert image.upload_ndarray(arr) is image
     assert image.state == "saved" and (image.x_pixels, image.y_pixels) == (96, 128)
-    assert image.files == [{"href": "files/org:my_product_id/my_image.tif", "size": image.file_path.stat().st_size}]
+    (stored,) = image.files
+    assert stored["size"] == cat.storage.head("catalog/" + stored["href"]).size
+    assert catalog_files(cat) == ["org:my_product_id/my_image.tif"]
+    if cat.storage.is_local:
+        assert stored["href"] == "files/org:my_product_id/my_image.tif" and image.file_location == str(image.file_path)
+    else:  # only in the bucket, read by GDAL in place
+        assert image.file_path is None and image.file_location == cat.storage.gdal_path("catalog/" + stored["href"])
+        assert not list((cat.settings.home / "catalog" / "files").rglob("*.tif"))
     got = Image.get("org:my_product_id:my_image")
     assert got == image and got.acquired == dt.datetime(2020, 5, 1, 10, tzinfo=dt.timezone.utc)
     back = got.ndarray()
@@ -35,6 +44,7 @@ def test_upload_ndarray_then_read_back(cat, product):
     assert got.read(max_size=32).shape == (3, 32, 24)
 
 
+@every_store
 def test_two_dimensional_integer_array_round_trips_exactly(cat, product):
     arr = np.arange(64 * 80, dtype=np.uint16).reshape(64, 80)
     new_image().upload_ndarray(arr)
@@ -89,6 +99,7 @@ def test_bad_write_options_are_refused_before_the_products_folder_is_made(cat, p
     assert not (cat.catalog.files_root / "org:my_product_id").exists() and product.images() == []
 
 
+@every_store
 def test_overwrite(cat, product):
     new_image().upload_ndarray(np.zeros((1, 64, 64), np.uint8))
     with pytest.raises(ValidationError, match="already exists; pass overwrite=True"):
@@ -100,6 +111,7 @@ def test_overwrite(cat, product):
     assert catalog_files(cat) == ["org:my_product_id/my_image.tif"]  # no temporary or replaced files left
 
 
+@every_store
 def test_failure_while_storing_the_record_leaves_no_record_and_no_file(cat, product, monkeypatch):
     def broken(self, row, replace=False):
         raise RuntimeError("disk full")
@@ -113,6 +125,7 @@ def test_failure_while_storing_the_record_leaves_no_record_and_no_file(cat, prod
     assert Image.get("org:my_product_id:my_image") is None and catalog_files(cat) == []
 
 
+@every_store
 def test_failure_while_writing_the_file_leaves_nothing(cat, product, monkeypatch):
     def half_written(dst, array, profile):
         with open(dst, "wb") as f:
@@ -125,6 +138,7 @@ def test_failure_while_writing_the_file_leaves_nothing(cat, product, monkeypatch
     assert Image.get("org:my_product_id:my_image") is None and catalog_files(cat) == []
 
 
+@every_store
 def test_failed_overwrite_keeps_the_old_image(cat, product, monkeypatch):
     new_image().upload_ndarray(np.full((1, 64, 64), 5, np.uint8))
     before = Image.get("org:my_product_id:my_image")
@@ -157,6 +171,7 @@ def test_upload_of_an_existing_geotiff(cat, product, tmp_path):
     np.testing.assert_array_equal(back.data[0, 3:], data[0, 3:])
 
 
+@every_store
 def test_metadata_only_save_get_and_delete(cat, product):
     image = new_image(acquired=dt.date(2021, 2, 3), extra_properties={"a": [1, 2]})
     image.save()
@@ -306,3 +321,16 @@ def test_image_get_or_create(cat, product):
     assert again.state == "saved" and again == Image.get(new.id)
     changed = Image.get_or_create(name="scene", product_id=product.id, cs_code="EPSG:32614")
     assert changed.state == "modified"
+
+
+@pytest.mark.parametrize("store_kind", ["s3"], indirect=True)
+def test_objects_of_uploads_killed_before_their_record_are_swept_once_old(cat, product):
+    image = new_image()
+    image.upload_ndarray(np.ones((1, 64, 64), np.uint8))
+    leftover = "catalog/files/org:my_product_id/killed." + "0" * 32 + ".tif"  # uploaded, never recorded
+    cat.storage.put(leftover, b"II*\x00")
+    assert cat.sweep()["leftovers"] == 0  # young: its record may be on its way
+    cat.settings.now_offset_s = 2 * 3600
+    assert cat.sweep()["leftovers"] == 1
+    assert cat.storage.keys("catalog/files") == ["catalog/" + image.files[0]["href"]]
+    assert Image.get(image.id).ndarray().min() == 1

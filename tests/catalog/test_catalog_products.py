@@ -10,6 +10,7 @@ from wf_widgets.catalog import Product, SpectralBand
 from wf_widgets.errors import NotFound, ValidationError
 
 from ._helpers import catalog_files, masked, new_image
+from .conftest import every_store
 
 FIXED = dt.datetime(2020, 1, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 
@@ -87,6 +88,7 @@ def test_search_lists_readable_products(cat, as_user, product):
     assert [p.id for p in Product.search()] == ["org:my_product_id", "org:public"]
 
 
+@every_store
 def test_delete_needs_cascade_when_it_has_children(cat, product):
     SpectralBand(name="b1", product_id=product.id, data_type="Float64").save()
     new_image().upload_ndarray(masked((1, 64, 64)))

@@ -267,7 +267,7 @@ def test_a_result_replaced_by_another_file_is_read_from_the_file(make_backend):
 @pytest.mark.parametrize("unnamed", [True, False], ids=["o_tmpfile", "temporary-name"])
 def test_results_are_written_private_and_whole_either_way(make_backend, unnamed):
     backend = make_backend()
-    backend.results._tmpfile = unnamed and backend.results._tmpfile
+    backend.storage._tmpfile = unnamed and backend.storage._tmpfile
     job_id = "ab" * 24
     stored = backend.results.store(job_id, "json", b"[1, 2]")
     path = backend.results.resolve(stored["result_path"])
@@ -278,3 +278,56 @@ def test_results_are_written_private_and_whole_either_way(make_backend, unnamed)
     with pytest.raises(FileExistsError):  # never replaces a stored result
         backend.results.store(job_id, "json", b"[3]")
     assert path.read_bytes() == b"[1, 2]"
+
+
+# -- the same on every object store (file:// and s3://) --------------------------------------------------
+def test_results_round_trip_checked_and_first_read_from_memory_on_every_store(make_backend, storage_url,
+                                                                              monkeypatch):
+    backend = make_backend(storage_url=storage_url)
+    job = _job("msgpack")
+    row = backend.jobs.get(job.id)
+    key = backend.results.key(row["result_path"])
+    data = backend.storage.get(key)
+    assert row["result_size"] == len(data) and row["result_sha256"] == hashlib.sha256(data).hexdigest()
+    assert backend.results.names() == [row["result_path"]] and backend.results.verify(row) is None
+    opened = []
+    real_open = type(backend.results).open
+    monkeypatch.setattr(type(backend.results), "open", lambda self, name: (opened.append(name), real_open(self, name))[1])
+    assert job.result() == data and opened == []  # from memory, after a stat (a HEAD) showed the object unchanged
+    assert wf.Job.get(job.id).result() == data and opened == [row["result_path"]]  # then from the store, checked
+    assert (backend.settings.home / "results").exists() == (storage_url is None)  # nothing local on S3
+
+
+def test_damaged_and_missing_results_are_lost_on_every_store(make_backend, storage_url):
+    backend = make_backend(storage_url=storage_url)
+    same_size, shorter, deleted, intact = (_job() for _ in range(4))
+    key = {j.id: backend.results.key(j._row["result_path"]) for j in (same_size, shorter, deleted, intact)}
+    backend.storage.put(key[same_size.id], b"9")  # "2" before: same size, another checksum
+    backend.storage.put(key[shorter.id], b"")
+    backend.storage.delete(key[deleted.id])
+    rows = {j.id: backend.jobs.get(j.id) for j in (same_size, shorter, deleted, intact)}
+    assert backend.results.verify(rows[same_size.id], checksum=False) is None  # by size only: unseen
+    assert "does not match the SHA-256 checksum" in backend.results.verify(rows[same_size.id])
+    assert "its file holds 0 bytes, but 1 were written" in backend.results.verify(rows[shorter.id], checksum=False)
+    assert "its file was deleted before the result expired" in backend.results.verify(rows[deleted.id])
+    assert backend.results.check(backend.jobs) == 3
+    for job in (same_size, shorter, deleted):
+        with pytest.raises(ResultMissing, match=f"The stored result of job {job.id} is"):
+            wf.Job.get(job.id).result()
+        assert not backend.storage.exists(key[job.id])  # a lost result's object is deleted
+    assert wf.Job.get(intact.id).result() == b"2"
+
+
+def test_the_sweep_deletes_expired_results_and_orphans_on_every_store(make_backend, storage_url):
+    backend = make_backend(storage_url=storage_url)
+    old, new = _job(), _job()
+    backend.jobs._conn().execute("UPDATE jobs SET expires = ? WHERE id = ?", (backend.settings.time() - 1, old.id))
+    orphan, other = "results/" + "c" * 48 + ".json", "results/notes.txt"  # of no job; not a result at all
+    backend.storage.put(orphan, b"x")
+    backend.storage.put(other, b"kept")
+    assert backend.results.orphans(backend.jobs) == ["c" * 48 + ".json"]
+    assert backend.sweep()["expired"] == 1
+    assert sorted(backend.storage.keys("results")) == sorted([backend.results.key(new._row["result_path"]), other])
+    assert backend.jobs.get(old.id)["result_deleted"] == 1
+    with pytest.raises(ResultExpired, match="expired"):
+        wf.Job.get(old.id).result()

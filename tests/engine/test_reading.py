@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+import rasterio.env
 from pyproj import Transformer
 from rasterio.errors import NotGeoreferencedWarning
 
@@ -389,3 +390,82 @@ def test_parallel_reads_raise_no_georeferencing_warning(demo_backend):
             results = list(pool.map(composite.compute, tiles))
     assert len(results) == 24
     assert [str(w.message) for w in caught if issubclass(w.category, NotGeoreferencedWarning)] == []
+
+
+# -- on every object store: the COGs only in the store, read in place ---------------------------------
+@pytest.fixture
+def store_backend(tmp_path, storage_url):
+    """``user:alice`` on an empty home whose object store is each kind of store, installed as the default."""
+    b = Backend(Settings(home=tmp_path / "home", user="user:alice", storage_url=storage_url), sweep=False)
+    previous = wf.set_backend(b)
+    yield b
+    wf.set_backend(previous)
+    b.close()
+
+
+def test_a_composite_reads_the_uploaded_cogs_from_the_store(store_backend):
+    store = store_backend.catalog
+    make_product(store, "test:stored", physical_range=None)
+    xmin, _, _, ymax = TILE.bounds
+    for i, value in enumerate((100, 300)):
+        arr = np.full((1, 256, 256), value, dtype=np.uint16)
+        arr[0, :8] = 0  # nodata
+        upload(store, "test:stored", f"img{i}", arr, TILE.crs, (xmin, 10, 0, ymax, 0, -10), acquired=f"2020-0{i + 1}-01")
+    keys = store_backend.storage.keys("catalog/files")
+    assert len(keys) == 2
+    if not store_backend.storage.is_local:  # the COGs are only in the bucket
+        assert not list(store_backend.settings.home.rglob("*.tif"))
+    composite = wf.ImageCollection.from_id("test:stored", "2020-01-01", "2020-12-31").mean(axis="images")
+    result = composite.compute(TILE)
+    assert result.ndarray.mask[0, :8].all() and not result.ndarray.mask[0, 8:].any()
+    assert np.allclose(result.ndarray[0, 8:], 200.0)
+    second = wf.Image.from_id("test:stored:img1").compute(TILE)
+    assert np.allclose(second.ndarray[0, 8:], 300.0)
+    # The catalog destination uploads the composite to the store too; it reads back the same.
+    make_product(store, "test:out", physical_range=None)
+    target = wf.catalog.Image(name="composite", product_id="test:out")
+    uploaded = composite.compute(TILE, destination={"type": "catalog", "image": target, "change_dtype": True})
+    assert store_backend.storage.exists("catalog/" + uploaded.files[0]["href"])
+    back = wf.Image.from_id("test:out:composite").compute(TILE)
+    assert back.ndarray.mask[0, :8].all() and np.allclose(back.ndarray[0, 8:], 200.0)
+
+
+def test_a_cog_in_the_bucket_is_read_by_byte_ranges_not_whole(tmp_path, s3_server):
+    b = Backend(Settings(home=tmp_path / "home", user="user:alice", storage_url=s3_server.new_url()), sweep=False)
+    previous = wf.set_backend(b)
+    try:
+        make_product(b.catalog, "test:big", physical_range=None)
+        xmin, _, _, ymax = TILE.bounds
+        rng = np.random.default_rng(0)
+        arr = rng.integers(1, 10000, size=(1, 2048, 2048), dtype=np.uint16)  # 8 MiB, uncompressed
+        image = wf.catalog.Image(name="big", product_id="test:big", acquired="2020-02-01", cs_code=TILE.crs,
+                                 geotrans=(xmin, 10, 0, ymax, 0, -10), store=b.catalog)
+        image.upload_ndarray(arr, overviews=False, compression="none")
+        key = "catalog/" + image.files[0]["href"]
+        size = b.storage.head(key).size
+        assert size > 8 << 20
+        served_before = len(s3_server.requests_for(key))
+        window = wf.DLTile.from_latlon(LAT, LON, 10, 32, 0)  # 32 x 32 pixels inside the image
+        result = wf.Image.from_id("test:big:big").compute(window)
+        assert not result.ndarray.mask.any()
+        reads = [r for r in s3_server.requests_for(key)[served_before:] if r.method == "GET"]
+        assert reads and all(r.range for r in reads)  # every read a range request...
+        assert sum(r.sent for r in reads) < size / 8  # ...of far less than the object (one 512 KiB tile)
+    finally:
+        wf.set_backend(previous)
+        b.close()
+
+
+def test_reads_never_build_a_boto3_session_from_the_environment(monkeypatch):
+    """AWS variables in the environment (set for the object store) cost no boto3 session per read's Env."""
+    from rasterio.session import DummySession
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "id")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    with reading.rasterio_env() as env:  # files: an empty session
+        assert isinstance(env.session, DummySession)
+    options = {"AWS_S3_ENDPOINT": "127.0.0.1:9", "AWS_ACCESS_KEY_ID": "store-id", "AWS_SECRET_ACCESS_KEY": "s"}
+    with reading.rasterio_env(options) as env:  # S3: the store's own credentials, handed to GDAL
+        assert env.session.get_credential_options() == {"AWS_ACCESS_KEY_ID": "store-id", "AWS_SECRET_ACCESS_KEY": "s"}
+        assert rasterio.env.getenv()["AWS_ACCESS_KEY_ID"] == "store-id"
+        assert rasterio.env.getenv()["AWS_S3_ENDPOINT"] == "127.0.0.1:9"

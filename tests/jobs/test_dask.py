@@ -3,13 +3,17 @@
 import os
 
 import distributed
+import numpy as np
 import pytest
 
 import wf_widgets as wf
 
+from ..engine._helpers import make_product, upload
+
 
 @pytest.fixture(scope="module")
-def client():
+def client(s3_server):
+    """Two worker processes; started after the S3 server, so they inherit the AWS variables pointing at it."""
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None,
                                        host="127.0.0.1")
     c = distributed.Client(cluster)
@@ -34,3 +38,21 @@ def test_dask_failures_and_formats_go_through_the_stores(make_backend, client):
     assert (wf.Int(1) + 1).compute(format="json") == b"2"
     with pytest.raises(wf.JobComputeError, match="ZeroDivisionError"):
         (wf.Int(1) // 0).compute()
+
+
+def test_dask_workers_share_no_folder_for_imagery_blobs_and_results(make_backend, client, s3_server):
+    backend = make_backend(executor=client.get_executor(pure=False), storage_url=s3_server.new_url())
+    tile = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 64, 0)
+    make_product(backend.catalog, "test:shared", physical_range=None)
+    xmin, _, _, ymax = tile.bounds
+    upload(backend.catalog, "test:shared", "img", np.full((1, 64, 64), 7, np.uint16), tile.crs,
+           (xmin, 10, 0, ymax, 0, -10))
+    image = wf.Image.from_id("test:shared:img").compute(tile, block=False)  # the COG read from the bucket
+    assert np.allclose(image.result(timeout=120).ndarray, 7.0)
+    blob = wf.Array(np.arange(20_000, dtype=np.float64)).sum().compute(block=False, format="json")  # a blob
+    assert float(blob.result(timeout=120)) == float(np.arange(20_000, dtype=np.float64).sum())
+    rows = [backend.jobs.get(j.id) for j in (image, blob)]
+    assert all(r["pid"] != os.getpid() for r in rows)  # run by the workers
+    assert all(backend.storage.exists(backend.results.key(r["result_path"])) for r in rows)
+    home = backend.settings.home
+    assert not any((home / folder).exists() for folder in ("results", "blobs", "catalog/files/test:shared"))

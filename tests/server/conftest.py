@@ -10,11 +10,22 @@ from wf_widgets.config import Settings
 from wf_widgets.server import stop_thread_server
 from wf_widgets.server.thread import ThreadServer
 
+#: Runs a test on every object store: ``file://<home>`` and ``s3://`` (moto's S3 API on 127.0.0.1).
+every_store = pytest.mark.parametrize("store_kind", ["file", "s3"], indirect=True)
+
 
 @pytest.fixture
-def backend(tmp_path):
+def store_kind(request):
+    """The kind of object store of ``backend``: "file" unless a test is marked :data:`every_store`."""
+    return getattr(request, "param", "file")
+
+
+@pytest.fixture
+def backend(tmp_path, store_kind, request):
     """An isolated Backend (no sweep at start), the default for the test; its thread server is stopped after."""
-    b = Backend(Settings(home=tmp_path / "home", user="user:alice", email="alice@example.org"), sweep=False)
+    storage_url = request.getfixturevalue("s3_server").new_url() if store_kind == "s3" else None
+    b = Backend(Settings(home=tmp_path / "home", user="user:alice", email="alice@example.org",
+                         storage_url=storage_url), sweep=False)
     previous = wf.set_backend(b)
     yield b
     stop_thread_server(b)

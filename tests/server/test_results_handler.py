@@ -14,7 +14,9 @@ import pytest
 import wf_widgets as wf
 from wf_widgets.delivery.links import result_url
 from wf_widgets.server.app import CHUNK_SIZE
-from wf_widgets.server.testing import fetch
+from wf_widgets.server.testing import fetch, wait_for
+
+from .conftest import every_store
 
 DAY = 86400.0
 
@@ -34,6 +36,7 @@ def _with(url: str, **replace) -> str:
     return parts._replace(query="&".join(f"{k}={v}" for k, v in query.items())).geturl()
 
 
+@every_store
 def test_full_download_of_a_computed_result(served):
     job = _json_job()
     assert job.url.startswith(served + "/results/" + job.id + "?expires=")
@@ -44,6 +47,7 @@ def test_full_download_of_a_computed_result(served):
     assert r.headers["Content-Disposition"] == f'attachment; filename="{job.id}.json"'
     assert r.headers["Accept-Ranges"] == "bytes"
     assert r.headers["ETag"].startswith('"')
+    assert r.body == job._backend.storage.get(f"results/{job.id}.json")
 
 
 def test_pyarrow_result_has_its_mimetype_and_extension(served):
@@ -56,6 +60,7 @@ def test_pyarrow_result_has_its_mimetype_and_extension(served):
         assert r.body == f.read()
 
 
+@every_store
 def test_large_result_streams_in_chunks_and_arrives_whole(served, store_result):
     data = os.urandom(3 * CHUNK_SIZE + 12345)
     job = store_result(data, "bin", "application/octet-stream")
@@ -64,6 +69,7 @@ def test_large_result_streams_in_chunks_and_arrives_whole(served, store_result):
     assert r.headers["Content-Length"] == str(len(data))
 
 
+@every_store
 def test_head_gives_the_headers_without_the_body(served, store_result):
     job = store_result(b"x" * 1000)
     r = fetch(job.url, method="HEAD")
@@ -73,6 +79,7 @@ def test_head_gives_the_headers_without_the_body(served, store_result):
     assert r.headers["ETag"] == fetch(job.url).headers["ETag"]
 
 
+@every_store
 @pytest.mark.parametrize("header, status, span", [
     ("bytes=2-5", 206, (2, 6)),
     ("bytes=5-", 206, (5, 10)),
@@ -94,6 +101,7 @@ def test_ranges(served, store_result, header, status, span):
 
 
 @pytest.mark.parametrize("header", ["bytes=10-", "bytes=100-200", "bytes=-0"])
+@every_store
 def test_unsatisfiable_range_is_416(served, store_result, header):
     job = store_result(b"0123456789")
     r = fetch(job.url, headers={"Range": header})
@@ -102,14 +110,24 @@ def test_unsatisfiable_range_is_416(served, store_result, header):
     assert b"0123456789" not in r.body
 
 
-def test_range_on_a_large_file(served, store_result):
+@every_store
+def test_range_on_a_large_file(served, store_result, store_kind, request):
     data = os.urandom(2 * CHUNK_SIZE + 7)
     job = store_result(data, "bin", "application/octet-stream")
     start = CHUNK_SIZE - 3
     r = fetch(job.url, headers={"Range": f"bytes={start}-"})
     assert r.status == 206 and r.body == data[start:]
+    r = fetch(job.url, headers={"Range": "bytes=10-19"})
+    assert r.status == 206 and r.body == data[10:20]
+    if store_kind == "s3":  # each answer came from one ranged GET of the object, never the whole of it
+        s3 = request.getfixturevalue("s3_server")
+        gets = wait_for(lambda: (lambda g: g if len(g) >= 2 else None)(
+            [g for g in s3.requests_for(f"/{job.id}.bin") if g.method == "GET"]), what="the S3 server's records")
+        assert [(g.range, g.sent) for g in gets] == [(f"bytes={start}-{len(data) - 1}", len(data) - start),
+                                                     ("bytes=10-19", 10)]
 
 
+@every_store
 def test_etag_conditionals(served, store_result):
     job = store_result(b"0123456789")
     etag = fetch(job.url, method="HEAD").headers["ETag"]
@@ -155,6 +173,7 @@ def test_link_moved_to_another_job_is_403(served):
     assert fetch(b.url).status == 200
 
 
+@every_store
 def test_expired_link_is_410_even_while_the_file_exists(served, backend):
     job = _json_job()
     url = job.url
@@ -163,7 +182,7 @@ def test_expired_link_is_410_even_while_the_file_exists(served, backend):
     assert r.status == 410
     assert "expired" in r.text and "10 days" in r.text
     assert r.headers["Content-Type"].startswith("text/plain")
-    assert backend.results.resolve(job._row["result_path"]).exists()  # not swept yet: refused anyway
+    assert backend.storage.exists(backend.results.key(job._row["result_path"]))  # not swept yet: refused anyway
 
 
 def test_link_expiry_alone_is_enforced(served, backend):
@@ -185,6 +204,7 @@ def test_row_expiry_alone_is_enforced(served, backend):
     assert fetch(long).status == 410
 
 
+@every_store
 def test_deleted_result_is_410(served, backend):
     job = _json_job()
     url = job.url
@@ -280,6 +300,7 @@ def test_signatures_never_reach_the_access_log(served, caplog):
     assert not any("signature" in line or "expires" in line for line in lines)
 
 
+@every_store
 def test_many_concurrent_downloads(served, store_result):
     jobs = [store_result(f"{i}".encode() * 100) for i in range(40)]
     results: dict[int, bytes] = {}
@@ -352,6 +373,7 @@ def test_an_unexpected_error_answers_500_without_its_text_and_logs_no_link(serve
     assert "signature=" not in text and "expires=" not in text  # ...but not the link
 
 
+@every_store
 def test_a_deleted_result_says_missing_not_expired(served, backend):
     job = _json_job()
     url = job.url
@@ -364,17 +386,17 @@ def test_a_deleted_result_says_missing_not_expired(served, backend):
     assert fetch(url).text == r.text  # the row now says so, without looking at the disk
 
 
+@every_store
 def test_a_truncated_result_is_410_damaged_and_the_job_marked(served, backend, store_result):
     data = os.urandom(3 * CHUNK_SIZE)
     job = store_result(data, "bin", "application/octet-stream")
-    path = backend.results.resolve(job._row["result_path"])
-    with open(path, "r+b") as f:
-        f.truncate(1000)  # a disk filled up, a copy cut short
+    key = backend.results.key(job._row["result_path"])
+    backend.storage.put(key, data[:1000])  # a disk filled up, a copy cut short
     r = fetch(job.url)
     assert r.status == 410
     assert r.text.startswith(f"The stored result of job {job.id} is damaged: its file holds 1000 bytes, "
                              f"but {len(data)} were written")
     row = backend.jobs.get(job.id)
     assert row["result_deleted"] == 1 and row["result_problem"] == r.text.strip()
-    assert not path.exists()  # a damaged result is deleted with its mark
+    assert not backend.storage.exists(key)  # a damaged result is deleted with its mark
     assert fetch(job.url, method="HEAD").status == 410

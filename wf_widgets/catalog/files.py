@@ -16,10 +16,20 @@ the file names earlier versions gave them. (Names themselves are limited too, to
 ``MAX_NAME_BYTES`` and ``MAX_PRODUCT_ID_BYTES`` of :mod:`~wf_widgets.catalog._common`, when an
 object is created; stored rows keep the file name recorded in their ``files``.)
 
-An upload writes a hidden temporary file next to the final one first (the slow part,
-outside any lock); then, inside the database transaction that stores the record,
-:func:`swap_in` moves it into place and registers how to undo that if the transaction
-rolls back, and how to drop the replaced file once it commits.
+The files live in the object store (:mod:`wf_widgets.storage`) under the key
+``catalog/<href>``: on the default ``file://<home>`` store that is the path above.
+
+An upload to a ``file://`` store writes a hidden temporary file next to the final one first
+(the slow part, outside any lock); then, inside the database transaction that stores the
+record, :func:`swap_in` moves it into place and registers how to undo that if the
+transaction rolls back, and how to drop the replaced file once it commits.
+
+An object store has no rename: an upload there writes the COG to a local temporary file,
+uploads it (one PUT or a multipart upload, atomic for readers) under a key of its own
+(:func:`unique_href`: the name, then 32 hex digits), and only then stores the record that
+names it. A rollback deletes the new object; a commit deletes the objects of the record it
+replaced. Readers never see a half-written file, and an image being replaced stays readable
+until its new record commits. GDAL reads the objects in place (:meth:`ImageFiles.gdal_path`).
 """
 
 from __future__ import annotations
@@ -31,7 +41,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from .._context import ObjectStoreLike
 from .._files import create_private, private_dir, temp_name
+from ..config import Settings
+from ..storage import check_key, open_storage
 
 if TYPE_CHECKING:  # pragma: no cover
     from .store import _Transaction
@@ -143,3 +156,72 @@ def _set_aside(txn: "_Transaction", final: Path) -> Path | None:
     txn.on_rollback.append(lambda: os.replace(backup, final))
     txn.on_commit.append(lambda: remove(backup))
     return backup
+
+
+#: The folder (key prefix) of the catalog in the object store: an image's key is ``catalog/<href>``.
+FOLDER = "catalog"
+
+
+def unique_href(product_id: str, name: str) -> str:
+    """A new href for an image's file in an object store: :func:`image_href` with 32 random hex digits before the suffix."""
+    return f"{image_href(product_id, name)[:-len(SUFFIX)]}.{uuid.uuid4().hex}{SUFFIX}"
+
+
+class ImageFiles:
+    """The raster files of a catalog in its object store: keys, GDAL paths, and how uploads publish them.
+
+    Parameters
+    ----------
+    storage : ObjectStoreLike
+    """
+
+    def __init__(self, storage: ObjectStoreLike):
+        self.storage = storage
+        #: The catalog folder on a ``file://`` store (the hrefs are relative to it); None on others.
+        self.root: Path | None = storage.local_path(FOLDER)
+
+    @classmethod
+    def of(cls, settings: Settings) -> "ImageFiles":
+        """The files of the catalog of ``settings`` (in ``settings.storage``)."""
+        return cls(open_storage(settings))
+
+    @staticmethod
+    def key(href: str) -> str:
+        """The object key of ``href``; refuses anything but a file under ``files/``."""
+        if not isinstance(href, str) or not href.startswith("files/"):
+            raise ValueError(f"catalog file {href!r} is not under files/")
+        try:
+            return check_key(f"{FOLDER}/{href}")
+        except ValueError:
+            raise ValueError(f"catalog file {href!r} is not under files/") from None
+
+    def path(self, href: str) -> Path | None:
+        """The file of ``href`` on a ``file://`` store (checked to lie in the files folder); None on others."""
+        return resolve(self.root, href) if self.root is not None else None
+
+    def gdal_path(self, href: str) -> str:
+        """What GDAL opens to read ``href`` in place (a path, or ``/vsis3/...``)."""
+        path = self.path(href)
+        return str(path) if path is not None else self.storage.gdal_path(self.key(href))
+
+    def gdal_options(self) -> dict[str, str]:
+        """GDAL configuration options the reads need (none on ``file://``)."""
+        return self.storage.gdal_options()
+
+    def exists(self, href: str) -> bool:
+        path = self.path(href)
+        return path.exists() if path is not None else self.storage.exists(self.key(href))
+
+    def take_out(self, txn: "_Transaction", href: str) -> None:
+        """Delete the file of ``href`` when the transaction commits; leave it in place on rollback."""
+        path = self.path(href)
+        if path is not None:
+            take_out(txn, path)
+        else:
+            key = self.key(href)
+            txn.on_commit.append(lambda: self.storage.delete(key))
+
+    def remove_product_folder(self, product_id: str) -> None:
+        """Remove a product's empty folder (``file://``; objects have no folders)."""
+        if self.root is not None:
+            remove_folder(self.root, product_folder(product_id))

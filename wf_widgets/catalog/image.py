@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
+import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -228,8 +229,9 @@ class Image(ProductChild):
             if row is None:
                 raise NotFound(f"Image {self.id!r} does not exist", field="id", value=self.id)
             store.delete_image(self.id)
+            image_files = files.ImageFiles.of(store.settings)
             for item in row.get("files") or ():
-                files.take_out(txn, files.resolve(store.root, item["href"]))
+                image_files.take_out(txn, item["href"])
         object.__setattr__(self, "_saved", False)
         for name in self._derived:
             self._values[name] = None
@@ -355,29 +357,68 @@ class Image(ProductChild):
                "x_pixels": arr.shape[2], "y_pixels": arr.shape[1]}
         profile = cog.CogProfile(crs=row["cs_code"], transform=Affine.from_gdal(*row["geotrans"]), nodata=nodata,
                                  band_names=band_names, **write_options)
-        href = files.image_href(self.product_id, self.name)
-        final = files.resolve(store.root, href)
-        temp = files.temp_path(final)
-        try:
-            cog.write_cog(temp, arr, profile)
-            files.fsync(temp)
-            row["files"] = [{"href": href, "size": temp.stat().st_size}]
-            with store.transaction() as txn:
-                self._check_upload(store, overwrite, arr.shape[0])  # again, under the write lock
-                files.swap_in(txn, temp, final)
-                stored = store.insert_image(row, replace=overwrite)
-        finally:
-            files.remove(temp)  # gone already unless something failed
+        image_files = files.ImageFiles.of(store.settings)
+        if image_files.root is None:
+            stored = self._publish_object(store, image_files, arr, row, profile, overwrite)
+        else:
+            href = files.image_href(self.product_id, self.name)
+            final = image_files.path(href)
+            temp = files.temp_path(final)
+            try:
+                cog.write_cog(temp, arr, profile)
+                files.fsync(temp)
+                row["files"] = [{"href": href, "size": temp.stat().st_size}]
+                with store.transaction() as txn:
+                    self._check_upload(store, overwrite, arr.shape[0])  # again, under the write lock
+                    files.swap_in(txn, temp, final)
+                    stored = store.insert_image(row, replace=overwrite)
+            finally:
+                files.remove(temp)  # gone already unless something failed
         self._apply_row(stored, store)
         return self
+
+    def _publish_object(self, store: CatalogStore, image_files: files.ImageFiles, arr, row: dict[str, Any],
+                        profile: Any, overwrite: bool) -> dict[str, Any]:
+        """Upload to an object store (see :mod:`~wf_widgets.catalog.files`): the object first, under a key
+        of its own, then the record; the replaced image's objects go when it commits. Returns the stored row."""
+        href = files.unique_href(self.product_id, self.name)
+        key = image_files.key(href)
+        fd, name = tempfile.mkstemp(prefix="wf-widgets-upload-", suffix=files.SUFFIX)
+        os.close(fd)
+        temp = Path(name)
+        published = False
+        try:
+            cog.write_cog(temp, arr, profile)
+            row["files"] = [{"href": href, "size": temp.stat().st_size}]
+            image_files.storage.put_file(key, temp)  # streamed from disk; atomic for readers
+            with store.transaction() as txn:
+                self._check_upload(store, overwrite, arr.shape[0])  # again, under the write lock
+                old = store.get_image(self.id)
+                stored = store.insert_image(row, replace=overwrite)
+                for item in (old or {}).get("files") or ():
+                    if item["href"] != href:
+                        image_files.take_out(txn, item["href"])
+            published = True
+        finally:
+            files.remove(temp)
+            if not published:
+                image_files.storage.delete(key)
+        return stored
 
     # -- reading ---------------------------------------------------------------------
     @property
     def file_path(self) -> Path | None:
-        """Absolute path of the stored raster, or None before an upload."""
+        """Absolute path of the stored raster on a ``file://`` store, or None (before an upload, or on S3)."""
         if not self.files:
             return None
-        return files.resolve(self._catalog().root, self.files[0]["href"])
+        return files.ImageFiles.of(self._catalog().settings).path(self.files[0]["href"])
+
+    @property
+    def file_location(self) -> str | None:
+        """What GDAL opens to read the stored raster in place (a path, or ``/vsis3/...``), or None before an upload."""
+        if not self.files:
+            return None
+        return files.ImageFiles.of(self._catalog().settings).gdal_path(self.files[0]["href"])
 
     def ndarray(self, max_size: int | None = None) -> np.ma.MaskedArray:
         """The stored raster as a masked array ``(bands, y, x)``.
@@ -399,10 +440,11 @@ class Image(ProductChild):
         if product is None:
             raise NotFound(f"Product {self.product_id!r} does not exist", field="product_id", value=self.product_id)
         access.require(store.settings, product, "read", f"read image {self.name!r} of")
-        path = self.file_path
-        if path is None or not path.exists():
+        image_files = files.ImageFiles.of(store.settings)
+        if not self.files or not image_files.exists(self.files[0]["href"]):
             raise NotFound(f"Image {self.id!r} has no raster; upload one first", field="id", value=self.id)
-        return cog.read_cog(path, max_size=max_size).array
+        with cog.gdal_env(image_files.gdal_options()):  # range reads of the object, in place
+            return cog.read_cog(image_files.gdal_path(self.files[0]["href"]), max_size=max_size).array
 
     read = ndarray
 

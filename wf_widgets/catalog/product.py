@@ -186,10 +186,11 @@ class Product(CatalogObject):
                     "image(s); delete them first or call delete(cascade=True)",
                     field="cascade", value=False,
                 )
+            image_files = files.ImageFiles.of(store.settings)
             for image in store.delete_product(self.id):
                 for item in image.get("files") or ():
-                    files.take_out(txn, files.resolve(store.root, item["href"]))
-            txn.on_commit.append(lambda: files.remove_folder(store.root, files.product_folder(self.id)))
+                    image_files.take_out(txn, item["href"])
+            txn.on_commit.append(lambda: image_files.remove_product_folder(self.id))
         object.__setattr__(self, "_saved", False)
         self._values["created"] = self._values["modified"] = None
 

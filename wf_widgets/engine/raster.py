@@ -161,7 +161,7 @@ class SceneCollection(ImageCollectionResult):
         if self._stack is None:
             shape = (len(self),) + self._shape
             data, mask = np.empty(shape, np.float64), np.empty(shape, bool)
-            with rasterio_env():
+            with rasterio_env(self.source.reader.gdal_options):
                 for i, scene in enumerate(self.source.scenes):
                     self.source.read(scene, self.keys, data[i], mask[i])
             self._stack = ImageCollectionResult(_as_masked(data, mask), properties=self.properties,
@@ -182,7 +182,7 @@ class SceneCollection(ImageCollectionResult):
                 yield arr.data[i], full[i]
             return
         data, mask = np.empty(self._shape, np.float64), np.empty(self._shape, bool)
-        with rasterio_env():
+        with rasterio_env(self.source.reader.gdal_options):
             for i in order:
                 self.source.read(self.source.scenes[i], self.keys, data, mask)
                 yield data, mask

@@ -18,7 +18,6 @@ How a scene is read
   alpha band (the common case), one warp with ``src_nodata``/``dst_nodata`` does it all;
   otherwise the covering window is read with its masks and the validity is warped beside
   the data with nearest-neighbour resampling.
-* All scenes of one collection read inside one ``rasterio.Env``.
 * Warps go dataset to dataset, never to or from a bare array: ``reproject`` wraps an array
   in a GDAL MEM dataset opened *without* georeferencing (rasterio's ``MemoryDataset``), sets
   the transform afterwards and hides the ``NotGeoreferencedWarning`` that opening raises
@@ -27,6 +26,9 @@ How a scene is read
   warp reads from the scene's dataset (or an in-memory one made *with* its grid,
   :func:`grid_dataset`) into an in-memory dataset made with the context's grid; no dataset
   is ever opened without its transform, and nothing needs hiding.
+* All scenes of one collection read inside one ``rasterio.Env``; on an ``s3://`` store the
+  scenes are ``/vsis3/`` paths read in place with range requests, and the Env carries the
+  store's endpoint, region and credentials (:func:`rasterio_env`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import datetime as _dt
 import functools
 import math
 from collections import OrderedDict
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import rasterio
@@ -53,6 +55,7 @@ from ..catalog.reads import CatalogReads, Identity, ProductMeta
 from ..errors import NotFound
 from ..geo import GeoContext
 from ..geo.bbox import SAMPLES, grid_outline, lonlat_boxes
+from ..outputs import cog
 from ..values import imagery_rules as rules
 
 #: GDAL options of the Env every read runs in: no directory listing on open (the files
@@ -60,9 +63,10 @@ from ..values import imagery_rules as rules
 ENV_OPTIONS = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
 
 
-def rasterio_env():
-    """The ``rasterio.Env`` reads run in."""
-    return rasterio.Env(**ENV_OPTIONS)
+def rasterio_env(options: Mapping[str, str] | None = None):
+    """The ``rasterio.Env`` reads run in, with the object store's ``options`` (:meth:`CatalogReader.gdal_options`:
+    none on ``file://``; the endpoint, region and credentials of ``/vsis3/`` reads on S3)."""
+    return cog.gdal_env({**ENV_OPTIONS, **(options or {})})
 
 
 def grid_dataset(count: int, height: int, width: int, dtype: Any, crs: Any, transform: Any,
@@ -163,6 +167,16 @@ class CatalogReader(CatalogReads):
         """A reader of ``backend``'s catalog as its user (the reader keeps neither the backend nor its settings)."""
         return cls(backend.catalog, Identity.of(backend.settings))
 
+    @functools.cached_property
+    def image_files(self) -> files.ImageFiles:
+        """The catalog's raster files in its object store (GDAL reads them in place)."""
+        return files.ImageFiles.of(self.store.settings)
+
+    @property
+    def gdal_options(self) -> dict[str, str]:
+        """GDAL options of :func:`rasterio_env` for reading this catalog's files."""
+        return self.image_files.gdal_options()
+
     # -- scenes ----------------------------------------------------------------------------
     def _scene(self, row: dict) -> Scene | None:
         if not _readable(row):
@@ -170,8 +184,8 @@ class CatalogReader(CatalogReads):
         properties = dict(row.get("extra_properties") or {})
         properties.update(id=row["id"], product=row["product_id"], date=row.get("acquired"), crs=row["cs_code"],
                           geotrans=list(row["geotrans"]))
-        path = files.resolve(self.store.root, row["files"][0]["href"])
-        return Scene(row["id"], str(path), row["cs_code"], Affine.from_gdal(*row["geotrans"]), row["x_pixels"],
+        path = self.image_files.gdal_path(row["files"][0]["href"])
+        return Scene(row["id"], path, row["cs_code"], Affine.from_gdal(*row["geotrans"]), row["x_pixels"],
                      row["y_pixels"], properties)
 
     def scenes(self, product_id: str, start: str | None, end: str | None, limit: int | None,

@@ -257,7 +257,7 @@ class JobStore:
         self._conn = self._connections.get
         self._write = self._connections.write  # one statement, this process's writers taking turns
         #: The files of big graph literals (shared with the layer store).
-        self.blobs = _blobs.BlobStore(settings.home)
+        self.blobs = _blobs.BlobStore.for_settings(settings)
         try:
             migrate(self._conn(), MIGRATIONS)
             columns = [r["name"] for r in self._conn().execute("PRAGMA table_info(jobs)")]

@@ -25,7 +25,6 @@ answers ``500 Internal Server Error`` and nothing of the exception's text.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import logging
 import os
@@ -40,7 +39,7 @@ from ..delivery.results import valid_job_id
 from ..errors import ResultExpired, ResultMissing
 from .ranges import Unsatisfiable, parse_range
 
-#: Bytes read from disk and written to the socket at a time.
+#: Bytes read from the store and written to the socket at a time.
 CHUNK_SIZE = 1 << 20
 
 log = logging.getLogger("wf_widgets.server")
@@ -167,8 +166,8 @@ class ResultHandler(BaseHandler):
         if not row["result_path"]:
             return self.fail(404, f"Job {job_id} has no stored result (it is {row['stage']}).")
         try:
-            # A stat against the size the row recorded (no checksum per request).
-            f = self.backend.results.open_checked(self.backend.jobs, row)
+            # A stat (a HEAD request on S3) against the size the row recorded (no checksum per request).
+            served = await self.backend.results.serve(self.backend.jobs, row)
         except ResultMissing as exc:  # missing or damaged before its expiry: the row is now marked
             return self.fail(410, str(exc))
         except ResultExpired:  # expired by a sweeper meanwhile
@@ -176,15 +175,12 @@ class ResultHandler(BaseHandler):
         except ValueError:  # a row that names no stored result
             return self.fail(410, f"The stored result of job {job_id} is missing. Compute the result again.")
         try:
-            await self._send_file(f, row["result_path"], row["result_mimetype"] or "application/octet-stream",
-                                  send_body)
+            await self._send(served, row["result_mimetype"] or "application/octet-stream", send_body)
         finally:
-            f.close()
+            served.close()
 
-    async def _send_file(self, f: Any, name: str, mimetype: str, send_body: bool) -> None:
-        st = os.fstat(f.fileno())
-        size = st.st_size
-        etag = '"' + hashlib.sha256(f"{name}:{size}:{st.st_mtime_ns}".encode()).hexdigest()[:32] + '"'
+    async def _send(self, served: Any, mimetype: str, send_body: bool) -> None:
+        size, etag, name = served.size, served.etag, served.name
         self.set_header("ETag", etag)
         self.set_header("Accept-Ranges", "bytes")
         self.set_header("Cache-Control", "private, no-cache")
@@ -210,14 +206,8 @@ class ResultHandler(BaseHandler):
         self.set_header("Content-Length", end - start)
         if not send_body:
             return self.finish()
-        f.seek(start)
-        remaining = end - start
         try:
-            while remaining > 0:
-                chunk = f.read(min(CHUNK_SIZE, remaining))
-                if not chunk:
-                    break
-                remaining -= len(chunk)
+            async for chunk in served.chunks(start, end, CHUNK_SIZE):
                 self.write(chunk)
                 await self.flush()
             self.finish()

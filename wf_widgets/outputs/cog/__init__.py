@@ -18,7 +18,7 @@ Examples
 (1, 64, 64)
 """
 
-from .read import Raster, RasterInfo, read_cog, read_info
+from .read import Raster, RasterInfo, gdal_env, read_cog, read_info
 from .validate import validate_cog
 from .write import (
                     BLOCKSIZE,
@@ -34,5 +34,5 @@ from .write import (
 
 __all__ = [
     "BLOCKSIZE", "COMPRESSIONS", "MASK_MODES", "OVERVIEW_RESAMPLERS", "CogProfile", "Raster", "RasterInfo",
-    "check_compression", "overview_factors", "read_cog", "read_info", "tag_value", "validate_cog", "write_cog",
+    "check_compression", "gdal_env", "overview_factors", "read_cog", "read_info", "tag_value", "validate_cog", "write_cog",
 ]

@@ -43,6 +43,7 @@ from rasterio.crs import CRS
 from rasterio.enums import Resampling
 from rasterio.errors import CRSError
 from rasterio.io import MemoryFile
+from rasterio.session import DummySession
 from rasterio.shutil import copy as gdal_copy
 
 from ...errors import ValidationError
@@ -321,7 +322,8 @@ def _write(target: Target, data: np.ndarray, valid: np.ndarray | None, profile: 
     """Write the COG to ``target``; returns its bytes when ``target`` is None."""
     bands, height, width = data.shape
     options = _creation_options(profile.compression)
-    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True, GDAL_TIFF_OVR_BLOCKSIZE=str(BLOCKSIZE)):
+    # An empty session: no boto3 session built from AWS variables of the environment (local writes need none).
+    with rasterio.Env(session=DummySession(), GDAL_TIFF_INTERNAL_MASK=True, GDAL_TIFF_OVR_BLOCKSIZE=str(BLOCKSIZE)):
         with rasterio.open(
             "", "w", driver="MEM", width=width, height=height, count=bands, dtype=data.dtype.name,
             crs=profile.crs, transform=profile.transform, nodata=profile.nodata,
