@@ -1,4 +1,4 @@
-"""The ``wf-widgets`` command: demo, demo-data, serve, sweep, jobs, catalog, doctor.
+"""The ``wf-widgets`` command: demo, demo-data, serve, sweep, jobs, catalog, doctor, keys.
 
 Reading commands (``jobs``, ``jobs show``, ``catalog``, ``doctor`` without ``--repair``)
 never sweep, and make no store that does not exist yet (a home without a job store has no
@@ -14,8 +14,10 @@ import sys
 from typing import Sequence
 
 from . import doctor
+from ._db import describe
 from .backend import Backend, get_backend
 from .catalog.listing import catalog_listing
+from .catalog.store import CatalogStore
 from .delivery.links import result_url
 from .demo import run_demo
 from .demo_data import make_demo_data
@@ -36,9 +38,9 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     backend = get_backend()
     if not JobStore.exists(backend.settings):  # no job was ever launched here: make no store to say so
         if args.action == "list":
-            print(f"no jobs in {backend.settings.home}")
+            print(f"no jobs in {describe(backend.settings)}")
             return 0
-        raise ValidationError(f"No job with id {args.job_id!r} in {backend.settings.home}", field="job_id",
+        raise ValidationError(f"No job with id {args.job_id!r} in {describe(backend.settings)}", field="job_id",
                               value=args.job_id)
     if args.action == "show":
         job = Job.get(args.job_id)
@@ -59,9 +61,9 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         ok = Job.get(args.job_id).cancel()
         print(f"cancel requested for {args.job_id}" if ok else f"job {args.job_id} had already ended")
         return 0
-    rows = backend.jobs.list(limit=args.limit)
+    rows = backend.jobs.list(limit=args.limit, owner=backend.settings.user)  # a user's own jobs
     if not rows:
-        print(f"no jobs in {backend.settings.home}")
+        print(f"no jobs in {describe(backend.settings)}")
         return 0
     print(f"{'id':<48}  {'stage':<10} {'steps':>9}  {'destination':<12} {'format':<8} {'created (UTC)':<19}  label")
     for r in rows:
@@ -82,7 +84,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_catalog(args: argparse.Namespace) -> int:
     backend = get_backend()
     root = backend.settings.home / "catalog"
-    if not (root / "catalog.sqlite").exists():  # nothing was ever added: make no store to say so
+    if not CatalogStore.exists(backend.settings):  # nothing was ever added: make no store to say so
         print(f"Catalog {root} (as {backend.settings.user}): 0 product(s)")
         return 0
     print(catalog_listing(backend))
@@ -102,6 +104,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     return doctor.main(repair=args.repair)
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    """``keys rotate``: a new signing key; links signed with the old ones stop working."""
+    print(get_backend().signer.rotate())
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -136,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="move broken stores aside (a new one is made at next use), delete orphan files, "
                         "fix the key's mode; run it with nothing else using the home folder")
     p.set_defaults(func=cmd_doctor)
+    p = sub.add_parser("keys", help="manage the keys that sign download links",
+                       description="rotate: make a new signing key (in the database with WF_WIDGETS_DATABASE_URL, "
+                                   "else the home's key file); links signed with the old keys stop working, every "
+                                   "server and kernel signs with the new one within seconds.")
+    p.add_argument("action", choices=("rotate",))
+    p.set_defaults(func=cmd_keys)
     return parser
 
 

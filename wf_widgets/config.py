@@ -25,10 +25,20 @@ WF_WIDGETS_MAX_TILES       most tiles ``DLTile.from_shape`` builds in one list (
 graph may carry (default 256 MiB); a bigger graph is refused before a job exists.
 ``WF_WIDGETS_SWEEP_INTERVAL_S``: seconds between the housekeeping sweeps that launches do in
 one home (default 3600; 0: every process sweeps at its first launch).
+
+``WF_WIDGETS_DATABASE_URL``: where the job, catalog and layer stores (and, with a URL, the
+signing keys and the registry of servers) live. Unset: the embedded default, one SQLite file
+per store in the home folder. ``sqlite:///path/file.sqlite`` (``sqlite:////abs/path`` for an
+absolute path, as SQLAlchemy spells it): every store in that one SQLite file.
+``postgresql://user:password@host:port/database``: PostgreSQL (see :mod:`wf_widgets._db`).
+``WF_WIDGETS_SIGNING_KEY``: with a database URL, the first signing key (base64 of at least 32
+bytes) when the database has none yet; later keys come from ``wf-widgets keys rotate``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import datetime as _dt
 import getpass
@@ -53,6 +63,10 @@ DEFAULT_MAX_TILES = 1_000_000
 DEFAULT_SWEEP_INTERVAL_S = 3600.0
 #: :attr:`Settings.max_memory` when the machine's memory can't be read.
 FALLBACK_MAX_MEMORY = 8 << 30
+#: The schemes :attr:`Settings.database_url` accepts.
+DATABASE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
+#: Fewest bytes of a signing key (:attr:`Settings.signing_key`).
+MIN_SIGNING_KEY_BYTES = 32
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12,
           "tb": 10**12, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
 
@@ -100,6 +114,12 @@ class Settings:
         Seconds between the housekeeping sweeps that launches do (``Backend.ensure_swept``):
         the first launch of a process sweeps the home only when no process recorded a sweep
         there within this interval. ``wf-widgets sweep`` and running servers sweep regardless.
+    database_url : str or None
+        Where the stores live: None (the embedded default: SQLite files in the home),
+        ``sqlite:///path`` (every store in one SQLite file) or ``postgresql://...``.
+    signing_key : str or None
+        Base64 of the first signing key of a database that has none yet (at least 32 bytes).
+        Not shown by ``repr``.
     """
 
     home: Path = dataclasses.field(default_factory=lambda: Path("~/.wf_widgets").expanduser())
@@ -114,6 +134,8 @@ class Settings:
     max_memory: int | None = None
     max_tiles: int = DEFAULT_MAX_TILES
     sweep_interval_s: float = DEFAULT_SWEEP_INTERVAL_S
+    database_url: str | None = None
+    signing_key: str | None = dataclasses.field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.max_memory = default_max_memory() if self.max_memory is None else parse_bytes(self.max_memory,
@@ -141,6 +163,16 @@ class Settings:
         if not self.sweep_interval_s >= 0 or self.sweep_interval_s == float("inf"):
             raise ValidationError(f"sweep_interval_s must be a number of seconds >= 0, got {self.sweep_interval_s!r}",
                                   field="sweep_interval_s", value=self.sweep_interval_s)
+        self.database_url = self.database_url or None
+        if self.database_url is not None and not (
+                isinstance(self.database_url, str) and self.database_url.lower().startswith(DATABASE_SCHEMES)):
+            raise ValidationError(
+                f"{PREFIX}DATABASE_URL must start with one of {', '.join(DATABASE_SCHEMES)} (or be unset: SQLite files "
+                f"in the home folder), got {self.database_url!r}", field="database_url", value=self.database_url,
+                allowed=DATABASE_SCHEMES)
+        self.signing_key = self.signing_key or None
+        if self.signing_key is not None:
+            signing_key_bytes(self.signing_key)  # raises naming the setting
 
     # -- clock -------------------------------------------------------------------
     def time(self) -> float:
@@ -197,6 +229,26 @@ class Settings:
             if name in values:
                 values[name] = _number(name, values[name], int)
         return cls(**values)
+
+
+def signing_key_bytes(text: str) -> bytes:
+    """The key of ``WF_WIDGETS_SIGNING_KEY`` (base64, standard or URL-safe alphabet).
+
+    Raises
+    ------
+    ValidationError
+        Not base64, or fewer than :data:`MIN_SIGNING_KEY_BYTES` bytes (the value is not shown).
+    """
+    try:
+        key = base64.b64decode(text.strip(), altchars=b"-_" if ("-" in text or "_" in text) else None, validate=True)
+    except (binascii.Error, ValueError, TypeError, AttributeError):
+        raise ValidationError(f"{PREFIX}SIGNING_KEY must be base64 (e.g. the output of `openssl rand -base64 32`)",
+                              field="signing_key", value="<hidden>") from None
+    if len(key) < MIN_SIGNING_KEY_BYTES:
+        raise ValidationError(f"{PREFIX}SIGNING_KEY must hold at least {MIN_SIGNING_KEY_BYTES} bytes, it holds "
+                              f"{len(key)} (make one with `openssl rand -base64 32`)", field="signing_key",
+                              value="<hidden>")
+    return key
 
 
 def _number(name: str, raw: Any, kind: type) -> Any:
