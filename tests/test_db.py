@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 
@@ -208,3 +209,36 @@ def test_a_missing_job_names_the_database_not_a_home(postgres, make_backend):
     make_backend(database_url=url)
     with pytest.raises(NotFound, match=rf"No job with id '{'a' * 48}' in postgresql://postgres@127\.0\.0\.1"):
         wf.Job.get("a" * 48)
+
+
+def test_forked_worker_processes_use_connections_of_their_own(make_backend, database):
+    """A process pool forks the launching process: its workers must not use the parent's connections."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    backend = make_backend(database_url=database)
+    backend.jobs.list()  # the parent's connections are open (and its pool, on PostgreSQL) before the fork
+    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
+    try:
+        worker = make_backend(home=backend.settings.home, database_url=database, executor=pool)
+        jobs = [(wf.Int(i) + 1).compute(block=False, backend=worker) for i in range(8)]
+        assert [job.result(timeout=120) for job in jobs] == list(range(1, 9))
+        assert os.getpid() not in {backend.jobs.get(job.id, graph=False)["pid"] for job in jobs}  # run in the workers
+        assert len(backend.jobs.list(stages=["SUCCEEDED"])) == 8
+    finally:
+        pool.shutdown()
+
+
+def test_the_embedded_default_never_imports_the_postgresql_driver(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys, wf_widgets as wf\n"
+            f"b = wf.Backend(wf.Settings(home={str(tmp_path / 'home')!r}))\n"
+            "wf.set_backend(b)\n"
+            "assert (wf.Int(1) + 1).compute() == 2 and b.signer.key\n"
+            "print(sorted(m for m in sys.modules if m.startswith('psycopg')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={k: v for k, v in os.environ.items() if not k.startswith("WF_WIDGETS_")})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -623,8 +623,16 @@ class PostgresDatabase(Database):
 
     def __init__(self, store: str, url: str):
         super().__init__(store, redact(url), url)
+        self._url = url
         self._pool = _pool(url)
+        self._pid = os.getpid()
         self._closed = False
+
+    def _connections(self) -> Any:
+        """The pool of this process (a forked child opens its own: the parent's connections are the parent's)."""
+        if self._pid != os.getpid():
+            self._pid, self._pool = os.getpid(), _pool(self._url)
+        return self._pool.pool
 
     def _run(self, conn: Any, sql: str, params: Sequence[Any]) -> FetchedRows:
         return FetchedRows(conn.execute(POSTGRES.sql(sql), params))
@@ -633,7 +641,7 @@ class PostgresDatabase(Database):
         txn = _open(self._key)
         if txn is not None:
             return self._run(txn.conn, sql, params)
-        with self._pool.pool.connection() as conn:
+        with self._connections().connection() as conn:
             return self._run(conn, sql, params)
 
     write = read
@@ -646,7 +654,7 @@ class PostgresDatabase(Database):
             yield txn
             return
         lock = self.store if lock == "" else lock
-        with self._pool.pool.connection() as conn:
+        with self._connections().connection() as conn:
             txn = txns[self._key] = Transaction(conn)
             try:
                 conn.execute(self.dialect.begin())
@@ -675,7 +683,8 @@ class PostgresDatabase(Database):
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            _release(self._pool)
+            if self._pid == os.getpid():
+                _release(self._pool)
 
 
 # -- where a store is -------------------------------------------------------------------------------
