@@ -32,6 +32,7 @@ from pathlib import Path
 #: Benchmark name -> module name in this folder.
 MODULES: dict[str, str] = {
     "overhead_jobs": "jobs",
+    "overhead_jobs_postgres": "jobs_postgres",
     "concurrent_jobs": "concurrent_jobs",
     "codec_pyarrow": "codecs",
     "codec_msgpack": "codecs",

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from tests._postgres import ThrowawayPostgres, initdb_path
 from wf_widgets import _context
 from wf_widgets.backend import Backend, set_backend
 from wf_widgets.config import Settings
@@ -24,6 +25,24 @@ def _isolated_environment(tmp_path_factory):
     set_backend(previous)
     os.environ.pop("WF_WIDGETS_HOME", None)
     os.environ.update({k: v for k, v in old.items() if v is not None})
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster on 127.0.0.1 for the session (tests/_postgres.py), stopped at its end."""
+    if initdb_path() is None:
+        pytest.skip("PostgreSQL is not installed (scripts/test installs Debian's postgresql)")
+    with ThrowawayPostgres() as pg:
+        yield pg
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request):
+    """The ``database_url`` of a test run on each database: None (the embedded default, SQLite files in the
+    home), then a new, empty schema of the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgres").new_schema_url()
 
 
 @pytest.fixture

@@ -89,3 +89,28 @@ def test_max_memory_and_max_tiles_settings(tmp_path):
 def test_bad_limits_name_the_variable(tmp_path, env, match):
     with pytest.raises(ValueError, match=match):
         Settings.from_env({"WF_WIDGETS_HOME": str(tmp_path), **env})
+
+
+def test_database_url_and_signing_key_settings(tmp_path):
+    key = "A" * 43 + "="  # base64 of 32 bytes
+    s = Settings.from_env({"WF_WIDGETS_HOME": str(tmp_path / "h"), "WF_WIDGETS_DATABASE_URL": "postgresql://u:p@db:5432/wf",
+                           "WF_WIDGETS_SIGNING_KEY": key})
+    assert (s.database_url, s.signing_key) == ("postgresql://u:p@db:5432/wf", key)
+    assert key not in repr(s) and Settings.from_dict(s.to_dict()) == s  # workers get both; repr shows no key
+    assert Settings.from_env({"WF_WIDGETS_HOME": str(tmp_path / "h"), "WF_WIDGETS_DATABASE_URL": ""}).database_url is None
+    assert Settings(home=tmp_path, database_url="sqlite:////tmp/x.sqlite").database_url == "sqlite:////tmp/x.sqlite"
+
+
+@pytest.mark.parametrize("field, value, match", [
+    ("database_url", "mysql://db/wf", r"WF_WIDGETS_DATABASE_URL must start with one of sqlite:///, postgresql://, "
+                                      r"postgres:// \(or be unset: SQLite files in the home folder\), got 'mysql://db/wf'"),
+    ("database_url", "sqlite://relative.db", r"must start with one of sqlite:///"),
+    ("signing_key", "not base64!", r"WF_WIDGETS_SIGNING_KEY must be base64"),
+    ("signing_key", "c2hvcnQ=", r"WF_WIDGETS_SIGNING_KEY must hold at least 32 bytes, it holds 5"),
+])
+def test_bad_database_settings_name_the_variable(tmp_path, field, value, match):
+    with pytest.raises(wf.errors.ValidationError, match=match) as err:
+        Settings(home=tmp_path, **{field: value})
+    assert err.value.field == field
+    if field == "signing_key":  # a key, even a bad one, is never shown
+        assert value not in str(err.value) and err.value.value == "<hidden>"

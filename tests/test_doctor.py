@@ -178,3 +178,22 @@ def test_doctor_makes_no_job_store_to_find_orphans(tmp_path):
     report = report_of(home, repair=True)
     assert report.exit_code == 0 and not orphan.exists()
     assert sorted(p.name for p in home.iterdir()) == ["results"]
+
+
+def test_with_a_database_url_doctor_checks_the_rows_against_the_home_and_leaves_the_database_alone(tmp_path, postgres):
+    settings = Settings(home=tmp_path / "home", user="user:alice", database_url=postgres.new_schema_url())
+    backend = Backend(settings)
+    previous = set_backend(backend)
+    try:
+        job = (wf.Int(1) + 1).compute(block=False, format="json").wait(30)
+        orphan = backend.results.root / ("c" * 48 + ".json")
+        orphan.write_bytes(b"x")
+    finally:
+        set_backend(previous)
+        backend.close()
+    report = doctor.run_doctor(settings, repair=True)
+    lines = report.text()
+    assert "in the database postgresql://postgres@127.0.0.1" in lines and "keys in the database" in lines
+    assert not (settings.home / "jobs.sqlite").exists() and not (settings.home / "signing.key").exists()
+    assert not orphan.exists() and (backend.results.root / f"{job.id}.json").exists()  # the rows told them apart
+    assert report.exit_code == 0

@@ -196,13 +196,13 @@ def test_the_writers_of_one_process_take_turns_on_one_lock_per_file(tmp_path):
     first, second = JobStore(Settings(home=tmp_path / "a")), JobStore(Settings(home=tmp_path / "a"))
     other = JobStore(Settings(home=tmp_path / "b"))
     try:
-        assert first._connections.write_lock is second._connections.write_lock
-        assert other._connections.write_lock is not first._connections.write_lock
+        assert first.db.connections.write_lock is second.db.connections.write_lock
+        assert other.db.connections.write_lock is not first.db.connections.write_lock
         first.create("a" * 48, kind="Int", graph=wf.Int(1).to_json(), geoctx=None, format={"type": "json"},
                      destination={"type": "download"})
         done = threading.Event()
         writer = threading.Thread(target=lambda: (second.claim("a" * 48), done.set()))
-        with first._connections.write_lock:  # held: the other store's write waits for it
+        with first.db.connections.write_lock:  # held: the other store's write waits for it
             writer.start()
             assert not done.wait(0.3)
             assert first.status("a" * 48)["stage"] == "QUEUED"  # reads don't wait
@@ -218,10 +218,10 @@ def test_the_writers_of_one_process_take_turns_on_one_lock_per_file(tmp_path):
 def test_a_forked_child_does_not_inherit_a_held_write_lock(tmp_path):
     store = JobStore(Settings(home=tmp_path / "home"))
     try:
-        with store._connections.write_lock:
+        with store.db.connections.write_lock:
             pid = os.fork()
             if pid == 0:  # the child: a lock held by its parent's thread would never be released here
-                os._exit(0 if store._connections.write_lock.acquire(timeout=10) else 1)
+                os._exit(0 if store.db.connections.write_lock.acquire(timeout=10) else 1)
             _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0
     finally:

@@ -48,7 +48,7 @@ class JobStoreLike(Protocol):
 
     def status(self, job_id: str) -> dict | None: ...
 
-    def list(self, limit: int = 50, stages: Iterable[str] | None = None) -> list[dict]: ...
+    def list(self, limit: int = 50, stages: Iterable[str] | None = None, owner: str | None = None) -> list[dict]: ...
 
     def many(self, job_ids: list[str]) -> dict[str, dict]: ...
 
@@ -158,7 +158,7 @@ class SignerLike(Protocol):
 
     def query(self, job_id: str, expires: float) -> str: ...
 
-    def verify(self, job_id: str, expires: str | int, signature: str) -> bool: ...
+    def verify(self, job_id: str, expires: str | int, signature: str, kid: str | None = None) -> bool: ...
 
 
 class CatalogStoreLike(Protocol):
@@ -265,6 +265,9 @@ class BackendLike(Protocol):
 
     def link_note(self) -> str | None:
         """A note for links that work only while this process lives, else None (never starts a server)."""
+
+    def as_user(self, user: str | None, email: str | None = None) -> "BackendLike":
+        """This backend acting for ``user`` (a job's launcher): the same stores, the catalog with that user's rights."""
 
 
 _factory: Callable[[], BackendLike] | None = None

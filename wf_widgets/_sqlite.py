@@ -5,9 +5,11 @@ explicit ``BEGIN IMMEDIATE`` transactions), in WAL mode with ``synchronous=NORMA
 busy timeout, so many threads and processes can share a file without "database is
 locked" errors.
 
-Schemas are versioned (:func:`migrate`): each store lists its migrations, the first one
-creating the tables of the first version (``IF NOT EXISTS``, so homes made before
-versioning existed open as version 1), and ``PRAGMA user_version`` records how many ran.
+Schemas were versioned by :func:`migrate`, in ``PRAGMA user_version``: homes made by earlier
+versions hold their stores' versions there. The stores now version their schemas through
+:meth:`wf_widgets._db.Database.migrate` (a ``schema_version`` table, for SQLite and PostgreSQL
+alike), which reads that pragma of a store's own file and keeps it in step; :func:`migrate`
+remains what makes such homes (the tests build them with it).
 
 A damaged file or a full disk never surfaces as a raw ``sqlite3.DatabaseError``: every
 statement run through these connections (and :func:`migrate`) turns them into
@@ -112,6 +114,33 @@ class _Connection(sqlite3.Connection):
             raise err from exc
 
 
+class FetchedRows:
+    """The rows of a statement, read whole from its cursor (SQLite's or psycopg's); reads as a cursor does."""
+
+    __slots__ = ("rows", "rowcount", "description", "_i")
+
+    def __init__(self, cursor: Any):
+        self.description = cursor.description
+        self.rows = cursor.fetchall() if cursor.description is not None else []
+        self.rowcount = cursor.rowcount
+        self._i = 0
+
+    def fetchone(self) -> Any:
+        """The next row, or None."""
+        if self._i >= len(self.rows):
+            return None
+        self._i += 1
+        return self.rows[self._i - 1]
+
+    def fetchall(self) -> list:
+        """The rows not read yet."""
+        rows, self._i = self.rows[self._i:], len(self.rows)
+        return rows
+
+    def __iter__(self) -> Any:
+        return iter(self.fetchall())
+
+
 class ThreadConnections:
     """The connections of one SQLite file, one per thread.
 
@@ -167,6 +196,11 @@ class ThreadConnections:
         return conn
 
     @property
+    def write_key(self) -> str:
+        """The key of this file's write lock (the resolved path): the same for every store that opens the file."""
+        return self._write_key
+
+    @property
     def write_lock(self) -> threading.Lock:
         """Held by a thread of this process while it writes to the file (one statement or a transaction).
 
@@ -174,18 +208,21 @@ class ThreadConnections:
         """
         return _write_lock(self._write_key)
 
-    def write(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
+    def write(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor | FetchedRows:
         """Run one writing statement, holding :attr:`write_lock`.
 
         The statements of every thread go through one connection (the lock serialises
         them): its page cache holds the pages the last writes changed, where each thread's
-        own connection would read them back first.
+        own connection would read them back first. The rows of a ``RETURNING`` are read
+        under the lock (:class:`FetchedRows`): the statement ends only once they are, and
+        the next writer's statement on the connection would cut it short.
         """
         with _write_lock(self._write_key):
             conn = self._writer
             if conn is None:
                 conn = self._writer = self._open()
-            return conn.execute(sql, parameters)
+            cur = conn.execute(sql, parameters)
+            return cur if cur.description is None else FetchedRows(cur)
 
     def checkpoint(self, timeout_s: float = CHECKPOINT_TIMEOUT_S) -> tuple[int, int, int]:
         """``PRAGMA wal_checkpoint(TRUNCATE)``: copy the WAL into the file and empty it.
@@ -256,7 +293,7 @@ def _migrate(conn: sqlite3.Connection, migrations: Sequence[str]) -> int:
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         for script in migrations[version:]:
-            for statement in _statements(script):
+            for statement in statements(script):
                 conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {len(migrations)}")
         conn.execute("COMMIT")
@@ -267,8 +304,8 @@ def _migrate(conn: sqlite3.Connection, migrations: Sequence[str]) -> int:
     return version
 
 
-def _statements(script: str) -> list[str]:
-    # executescript() would commit our transaction; split on statement ends instead.
+def statements(script: str) -> list[str]:
+    """The statements of an SQL script, in order (``executescript()`` would commit a transaction open around them)."""
     out, buf = [], ""
     for line in script.splitlines(keepends=True):
         buf += line

@@ -18,6 +18,7 @@ however many processes start there). Read-only commands never sweep.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from concurrent.futures import Executor
 from typing import Any, Mapping
@@ -55,6 +56,7 @@ class Backend:
         self._executor = executor
         self._lock = threading.RLock()
         self._parts: dict[str, Any] = {}
+        self._users: dict[tuple[str, str | None], Backend] = {}
         self._swept = not sweep
 
     # Each part is built once, on first use, so importing or building a Backend stays cheap.
@@ -101,6 +103,23 @@ class Backend:
     def runner(self) -> Runner:
         """Runs jobs on the executor."""
         return self._part("runner", lambda: Runner(self, self._executor))
+
+    def as_user(self, user: str | None, email: str | None = None) -> "Backend":
+        """This backend acting for ``user`` (with ``email``): what a worker runs a job with, as the user who launched it.
+
+        The same stores, results, signer and runner; the catalog with that user's rights
+        (:meth:`CatalogStore.as_user`) and settings naming that user and address (the email
+        destination writes to it). Itself when ``user`` is None (a job recorded no owner) or
+        is this backend's user with this address. Made once per user.
+        """
+        if user is None or (user == self.settings.user and email == self.settings.email):
+            return self
+        with self._lock:
+            view = self._users.get((user, email))
+            if view is None:
+                view = self._users[(user, email)] = _UserBackend(
+                    self, dataclasses.replace(self.settings, user=user, email=email))
+        return view
 
     # -- links ------------------------------------------------------------------------------
     def link_base(self) -> str:
@@ -201,7 +220,7 @@ class Backend:
         (result not deleted), and map layers. One query per store."""
         kept_since = self.settings.time() - self.settings.retention_days * 86400.0
         refs = self.jobs.blob_refs(kept_since)
-        if "layers" in self._parts or (self.settings.home / "layers.sqlite").exists():
+        if "layers" in self._parts or LayerStore.exists(self.settings):
             refs |= self.layers.blob_refs()
         return refs
 
@@ -222,10 +241,30 @@ class Backend:
             if close is not None:
                 close()
         self._parts.clear()
+        self._users.clear()
 
     def __repr__(self) -> str:
         return f"Backend(home={str(self.settings.home)!r}, user={self.settings.user!r})"
 
+
+class _UserBackend(Backend):
+    """A Backend acting for another user (:meth:`Backend.as_user`): every part is its parent's but the catalog."""
+
+    def __init__(self, parent: Backend, settings: Settings):
+        super().__init__(settings, parent._executor, sweep=False)
+        self._parent = parent
+
+    def _part(self, name: str, factory: Any) -> Any:
+        if name != "catalog":
+            return getattr(self._parent, name)
+        return super()._part(name, lambda: self._parent.catalog.as_user(self.settings))
+
+    def as_user(self, user: str | None, email: str | None = None) -> Backend:
+        return self._parent.as_user(user, email)
+
+    def close(self) -> None:
+        """Nothing of its own to close: the parts are its parent's."""
+        self._parts.clear()
 
 
 _by_home: dict[str, Backend] = {}

@@ -1,4 +1,4 @@
-"""The ``wf-widgets`` command: demo, demo-data, serve, sweep, jobs, catalog, doctor.
+"""The ``wf-widgets`` command: demo, demo-data, serve, sweep, jobs, catalog, doctor, keys.
 
 Every command and option is described by ``--help`` (:func:`build_parser`), so a person can
 learn the command from it alone. Reading commands (``jobs``, ``jobs show``, ``catalog``,
@@ -16,8 +16,10 @@ from typing import Any, Sequence
 
 from . import __version__, doctor
 from ._context import STAGES
+from ._db import describe
 from .backend import Backend, get_backend
 from .catalog.listing import catalog_listing
+from .catalog.store import CatalogStore
 from .delivery.links import result_url
 from .demo import run_demo
 from .demo_data import make_demo_data
@@ -160,9 +162,9 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     action = args.action or "list"
     if not JobStore.exists(backend.settings):  # no job was ever launched here: make no store to say so
         if action == "list":
-            print("[]" if args.json else f"no jobs in {backend.settings.home}")
+            print("[]" if args.json else f"no jobs in {describe(backend.settings)}")
             return 0
-        raise ValidationError(f"No job with id {args.job_id!r} in {backend.settings.home}", field="job_id",
+        raise ValidationError(f"No job with id {args.job_id!r} in {describe(backend.settings)}", field="job_id",
                               value=args.job_id)
     if action == "show":
         job = Job.get(args.job_id)
@@ -186,12 +188,12 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         print(f"cancel requested for job {job.short_id} ({job.id})" if ok else
               f"job {job.short_id} ({job.id}) had already ended: {job.stage}")
         return 0
-    rows = backend.jobs.list(limit=args.limit, stages=args.stage or None)
+    rows = backend.jobs.list(limit=args.limit, stages=args.stage or None, owner=backend.settings.user)  # own jobs
     if args.json:
         print(json.dumps([_json_row(r) for r in rows], indent=2, default=str))
         return 0
     if not rows:
-        print(f"no jobs in {backend.settings.home}" + (f" in stage {', '.join(args.stage)}" if args.stage else ""))
+        print(f"no jobs in {describe(backend.settings)}" + (f" in stage {', '.join(args.stage)}" if args.stage else ""))
         return 0
     width = max([7] + [len(r["label"] or "") for r in rows])
     print(f"{'job':<8}  {'context':<{width}}  {'stage':<9}  {'steps':>9}  {'destination':<11}  {'format':<7}  "
@@ -214,7 +216,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_catalog(args: argparse.Namespace) -> int:
     backend = get_backend()
     root = backend.settings.home / "catalog"
-    if not (root / "catalog.sqlite").exists():  # nothing was ever added: make no store to say so
+    if not CatalogStore.exists(backend.settings):  # nothing was ever added: make no store to say so
         print(f"Catalog {root} (as {backend.settings.user}): 0 product(s)")
         return 0
     print(catalog_listing(backend))
@@ -234,6 +236,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     return doctor.main(repair=args.repair)
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    """``keys rotate``: a new signing key; links signed with the old ones stop working."""
+    print(get_backend().signer.rotate())
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -351,6 +359,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="move broken stores aside (a new one is made at next use), delete orphan files, "
                         "fix the key's mode; run it with nothing else using the home folder")
     p.set_defaults(func=cmd_doctor)
+    p = sub.add_parser("keys", help="manage the keys that sign download links",
+                       description="rotate: make a new signing key (in the database with WF_WIDGETS_DATABASE_URL, "
+                                   "else the home's key file); links signed with the old keys stop working, every "
+                                   "server and kernel signs with the new one within seconds.")
+    p.add_argument("action", choices=("rotate",))
+    p.set_defaults(func=cmd_keys)
     return parser
 
 

@@ -28,10 +28,20 @@ one home (default 3600; 0: every process sweeps at its first launch).
 ``WF_WIDGETS_STORAGE_URL``: where results, catalog rasters and graph blobs are stored:
 ``file://<folder>`` (default ``file://<home>``) or ``s3://<bucket>/<prefix>`` (credentials,
 region and endpoint from the standard AWS variables; see :mod:`wf_widgets.storage`).
+
+``WF_WIDGETS_DATABASE_URL``: where the job, catalog and layer stores (and, with a URL, the
+signing keys and the registry of servers) live. Unset: the embedded default, one SQLite file
+per store in the home folder. ``sqlite:///path/file.sqlite`` (``sqlite:////abs/path`` for an
+absolute path, as SQLAlchemy spells it): every store in that one SQLite file.
+``postgresql://user:password@host:port/database``: PostgreSQL (see :mod:`wf_widgets._db`).
+``WF_WIDGETS_SIGNING_KEY``: with a database URL, the first signing key (base64 of at least 32
+bytes) when the database has none yet; later keys come from ``wf-widgets keys rotate``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import datetime as _dt
 import getpass
@@ -57,6 +67,10 @@ DEFAULT_MAX_TILES = 1_000_000
 DEFAULT_SWEEP_INTERVAL_S = 3600.0
 #: :attr:`Settings.max_memory` when the machine's memory can't be read.
 FALLBACK_MAX_MEMORY = 8 << 30
+#: The schemes :attr:`Settings.database_url` accepts.
+DATABASE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
+#: Fewest bytes of a signing key (:attr:`Settings.signing_key`).
+MIN_SIGNING_KEY_BYTES = 32
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12,
           "tb": 10**12, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
 
@@ -108,6 +122,12 @@ class Settings:
         Where results, catalog rasters and graph blobs live: ``file://<folder>`` or
         ``s3://<bucket>/<prefix>``; None (the default) is ``file://<home>``
         (:attr:`storage`, the URL in force).
+    database_url : str or None
+        Where the stores live: None (the embedded default: SQLite files in the home),
+        ``sqlite:///path`` (every store in one SQLite file) or ``postgresql://...``.
+    signing_key : str or None
+        Base64 of the first signing key of a database that has none yet (at least 32 bytes).
+        Not shown by ``repr``.
     """
 
     home: Path = dataclasses.field(default_factory=lambda: Path("~/.wf_widgets").expanduser())
@@ -123,6 +143,8 @@ class Settings:
     max_tiles: int = DEFAULT_MAX_TILES
     sweep_interval_s: float = DEFAULT_SWEEP_INTERVAL_S
     storage_url: str | None = None
+    database_url: str | None = None
+    signing_key: str | None = dataclasses.field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.max_memory = default_max_memory() if self.max_memory is None else parse_bytes(self.max_memory,
@@ -150,6 +172,16 @@ class Settings:
         if not self.sweep_interval_s >= 0 or self.sweep_interval_s == float("inf"):
             raise ValidationError(f"sweep_interval_s must be a number of seconds >= 0, got {self.sweep_interval_s!r}",
                                   field="sweep_interval_s", value=self.sweep_interval_s)
+        self.database_url = self.database_url or None
+        if self.database_url is not None and not (
+                isinstance(self.database_url, str) and self.database_url.lower().startswith(DATABASE_SCHEMES)):
+            raise ValidationError(
+                f"{PREFIX}DATABASE_URL must start with one of {', '.join(DATABASE_SCHEMES)} (or be unset: SQLite files "
+                f"in the home folder), got {self.database_url!r}", field="database_url", value=self.database_url,
+                allowed=DATABASE_SCHEMES)
+        self.signing_key = self.signing_key or None
+        if self.signing_key is not None:
+            signing_key_bytes(self.signing_key)  # raises naming the setting
 
         if self.storage_url is not None:
             self.storage_url = _storage_url(self.storage_url)
@@ -235,6 +267,26 @@ def _storage_url(raw: Any) -> str:
     raise ValidationError(
         f"{PREFIX}STORAGE_URL must be file:///<absolute folder> or s3://<bucket>/<prefix> (the prefix is optional), "
         f"got {raw!r}", field="storage_url", value=raw, allowed=allowed)
+
+
+def signing_key_bytes(text: str) -> bytes:
+    """The key of ``WF_WIDGETS_SIGNING_KEY`` (base64, standard or URL-safe alphabet).
+
+    Raises
+    ------
+    ValidationError
+        Not base64, or fewer than :data:`MIN_SIGNING_KEY_BYTES` bytes (the value is not shown).
+    """
+    try:
+        key = base64.b64decode(text.strip(), altchars=b"-_" if ("-" in text or "_" in text) else None, validate=True)
+    except (binascii.Error, ValueError, TypeError, AttributeError):
+        raise ValidationError(f"{PREFIX}SIGNING_KEY must be base64 (e.g. the output of `openssl rand -base64 32`)",
+                              field="signing_key", value="<hidden>") from None
+    if len(key) < MIN_SIGNING_KEY_BYTES:
+        raise ValidationError(f"{PREFIX}SIGNING_KEY must hold at least {MIN_SIGNING_KEY_BYTES} bytes, it holds "
+                              f"{len(key)} (make one with `openssl rand -base64 32`)", field="signing_key",
+                              value="<hidden>")
+    return key
 
 
 def _number(name: str, raw: Any, kind: type) -> Any:

@@ -15,6 +15,10 @@ Checks, in order:
 Run it with nothing else using the home folder when repairing: a process that has a
 store open keeps using the file that was moved aside.
 
+With ``WF_WIDGETS_DATABASE_URL`` the stores and the signing keys are in that database:
+doctor checks a ``sqlite:///`` file as it checks a store's file (``--repair`` leaves it
+where it is: the URL names it), and leaves a PostgreSQL database to its own tools.
+
 Doctor never sweeps, and makes nothing that does not exist (a home without a job store has
 no rows: every result file is an orphan; no results folder, no signing key is made). It
 opens an existing job store as every process does, which brings an older one to the
@@ -30,6 +34,7 @@ import sqlite3
 from pathlib import Path
 from typing import Callable
 
+from . import _db
 from .blobs import BlobStore
 from .config import Settings
 from .delivery.links import Signer
@@ -160,6 +165,19 @@ def move_aside(path: Path, now: _dt.datetime) -> Path:
 
 
 def _check_stores(settings: Settings, report: Report) -> set[str]:
+    which = _db.kind(settings)
+    if which == "postgresql":
+        report.add("stores", OK, f"in the database {_db.describe(settings)} (check it with PostgreSQL's own tools)")
+        return set()
+    if which == "sqlite":
+        path = _db.sqlite_url_path(settings.database_url)
+        problem = quick_check(path) if path.exists() else None
+        if problem is None:
+            report.add("stores", OK, f"{path}: " + ("integrity ok" if path.exists() else "not made yet"))
+            return set()
+        report.add("stores", PROBLEM, f"{path} is corrupted: {problem} (restore it from a backup; WF_WIDGETS_DATABASE_URL "
+                                      "names it, so --repair leaves it in place)")
+        return {"jobs.sqlite", "layers.sqlite"}
     broken = set()
     for what, rel in STORES:
         path = settings.home / rel
@@ -211,7 +229,7 @@ def _check_files(settings: Settings, report: Report, broken: set[str]) -> None:
             return
         kept_since = settings.time() - settings.retention_days * 86400.0
         refs = jobs.blob_refs(kept_since) if jobs is not None else set()
-        if (settings.home / "layers.sqlite").exists():
+        if LayerStore.exists(settings):
             layers = LayerStore(settings)
             refs |= layers.blob_refs()
         blobs = BlobStore.for_settings(settings)
@@ -242,6 +260,10 @@ def _orphans(report: Report, what: str, storage: Storage, keys: list[str], text:
 
 
 def _check_key(settings: Settings, report: Report) -> None:
+    if _db.kind(settings) != "embedded":
+        report.add("signing key", OK, f"keys in the database {_db.describe(settings)} (`wf-widgets keys rotate` makes a "
+                                      "new one)")
+        return
     path = Signer(settings).key_path
     if not path.exists():
         report.add("signing key", OK, f"{path}: not made yet (made with the first link)")

@@ -253,3 +253,16 @@ class NoBackendFactory(WfError, RuntimeError):
 
 class EmailResultNotLoaded(WfError):
     """``Job.result()`` of an email job: the data went by link and is not loaded into the notebook."""
+
+
+class DatabaseUnavailable(WfError):
+    """The database of ``WF_WIDGETS_DATABASE_URL`` cannot be reached (or its driver is not installed).
+
+    ``.where`` is the URL without its password; ``.code`` is ``"DATABASE_UNAVAILABLE"``.
+    """
+
+    code = "DATABASE_UNAVAILABLE"
+
+    def __init__(self, message: str, where: str | None = None):
+        super().__init__(message)
+        self.where = where

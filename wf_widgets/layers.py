@@ -2,8 +2,9 @@
 
 A *layer* is an Image graph (JSON) plus its render options (``scales``, ``colormap``,
 ``checkerboard``), stored by the kernel (a :class:`~wf_widgets.widgets.TileMap`) in
-``<home>/layers.sqlite`` (SQLite, WAL mode) so that every mount of the server (standalone,
-Jupyter extension, kernel thread) can render it. A layer id is 128 random bits in hex (32
+``<home>/layers.sqlite`` (SQLite, WAL mode), or in the database of ``WF_WIDGETS_DATABASE_URL``
+(:mod:`wf_widgets._db`), so that every mount of the server (standalone, Jupyter extension,
+kernel thread) can render it. A layer id is 128 random bits in hex (32
 characters): outside Jupyter it is the only key to the tiles, so it must be unguessable.
 
 Replacing a layer keeps its id and bumps its ``version``: tile URLs carry ``?v=<version>``
@@ -29,7 +30,7 @@ import secrets
 from typing import Any
 
 from . import blobs as _blobs
-from ._sqlite import ThreadConnections, migrate
+from ._db import Migration, open_database, store_exists
 from .config import Settings
 from .engine.render import error_text
 
@@ -40,32 +41,37 @@ MAX_ERRORS_PER_LAYER = 200
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 
-_SCHEMA = """
+_SCHEMA = Migration("""
 CREATE TABLE IF NOT EXISTS layers (
     id TEXT PRIMARY KEY,
     name TEXT,
     graph TEXT NOT NULL,
     options TEXT NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1,
-    created REAL NOT NULL,
-    updated REAL NOT NULL
+    version {int} NOT NULL DEFAULT 1,
+    created {real} NOT NULL,
+    updated {real} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS layer_errors (
-    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    n {serial},
     layer_id TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    time REAL NOT NULL,
-    z INTEGER, x INTEGER, y INTEGER,
+    version {int} NOT NULL,
+    time {real} NOT NULL,
+    z {int}, x {int}, y {int},
     message TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS layer_errors_layer ON layer_errors (layer_id, n);
-"""
+""")
 #: Version 2: the blob files of the graph's big literals (JSON list of keys).
-_V2 = """
+_V2 = Migration("""
 ALTER TABLE layers ADD COLUMN blobs TEXT;
-"""
-#: Schema migrations, oldest first (see :func:`wf_widgets._sqlite.migrate`); append, never edit.
+""")
+#: Schema migrations, oldest first (see :meth:`wf_widgets._db.Database.migrate`: templates of the
+#: dialect's types); append, never edit.
 MIGRATIONS: tuple[str, ...] = (_SCHEMA, _V2)
+#: The layer store's file in the home folder (the embedded default).
+FILE_NAME = "layers.sqlite"
+#: The layer store's name in a shared database (its ``schema_version`` row).
+STORE = "layers"
 #: A layer whose graph text is longer than this is followed by a WAL checkpoint.
 CHECKPOINT_AFTER_BYTES = 1024 * 1024
 
@@ -81,10 +87,9 @@ def valid_layer_id(layer_id: Any) -> bool:
 
 
 class LayerStore:
-    """Layers and their render errors in ``<home>/layers.sqlite``.
+    """Layers and their render errors in ``<home>/layers.sqlite`` (or the database of ``settings.database_url``).
 
-    One connection per thread, single-statement writes, a 30 s busy timeout: the kernel
-    writes while the servers read, from any process.
+    Single-statement writes: the kernel writes while the servers read, from any process.
 
     Parameters
     ----------
@@ -94,20 +99,26 @@ class LayerStore:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.path = settings.home / "layers.sqlite"
-        self._connections = ThreadConnections(self.path)
-        self._conn = self._connections.get
+        self.db = open_database(settings, STORE, settings.home / FILE_NAME)
+        self.path = self.db.path
+        self._read = self.db.read
+        self._write = self.db.write
         self.blobs = _blobs.BlobStore.for_settings(settings)
         try:
-            migrate(self._conn(), MIGRATIONS)
+            self.db.migrate(MIGRATIONS)
             self.prune()
         except BaseException:
-            self._connections.close()
+            self.db.close()
             raise
+
+    @staticmethod
+    def exists(settings: Settings) -> bool:
+        """Whether ``settings`` may have a layer store already (opening makes one)."""
+        return store_exists(settings, settings.home / FILE_NAME)
 
     def close(self) -> None:
         """Close every connection (any thread's)."""
-        self._connections.close()
+        self.db.close()
 
     # -- layers ---------------------------------------------------------------------------
     def put(self, graph: dict, options: dict, name: str | None = None, layer_id: str | None = None) -> dict:
@@ -138,8 +149,7 @@ class LayerStore:
             raise ValueError(f"Invalid layer id {layer_id!r}: expected 32 hex characters")
         stored, keys = _blobs.externalize(graph, self.blobs, self.settings.max_literal_bytes)
         graph_text = json.dumps(stored)
-        conn = self._conn()
-        conn.execute(
+        self._write(
             "INSERT INTO layers (id, name, graph, options, version, created, updated, blobs)"
             " VALUES (?, ?, ?, ?, 1, ?, ?, ?)"
             " ON CONFLICT(id) DO UPDATE SET name = excluded.name, graph = excluded.graph,"
@@ -151,19 +161,19 @@ class LayerStore:
         return self.get(layer_id)
 
     def checkpoint(self) -> None:
-        """Copy the WAL into the file and truncate it (see :meth:`ThreadConnections.checkpoint`)."""
-        self._connections.checkpoint()
+        """Keep the database's log small (SQLite: copy the WAL into the file and truncate it)."""
+        self.db.checkpoint()
 
     def blob_refs(self) -> set[str]:
         """Keys of the blob files the layers use (one query)."""
-        rows = self._conn().execute("SELECT blobs FROM layers WHERE blobs IS NOT NULL").fetchall()
+        rows = self._read("SELECT blobs FROM layers WHERE blobs IS NOT NULL").fetchall()
         return {key for r in rows for key in json.loads(r[0])}
 
     def get(self, layer_id: str) -> dict | None:
         """The row of ``layer_id`` (``id, name, graph, options, version, created, updated``), or None."""
         if not valid_layer_id(layer_id):
             return None
-        row = self._conn().execute("SELECT * FROM layers WHERE id = ?", (layer_id,)).fetchone()
+        row = self._read("SELECT * FROM layers WHERE id = ?", (layer_id,)).fetchone()
         if row is None:
             return None
         d = dict(row)
@@ -178,7 +188,7 @@ class LayerStore:
         """The current version of ``layer_id`` (a cheap query), or None."""
         if not valid_layer_id(layer_id):
             return None
-        row = self._conn().execute("SELECT version FROM layers WHERE id = ?", (layer_id,)).fetchone()
+        row = self._read("SELECT version FROM layers WHERE id = ?", (layer_id,)).fetchone()
         return None if row is None else int(row[0])
 
     def delete(self, *layer_ids: str) -> None:
@@ -187,15 +197,13 @@ class LayerStore:
         if not ids:
             return
         marks = ",".join("?" * len(ids))
-        conn = self._conn()
-        conn.execute(f"DELETE FROM layer_errors WHERE layer_id IN ({marks})", ids)
-        conn.execute(f"DELETE FROM layers WHERE id IN ({marks})", ids)
+        self._write(f"DELETE FROM layer_errors WHERE layer_id IN ({marks})", ids)
+        self._write(f"DELETE FROM layers WHERE id IN ({marks})", ids)
 
     def prune(self, keep_days: float = KEEP_DAYS) -> int:
         """Delete layers created more than ``keep_days`` ago; returns how many."""
         cutoff = self.settings.time() - keep_days * 86400.0
-        conn = self._conn()
-        old = [r[0] for r in conn.execute("SELECT id FROM layers WHERE created < ?", (cutoff,)).fetchall()]
+        old = [r[0] for r in self._read("SELECT id FROM layers WHERE created < ?", (cutoff,)).fetchall()]
         self.delete(*old)
         return len(old)
 
@@ -209,12 +217,10 @@ class LayerStore:
         """
         if isinstance(message, BaseException):
             message = error_text(message)
-        conn = self._conn()
-        cur = conn.execute(
-            "INSERT INTO layer_errors (layer_id, version, time, z, x, y, message) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (layer_id, version, self.settings.time(), z, x, y, message))
-        conn.execute("DELETE FROM layer_errors WHERE layer_id = ? AND n <= ?",
-                     (layer_id, cur.lastrowid - MAX_ERRORS_PER_LAYER))
+        n = self._write(
+            "INSERT INTO layer_errors (layer_id, version, time, z, x, y, message) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " RETURNING n", (layer_id, version, self.settings.time(), z, x, y, message)).fetchone()[0]
+        self._write("DELETE FROM layer_errors WHERE layer_id = ? AND n <= ?", (layer_id, n - MAX_ERRORS_PER_LAYER))
 
     def errors(self, layer_ids: list[str], after: int = 0) -> list[dict]:
         """Error rows of these layers with ``n > after``, oldest first.
@@ -225,7 +231,7 @@ class LayerStore:
         ids = [i for i in layer_ids if valid_layer_id(i)]
         if not ids:
             return []
-        rows = self._conn().execute(
+        rows = self._read(
             f"SELECT * FROM layer_errors WHERE layer_id IN ({','.join('?' * len(ids))}) AND n > ? ORDER BY n",
             (*ids, after)).fetchall()
         return [dict(r) for r in rows]

@@ -1,4 +1,5 @@
-"""catalog.store: finding images by place and date through the indexes, and the schema versions."""
+"""catalog.store, on each database (the embedded SQLite file, PostgreSQL): finding images by place and date
+through the indexes, and the schema versions."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import sqlite3
 
 import pytest
 
-from wf_widgets import _sqlite
-from wf_widgets.catalog.store import MIGRATIONS, CatalogStore, SpatialIndex
+from wf_widgets import _db, _sqlite
+from wf_widgets.catalog.store import MIGRATIONS, CatalogStore
 from wf_widgets.config import Settings
 from wf_widgets.geo.bbox import WORLD, lonlat_boxes
 
@@ -41,8 +42,11 @@ def _names(rows) -> list[str]:
 
 
 def _tree_in_step(store: CatalogStore) -> None:
-    """The R*Tree holds exactly the boxes of the image rows that have one."""
-    conn = store._conn()
+    """The R*Tree holds exactly the boxes of the image rows that have one (SQLite's; PostgreSQL's index is the
+    table's own, with nothing to keep in step)."""
+    if store.db.dialect.name != "sqlite":
+        return
+    conn = store.db.conn()
     tree = sorted(tuple(r) for r in conn.execute("SELECT id, west, east, south, north FROM images_rtree"))
     rows = conn.execute("SELECT rowid, west, east, south, north FROM images WHERE west IS NOT NULL").fetchall()
     assert [t[0] for t in tree] == sorted(r[0] for r in rows)
@@ -53,8 +57,8 @@ def _tree_in_step(store: CatalogStore) -> None:
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = CatalogStore(Settings(home=tmp_path / "home", user="user:alice"))
+def store(tmp_path, database):
+    s = CatalogStore(Settings(home=tmp_path / "home", user="user:alice", database_url=database))
     s.insert_product({"id": PRODUCT, "owners": ["user:alice"], "readers": [], "writers": []})
     yield s
     s.close()
@@ -107,7 +111,7 @@ def test_the_spatial_index_follows_every_write(store):
     assert _names(store.find_images(PRODUCT, _boxes(HERE))) == ["b"]
     assert _names(store.find_images(PRODUCT, _boxes(THERE))) == ["a"]
     _tree_in_step(store)
-    # Replaced (INSERT OR REPLACE: a new rowid) and moved back.
+    # Replaced (an upsert on the id) and moved back.
     store.insert_image(_row("a", HERE, _when(1)), replace=True)
     assert _names(store.find_images(PRODUCT, _boxes(HERE))) == ["a", "b"]
     assert store.find_images(PRODUCT, _boxes(THERE)) == []
@@ -121,7 +125,9 @@ def test_the_spatial_index_follows_every_write(store):
     _tree_in_step(store)
     store.insert_image(_row("c", THERE, _when(1)))
     store.delete_product(PRODUCT)
-    assert store._conn().execute("SELECT COUNT(*) FROM images_rtree").fetchone()[0] == 0
+    assert store.find_images(PRODUCT, [WORLD]) == []
+    if store.db.dialect.name == "sqlite":
+        assert store.db.conn().execute("SELECT COUNT(*) FROM images_rtree").fetchone()[0] == 0
 
 
 def test_a_rolled_back_write_leaves_the_index_as_it_was(store):
@@ -141,10 +147,29 @@ def test_the_tree_drives_the_query():
     (not the product's rows, probing the tree for each)."""
     conn = sqlite3.connect(":memory:", isolation_level=None)
     _sqlite.migrate(conn, MIGRATIONS)
-    sql, args = SpatialIndex.select(["id", "name"], "product_id = ? AND acquired >= ? AND acquired < ?",
-                                    ["p", "a", "b"], [(1.0, 2.0, 3.0, 4.0)])
+    sql, args = _db.SQLITE.box_select("images", ["id", "name"], "product_id = ? AND acquired >= ? AND acquired < ?",
+                                      ["p", "a", "b"], [(1.0, 2.0, 3.0, 4.0)])
     plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
     assert plan[0].startswith("SCAN r VIRTUAL TABLE") and "USING INTEGER PRIMARY KEY (rowid=?)" in plan[1], plan
+
+
+def test_the_box_index_serves_the_query(store):
+    """PostgreSQL: the query through the boxes can use the GiST index of the four box columns."""
+    if store.db.dialect.name != "postgresql":
+        pytest.skip("SQLite's tree: test_the_tree_drives_the_query")
+    store.insert_image(_row("here", HERE, _when(1)))
+    # 5,000 small images spread over the world (made by the database itself: a few ms), then statistics.
+    store.db.write(
+        "INSERT INTO images (id, product_id, name, created, modified, west, south, east, north)"
+        " SELECT ? || ':x' || n, ?, 'x' || n, '', '', w, s, w + 0.01, s + 0.01 FROM"
+        " (SELECT n, -179.0 + (n % 358) AS w, -80.0 + (n / 358) * 11.0 AS s FROM generate_series(1, 5000) AS n) AS g",
+        (PRODUCT, PRODUCT))
+    store.db.write("ANALYZE images")
+    sql, args = store.db.dialect.box_select("images", ["id", "name"], "product_id = ?", [PRODUCT],
+                                            _boxes(HERE) + [(170.5, 50.5, 180.0, 51.0)])
+    plan = "\n".join(r[0] for r in store.db.read("EXPLAIN " + sql, args).fetchall())
+    assert "images_box" in plan and "Seq Scan" not in plan, plan
+    assert sorted(r[1] for r in store.db.read(sql, args).fetchall()) == ["here"]
 
 
 def _version_1_home(tmp_path, rows: list[dict]):
@@ -172,8 +197,9 @@ def test_a_catalog_of_version_1_opens_with_its_images_placed(tmp_path):
                                       _row("nowhere", None, _when(1)), _row("lost", ("bad", HERE[1], 1, 1), _when(1))])
     store = CatalogStore(Settings(home=home))
     try:
-        conn = store._conn()
+        conn = store.db.conn()
         assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert store.db.version() == len(MIGRATIONS)
         assert _names(store.find_images(PRODUCT, _boxes(HERE))) == ["here", "lost"]
         assert _names(store.find_images(PRODUCT, _boxes(THERE), _when(2), _when(3))) == ["there"]
         assert _names(store.list_images(PRODUCT)) == ["here", "lost", "nowhere", "there"]
@@ -186,21 +212,21 @@ def test_a_catalog_of_version_1_opens_with_its_images_placed(tmp_path):
     again = CatalogStore(Settings(home=home))
     try:
         assert again._fill_boxes() == 0
-        assert again._conn().execute("SELECT name, west, south, east, north FROM images ORDER BY name").fetchall() \
+        assert again.db.conn().execute("SELECT name, west, south, east, north FROM images ORDER BY name").fetchall() \
             == boxes
     finally:
         again.close()
 
 
-def test_rows_written_without_a_box_get_one_at_the_next_open(tmp_path):
+def test_rows_written_without_a_box_get_one_at_the_next_open(tmp_path, database):
     """A row of the current version without its box (written by another tool) is filled in, once."""
-    store = CatalogStore(Settings(home=tmp_path / "home"))
+    store = CatalogStore(Settings(home=tmp_path / "home", database_url=database))
     store.insert_product({"id": PRODUCT, "owners": [], "readers": [], "writers": []})
     store.insert_image(_row("here", HERE, _when(1)))
-    store._conn().execute("UPDATE images SET west = NULL, south = NULL, east = NULL, north = NULL")
+    store.db.write("UPDATE images SET west = NULL, south = NULL, east = NULL, north = NULL")
     assert store.find_images(PRODUCT, _boxes(HERE)) == []
     store.close()
-    store = CatalogStore(Settings(home=tmp_path / "home"))
+    store = CatalogStore(Settings(home=tmp_path / "home", database_url=database))
     try:
         assert _names(store.find_images(PRODUCT, _boxes(HERE))) == ["here"]
         assert store._fill_boxes() == 0

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
+import secrets
+import stat
+import subprocess
+import sys
+import time
 import warnings
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -13,6 +20,7 @@ import wf_widgets as wf
 from wf_widgets.delivery import links
 from wf_widgets.delivery.links import result_url
 from wf_widgets.errors import SigningKeyError, SigningKeyWarning
+from wf_widgets.server import stop_thread_server
 from wf_widgets.server.testing import fetch, wait_for
 
 DAY = 86400.0
@@ -131,3 +139,93 @@ def test_a_private_key_does_not_warn(make_backend):
 def test_a_signature_with_non_ascii_characters_is_refused_not_an_error(make_backend):
     backend = make_backend()
     assert backend.signer.verify("ab" * 24, 100, "é" * 64) is False
+
+
+# -- keys in the database (WF_WIDGETS_DATABASE_URL), and `wf-widgets keys rotate` ---------------------------------
+
+def _kid(url: str) -> str | None:
+    return (parse_qs(urlsplit(url).query).get("kid") or [None])[0]
+
+
+def _keys(home, *args, **env):
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("WF_WIDGETS_")}
+    environ.update(WF_WIDGETS_HOME=str(home), **env)
+    return subprocess.run([sys.executable, "-m", "wf_widgets.cli", "keys", *args], env=environ, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture(params=["sqlite-url", "postgresql"])
+def key_db(request, tmp_path):
+    """A database URL: one SQLite file, or a schema of the session's PostgreSQL."""
+    if request.param == "sqlite-url":
+        return f"sqlite:///{tmp_path / 'db' / 'all.sqlite'}"
+    return request.getfixturevalue("postgres").new_schema_url()
+
+
+def test_with_a_database_links_carry_the_key_id_and_a_rotation_reaches_every_process(make_backend, key_db, tmp_path):
+    backend = make_backend(database_url=key_db)
+    other = wf.Backend(wf.Settings(home=tmp_path / "elsewhere", database_url=key_db), sweep=False)  # another host
+    try:
+        job = (wf.Int(1) + 1).compute(format="json", block=False).wait(30)
+        link = job.url
+        query = {k: v[0] for k, v in parse_qs(urlsplit(link).query).items()}
+        assert set(query) == {"expires", "kid", "signature"}
+        assert fetch(link).status == 200
+        assert other.signer.verify(job.id, query["expires"], query["signature"], query["kid"])
+        assert not other.signer.verify(job.id, query["expires"], query["signature"])  # no kid: no seed key here
+        assert not (backend.settings.home / "signing.key").exists()  # the home's key file is not used
+        out = _keys(tmp_path / "third", "rotate", WF_WIDGETS_DATABASE_URL=key_db)
+        assert out.returncode == 0 and "new signing key" in out.stdout and "every other key retired" in out.stdout
+        new_kid = out.stdout.split()[3]
+
+        def rotated():
+            return fetch(link).status == 403 and not other.signer.verify(job.id, query["expires"], query["signature"],
+                                                                           query["kid"])
+
+        wait_for(rotated, timeout=15, what="the server and the other process to retire the old key")
+        new = result_url(backend.signer, backend.link_base(), job.id, job._row["expires"])
+        assert _kid(new) == new_kid and fetch(new).status == 200
+    finally:
+        stop_thread_server(backend)
+        other.close()
+
+
+def test_the_signing_key_setting_seeds_the_first_key_and_links_without_a_kid_verify_against_it(key_db, tmp_path):
+    shared = secrets.token_bytes(32)
+    first = links.Signer(wf.Settings(home=tmp_path / "a", database_url=key_db,
+                                     signing_key=base64.b64encode(shared).decode()))
+    late = links.Signer(wf.Settings(home=tmp_path / "b", database_url=key_db,
+                                    signing_key=base64.urlsafe_b64encode(secrets.token_bytes(40)).decode()))
+    try:
+        assert first.key == shared and first.table.current()[0] == links.seed_key_id(shared)
+        assert late.key == shared  # the table had a key: another process's setting seeds nothing
+        expires = int(time.time() + DAY)
+        by_hand = hmac.new(shared, f"{'ab' * 24}:{expires}".encode(), hashlib.sha256).hexdigest()
+        assert first.verify("ab" * 24, expires, by_hand)  # a link made with the shared key before it was in the table
+        assert not late.verify("ab" * 24, expires, by_hand)  # its own setting's key is not in the table
+        late.rotate()
+        assert late.key != shared
+        wait_for(lambda: not first.verify("ab" * 24, expires, by_hand) and first.key == late.key, timeout=10,
+                 what="the retired seed key to stop verifying")
+    finally:
+        first.close()
+        late.close()
+
+
+def test_keys_rotate_in_the_embedded_default_replaces_the_key_file(make_backend):
+    backend = make_backend()
+    job = (wf.Int(1) + 1).compute(format="json", block=False).wait(30)
+    old = job.url
+    assert fetch(old).status == 200 and _kid(old) is None
+    before = (backend.settings.home / "signing.key").read_bytes()
+    out = _keys(backend.settings.home, "rotate")
+    assert out.returncode == 0 and "new signing key in" in out.stdout
+    path = backend.settings.home / "signing.key"
+    assert path.read_bytes() != before and len(path.read_bytes()) == 32 and stat.S_IMODE(path.stat().st_mode) == 0o600
+
+    def rotated():
+        new = result_url(backend.signer, backend.link_base(), job.id, job._row["expires"])
+        return fetch(old).status == 403 and fetch(new).status == 200
+
+    wait_for(rotated, timeout=10, what="the rotated key file")
+    assert not backend.signer.verify(job.id, job._row["expires"], "0" * 64, kid="anything")  # embedded links carry none

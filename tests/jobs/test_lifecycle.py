@@ -28,8 +28,8 @@ def wait_until(predicate, timeout=30.0, interval=0.02):
     raise AssertionError("condition not met in time")
 
 
-def run_py(code, home, **kw):
-    env = dict(os.environ, WF_WIDGETS_HOME=str(home))
+def run_py(code, home, user="user:alice", **kw):
+    env = dict(os.environ, WF_WIDGETS_HOME=str(home), WF_WIDGETS_USER=user)  # the backend fixture's user
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True,
                           timeout=120, **kw)
 
@@ -84,7 +84,8 @@ def test_cancel_from_another_process(backend):
     job = slow_value().compute(block=False)
     wait_until(lambda: job.refresh().stage == "RUNNING")
     proc = subprocess.run([sys.executable, "-m", "wf_widgets.cli", "jobs", "cancel", job.id],
-                          env=dict(os.environ, WF_WIDGETS_HOME=str(backend.settings.home)),
+                          env=dict(os.environ, WF_WIDGETS_HOME=str(backend.settings.home),
+                                   WF_WIDGETS_USER=backend.settings.user),
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "cancel requested" in proc.stdout
@@ -131,7 +132,7 @@ def start_slow_job_in_a_process(home):
             print(job.id, flush=True)
             job.wait()
         """), os.path.dirname(__file__)],
-        env=dict(os.environ, WF_WIDGETS_HOME=str(home)), stdout=subprocess.PIPE, text=True)
+        env=dict(os.environ, WF_WIDGETS_HOME=str(home), WF_WIDGETS_USER="user:alice"), stdout=subprocess.PIPE, text=True)
 
 
 def test_a_killed_worker_process_ends_interrupt(backend):
@@ -147,7 +148,7 @@ def test_a_killed_worker_process_ends_interrupt(backend):
         if proc.poll() is None:
             proc.kill()
     # Whoever opens the store next reaps it.
-    fresh = wf.Backend(wf.Settings(home=backend.settings.home))
+    fresh = wf.Backend(wf.Settings(home=backend.settings.home, user=backend.settings.user))
     try:
         job = wf.Job.get(job_id, fresh)
         assert job.stage == "FAILED"
@@ -218,7 +219,7 @@ def test_result_expiry_uses_retention_days(make_backend):
 def test_jobs_cli_lists_and_shows(backend):
     job = (wf.Int(1) + 1).compute(block=False)
     job.wait()
-    env = dict(os.environ, WF_WIDGETS_HOME=str(backend.settings.home))
+    env = dict(os.environ, WF_WIDGETS_HOME=str(backend.settings.home), WF_WIDGETS_USER=backend.settings.user)
     out = subprocess.run([sys.executable, "-m", "wf_widgets.cli", "jobs"], env=env, capture_output=True, text=True)
     assert job.id in out.stdout and "SUCCEEDED" in out.stdout
     out = subprocess.run([sys.executable, "-m", "wf_widgets.cli", "jobs", "show", job.id], env=env,

@@ -302,7 +302,8 @@ def test_a_process_that_dies_running_an_unclaimed_job_has_it_reaped(backend):
         job.wait()
     """)
     proc = subprocess.Popen([sys.executable, "-c", code, os.path.dirname(__file__)],
-                            env=dict(os.environ, WF_WIDGETS_HOME=str(backend.settings.home)),
+                            env=dict(os.environ, WF_WIDGETS_HOME=str(backend.settings.home),
+                                     WF_WIDGETS_USER=backend.settings.user),
                             stdout=subprocess.PIPE, text=True)
     try:
         job_id = proc.stdout.readline().strip()

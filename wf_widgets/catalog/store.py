@@ -1,19 +1,23 @@
-"""The catalog's SQLite store: every SQL statement of the catalog lives here.
+"""The catalog's store: every SQL statement of the catalog lives here, for SQLite and PostgreSQL.
 
-``<home>/catalog/catalog.sqlite`` in WAL mode (readers never wait for the writer), one
-connection per thread, a generous busy timeout, and every write in a ``BEGIN IMMEDIATE``
-transaction so that writers queue on the database lock instead of failing with
-"database is locked" (a deferred transaction that upgrades to a write lock can fail at
-once, a busy timeout does not help it). Lists and dicts are JSON columns, datetimes ISO
-8601 text in UTC. Rows go in and come out as plain dicts of Python values.
+In the embedded default ``<home>/catalog/catalog.sqlite`` in WAL mode (readers never wait
+for the writer), one connection per thread, a generous busy timeout; with
+``WF_WIDGETS_DATABASE_URL``, the database it names (:mod:`wf_widgets._db`). Every write is in
+a write transaction (:meth:`wf_widgets._db.Database.transaction`: SQLite's ``BEGIN
+IMMEDIATE``, PostgreSQL's ``BEGIN`` and the catalog's advisory lock) so that writers queue
+instead of failing with "database is locked" (a deferred transaction that upgrades to a
+write lock can fail at once, a busy timeout does not help it), and a check made inside one
+still holds at its commit. Lists and dicts are JSON columns, datetimes ISO 8601 text in
+UTC. Rows go in and come out as plain dicts of Python values.
 
 Images are found by place and date in SQL (:meth:`CatalogStore.find_images`): each image row
 carries the lon/lat box of its grid (``west, south, east, north``; see
 :mod:`wf_widgets.geo.bbox`), computed from ``geotrans``, ``cs_code``, ``x_pixels`` and
 ``y_pixels`` whenever a row is written (rows of homes made before version 2 get theirs when
 the store first opens them), with a spatial index over those boxes and an index on
-``(product_id, acquired)``. The SQL that only SQLite speaks (the R*Tree) lives in one place,
-:class:`SpatialIndex`.
+``(product_id, acquired)``. The spatial index is the dialect's
+(:meth:`wf_widgets._db.Dialect.box_index`: SQLite's R*Tree, or PostgreSQL's GiST index over the
+box columns), and so is the query through it (:meth:`~wf_widgets._db.Dialect.box_select`).
 
 Raster files live under ``<home>/catalog/files`` (see :mod:`wf_widgets.catalog.files`).
 :meth:`CatalogStore.transaction` runs callbacks after a commit or a rollback, which the
@@ -23,19 +27,21 @@ file moves of an upload hook into, so a record and its file change together.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as _dt
 import json
-import sqlite3
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
+from .._db import Migration, Transaction, open_database, store_exists
 from .._files import private_dir
-from .._sqlite import ThreadConnections, migrate
 from ..config import Settings
 from ..geo.bbox import WORLD, Box, lonlat_bbox
 from .reads import CatalogReads, Identity
 
 BUSY_TIMEOUT_S = 60.0
+#: The catalog's file in the home folder's ``catalog`` folder (the embedded default).
+FILE_NAME = "catalog.sqlite"
 
 _TEXT, _INT, _JSON, _TIME = "TEXT", "INTEGER", "JSON", "TIME"
 
@@ -60,7 +66,7 @@ _TABLES: dict[str, dict[str, str]] = {
 }
 _ORDER = {"products": "id", "bands": "band_index, name", "images": "name"}
 
-_SCHEMA = """
+_SCHEMA = Migration("""
 CREATE TABLE IF NOT EXISTS products (
     id TEXT PRIMARY KEY, name TEXT, description TEXT,
     owners TEXT NOT NULL, readers TEXT NOT NULL, writers TEXT NOT NULL,
@@ -68,7 +74,7 @@ CREATE TABLE IF NOT EXISTS products (
 );
 CREATE TABLE IF NOT EXISTS bands (
     id TEXT PRIMARY KEY, product_id TEXT NOT NULL REFERENCES products(id),
-    name TEXT NOT NULL, type TEXT NOT NULL, band_index INTEGER NOT NULL, data_type TEXT,
+    name TEXT NOT NULL, type TEXT NOT NULL, band_index {int} NOT NULL, data_type TEXT,
     nodata TEXT, data_range TEXT, display_range TEXT, resolution TEXT, description TEXT,
     attrs TEXT, created TEXT NOT NULL, modified TEXT NOT NULL,
     UNIQUE (product_id, name)
@@ -76,97 +82,30 @@ CREATE TABLE IF NOT EXISTS bands (
 CREATE TABLE IF NOT EXISTS images (
     id TEXT PRIMARY KEY, product_id TEXT NOT NULL REFERENCES products(id),
     name TEXT NOT NULL, acquired TEXT, cs_code TEXT, geotrans TEXT,
-    x_pixels INTEGER, y_pixels INTEGER, extra_properties TEXT, files TEXT,
+    x_pixels {int}, y_pixels {int}, extra_properties TEXT, files TEXT,
     created TEXT NOT NULL, modified TEXT NOT NULL,
     UNIQUE (product_id, name)
 );
 CREATE INDEX IF NOT EXISTS bands_by_product ON bands (product_id, band_index);
 CREATE INDEX IF NOT EXISTS images_by_product ON images (product_id, name);
-"""
-
-
-class SpatialIndex:
-    """The one place of SQLite-specific spatial SQL: an R*Tree over the images' boxes.
-
-    ``images_rtree`` holds one entry per image with a box, keyed by the image's ``rowid``;
-    triggers keep it in step with every insert, update and delete of ``images``, in the
-    writing statement's transaction. ``INSERT OR REPLACE`` deletes the replaced row through
-    the delete trigger because the connections set ``recursive_triggers``; the insert
-    trigger replaces any entry already under its rowid, so an entry left by a writer
-    without it never points at another image. (SQLite's VACUUM keeps the rowids of such
-    tables here; were one to renumber them, rebuild the tree from the ``images`` boxes.)
-
-    A port to PostgreSQL replaces this class: the same four box columns with a GiST index
-    on ``box(point(west, south), point(east, north))`` (no table, no trigger), and
-    :meth:`where` testing the columns (``box(...) && box(...)``).
-    """
-
-    #: Pragmas of every catalog connection that the index needs.
-    PRAGMAS: tuple[str, ...] = ("recursive_triggers=ON",)
-
-    #: Part of schema version 2: the tree and its triggers, filled from the rows' boxes.
-    MIGRATION = """
-CREATE VIRTUAL TABLE IF NOT EXISTS images_rtree USING rtree(id, west, east, south, north);
-CREATE TRIGGER IF NOT EXISTS images_rtree_insert AFTER INSERT ON images WHEN new.west IS NOT NULL BEGIN
-    INSERT OR REPLACE INTO images_rtree (id, west, east, south, north)
-    VALUES (new.rowid, new.west, new.east, new.south, new.north);
-END;
-CREATE TRIGGER IF NOT EXISTS images_rtree_update AFTER UPDATE OF west, south, east, north ON images BEGIN
-    DELETE FROM images_rtree WHERE id = old.rowid;
-    INSERT OR REPLACE INTO images_rtree (id, west, east, south, north)
-    SELECT new.rowid, new.west, new.east, new.south, new.north WHERE new.west IS NOT NULL;
-END;
-CREATE TRIGGER IF NOT EXISTS images_rtree_delete AFTER DELETE ON images BEGIN
-    DELETE FROM images_rtree WHERE id = old.rowid;
-END;
-INSERT OR REPLACE INTO images_rtree (id, west, east, south, north)
-    SELECT rowid, west, east, south, north FROM images WHERE west IS NOT NULL;
-"""
-
-    @staticmethod
-    def select(columns: list[str], where: str, args: list[Any], boxes: list[Box]) -> tuple[str, list[Any]]:
-        """A SELECT of ``columns`` of the images meeting ``where`` whose box meets one of ``boxes``.
-
-        The tree drives the query (``CROSS JOIN`` fixes the order: without statistics SQLite
-        would rather walk the product's index and probe the tree, which costs the product's
-        size); an image meeting two boxes comes once per box.
-
-        Parameters
-        ----------
-        columns : list of str
-            Columns of ``images``.
-        where : str
-            A condition on columns only ``images`` has (``product_id``, ``acquired``, ...;
-            unqualified), with ``?`` parameters.
-        args : list
-            The arguments of ``where``.
-        boxes : list of (west, south, east, north)
-            At least one box, ``west <= east``.
-
-        Returns
-        -------
-        tuple
-            The SQL and its arguments.
-        """
-        one = (f"SELECT {', '.join('i.' + c for c in columns)} FROM images_rtree AS r CROSS JOIN images AS i "
-               f"ON i.rowid = r.id WHERE r.west <= ? AND r.east >= ? AND r.south <= ? AND r.north >= ? AND "
-               f"({where})")
-        params = [v for west, south, east, north in boxes for v in (east, west, north, south, *args)]
-        return " UNION ALL ".join([one] * len(boxes)), params
+""")
 
 
 #: Version 2: every image's lon/lat box (rows of older homes get theirs at first open:
 #: :meth:`CatalogStore._fill_boxes`), the spatial index over them, dates by product.
-_V2 = """
-ALTER TABLE images ADD COLUMN west REAL;
-ALTER TABLE images ADD COLUMN south REAL;
-ALTER TABLE images ADD COLUMN east REAL;
-ALTER TABLE images ADD COLUMN north REAL;
+_V2 = Migration("""
+ALTER TABLE images ADD COLUMN west {real};
+ALTER TABLE images ADD COLUMN south {real};
+ALTER TABLE images ADD COLUMN east {real};
+ALTER TABLE images ADD COLUMN north {real};
 CREATE INDEX IF NOT EXISTS images_by_acquired ON images (product_id, acquired);
 CREATE INDEX IF NOT EXISTS images_without_box ON images (id) WHERE west IS NULL AND geotrans IS NOT NULL;
-""" + SpatialIndex.MIGRATION
-#: Schema migrations, oldest first (see :func:`wf_widgets._sqlite.migrate`); append, never edit.
+{images_box_index}""", images_box_index=lambda d: d.box_index("images"))
+#: Schema migrations, oldest first (see :meth:`wf_widgets._db.Database.migrate`): templates of the
+#: dialect's types, and ``{images_box_index}``, the dialect's spatial index of the images. Append, never edit.
 MIGRATIONS: tuple[str, ...] = (_SCHEMA, _V2)
+#: The catalog store's name in a shared database (its ``schema_version`` row).
+STORE = "catalog"
 #: The columns of an image's box, in :data:`~wf_widgets.geo.bbox.WORLD` order.
 _BOX = ("west", "south", "east", "north")
 
@@ -215,16 +154,8 @@ def _from_sql(kind: str, value: Any) -> Any:
     return value
 
 
-class _Transaction:
-    """Callbacks to run once the surrounding transaction commits or rolls back."""
-
-    def __init__(self) -> None:
-        self.on_commit: list[Callable[[], None]] = []
-        self.on_rollback: list[Callable[[], None]] = []
-
-
 class CatalogStore:
-    """SQLite store of products, bands and images under ``<home>/catalog``.
+    """Store of products, bands and images (``<home>/catalog``, or the database of ``settings.database_url``).
 
     Parameters
     ----------
@@ -236,8 +167,10 @@ class CatalogStore:
     settings : Settings
     root : Path
         ``<home>/catalog``.
-    path : Path
-        The SQLite file.
+    path : Path or None
+        The SQLite file (None on PostgreSQL).
+    db : wf_widgets._db.Database
+        Where the rows are.
     files_root : Path
         Folder of the raster files, ``<root>/files``.
     """
@@ -246,55 +179,53 @@ class CatalogStore:
         self.settings = settings
         self.root = Path(settings.home) / "catalog"
         self.files_root = self.root / "files"
-        self.path = self.root / "catalog.sqlite"
         private_dir(self.files_root)
-        self._connections = ThreadConnections(self.path, pragmas=("foreign_keys=ON", *SpatialIndex.PRAGMAS),
-                                              busy_timeout_s=BUSY_TIMEOUT_S)
-        migrate(self._conn(), MIGRATIONS)
-        self._fill_boxes()
+        self.db = open_database(settings, STORE, self.root / FILE_NAME, busy_timeout_s=BUSY_TIMEOUT_S)
+        self.path = self.db.path
+        self._read = self.db.read
+        try:
+            self.db.migrate(MIGRATIONS)
+            self._fill_boxes()
+        except BaseException:
+            self.db.close()
+            raise
 
-    # -- connections and transactions -----------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        return self._connections.get()
+    @staticmethod
+    def exists(settings: Settings) -> bool:
+        """Whether ``settings`` may have a catalog already (what reads without one use: opening makes one)."""
+        return store_exists(settings, Path(settings.home) / "catalog" / FILE_NAME)
 
+    def as_user(self, settings: Settings) -> "CatalogStore":
+        """This store (its connections shared) with the rights of the user of ``settings``.
+
+        What a worker uses to act for the user who launched a job (the access checks read
+        ``store.settings``); closing it closes nothing.
+        """
+        view = copy.copy(self)
+        view.settings = settings
+        view.close = lambda: None
+        return view
+
+    # -- transactions -------------------------------------------------------------------
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[_Transaction]:
-        """A write transaction (``BEGIN IMMEDIATE``) of this thread; nested calls join it.
+    def transaction(self) -> Iterator[Transaction]:
+        """A write transaction of this thread; nested calls join it (:meth:`wf_widgets._db.Database.transaction`).
 
         Yields an object whose ``on_commit`` and ``on_rollback`` lists take callbacks,
         run after the outermost transaction commits, or rolls back (also when the commit
         itself fails).
         """
-        conn = self._conn()
-        local = self._connections.local
-        if getattr(local, "txn", None) is not None:
-            yield local.txn
-            return
-        txn = local.txn = _Transaction()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield txn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                for undo in reversed(txn.on_rollback):
-                    undo()
-                raise
-        finally:
-            local.txn = None
-        for done in txn.on_commit:
-            done()
+        with self.db.transaction() as txn:
+            yield txn
 
     def close(self) -> None:
         """Close every connection this store opened (in any thread)."""
-        self._connections.close()
+        self.db.close()
 
     # -- generic row access --------------------------------------------------------
     def _get(self, table: str, id: str) -> dict[str, Any] | None:
         cols = _TABLES[table]
-        cur = self._conn().execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (id,))
+        cur = self._read(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (id,))
         row = cur.fetchone()
         return None if row is None else {c: _from_sql(k, v) for (c, k), v in zip(cols.items(), row)}
 
@@ -304,7 +235,7 @@ class CatalogStore:
         args: tuple = ()
         if product_id is not None:
             sql, args = sql + " WHERE product_id = ?", (product_id,)
-        cur = self._conn().execute(sql + f" ORDER BY {_ORDER[table]}", args)
+        cur = self._read(sql + f" ORDER BY {_ORDER[table]}", args)
         return [{c: _from_sql(k, v) for (c, k), v in zip(cols.items(), row)} for row in cur.fetchall()]
 
     @staticmethod
@@ -318,10 +249,13 @@ class CatalogStore:
         row = {**{c: row.get(c) for c in cols}, "created": now, "modified": now}
         derived = self._derived(table, row)
         names = [*cols, *derived]
-        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        # Replacing: an upsert on the id, every column but the id rewritten (a table's other unique
+        # key, (product_id, name), is part of its id).
+        upsert = (" ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in names[1:])
+                  if replace else "")
         with self.transaction():
-            self._conn().execute(
-                f"{verb} INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+            self.db.write(
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}){upsert}",
                 tuple(_to_sql(cols[c], row[c]) for c in cols) + tuple(derived.values()),
             )
         return row
@@ -332,7 +266,7 @@ class CatalogStore:
         row = {**{c: row.get(c) for c in cols}, "modified": self.settings.now()}
         derived = self._derived(table, row)
         with self.transaction():
-            cur = self._conn().execute(
+            cur = self.db.write(
                 f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in [*names, *derived])} WHERE id = ?",
                 tuple(_to_sql(cols[c], row[c]) for c in names) + tuple(derived.values()) + (row["id"],),
             )
@@ -343,7 +277,7 @@ class CatalogStore:
 
     def _delete(self, table: str, id: str) -> bool:
         with self.transaction():
-            return self._conn().execute(f"DELETE FROM {table} WHERE id = ?", (id,)).rowcount == 1
+            return self.db.write(f"DELETE FROM {table} WHERE id = ?", (id,)).rowcount == 1
 
     # -- products --------------------------------------------------------------------
     def get_product(self, id: str) -> dict[str, Any] | None:
@@ -366,17 +300,15 @@ class CatalogStore:
         """Delete a product with its bands and images; returns the deleted image rows."""
         with self.transaction():
             images = self._list("images", id)
-            conn = self._conn()
-            conn.execute("DELETE FROM images WHERE product_id = ?", (id,))
-            conn.execute("DELETE FROM bands WHERE product_id = ?", (id,))
-            conn.execute("DELETE FROM products WHERE id = ?", (id,))
+            self.db.write("DELETE FROM images WHERE product_id = ?", (id,))
+            self.db.write("DELETE FROM bands WHERE product_id = ?", (id,))
+            self.db.write("DELETE FROM products WHERE id = ?", (id,))
         return images
 
     def count_children(self, product_id: str) -> dict[str, int]:
         """Numbers of bands and images of a product."""
-        conn = self._conn()
         return {
-            table: conn.execute(f"SELECT COUNT(*) FROM {table} WHERE product_id = ?", (product_id,)).fetchone()[0]
+            table: self._read(f"SELECT COUNT(*) FROM {table} WHERE product_id = ?", (product_id,)).fetchone()[0]
             for table in ("bands", "images")
         }
 
@@ -391,7 +323,7 @@ class CatalogStore:
 
     def next_band_index(self, product_id: str) -> int:
         """One more than the largest band_index of the product (0 for none)."""
-        cur = self._conn().execute("SELECT MAX(band_index) FROM bands WHERE product_id = ?", (product_id,))
+        cur = self._read("SELECT MAX(band_index) FROM bands WHERE product_id = ?", (product_id,))
         top = cur.fetchone()[0]
         return 0 if top is None else top + 1
 
@@ -446,9 +378,9 @@ class CatalogStore:
         elif not boxes:
             return []
         else:
-            sql, args = SpatialIndex.select(list(cols), " AND ".join(where), args, boxes)
+            sql, args = self.db.dialect.box_select("images", list(cols), " AND ".join(where), args, boxes)
         found: dict[str, dict[str, Any]] = {}
-        for row in self._conn().execute(sql, tuple(args)):
+        for row in self._read(sql, tuple(args)):
             if row[0] not in found:
                 found[row[0]] = {c: _from_sql(k, v) for (c, k), v in zip(cols.items(), row)}
         return sorted(found.values(), key=lambda r: r["name"])
@@ -456,12 +388,11 @@ class CatalogStore:
     def _fill_boxes(self) -> int:
         """Compute the boxes of image rows that have a ``geotrans`` but no box (rows of homes made
         before version 2); returns how many. Idempotent, and one index probe when there are none."""
-        conn = self._conn()
         missing = "SELECT id, cs_code, geotrans, x_pixels, y_pixels FROM images WHERE west IS NULL AND geotrans IS NOT NULL"
-        if conn.execute(missing + " LIMIT 1").fetchone() is None:
+        if self._read(missing + " LIMIT 1").fetchone() is None:
             return 0
         with self.transaction():
-            rows = conn.execute(missing).fetchall()
+            rows = self._read(missing).fetchall()
             for row in rows:
                 try:
                     geotrans = json.loads(row["geotrans"])
@@ -470,8 +401,8 @@ class CatalogStore:
                 box = WORLD if geotrans is None else image_box(
                     {"cs_code": row["cs_code"], "geotrans": geotrans, "x_pixels": row["x_pixels"],
                      "y_pixels": row["y_pixels"]})
-                conn.execute("UPDATE images SET west = ?, south = ?, east = ?, north = ? WHERE id = ?",
-                             (*box, row["id"]))
+                self.db.write("UPDATE images SET west = ?, south = ?, east = ?, north = ? WHERE id = ?",
+                              (*box, row["id"]))
         return len(rows)
 
     def insert_image(self, row: dict[str, Any], replace: bool = False) -> dict[str, Any]:
@@ -506,4 +437,4 @@ class CatalogStore:
         return self.reads().image_product(image_id)
 
     def __repr__(self) -> str:
-        return f"CatalogStore({str(self.path)!r})"
+        return f"CatalogStore({self.db.where!r})"

@@ -1,7 +1,9 @@
 """Job: the handle of one computation, backed by its row in the job store.
 
 A Job reads its row (``refresh()``); it works the same from the process that launched
-it and from any other process sharing the home folder (``Job.get(id)``).
+it and from any other process sharing the home folder or the database (``Job.get(id)``).
+A user gets only the jobs they launched (and those of rows made before owners were
+recorded): someone else's id is as unknown as a missing one.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ from typing import Any, BinaryIO, TextIO
 from .. import _context
 from .._cards import job_card
 from .._context import TERMINAL, BackendLike
+from .._db import describe
 from ..delivery import HANDLERS
 from ..delivery.download import read_bytes
 from ..delivery.links import result_url
-from ..errors import JobCancelled, JobTimeoutError, ValidationError, exception_for
+from ..errors import JobCancelled, JobTimeoutError, NotFound, ValidationError, exception_for
 from ..values.graph import Node
 from .progress import ProgressBar, in_notebook, progress_line
 from .runner import TIMED_OUT
-from .store import finished_event, forget_event, short_id, worker_dead
+from .store import JobStore, finished_event, forget_event, short_id, worker_dead
 
 #: Seconds between checks, while waiting, that the job's worker is still alive.
 REAP_CHECK_S = 1.0
@@ -65,8 +68,9 @@ class Job:
         self._backend = backend
         self.id = job_id
         self._row = _row if _row is not None else backend.jobs.get(job_id, graph=False)
-        if self._row is None:
-            raise ValidationError(f"No job with id {job_id!r} in {backend.settings.home}", field="job_id", value=job_id)
+        if self._row is None or (_row is None and not JobStore.visible(self._row, backend.settings.user)):
+            # Someone else's job is as unknown as a missing one (the same message: nothing tells them apart).
+            raise NotFound(f"No job with id {job_id!r} in {describe(backend.settings)}", field="job_id", value=job_id)
         if _row is None and self._row["stage"] not in TERMINAL and worker_dead(self._row, backend.settings.time()):
             # Whoever opens a job whose worker died sees it ended (no sweep needed).
             backend.jobs.reap_stale([job_id])
@@ -76,7 +80,7 @@ class Job:
 
     @classmethod
     def get(cls, job_id: str, backend: BackendLike | None = None) -> "Job":
-        """The job named by ``job_id`` (from any process sharing the home folder).
+        """The job named by ``job_id`` (from any process sharing the home folder or the database).
 
         Parameters
         ----------
@@ -86,8 +90,10 @@ class Job:
 
         Raises
         ------
+        NotFound
+            No job matches (another user's job is as unknown as a missing one).
         ValidationError
-            No job matches, or several do (the message lists a few of them).
+            Several match (the message lists a few of them).
         """
         try:
             return cls._get(job_id, backend)
@@ -101,16 +107,16 @@ class Job:
         if isinstance(job_id, str) and backend.jobs.status(job_id) is not None:  # a whole id, whatever its shape
             return cls(job_id, backend)
         try:
-            ids, total = backend.jobs.find_ids(job_id, limit=MATCHES_SHOWN)
+            ids, total = backend.jobs.find_ids(job_id, limit=MATCHES_SHOWN, owner=backend.settings.user)
         except ValidationError:
-            raise ValidationError(f"No job with id {job_id!r} in {backend.settings.home}: job ids, and the fragments "
-                                  "of them `wf-widgets jobs` shows, are hexadecimal digits (0-9, a-f)",
-                                  field="job_id", value=job_id) from None
+            raise NotFound(f"No job with id {job_id!r} in {describe(backend.settings)}: job ids, and the fragments "
+                           "of them `wf-widgets jobs` shows, are hexadecimal digits (0-9, a-f)",
+                           field="job_id", value=job_id) from None
         if total == 1:
             return cls(ids[0], backend)
         if total == 0:
-            raise ValidationError(f"No job with id {job_id!r} (or an id or id fragment starting so) in "
-                                  f"{backend.settings.home}", field="job_id", value=job_id)
+            raise NotFound(f"No job with id {job_id!r} (or an id or id fragment starting so) in "
+                           f"{describe(backend.settings)}", field="job_id", value=job_id)
         rows = backend.jobs.many(ids)
         shown = "\n".join(_match_line(rows[i]) for i in ids if i in rows)
         more = f"\n  ... and {total - len(ids)} more" if total > len(ids) else ""

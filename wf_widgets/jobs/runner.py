@@ -171,6 +171,9 @@ def execute(backend: BackendLike, job_id: str, deadline: float | None = None,
     process's pid (so it is reaped if this process dies), and a cancellation ends it at
     once, as any queued job's: the run stops at its next progress write (or its end) and
     its stored result is deleted.
+
+    The job runs as the user its row names (``owner``: :meth:`BackendLike.as_user`), not as
+    this worker's settings' user: it reads and writes the catalog with that user's rights.
     """
     store = backend.jobs
     unclaimed = None
@@ -183,6 +186,8 @@ def execute(backend: BackendLike, job_id: str, deadline: float | None = None,
         row = store.start(job_id)
     if row is None:  # cancelled, or claimed by another worker
         return store.get(job_id, graph=False)
+    # The job runs as the user who launched it (their catalog rights, their address), whoever this worker is.
+    backend = backend.as_user(row.get("owner"), row.get("owner_email"))
     _heartbeat.add(job_id, store)
     stored: dict | None = None
     reporter = _Reporter(store, job_id, deadline, on_progress, unclaimed_since=unclaimed)

@@ -1,8 +1,21 @@
-"""The job store: one SQLite file (WAL mode) in the home folder, shared by every process.
+"""The job store: rows of jobs every process shares, in SQLite or PostgreSQL.
+
+In the embedded default one SQLite file (WAL mode) in the home folder, ``jobs.sqlite``; with
+``WF_WIDGETS_DATABASE_URL``, the database it names (:mod:`wf_widgets._db`: one copy of each
+query below, for both dialects).
 
 Rows hold everything a worker in another process needs (graph, geocontext, format,
-destination) and everything a watcher needs (stage, steps, error, result location,
-expiry, host/pid/heartbeat while running, the cancel flag). SQL lives here only.
+destination, the launching user) and everything a watcher needs (stage, steps, error, result
+location, expiry, host/pid/heartbeat while running, the cancel flag). SQL lives here only.
+
+Each row records who launched it (``owner``, ``settings.user``, and ``owner_email``): the
+worker acts with that user's rights (:func:`wf_widgets.jobs.runner.execute`), and
+:class:`~wf_widgets.jobs.job.Job` and listings show a user their own jobs only. Rows made
+before version 6 have no owner: every user of the home sees them (a home was one user's).
+
+Claims and transitions are safe when workers of many processes (and hosts) race: each is one
+conditional statement (``... WHERE id = ? AND stage = 'QUEUED'``, atomic on both databases),
+and :meth:`JobStore.request_cancel` reads and writes in one transaction that locks the row.
 
 Big literals of a graph are not in its row: they are blob files (:mod:`wf_widgets.blobs`)
 the row lists in its ``blobs`` column; :meth:`JobStore.get` puts them back.
@@ -19,13 +32,12 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
 import threading
 from typing import Any, Iterable
 
 from .. import blobs as _blobs
 from .._context import ACTIVE, TERMINAL
-from .._sqlite import ThreadConnections, migrate
+from .._db import Migration, describe, open_database, store_exists
 from ..config import Settings
 from ..errors import ValidationError
 
@@ -33,7 +45,9 @@ from ..errors import ValidationError
 STALE_AFTER_S = 60.0
 HOST = socket.gethostname()
 
-_SCHEMA = """
+# Migrations: as str, SQLite's scripts; their templates name the dialect's column types ({real}, {int}, ...:
+# wf_widgets._db.Migration, Dialect.types).
+_SCHEMA = Migration("""
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -43,32 +57,32 @@ CREATE TABLE IF NOT EXISTS jobs (
     destination TEXT NOT NULL,
     label TEXT,
     stage TEXT NOT NULL,
-    steps_done INTEGER NOT NULL DEFAULT 0,
-    steps_total INTEGER NOT NULL DEFAULT 0,
+    steps_done {int} NOT NULL DEFAULT 0,
+    steps_total {int} NOT NULL DEFAULT 0,
     error_code TEXT NOT NULL DEFAULT 'NONE',
     error_message TEXT,
-    created REAL NOT NULL,
-    started REAL,
-    finished REAL,
-    updated REAL NOT NULL,
+    created {real} NOT NULL,
+    started {real},
+    finished {real},
+    updated {real} NOT NULL,
     result_path TEXT,
     result_mimetype TEXT,
-    result_size INTEGER,
+    result_size {int},
     result_ref TEXT,
-    expires REAL,
-    result_deleted INTEGER NOT NULL DEFAULT 0,
+    expires {real},
+    result_deleted {int} NOT NULL DEFAULT 0,
     host TEXT,
-    pid INTEGER,
-    heartbeat REAL,
-    cancel_requested INTEGER NOT NULL DEFAULT 0
+    pid {int},
+    heartbeat {real},
+    cancel_requested {int} NOT NULL DEFAULT 0
 );
-"""
+""")
 #: Version 3: the start time of the worker process (``pid_start``, clock ticks since boot, so a
 #: reused pid is told apart) and the blob files of the graph's big literals (``blobs``, JSON list).
-_V3 = """
-ALTER TABLE jobs ADD COLUMN pid_start INTEGER;
+_V3 = Migration("""
+ALTER TABLE jobs ADD COLUMN pid_start {int};
 ALTER TABLE jobs ADD COLUMN blobs TEXT;
-"""
+""")
 #: Version 5: what the sweep reads, without scanning the history. Partial indexes, each holding
 #: only the rows a query of the sweep looks for, and keyed on columns that change at most once
 #: per job (so ``start``, ``progress`` and the heartbeat never touch them): ``jobs_unfinished``
@@ -77,22 +91,28 @@ ALTER TABLE jobs ADD COLUMN blobs TEXT;
 #: ``jobs_with_blobs`` (rows using blob files, by end time: :meth:`JobStore.blob_refs`). And
 #: ``meta``, small facts about the store (``last_sweep``: when a process last swept the home,
 #: on the clock of ``Settings.time``).
-_V5 = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
+_V5 = Migration("""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value{number});
 CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs(id) WHERE finished IS NULL;
 CREATE INDEX IF NOT EXISTS jobs_stored_results ON jobs(expires) WHERE result_path IS NOT NULL AND result_deleted = 0;
 CREATE INDEX IF NOT EXISTS jobs_with_blobs ON jobs(finished) WHERE blobs IS NOT NULL;
-"""
-#: Version 6: jobs by a fragment of their id's random part (what the jobs board and ``wf-widgets
+""")
+#: Version 6: who launched the job (``settings.user``, and ``settings.email``): the worker acts with
+#: that user's rights, and users see their own jobs only (rows without an owner: everyone's).
+_V6 = Migration("""
+ALTER TABLE jobs ADD COLUMN owner TEXT;
+ALTER TABLE jobs ADD COLUMN owner_email TEXT;
+""")
+#: Version 7: jobs by a fragment of their id's random part (what the jobs board and ``wf-widgets
 #: jobs`` show; :meth:`JobStore.find_ids`). Ids of jobs launched together share their first
 #: :data:`ID_TIME_CHARS` characters (the time), so a prefix of the id tells them apart only past
 #: those; the first :data:`ID_FRAGMENT_CHARS` characters after them do. An expression index on
 #: them makes a fragment a range scan (measured at 100,000 jobs: 0.01 ms instead of a 21 ms
 #: scan; 4 to 7 us more per insert and 6 % more file: benchmarks/job_lookup.py).
-_V6 = """
-CREATE INDEX IF NOT EXISTS jobs_id_fragment ON jobs(substr(id, 13, 8));
-"""
-#: Schema migrations, oldest first (see :func:`wf_widgets._sqlite.migrate`); append, never edit.
+_V7 = Migration("""
+CREATE INDEX IF NOT EXISTS jobs_id_fragment ON jobs ((substr(id, 13, 8)));
+""")
+#: Schema migrations, oldest first (see :meth:`wf_widgets._db.Database.migrate`); append, never edit.
 MIGRATIONS: tuple[str, ...] = (
     _SCHEMA,
     # 2: the stored result's SHA-256 checksum, and why a result was lost before its expiry
@@ -104,14 +124,18 @@ MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE jobs ADD COLUMN link_base TEXT;\nALTER TABLE jobs ADD COLUMN link_note TEXT;",
     _V5,
     _V6,
+    _V7,
 )
 # Job ids start with their creation time (jobs.plan.new_job_id), so the primary key orders
 # rows by creation for listing. Secondary indexes cost every job that enters them, so the
 # sweep's are partial (see _V5): each holds only the rows the sweep looks for, and a job
 # enters and leaves each at most once (the columns they read change once per job).
 _JSON_COLUMNS = ("graph", "geoctx", "format", "destination", "result_ref", "blobs")
-#: The job store's file in the home folder.
+#: The job store's file in the home folder (the embedded default).
 FILE_NAME = "jobs.sqlite"
+#: The job store's name in a shared database (its ``schema_version`` row).
+STORE = "jobs"
+
 #: A job id (:func:`wf_widgets.jobs.plan.new_job_id`): this many hex characters of creation
 #: time in milliseconds, then random ones.
 ID_TIME_CHARS = 12
@@ -243,26 +267,37 @@ def worker_dead(row: Any, now: float) -> bool:
 
 
 class JobStore:
-    """Rows of jobs in ``<home>/jobs.sqlite``.
+    """Rows of jobs, in ``<home>/jobs.sqlite`` or the database of ``settings.database_url``.
 
-    One connection per thread; writes are single statements (atomic on their own) or
-    ``BEGIN IMMEDIATE`` transactions, with a 30 s busy timeout, so many threads and
-    processes can share the file.
+    Writes are single statements (atomic on their own) or transactions
+    (:meth:`wf_widgets._db.Database.transaction`), so many threads, processes and hosts can
+    share the store.
+
+    Attributes
+    ----------
+    settings : Settings
+    db : wf_widgets._db.Database
+        Where the rows are.
+    path : Path or None
+        The SQLite file (None on PostgreSQL).
+    where : str
+        Where the rows are, for messages (the home folder in the embedded default).
     """
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.path = settings.home / FILE_NAME
-        self._connections = ThreadConnections(self.path)
-        self._conn = self._connections.get
-        self._write = self._connections.write  # one statement, this process's writers taking turns
+        self.db = open_database(settings, STORE, settings.home / FILE_NAME)
+        self.path = self.db.path
+        self.where = describe(settings)
+        self._read = self.db.read
+        self._write = self.db.write  # one statement (on SQLite, this process's writers taking turns)
         #: The files of big graph literals (shared with the layer store).
         self.blobs = _blobs.BlobStore.for_settings(settings)
         try:
-            migrate(self._conn(), MIGRATIONS)
-            columns = [r["name"] for r in self._conn().execute("PRAGMA table_info(jobs)")]
+            self.db.migrate(MIGRATIONS)
+            columns = self.db.columns("jobs")
         except BaseException:
-            self._connections.close()
+            self.db.close()
             raise
         #: Every column but the graph (what status readers fetch).
         self._no_graph = ", ".join(c for c in columns if c != "graph")
@@ -270,15 +305,19 @@ class JobStore:
 
     @staticmethod
     def exists(settings: Settings) -> bool:
-        """Whether the home of ``settings`` has a job store (what reads without one use: opening makes one)."""
-        return (settings.home / FILE_NAME).exists()
+        """Whether ``settings`` may have a job store already (what reads without one use: opening makes one)."""
+        return store_exists(settings, settings.home / FILE_NAME)
 
     def close(self) -> None:
-        self._connections.close()
+        self.db.close()
+
+    def _conn(self) -> Any:
+        """This thread's SQLite connection (tests and SQLite's own tools; none on PostgreSQL)."""
+        return self.db.conn()
 
     def checkpoint(self) -> None:
-        """Copy the WAL into the file and truncate it (see :meth:`ThreadConnections.checkpoint`)."""
-        self._connections.checkpoint()
+        """Keep the database's log small (SQLite: copy the WAL into the file and truncate it)."""
+        self.db.checkpoint()
 
     def resolve(self, graph: dict) -> dict:
         """A stored graph with its big literals read back from their blob files."""
@@ -286,7 +325,7 @@ class JobStore:
 
     # -- rows -----------------------------------------------------------------------------
     @staticmethod
-    def _row(row: sqlite3.Row | None) -> dict | None:
+    def _row(row: Any) -> dict | None:
         if row is None:
             return None
         d = dict(row)
@@ -299,6 +338,8 @@ class JobStore:
                destination: dict, label: str | None = None, claim: bool = False,
                link_base: str | None = None, link_note: str | None = None) -> dict:
         """Insert a QUEUED row, or with ``claim`` a PREPARING row this process runs; returns it.
+
+        The row records ``settings.user`` and ``settings.email`` as its owner (who launched it).
 
         ``link_base`` and ``link_note``: the base URL of the result's link, and the note that
         goes with it, when the worker needs the link (resolved by the launching process).
@@ -324,14 +365,16 @@ class JobStore:
                "result_size": None, "result_sha256": None, "result_problem": None, "result_ref": None,
                "expires": None, "result_deleted": 0, "host": HOST,
                "pid": os.getpid(), "pid_start": own_start_time(), "heartbeat": started, "cancel_requested": 0,
-               "blobs": keys or None, "link_base": link_base, "link_note": link_note}
+               "blobs": keys or None, "link_base": link_base, "link_note": link_note,
+               "owner": self.settings.user, "owner_email": self.settings.email}
         self._write(
             "INSERT INTO jobs (id, kind, graph, geoctx, format, destination, label, stage, created, started, updated,"
-            " host, pid, pid_start, heartbeat, blobs, link_base, link_note)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " host, pid, pid_start, heartbeat, blobs, link_base, link_note, owner, owner_email)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (job_id, kind, graph_text, json.dumps(geoctx) if geoctx is not None else None,
              json.dumps(format), json.dumps(destination), label, row["stage"], now, started, now, HOST,
-             os.getpid(), row["pid_start"], started, json.dumps(keys) if keys else None, link_base, link_note),
+             os.getpid(), row["pid_start"], started, json.dumps(keys) if keys else None, link_base, link_note,
+             row["owner"], row["owner_email"]),
         )
         if len(graph_text) > CHECKPOINT_AFTER_BYTES:
             self.checkpoint()
@@ -343,31 +386,43 @@ class JobStore:
         The graph comes with its big literals read back from their blob files.
         """
         cols = "*" if graph else self._no_graph
-        row = self._row(self._conn().execute(f"SELECT {cols} FROM jobs WHERE id = ?", (job_id,)).fetchone())
+        row = self._row(self._read(f"SELECT {cols} FROM jobs WHERE id = ?", (job_id,)).fetchone())
         if graph and row is not None and row.get("blobs"):
             row["graph"] = self.resolve(row["graph"])
         return row
 
     def status(self, job_id: str) -> dict | None:
         """The small, often-read columns of a row (no graph)."""
-        row = self._conn().execute(
+        row = self._read(
             "SELECT id, stage, steps_done, steps_total, error_code, error_message, cancel_requested, finished,"
             " expires, result_path, result_deleted, updated FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return dict(row) if row is not None else None
 
-    def list(self, limit: int = 50, stages: Iterable[str] | None = None) -> list[dict]:
-        """Most recent rows first (without graphs): ids are time-ordered."""
+    def list(self, limit: int = 50, stages: Iterable[str] | None = None, owner: str | None = None) -> list[dict]:
+        """Most recent rows first (without graphs): ids are time-ordered.
+
+        ``stages``: only jobs in these stages. ``owner``: only the jobs this user launched
+        (and those of rows made before owners were recorded, which every user sees).
+        """
         cols = ("id, kind, label, stage, steps_done, steps_total, error_code, error_message, created, started,"
-                " finished, expires, result_deleted, result_size, format, destination, cancel_requested")
+                " finished, expires, result_deleted, result_size, format, destination, cancel_requested, owner")
+        where, params = [], []
         if stages:
             stages = tuple(stages)
-            q = f"SELECT {cols} FROM jobs WHERE stage IN ({','.join('?' * len(stages))}) ORDER BY id DESC LIMIT ?"
-            rows = self._conn().execute(q, stages + (limit,)).fetchall()
-        else:
-            rows = self._conn().execute(f"SELECT {cols} FROM jobs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        return [self._row(r) for r in rows]
+            where.append(f"stage IN ({','.join('?' * len(stages))})")
+            params.extend(stages)
+        if owner is not None:
+            where.append("(owner = ? OR owner IS NULL)")
+            params.append(owner)
+        q = f"SELECT {cols} FROM jobs{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY id DESC LIMIT ?"
+        return [self._row(r) for r in self._read(q, (*params, limit)).fetchall()]
 
-    def find_ids(self, fragment: str, limit: int = 5) -> tuple[list[str], int]:
+    @staticmethod
+    def visible(row: dict | None, user: str) -> bool:
+        """Whether ``user`` may see the job of ``row``: they launched it, or it records no owner (made before owners were)."""
+        return row is not None and row.get("owner") in (None, user)
+
+    def find_ids(self, fragment: str, limit: int = 5, owner: str | None = None) -> tuple[list[str], int]:
         """Ids of the jobs that ``fragment`` names, newest first (at most ``limit``), and how many there are.
 
         A fragment names a job when it begins the job's id, or begins the random part of
@@ -380,6 +435,8 @@ class JobStore:
             Hexadecimal digits (case-insensitive), 1 to 48 of them.
         limit : int
             Most ids returned.
+        owner : str, optional
+            Only the jobs this user may see (see :meth:`visible`).
 
         Raises
         ------
@@ -391,18 +448,18 @@ class JobStore:
             raise ValidationError(
                 f"A job id or id fragment is 1 to 48 hexadecimal digits (0-9, a-f), got {fragment!r}",
                 field="job_id", value=fragment)
-        where = ["id >= ? AND id < ?"]
-        params: list[Any] = [ref, _after(ref)]
+        parts: list[tuple[str, list]] = [("id >= ? AND id < ?", [ref, _after(ref)])]
         if len(ref) <= 48 - ID_TIME_CHARS:
-            head = ref[:ID_FRAGMENT_CHARS]
-            where.append(f"substr(id, {ID_TIME_CHARS + 1}, {ID_FRAGMENT_CHARS}) >= ?"
-                         f" AND substr(id, {ID_TIME_CHARS + 1}, {ID_FRAGMENT_CHARS}) < ?"
-                         f" AND substr(id, {ID_TIME_CHARS + 1}, ?) = ?")
-            params += [head, _after(head), len(ref), ref]
-        matches = " UNION ".join(f"SELECT id FROM jobs WHERE {w}" for w in where)
-        conn = self._conn()
-        ids = [r[0] for r in conn.execute(f"{matches} ORDER BY id DESC LIMIT ?", (*params, limit))]
-        total = len(ids) if len(ids) < limit else conn.execute(f"SELECT count(*) FROM ({matches})", params).fetchone()[0]
+            head, part = ref[:ID_FRAGMENT_CHARS], f"substr(id, {ID_TIME_CHARS + 1}, {ID_FRAGMENT_CHARS})"
+            parts.append((f"{part} >= ? AND {part} < ? AND substr(id, {ID_TIME_CHARS + 1}, ?) = ?",
+                          [head, _after(head), len(ref), ref]))
+        if owner is not None:
+            parts = [(f"{w} AND (owner = ? OR owner IS NULL)", [*p, owner]) for w, p in parts]
+        matches = " UNION ".join(f"SELECT id FROM jobs WHERE {w}" for w, _ in parts)
+        params = [p for _, ps in parts for p in ps]
+        ids = [r[0] for r in self._read(f"{matches} ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall()]
+        total = (len(ids) if len(ids) < limit else
+                 self._read(f"SELECT count(*) FROM ({matches}) AS m", params).fetchone()[0])
         return ids, total
 
     def many(self, job_ids: list[str]) -> dict[str, dict]:
@@ -410,7 +467,7 @@ class JobStore:
         out: dict[str, dict] = {}
         for i in range(0, len(job_ids), 500):
             chunk = job_ids[i:i + 500]
-            rows = self._conn().execute(
+            rows = self._read(
                 "SELECT id, kind, label, stage, steps_done, steps_total, error_code, error_message, created, started,"
                 f" finished, expires, result_deleted, result_problem, result_ref, destination, format, link_base FROM jobs"
                 f" WHERE id IN "
@@ -450,7 +507,7 @@ class JobStore:
         """
         if self.claim(job_id) is None:
             return None
-        return self._row(self._conn().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
+        return self._row(self._read("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
 
     def progress(self, job_id: str, *, stage: str | None = None, steps_done: int | None = None,
                  steps_total: int | None = None) -> bool:
@@ -465,7 +522,7 @@ class JobStore:
         return self.cancel_requested(job_id)
 
     def cancel_requested(self, job_id: str) -> bool:
-        row = self._conn().execute("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        row = self._read("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return bool(row and row[0])
 
     def finish(self, job_id: str, stage: str, *, error_code: str = "NONE", error_message: str | None = None,
@@ -523,24 +580,21 @@ class JobStore:
 
     # -- requests (called by anyone) ---------------------------------------------------------
     def request_cancel(self, job_id: str) -> bool:
-        """Set the cancel flag; a QUEUED job is cancelled at once. False if already finished."""
+        """Set the cancel flag; a QUEUED job is cancelled at once. False if already finished.
+
+        One transaction, reading the stage with the row locked (SQLite's ``BEGIN IMMEDIATE``
+        locks the file; PostgreSQL's ``SELECT ... FOR UPDATE`` the row): a worker's claim
+        (one conditional statement) comes before it, or after it and finds the flag.
+        """
         now = self.settings.time()
-        conn = self._conn()
-        with self._connections.write_lock:  # for the whole transaction: taken before SQLite's lock
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = conn.execute("SELECT stage FROM jobs WHERE id = ?", (job_id,)).fetchone()
-                if row is None or row[0] in TERMINAL:
-                    conn.execute("COMMIT")
-                    return False
-                conn.execute("UPDATE jobs SET cancel_requested = 1, updated = ? WHERE id = ?", (now, job_id))
-                if row[0] == "QUEUED":
-                    conn.execute("UPDATE jobs SET stage = 'CANCELLED', error_code = 'NONE', error_message = ?,"
-                                 " finished = ? WHERE id = ?", ("Cancelled before it started", now, job_id))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self.db.transaction():
+            row = self._read(f"SELECT stage FROM jobs WHERE id = ?{self.db.dialect.for_update()}", (job_id,)).fetchone()
+            if row is None or row[0] in TERMINAL:
+                return False
+            self._write("UPDATE jobs SET cancel_requested = 1, updated = ? WHERE id = ?", (now, job_id))
+            if row[0] == "QUEUED":
+                self._write("UPDATE jobs SET stage = 'CANCELLED', error_code = 'NONE', error_message = ?,"
+                            " finished = ? WHERE id = ?", ("Cancelled before it started", now, job_id))
         if row[0] == "QUEUED":
             _notify(job_id)
         return True
@@ -559,10 +613,10 @@ class JobStore:
         live = f"finished IS NULL AND stage IN ('QUEUED', {', '.join(map(repr, ACTIVE))})"
         cols = "id, stage, host, pid, pid_start, heartbeat"
         if job_ids is None:
-            rows = self._conn().execute(f"SELECT {cols} FROM jobs WHERE {live}").fetchall()
+            rows = self._read(f"SELECT {cols} FROM jobs WHERE {live}").fetchall()
         else:
             ids = list(job_ids)
-            rows = self._conn().execute(
+            rows = self._read(
                 f"SELECT {cols} FROM jobs WHERE {live} AND id IN ({','.join('?' * len(ids))})", ids).fetchall()
         dead = [r["id"] for r in rows if worker_dead(r, now)]
         for job_id in dead:
@@ -587,7 +641,7 @@ class JobStore:
         Reads the partial index ``jobs_with_blobs`` by end time: rows that ended before
         ``kept_since`` are not visited.
         """
-        rows = self._conn().execute(
+        rows = self._read(
             "SELECT blobs FROM jobs WHERE blobs IS NOT NULL AND finished IS NULL"
             " UNION ALL SELECT blobs FROM jobs WHERE blobs IS NOT NULL AND finished >= ? AND result_deleted = 0",
             (kept_since,)).fetchall()
@@ -595,24 +649,24 @@ class JobStore:
 
     def stored_results(self) -> list[dict]:
         """Rows (no graph) whose result file is stored and not deleted (the index ``jobs_stored_results``)."""
-        rows = self._conn().execute(
+        rows = self._read(
             f"SELECT {self._no_graph} FROM jobs WHERE result_path IS NOT NULL AND result_deleted = 0").fetchall()
         return [self._row(r) for r in rows]
 
     def expired(self, now: float) -> list[dict]:
         """Rows whose stored result is past its expiry and not yet deleted (the index ``jobs_stored_results``)."""
-        rows = self._conn().execute(
+        rows = self._read(
             "SELECT id, result_path FROM jobs WHERE result_path IS NOT NULL AND result_deleted = 0 AND expires <= ?",
             (now,)).fetchall()
         return [dict(r) for r in rows]
 
     def mark_deleted(self, job_id: str) -> None:
-        self._conn().execute("UPDATE jobs SET result_deleted = 1 WHERE id = ?", (job_id,))
+        self._write("UPDATE jobs SET result_deleted = 1 WHERE id = ?", (job_id,))
 
     def live_results(self, now: float) -> list[dict]:
         """Rows with a stored result that is neither deleted nor past its expiry (what the sweep verifies;
         the index ``jobs_stored_results``)."""
-        rows = self._conn().execute(
+        rows = self._read(
             "SELECT id, result_path, result_size, result_sha256, result_deleted, expires FROM jobs"
             " WHERE result_path IS NOT NULL AND result_deleted = 0 AND (expires IS NULL OR expires > ?)",
             (now,)).fetchall()
@@ -623,7 +677,7 @@ class JobStore:
 
         Returns False if the result was already marked deleted (expired, or lost before).
         """
-        row = self._conn().execute(
+        row = self._write(
             "UPDATE jobs SET result_deleted = 1, result_problem = ? WHERE id = ? AND result_deleted = 0 RETURNING id",
             (note, job_id)).fetchone()
         return row is not None
@@ -639,16 +693,17 @@ class JobStore:
         """
         if not names:
             return []
-        rows = self._conn().execute(
-            "SELECT f.value FROM json_each(?) AS f LEFT JOIN jobs AS j ON j.id = substr(f.value, 1, 48)"
+        rows = self._read(
+            f"SELECT f.value FROM {self.db.dialect.json_list('f')} LEFT JOIN jobs AS j ON j.id = substr(f.value, 1, 48)"
             " WHERE j.id IS NULL OR (j.stage IN ('SUCCEEDED', 'FAILED', 'CANCELLED')"
-            " AND (j.result_path IS NOT f.value OR j.result_deleted != 0))", (json.dumps(names),)).fetchall()
+            " AND (j.result_path IS NULL OR j.result_path != f.value OR j.result_deleted != 0))",
+            (json.dumps(names),)).fetchall()
         return [r[0] for r in rows]
 
     # -- facts about the store (the meta table) ----------------------------------------------
     def last_sweep(self) -> float | None:
         """When a process last swept the home (``Settings.time`` seconds), or None if none did."""
-        row = self._conn().execute("SELECT value FROM meta WHERE key = 'last_sweep'").fetchone()
+        row = self._read("SELECT value FROM meta WHERE key = 'last_sweep'").fetchone()
         return None if row is None else float(row[0])
 
     def claim_sweep(self, now: float, interval_s: float) -> bool:
@@ -658,20 +713,19 @@ class JobStore:
         counts both ways (a process that read the clock just before another one claimed
         is behind it by a little); a record far in the future (a clock moved back) is not.
         """
-        row = self._conn().execute(
+        row = self._write(
             "INSERT INTO meta (key, value) VALUES ('last_sweep', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
             " WHERE abs(meta.value - excluded.value) >= ? RETURNING value", (now, interval_s)).fetchone()
         return row is not None
 
     def record_sweep(self, now: float) -> None:
         """Record a sweep at ``now``, whenever the last one was (``wf-widgets sweep``, servers)."""
-        self._conn().execute("INSERT INTO meta (key, value) VALUES ('last_sweep', ?)"
-                             " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now,))
+        self._write("INSERT INTO meta (key, value) VALUES ('last_sweep', ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now,))
 
     def unclaim_sweep(self, claimed: float, previous: float | None) -> None:
         """Put back the time of the sweep before ``claimed`` (that sweep failed), unless another was recorded since."""
         if previous is None:
-            self._conn().execute("DELETE FROM meta WHERE key = 'last_sweep' AND value = ?", (claimed,))
+            self._write("DELETE FROM meta WHERE key = 'last_sweep' AND value = ?", (claimed,))
         else:
-            self._conn().execute("UPDATE meta SET value = ? WHERE key = 'last_sweep' AND value = ?",
-                                 (previous, claimed))
+            self._write("UPDATE meta SET value = ? WHERE key = 'last_sweep' AND value = ?", (previous, claimed))

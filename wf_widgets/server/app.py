@@ -150,7 +150,8 @@ class ResultHandler(BaseHandler):
             return self.fail(404, "Not found.")
         expires = self.get_query_argument("expires", None)
         signature = self.get_query_argument("signature", None)
-        if expires is None or signature is None or not self.backend.signer.verify(job_id, expires, signature):
+        kid = self.get_query_argument("kid", None)  # the key's id (links signed with a database's keys)
+        if expires is None or signature is None or not self.backend.signer.verify(job_id, expires, signature, kid):
             return self.fail(403, "This link is not valid: its signature does not match. "
                                   "Use the exact link you were given.")
         now = self.backend.settings.time()

@@ -3,7 +3,9 @@
 :func:`base_url` resolves, in this order:
 
 1. ``settings.public_url`` (``WF_WIDGETS_PUBLIC_URL``), used as given;
-2. a live Jupyter server extension (``<home>/servers/*.json`` of kind ``"jupyter"``);
+2. a live Jupyter server extension (kind ``"jupyter"`` in :mod:`~wf_widgets.server.registry`:
+   ``<home>/servers/*.json``, or with ``WF_WIDGETS_DATABASE_URL`` the database's ``servers``
+   table, never a home folder);
 3. a live standalone server (``wf-widgets serve``, kind ``"standalone"``);
 4. else this process's kernel-thread server, started on demand
    (:func:`wf_widgets.server.thread.ensure_thread_server`).
