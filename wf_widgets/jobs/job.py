@@ -104,8 +104,10 @@ class Job:
     def _get(cls, job_id: str, backend: BackendLike | None) -> "Job":
         if backend is None:
             backend = _context.current()
-        if isinstance(job_id, str) and backend.jobs.status(job_id) is not None:  # a whole id, whatever its shape
-            return cls(job_id, backend)
+        if isinstance(job_id, str):  # a whole id, whatever its shape (someone else's is as unknown as a missing one)
+            row = backend.jobs.get(job_id, graph=False)
+            if row is not None and JobStore.visible(row, backend.settings.user):
+                return cls(job_id, backend)  # (reads it again: a job whose worker died is reaped there)
         try:
             ids, total = backend.jobs.find_ids(job_id, limit=MATCHES_SHOWN, owner=backend.settings.user)
         except ValidationError:
