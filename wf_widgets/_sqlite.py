@@ -31,6 +31,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
+import weakref
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -67,10 +69,19 @@ def write_lock(path: Any) -> threading.Lock:
     return _write_lock(_write_lock_key(path))
 
 
+# Every ThreadConnections of this process: a forked child drops their connections (SQLite's
+# rule: a connection must not cross a fork), and keeps the objects alive, unused, for closing
+# them would close file descriptors whose POSIX locks SQLite tracks for the child's new ones.
+_instances: "weakref.WeakSet[ThreadConnections]" = weakref.WeakSet()
+_forked_away: list[sqlite3.Connection] = []
+
+
 def _forget_write_locks() -> None:
     global _write_locks_guard
     _write_locks_guard = threading.Lock()
     _write_locks.clear()
+    for connections in list(_instances):
+        connections._forget_after_fork()
 
 
 os.register_at_fork(after_in_child=_forget_write_locks)
@@ -164,6 +175,12 @@ class ThreadConnections:
         self._all: list[sqlite3.Connection] = []
         self._write_key = _write_lock_key(path)
         self._writer: sqlite3.Connection | None = None
+        _instances.add(self)
+
+    def _forget_after_fork(self) -> None:
+        _forked_away.extend(self._all)
+        self._lock = threading.Lock()
+        self._all, self._writer, self._local = [], None, threading.local()
 
     def get(self) -> sqlite3.Connection:
         """This thread's connection (opened on first use)."""
@@ -187,13 +204,29 @@ class ThreadConnections:
         conn.row_factory = sqlite3.Row
         try:
             for pragma in self._pragmas:
-                conn.execute(f"PRAGMA {pragma}")
+                self._pragma(conn, pragma)
         except BaseException:
             conn.close()
             raise
         with self._lock:
             self._all.append(conn)
         return conn
+
+    def _pragma(self, conn: sqlite3.Connection, pragma: str) -> None:
+        # Switching a new file to WAL takes an exclusive lock, and SQLite answers a second
+        # process doing so at the same moment with SQLITE_BUSY at once, without its busy
+        # handler: retry that for as long as the busy timeout allows.
+        deadline = time.monotonic() + self._timeout
+        pause = 0.001
+        while True:
+            try:
+                conn.execute(f"PRAGMA {pragma}")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     @property
     def write_key(self) -> str:

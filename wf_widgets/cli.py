@@ -363,7 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="rotate: make a new signing key (in the database with WF_WIDGETS_DATABASE_URL, "
                                    "else the home's key file); links signed with the old keys stop working, every "
                                    "server and kernel signs with the new one within seconds.")
-    p.add_argument("action", choices=("rotate",))
+    p.add_argument("action", choices=("rotate",),
+                   help="rotate: make a new key and sign with it from now on (the only action)")
     p.set_defaults(func=cmd_keys)
     return parser
 

@@ -25,7 +25,7 @@ from ..errors import JobCancelled, JobTimeoutError, NotFound, ValidationError, e
 from ..values.graph import Node
 from .progress import ProgressBar, in_notebook, progress_line
 from .runner import TIMED_OUT
-from .store import JobStore, finished_event, forget_event, short_id, worker_dead
+from .store import ID_CHARS, JobStore, finished_event, forget_event, short_id, worker_dead
 
 #: Seconds between checks, while waiting, that the job's worker is still alive.
 REAP_CHECK_S = 1.0
@@ -117,8 +117,9 @@ class Job:
         if total == 1:
             return cls(ids[0], backend)
         if total == 0:
-            raise NotFound(f"No job with id {job_id!r} (or an id or id fragment starting so) in "
-                           f"{describe(backend.settings)}", field="job_id", value=job_id)
+            fragment = " (or an id or id fragment starting so)" if len(job_id) < ID_CHARS else ""
+            raise NotFound(f"No job with id {job_id!r}{fragment} in {describe(backend.settings)}",
+                           field="job_id", value=job_id)
         rows = backend.jobs.many(ids)
         shown = "\n".join(_match_line(rows[i]) for i in ids if i in rows)
         more = f"\n  ... and {total - len(ids)} more" if total > len(ids) else ""

@@ -139,6 +139,8 @@ STORE = "jobs"
 #: A job id (:func:`wf_widgets.jobs.plan.new_job_id`): this many hex characters of creation
 #: time in milliseconds, then random ones.
 ID_TIME_CHARS = 12
+#: A whole job id's length: the time, then 36 random hex characters.
+ID_CHARS = ID_TIME_CHARS + 36
 #: How many characters of the random part name a job to a person (the index ``jobs_id_fragment``).
 ID_FRAGMENT_CHARS = 8
 _HEX = frozenset("0123456789abcdef")
