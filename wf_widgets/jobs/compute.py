@@ -7,7 +7,7 @@ from typing import BinaryIO, TextIO
 
 from .. import _context
 from .._context import BackendLike
-from .job import Job
+from .job import Job, set_relauncher
 from .plan import prepare, submit
 
 
@@ -17,9 +17,19 @@ def launch(value: object, geoctx: object = None, format: object = "pyarrow", des
     return submit(prepare(value, geoctx, format, destination, backend))
 
 
+def relaunch(job: Job) -> Job:
+    """A new job computing what ``job`` computed (:meth:`Job.resubmit`): prepared and submitted again."""
+    new = submit(prepare(job.object, job.geoctx, job.format, job.destination, job._backend))
+    new._cache_enabled = job.cache_enabled
+    return new
+
+
+set_relauncher(relaunch)
+
+
 def compute(value: object, geoctx: object = None, format: object = "pyarrow", destination: object = "download",
             file: str | os.PathLike | BinaryIO | None = None, timeout: float | None = None, block: bool = True,
-            progress_bar: bool | TextIO | None = None, backend: BackendLike | None = None) -> object:
+            progress_bar: bool | TextIO | None = None, cache: bool = True, backend: BackendLike | None = None) -> object:
     """Compute ``value`` and deliver it.
 
     Parameters
@@ -41,6 +51,10 @@ def compute(value: object, geoctx: object = None, format: object = "pyarrow", de
         False returns the :class:`Job` at once.
     progress_bar : bool, file-like or None
         None: on in a notebook, off elsewhere.
+    cache : bool, default True
+        Accepted for the original client's code, and kept on the job (``job.cache_enabled``).
+        It changes nothing here: wf_widgets keeps no cache of results between jobs, so every
+        job evaluates its graph afresh (within one job, the scenes it reads are read once).
 
     Returns
     -------
@@ -54,6 +68,7 @@ def compute(value: object, geoctx: object = None, format: object = "pyarrow", de
     launch = prepare(value, geoctx, format, destination, backend)
     here = block and backend.runner.runs_here
     job = submit(launch, run_here=here)
+    job._cache_enabled = bool(cache)
     if not block:
         return job
     if here:
