@@ -181,7 +181,8 @@ class Job:
         """How long the job took, from its creation to its end; None until it ended."""
         if self._row["stage"] not in TERMINAL or self._row.get("finished") is None:
             return None
-        return _dt.timedelta(seconds=self._row["finished"] - self._row["created"])
+        finished = _dt.datetime.fromtimestamp(self._row["finished"], tz=_dt.timezone.utc)
+        return finished - self.created_datetime  # as datetimes: equal to updated - created of an ended job
 
     # -- what it computes -----------------------------------------------------------------
     @property
