@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import catalog, geo, scenes
+from ._version import __version__ as __version__
 from .backend import Backend, get_backend, set_backend
 from .config import Settings
 from .errors import (
@@ -30,8 +31,6 @@ from .outputs import DESTINATIONS, FORMATS
 from .server import jupyter as _jupyter_extension
 from .values import Any_, Array, Bool, Datetime, Dict, Float, Int, List, NoneType, Str, Value
 from .values.image import Image, ImageCollection
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AOI", "Any_", "Array", "Backend", "Bool", "DESTINATIONS", "DLTile", "Datetime", "Dict", "FORMATS", "Float",

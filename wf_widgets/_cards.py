@@ -19,6 +19,10 @@ import numpy as np
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Characters of the text progress bar.
 BAR_WIDTH = 6
+#: The original client wrote each progress line left-justified to this many characters (its "\r" included).
+LINE_WIDTH = 79
+#: Stages in which the text bar is drawn full, as the original drew it (whatever the steps say).
+_ENDED = ("SUCCEEDED", "FAILED", "CANCELLED")
 
 
 def progress_fraction(steps_done: int, steps_total: int, stage: str) -> float:
@@ -28,9 +32,21 @@ def progress_fraction(steps_done: int, steps_total: int, stage: str) -> float:
 
 
 def progress_line(steps_done: int, steps_total: int, stage: str) -> str:
-    """``[###   ] | Steps: 3/6 | Stage: RUNNING`` (a 6-character bar), as the original client printed it."""
-    bar = "#" * int(BAR_WIDTH * progress_fraction(steps_done, steps_total, stage))
+    """``[###   ] | Steps: 3/6 | Stage: RUNNING`` (a 6-character bar), as the original client printed it.
+
+    The bar is ``int(6 * steps_done / steps_total)`` characters (none while ``steps_total``
+    is 0), and full once the job ended (SUCCEEDED, FAILED or CANCELLED), as the original's.
+    """
+    if stage in _ENDED:
+        bar = "#" * BAR_WIDTH
+    else:
+        bar = "#" * int(BAR_WIDTH * min(max(steps_done / steps_total if steps_total else 0.0, 0.0), 1.0))
     return f"[{bar:<{BAR_WIDTH}}] | Steps: {steps_done}/{steps_total} | Stage: {stage}"
+
+
+def progress_text(steps_done: int, steps_total: int, stage: str) -> str:
+    """What the original wrote to redraw its progress line: ``"\r" + line``, left-justified to 79 characters."""
+    return f"{chr(13) + progress_line(steps_done, steps_total, stage):<{LINE_WIDTH}}"
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

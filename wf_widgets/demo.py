@@ -19,6 +19,7 @@ import wf_widgets as wf
 from ._context import BackendLike
 from .delivery.smtp_sink import use_sink_if_unconfigured
 from .demo_data import CENTER, make_demo_data
+from .errors import WfError
 from .server import stop_thread_server
 
 #: The product the demo uploads into (the spec's "org:my_product_id", for the demo user).
@@ -119,7 +120,10 @@ def catalog_examples() -> None:
     jobs = [composite.compute(t, destination={"type": "catalog", "image": img, "overwrite": True, "rescale": True,
                                               "change_dtype": True}, block=False) for t, img in zip(tiles, images)]
     for job in jobs:
-        job.wait()
+        try:
+            job.wait()
+        except WfError:  # a failed or cancelled job: reported below, once every job ended
+            pass
     failed = [j for j in jobs if j.stage != "SUCCEEDED"]
     if failed:
         raise RuntimeError(f"{len(failed)} upload job(s) failed: {failed[0].error}")

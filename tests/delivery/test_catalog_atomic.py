@@ -48,7 +48,8 @@ def snapshot(image) -> tuple:
 
 def failed_job(value, tile, **options):
     job = value.compute(tile, destination=destination(**options), block=False)
-    job.wait(60)
+    with pytest.raises(JobDestination):
+        job.wait(60)
     assert (job.stage, job._row["error_code"]) == ("FAILED", "DESTINATION"), job._row["error_message"]
     with pytest.raises(JobDestination) as info:
         job.result()

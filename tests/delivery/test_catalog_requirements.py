@@ -134,7 +134,8 @@ def test_band_count_unknown_before_running_is_checked_by_the_job(make_product, d
     make_product(names=("vv", "vh", "extra"), data_type="Float64")
     monkeypatch.setattr(catalog_handler, "static_bands", lambda value, backend=None: None)
     job = composite.compute(tile, destination=wf.catalog.Image(name="my_image", product_id=PRODUCT), block=False)
-    job.wait(60)
+    with pytest.raises(JobDestination):
+        job.wait(60)
     assert (job.stage, job._row["error_code"]) == ("FAILED", "DESTINATION")
     with pytest.raises(JobDestination, match=r"The Image has 2 band\(s\) \(vv, vh\) but product 'org:my_product_id' "
                                              r"has 3 .* Nothing was uploaded\."):

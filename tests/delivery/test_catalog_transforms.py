@@ -176,7 +176,8 @@ def test_alpha_band_given_by_the_image_is_not_generated(make_product, composite,
 def failed(value, tile, **options):
     job = value.compute(tile, destination={"type": "catalog", "image": wf.catalog.Image(
         name="lossy", product_id="org:my_product_id"), **options}, block=False)
-    job.wait(60)
+    with pytest.raises(JobDestination):
+        job.wait(60)
     assert job.stage == "FAILED" and job._row["error_code"] == "DESTINATION"
     with pytest.raises(JobDestination) as info:
         job.result()

@@ -284,7 +284,8 @@ CONTEXTS = {
     "lonlat_aoi": wf.AOI(bounds=(LON - 0.2, LAT - 0.2, LON + 0.2, LAT + 0.2), crs="EPSG:4326", resolution=0.001),
     "dateline_dltile": wf.DLTile.from_latlon(60.0, 179.99, 60, 512, 0),
     "dateline_aoi": wf.AOI(bounds=(179.5, 59.5, 180.5, 60.5), crs="EPSG:4326", resolution=0.01),
-    "north_pole": wf.AOI(bounds=(-200000.0, -200000.0, 200000.0, 200000.0), crs="EPSG:3413", resolution=5000.0),
+    "north_pole": wf.AOI(bounds=(-200000.0, -200000.0, 200000.0, 200000.0), bounds_crs="EPSG:3413", crs="EPSG:3413",
+                         resolution=5000.0),
     "far_away": wf.DLTile.from_latlon(-30.0, 20.0, 10, 256, 0),
 }
 DATES = [(None, None, None), ("2020-01-02T00:00:00+00:00", "2020-01-04T00:00:00+00:00", None),

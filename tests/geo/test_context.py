@@ -22,7 +22,7 @@ def _contexts():
         TILE,
         AOI(bounds=(-106.0, 35.0, -105.5, 35.4), resolution=0.001),
         AOI(geometry=LONLAT_BOX, crs="EPSG:32613", resolution=60),
-        AOI(bounds=(400000, 3900000, 410000, 3905000), crs="EPSG:32613", shape=(50, 100)),
+        AOI(bounds=(400000, 3900000, 410000, 3905000), bounds_crs="EPSG:32613", crs="EPSG:32613", shape=(50, 100)),
     ]
 
 
@@ -32,13 +32,20 @@ def test_contract(ctx):
     assert isinstance(ctx.crs, str) and rasterio.crs.CRS.from_user_input(ctx.crs)
     assert isinstance(ctx.transform, affine.Affine)
     assert isinstance(ctx.width, int) and isinstance(ctx.height, int)
-    assert ctx.shape == (ctx.height, ctx.width)
     assert isinstance(ctx.resolution, float)
     assert ctx.geotrans == ctx.transform.to_gdal()
     xmin, ymin, xmax, ymax = ctx.bounds
-    assert ctx.geotrans[0] == xmin and ctx.geotrans[3] == ymax
-    assert isinstance(ctx.geometry, shapely.Polygon)
-    gx0, gy0, gx1, gy1 = ctx.geometry.bounds
+    if ctx.bounds_crs == ctx.crs:
+        assert ctx.geotrans[0] <= xmin and ctx.geotrans[3] >= ymax  # an aligned grid may reach a little past
+    # The original's meanings: a DLTile's shape is its size and its geometry its outline; an
+    # AOI's shape and geometry are what it was given (or None).
+    if isinstance(ctx, DLTile):
+        assert ctx.shape == (ctx.height, ctx.width)
+        assert isinstance(ctx.geometry, shapely.Polygon)
+    else:
+        assert ctx.shape in (None, (ctx.height, ctx.width))
+        assert ctx.geometry is None or isinstance(ctx.geometry, shapely.Polygon)
+    gx0, gy0, gx1, gy1 = shapely.geometry.shape(ctx.__geo_interface__).bounds
     assert -180 <= gx0 < gx1 <= 180 and -90 <= gy0 < gy1 <= 90
     assert ctx.__geo_interface__["type"] == "Polygon"
 
@@ -98,16 +105,17 @@ def test_geocontext_from_dict_unknown_type():
 
 
 def test_aoi_resolution_gives_ceil_pixels():
-    aoi = AOI(bounds=(0.0, 0.0, 1000.0, 505.0), crs="EPSG:32613", resolution=10)
+    aoi = AOI(bounds=(0.0, 0.0, 1000.0, 505.0), bounds_crs="EPSG:32613", crs="EPSG:32613", resolution=10,
+              align_pixels=False)
     assert (aoi.width, aoi.height) == (100, 51)
-    assert aoi.shape == (51, 100)
+    assert aoi.shape is None  # the original's meaning: the shape given (the grid is width x height)
     assert aoi.transform == affine.Affine(10, 0, 0, 0, -10, 505)
     exact = AOI(bounds=(0.0, 0.0, 0.7, 0.3), resolution=0.1)
     assert (exact.width, exact.height) == (7, 3)
 
 
 def test_aoi_shape_gives_pixel_size():
-    aoi = AOI(bounds=(0.0, 0.0, 1000.0, 500.0), crs="EPSG:32613", shape=(100, 200))
+    aoi = AOI(bounds=(0.0, 0.0, 1000.0, 500.0), bounds_crs="EPSG:32613", crs="EPSG:32613", shape=(100, 200))
     assert (aoi.height, aoi.width) == (100, 200)
     assert aoi.pixel_size == (5.0, 5.0) and aoi.resolution == 5.0
     assert aoi.geotrans == (0.0, 5.0, 0.0, 500.0, 0.0, -5.0)
@@ -120,7 +128,9 @@ def test_aoi_bounds_from_geometry():
     assert aoi.input_geometry.equals(LONLAT_BOX)
     utm = AOI(geometry=LONLAT_BOX, crs="epsg:32613", resolution=100)
     assert utm.crs == "EPSG:32613"
-    assert 300000 < utm.bounds[0] < utm.bounds[2] < 700000
+    # The bounds stay the geometry's (lon/lat, bounds_crs); the grid is in the crs.
+    assert utm.bounds == LONLAT_BOX.bounds and utm.bounds_crs == "EPSG:4326"
+    assert 300000 < utm.transform.c < utm.transform.c + utm.width * 100 < 700000
     assert utm.geometry.buffer(1e-5).contains(LONLAT_BOX)  # within ~1 m (tangent edges)
 
 
@@ -133,9 +143,7 @@ def test_aoi_bounds_win_over_geometry():
 @pytest.mark.parametrize(
     "kwargs, pattern, field",
     [
-        ({"bounds": (0, 0, 1, 1)}, r"exactly one of resolution or shape.*neither", "resolution"),
         ({"bounds": (0, 0, 1, 1), "resolution": 0.1, "shape": (10, 10)}, r"exactly one.*both", "resolution"),
-        ({"resolution": 10}, r"geometry or bounds", "bounds"),
         ({"bounds": (0, 0, 1), "resolution": 0.1}, r"bounds \(0, 0, 1\)", "bounds"),
         ({"bounds": (1, 0, 0, 1), "resolution": 0.1}, r"bounds \(1, 0, 0, 1\).*xmin < xmax", "bounds"),
         ({"bounds": (0, 0, 1, 1), "resolution": -2}, r"resolution -2", "resolution"),
@@ -150,6 +158,22 @@ def test_aoi_validation(kwargs, pattern, field):
         AOI(**kwargs)
     assert isinstance(info.value, ValidationError)
     assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    "kwargs, pattern",
+    [
+        ({"bounds": (0, 0, 1, 1)}, r"needs a resolution or a shape"),
+        ({"resolution": 10}, r"needs bounds \(or a geometry\)"),
+    ],
+)
+def test_an_incomplete_aoi_is_refused_where_it_is_used_as_a_grid(kwargs, pattern):
+    aoi = AOI(**kwargs)  # the original's AOIs may be incomplete until assigned
+    with pytest.raises(ValueError, match=pattern) as info:
+        as_geocontext(aoi)
+    assert isinstance(info.value, ValidationError) and info.value.field == "geoctx"
+    with pytest.raises(ValueError, match=pattern):
+        aoi.width
 
 
 def test_aoi_repr():

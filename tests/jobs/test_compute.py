@@ -105,7 +105,8 @@ def test_500_non_blocking_jobs_all_succeed(backend):
 
 def test_failed_job_maps_code_to_exception_and_leaves_no_file(backend):
     job = (wf.Int(1) / 0).compute(block=False, format="json")
-    job.wait()
+    with pytest.raises(JobInvalid, match="ZeroDivisionError: division by zero"):
+        job.wait()  # wait() raises the job's error, as the original's
     assert job.stage == "FAILED"
     assert job._row["error_code"] == "INVALID"
     with pytest.raises(JobInvalid, match="ZeroDivisionError: division by zero"):

@@ -73,7 +73,8 @@ def test_cancel_a_running_job(backend):
     job = slow_value().compute(block=False)
     wait_until(lambda: job.refresh().stage == "RUNNING")
     assert job.cancel() is True
-    job.wait(timeout=30)
+    with pytest.raises(JobCancelled, match="was cancelled"):
+        job.wait(timeout=30)
     assert job.stage == "CANCELLED"
     with pytest.raises(JobCancelled, match="was cancelled"):
         job.result()
@@ -89,7 +90,9 @@ def test_cancel_from_another_process(backend):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "cancel requested" in proc.stdout
-    assert job.wait(timeout=30).stage == "CANCELLED"
+    with pytest.raises(JobCancelled):
+        job.wait(timeout=30)
+    assert job.stage == "CANCELLED"
 
 
 def test_timeout_cancels_and_raises(backend):
@@ -106,7 +109,9 @@ def test_keyboard_interrupt_during_wait_cancels(backend):
     timer.start()
     with pytest.raises(KeyboardInterrupt):
         job.wait(timeout=60)
-    assert job.wait(timeout=30).stage == "CANCELLED"
+    with pytest.raises(JobCancelled):
+        job.wait(timeout=30)
+    assert job.stage == "CANCELLED"
 
 
 def test_job_get_from_another_process(backend):

@@ -18,7 +18,7 @@ import pytest
 
 import wf_widgets as wf
 from wf_widgets.delivery import HANDLERS
-from wf_widgets.errors import JobInterrupt, ValidationError
+from wf_widgets.errors import JobCancelled, JobInterrupt, ValidationError
 from wf_widgets.jobs import runner
 from wf_widgets.jobs.plan import new_job_id, prepare, submit
 from wf_widgets.jobs.store import HOST
@@ -254,7 +254,9 @@ def test_a_job_cancelled_while_it_runs_unclaimed_ends_cancelled_and_keeps_nothin
     wait_until(lambda: job.id in runner._heartbeat.running)  # a thread runs it
     assert backend.jobs.status(job.id)["stage"] == "QUEUED"
     assert job.cancel() is True
-    assert job.wait(timeout=30).stage == "CANCELLED"
+    with pytest.raises(JobCancelled):
+        job.wait(timeout=30)
+    assert job.stage == "CANCELLED"
     wait_until(lambda: job.id not in runner._heartbeat.running)  # the run ended
     row = backend.jobs.get(job.id, graph=False)
     assert (row["stage"], row["error_message"], row["result_path"]) == ("CANCELLED", "Cancelled before it started",

@@ -11,6 +11,7 @@ import time
 import pytest
 
 import wf_widgets as wf
+from wf_widgets.errors import JobCancelled, JobInvalid
 from wf_widgets.jobs.job import Job
 from wf_widgets.jobs.plan import new_job_id
 from wf_widgets.widgets import JobsBoard, _base
@@ -66,7 +67,8 @@ def test_cancel_from_the_view(backend):
     assert board.counts.get("RUNNING") == 1
     act(board, "cancel", job.id)
     assert board.callback_error == ""
-    job.wait(30)
+    with pytest.raises(JobCancelled):
+        job.wait(30)
     refreshed(board, lambda b: b.rows[0]["stage"] == "CANCELLED", "cancelled")
     assert board.rows[0]["error"] and "url" not in board.rows[0]
     board.close()
@@ -77,7 +79,8 @@ def test_cancel_all(backend):
     board = JobsBoard(jobs)
     act(board, "cancel_all")
     for job in jobs:
-        job.wait(30)
+        with pytest.raises(JobCancelled):
+            job.wait(30)
     refreshed(board, lambda b: b.counts == {"CANCELLED": 3, "total": 3}, "all cancelled")
     board.close()
 
@@ -85,7 +88,8 @@ def test_cancel_all(backend):
 def test_retry_a_failed_job(backend):
     tile = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 256, 0)
     job = (wf.Int(1) // 0).compute(tile, format="json", block=False)
-    job.wait(30)
+    with pytest.raises(JobInvalid):
+        job.wait(30)
     board = JobsBoard([job]).refresh()
     assert board.rows[0]["stage"] == "FAILED"
     assert board.rows[0]["code"] == "INVALID" and "division" in board.rows[0]["error"]
@@ -93,7 +97,8 @@ def test_retry_a_failed_job(backend):
     assert board.callback_error == ""
     (new,) = board.jobs
     assert new.id != job.id
-    new.wait(30)
+    with pytest.raises(JobInvalid):
+        new.wait(30)
     board.refresh()
     assert board.rows[0]["id"] == new.id and board.rows[0]["retry_of"] == job.id
     assert board.rows[0]["stage"] == "FAILED"  # same graph, same failure
@@ -107,7 +112,8 @@ def test_retry_a_cancelled_job_succeeds(backend):
     value = slow_value(10)
     job = value.compute(block=False)
     job.cancel()
-    job.wait(30)
+    with pytest.raises(JobCancelled):
+        job.wait(30)
     board = JobsBoard([job])
     new = board.retry(job.id)
     assert new.wait(60).result() == slow_expected(10)
@@ -291,7 +297,9 @@ def test_job_card(backend):
     ok = (wf.Int(1) + 1).compute(format="json", block=False).wait(30)
     card = job_card(ok)
     assert ok.id in card and "SUCCEEDED" in card and ">download</a>" in card
-    bad = (wf.Int(1) // 0).compute(block=False).wait(30)
+    bad = (wf.Int(1) // 0).compute(block=False)
+    with pytest.raises(JobInvalid):
+        bad.wait(30)
     assert "division" in job_card(bad) and "</a>" not in job_card(bad)
 
 

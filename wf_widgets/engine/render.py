@@ -127,7 +127,7 @@ def check_tile(z: int, x: int, y: int) -> None:
 def tile_geocontext(z: int, x: int, y: int, size: int = TILE_SIZE) -> AOI:
     """The AOI of XYZ tile ``z/x/y``: its EPSG:3857 bounds, ``size x size`` pixels."""
     check_tile(z, x, y)
-    return AOI(bounds=tile_bounds(z, x, y), crs="EPSG:3857", shape=(size, size))
+    return AOI.from_grid(tile_bounds(z, x, y), "EPSG:3857", shape=(size, size))
 
 
 def lonlat_to_mercator(lon: Any, lat: Any) -> tuple[Any, Any]:
@@ -152,7 +152,7 @@ def view_geocontext(west: float, south: float, east: float, north: float, max_si
     w, h = x1 - x0, y1 - y0
     scale = max_size / max(w, h)
     shape = (max(1, round(h * scale)), max(1, round(w * scale)))
-    return AOI(bounds=(x0, y0, x1, y1), crs="EPSG:3857", shape=shape)
+    return AOI.from_grid((x0, y0, x1, y1), "EPSG:3857", shape=shape)
 
 
 # -- evaluation --------------------------------------------------------------------------------

@@ -106,3 +106,16 @@ def bounds_to_lonlat_polygon(
         ref_lon, _ = tr.transform((bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0)
     lons = unwrap_lons(lons, ref_lon)
     return shapely.Polygon(np.column_stack([lons, lats]))
+
+
+@lru_cache(maxsize=256)
+def is_geographic(crs: str) -> bool:
+    """Whether `crs` (normalised) has coordinates in degrees of longitude and latitude."""
+    return bool(pyproj.CRS.from_user_input(crs).is_geographic)
+
+
+def transform_bounds(bounds: tuple[float, float, float, float], src: str, dst: str) -> tuple[float, float, float, float]:
+    """The bounds, in `dst`, of a rectangle given in `src` (its sides densified with 21 points, as GDAL does)."""
+    if src == dst:
+        return tuple(bounds)  # type: ignore[return-value]
+    return tuple(float(b) for b in transformer(src, dst).transform_bounds(*bounds, densify_pts=21))  # type: ignore[return-value]

@@ -9,16 +9,24 @@ The rest of the package relies on this contract only:
     :class:`affine.Affine` of the pixel grid (top-left origin, north up).
 ``width``, ``height``
     int, pixels; ``shape`` is ``(height, width)``.
-``bounds``
-    ``(xmin, ymin, xmax, ymax)`` in ``crs``.
-``resolution``
-    float, pixel size in ``crs`` units.
 ``geotrans``
     GDAL geotransform ``(xmin, xres, 0, ymax, 0, -yres)``.
+``to_dict()``, ``check_complete()``
+    see below; ``check_complete()`` raises unless the context makes a pixel grid (an AOI
+    may be built incomplete, as the original's; :func:`as_geocontext` calls it).
+
+and, with the original client's meanings:
+
+``bounds``, ``bounds_crs``
+    ``(xmin, ymin, xmax, ymax)`` in ``bounds_crs`` (a DLTile's are in its ``crs``; an
+    AOI's are as given, EPSG:4326 by default, and its grid is reprojected from them).
+``resolution``
+    float, pixel size in ``crs`` units.
 ``geometry``
-    shapely Polygon in lon/lat (EPSG:4326) of ``bounds``.
+    shapely geometry in lon/lat (EPSG:4326): a DLTile's outline; an AOI's geometry as
+    given, or None.
 ``__geo_interface__``
-    the GeoJSON geometry of ``geometry``.
+    GeoJSON (lon/lat) of ``geometry``, or of the bounds' outline.
 ``to_dict()``
     JSON-serialisable dict with a ``"type"`` key (``"dltile"`` or ``"aoi"``) from which
     :func:`geocontext_from_dict` rebuilds an equal GeoContext. Equality and hashing
@@ -123,6 +131,9 @@ class GeoContext:
     def __geo_interface__(self) -> dict[str, Any]:
         return shapely.geometry.mapping(self.geometry)
 
+    def check_complete(self) -> None:
+        """Raise :class:`~wf_widgets.geo.exceptions.IncompleteGeoContextError` unless this makes a pixel grid."""
+
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "GeoContext":
         """Same as :func:`geocontext_from_dict`."""
@@ -186,11 +197,18 @@ def as_geocontext(obj: Any) -> GeoContext | None:
     ------
     ValidationTypeError
         (a ``TypeError`` and ``ValueError``) for any other type, with ``field="geoctx"``.
+    IncompleteGeoContextError
+        An AOI without bounds, or without a resolution or shape (``check_complete()``).
     """
-    if obj is None or isinstance(obj, GeoContext):
+    if obj is None:
+        return obj
+    if isinstance(obj, GeoContext):
+        obj.check_complete()
         return obj
     if isinstance(obj, Mapping):
-        return geocontext_from_dict(obj)
+        ctx = geocontext_from_dict(obj)
+        ctx.check_complete()
+        return ctx
     raise ValidationTypeError(
         f"Invalid geoctx of type {type(obj).__name__}: expected a GeoContext (DLTile, AOI), "
         "its dict form (GeoContext.to_dict()) or None",

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import affine
@@ -51,6 +51,7 @@ from . import _validate as v
 from ._crs import bounds_to_lonlat_polygon, unwrap_lons
 from ._utm import FALSE_EASTING, N_ZONES, lonlat_to_utm, utm_crs, utm_to_lonlat, utm_zone
 from .context import GeoContext
+from .exceptions import InvalidLatLonError, InvalidRowColError, InvalidTileError
 from .shapes import project_to_utm, split_by_utm_zone, to_shapely
 
 __all__ = ["DLTile", "WARN_TILE_COUNT"]
@@ -71,12 +72,56 @@ def format_resolution(resolution: float) -> str:
     return np.format_float_positional(float(resolution), trim="0")
 
 
+def _as(error: type[ValidationError], check: Callable[..., Any], *args: Any) -> Any:
+    """``check(*args)``, its ValidationError raised as ``error`` (a type error stays a ValidationTypeError)."""
+    try:
+        return check(*args)
+    except ValidationTypeError:
+        raise
+    except ValidationError as e:
+        raise error(str(e), field=e.field, value=e.value) from None
+
+
 def _check_grid(resolution: Any, tilesize: Any, pad: Any) -> tuple[float, int, int]:
     return (
-        v.positive(resolution, "resolution"),
-        v.positive_int(tilesize, "tilesize"),
-        v.non_negative_int(pad, "pad"),
+        _as(InvalidTileError, v.positive, resolution, "resolution"),
+        _as(InvalidTileError, v.positive_int, tilesize, "tilesize"),
+        _as(InvalidTileError, v.non_negative_int, pad, "pad"),
     )
+
+
+def _is_sequence(x: Any) -> bool:
+    return isinstance(x, (Sequence, np.ndarray)) and not isinstance(x, (str, bytes))
+
+
+def _pair(a: Any, b: Any, name_a: str, name_b: str,
+          error: type[ValidationError]) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Two numbers, or two sequences of numbers of one length, as float arrays (and whether they were numbers)."""
+    seq_a, seq_b = _is_sequence(a), _is_sequence(b)
+    if seq_a != seq_b:
+        raise error(f"{name_a} and {name_b} should have compatible types: both numbers or both sequences, got "
+                    f"{type(a).__name__} and {type(b).__name__}", field=name_b, value=b)
+    try:
+        arr_a, arr_b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    except (TypeError, ValueError):
+        raise error(f"{name_a} and {name_b} must be numbers or sequences of numbers, got {a!r} and {b!r}",
+                    field=name_a, value=a) from None
+    if seq_a and (arr_a.ndim != 1 or arr_b.ndim != 1 or len(arr_a) != len(arr_b)):
+        raise error(f"{name_a} and {name_b} must be the same length, got {len(a)} and {len(b)}",
+                    field=name_b, value=b)
+    return np.atleast_1d(arr_a), np.atleast_1d(arr_b), not seq_a
+
+
+#: OGC WKT (version 1) of the WGS 84 / UTM zone N CRS, as the original client wrote it.
+_UTM_WKT = (
+    'PROJCS["WGS 84 / UTM zone {zone}N",GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,'
+    'AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],'
+    'UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4326"]],'
+    'PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],PARAMETER["central_meridian",{meridian}],'
+    'PARAMETER["scale_factor",0.9996],PARAMETER["false_easting",500000],PARAMETER["false_northing",0],'
+    'UNIT["metre",1,AUTHORITY["EPSG","9001"]],AXIS["Easting",EAST],AXIS["Northing",NORTH],'
+    'AUTHORITY["EPSG","326{zone:02d}"]]'
+)
 
 
 class DLTile(GeoContext):
@@ -128,11 +173,22 @@ class DLTile(GeoContext):
 
     _kind = "dltile"
 
-    def __init__(self, resolution: float, tilesize: int, pad: int, zone: int, path: int, row: int):
+    def __init__(self, resolution: Any, tilesize: int | None = None, pad: int | None = None, zone: int | None = None,
+                 path: int | None = None, row: int | None = None):
+        if isinstance(resolution, Mapping) and tilesize is None:
+            # The original's DLTile(dltile_dict): a GeoJSON Feature whose properties hold the key.
+            props = resolution.get("properties", resolution)
+            key = props.get("key") if isinstance(props, Mapping) else None
+            if not isinstance(key, str):
+                raise InvalidTileError("Invalid dltile_dict: expected a GeoJSON Feature whose properties hold the "
+                                       "DLTile 'key'", field="dltile_dict", value=resolution)
+            other = self.from_key(key)
+            resolution, tilesize, pad, zone, path, row = (other.resolution, other.tilesize, other.pad, other.zone,
+                                                          other.path, other.row)
         self._resolution, self._tilesize, self._pad = _check_grid(resolution, tilesize, pad)
         zone = v.integer(zone, "zone")
         if not 1 <= zone <= N_ZONES:
-            raise ValidationError(f"Invalid zone {zone!r}: must be between 1 and {N_ZONES}", field="zone", value=zone)
+            raise InvalidTileError(f"Invalid zone {zone!r}: must be between 1 and {N_ZONES}", field="zone", value=zone)
         self._zone = zone
         self._path = v.integer(path, "path")
         self._row = v.integer(row, "row")
@@ -169,11 +225,13 @@ class DLTile(GeoContext):
 
         Raises
         ------
-        ValidationError
-            A ``ValueError`` naming the bad field and value.
+        InvalidLatLonError
+            A latitude or longitude out of range (a ``ValueError`` naming the field and value).
+        InvalidTileError
+            A bad resolution, tilesize or pad.
         """
-        lat = v.in_range(lat, "lat", -90.0, 90.0)
-        lon = v.in_range(lon, "lon", -180.0, 180.0)
+        lat = _as(InvalidLatLonError, v.in_range, lat, "lat", -90.0, 90.0)
+        lon = _as(InvalidLatLonError, v.in_range, lon, "lon", -180.0, 180.0)
         resolution, tilesize, pad = _check_grid(resolution, tilesize, pad)
         zone = utm_zone(lon)
         e, n = lonlat_to_utm(zone, lon, lat)
@@ -191,8 +249,8 @@ class DLTile(GeoContext):
 
         Raises
         ------
-        ValidationError
-            For a malformed key (field ``"key"``).
+        InvalidTileError
+            For a malformed key (field ``"key"``; a ``ValueError``).
         """
         if not isinstance(key, str):
             raise ValidationTypeError(
@@ -200,7 +258,7 @@ class DLTile(GeoContext):
             )
         parts = key.strip().split(":")
         if len(parts) != 6:
-            raise ValidationError(
+            raise InvalidTileError(
                 f"Invalid key {key!r}: expected 6 fields 'tilesize:pad:resolution:zone:path:row', got {len(parts)}",
                 field="key",
                 value=key,
@@ -211,7 +269,7 @@ class DLTile(GeoContext):
             try:
                 vals.append(float(part) if name == "resolution" else int(part))
             except ValueError:
-                raise ValidationError(
+                raise InvalidTileError(
                     f"Invalid key {key!r}: {name} {part!r} is not {'a number' if name == 'resolution' else 'an integer'}",
                     field="key",
                     value=key,
@@ -220,7 +278,7 @@ class DLTile(GeoContext):
         try:
             return cls(resolution, tilesize, pad, zone, path, row)
         except ValidationError as e:
-            raise ValidationError(f"Invalid key {key!r}: {e}", field="key", value=key) from None
+            raise InvalidTileError(f"Invalid key {key!r}: {e}", field="key", value=key) from None
 
     @classmethod
     def iter_from_shape(
@@ -248,10 +306,11 @@ class DLTile(GeoContext):
 
         Parameters
         ----------
-        shape : dict, shapely geometry or object with ``__geo_interface__``
-            In lon/lat: a GeoJSON geometry, Feature or FeatureCollection, a shapely
-            geometry or anything with ``__geo_interface__``. It is split along UTM zone
-            boundaries and each piece is covered by the tiles of its zone.
+        shape : dict, str, list, shapely geometry or object with ``__geo_interface__``
+            In lon/lat: a GeoJSON geometry, Feature or FeatureCollection (or its JSON
+            text), a shapely geometry, anything with ``__geo_interface__``, or a list of
+            these. Points and lines are taken too (the tiles they touch). It is split
+            along UTM zone boundaries and each piece is covered by the tiles of its zone.
         resolution : float
             Pixel size in metres.
         tilesize : int
@@ -271,6 +330,9 @@ class DLTile(GeoContext):
 
         Raises
         ------
+        InvalidShapeError
+            A bad shape (see :func:`~wf_widgets.geo.to_shapely`); ``InvalidShapeTypeError``
+            (also a ``TypeError``) for an object that is no shape.
         ValidationError
             More than ``max_tiles`` tiles, found before any is built; use
             :meth:`iter_from_shape` to go through them one at a time.
@@ -416,6 +478,36 @@ class DLTile(GeoContext):
         return self._row
 
     @property
+    def ti(self) -> int:
+        """The original client's name of :attr:`path` (the column of the tile in its zone's grid)."""
+        return self._path
+
+    @property
+    def tj(self) -> int:
+        """The original client's name of :attr:`row` (the row of the tile in its zone's grid)."""
+        return self._row
+
+    @property
+    def tile_extent(self) -> int:
+        """Pixels per side, padding included: ``tilesize + 2 * pad``."""
+        return self._tilesize + 2 * self._pad
+
+    @property
+    def proj4(self) -> str:
+        """PROJ.4 definition of the tile's CRS, as the original wrote it (with its trailing space)."""
+        return f"+proj=utm +zone={self._zone} +datum=WGS84 +units=m +no_defs "
+
+    @property
+    def wkt(self) -> str:
+        """OGC Well-Known Text (version 1) of the tile's CRS, as the original wrote it."""
+        return _UTM_WKT.format(zone=self._zone, meridian=6 * self._zone - 183)
+
+    @property
+    def raster_params(self) -> dict[str, Any]:
+        """``{"dltile": key, "align_pixels": False}``: the tile as the original's raster calls took it."""
+        return {"dltile": self.key, "align_pixels": False}
+
+    @property
     def key(self) -> str:
         """``"tilesize:pad:resolution:zone:path:row"``."""
         return f"{self._tilesize}:{self._pad}:{format_resolution(self._resolution)}:{self._zone}:{self._path}:{self._row}"
@@ -512,30 +604,122 @@ class DLTile(GeoContext):
         return out
 
     # --- operations ------------------------------------------------------------------
-    def subtile(self, subdivide: int) -> list["DLTile"]:
-        """Split into ``subdivide x subdivide`` tiles of ``tilesize / subdivide`` pixels.
-
-        The sub-tiles keep this tile's resolution and pad and cover exactly its
-        unpadded square, in reading order (north to south, then west to east).
+    def assign(self, pad: Any = "unchanged") -> "DLTile":
+        """The same tile with another padding (the grid cell, so the key's path and row, stays).
 
         Raises
         ------
-        ValidationError
-            A ``ValueError`` when `subdivide` is not a positive divisor of ``tilesize``.
+        InvalidTileError
+            A negative or non-integral ``pad``.
         """
-        n = v.positive_int(subdivide, "subdivide")
+        if isinstance(pad, str) and pad == "unchanged":
+            return self
+        _, _, pad = _check_grid(self._resolution, self._tilesize, pad)
+        return self._make(self._resolution, self._tilesize, pad, self._zone, self._path, self._row)
+
+    def subtile(self, subdivide: int, resolution: float | None = None, pad: int | None = None,
+                keys_only: bool = False) -> list["DLTile"] | list[str]:
+        """Split into ``subdivide x subdivide`` tiles covering exactly this tile's unpadded square.
+
+        Parameters
+        ----------
+        subdivide : int
+            Sub-tiles per side; must divide ``tilesize``.
+        resolution : float, optional
+            Resolution of the sub-tiles (this tile's by default); ``tilesize * resolution /
+            (subdivide * resolution_new)``, their tilesize, must be a whole number.
+        pad : int, optional
+            Padding of the sub-tiles (this tile's by default).
+        keys_only : bool, default False
+            Return the keys instead of DLTiles.
+
+        Returns
+        -------
+        list of DLTile, or of str
+            In reading order (north to south, then west to east).
+
+        Raises
+        ------
+        InvalidTileError
+            A ``ValueError`` when `subdivide` is not a positive divisor of ``tilesize``, or
+            the sub-tiles' tilesize would not be a whole number.
+        """
+        n = _as(InvalidTileError, v.positive_int, subdivide, "subdivide")
         if self._tilesize % n:
-            raise ValidationError(
+            raise InvalidTileError(
                 f"Invalid subdivide {subdivide!r}: tilesize {self._tilesize} is not divisible by it",
                 field="subdivide",
                 value=subdivide,
             )
-        ts = self._tilesize // n
-        return [
-            self._make(self._resolution, ts, self._pad, self._zone, self._path * n + i, self._row * n + j)
-            for j in range(n - 1, -1, -1)
-            for i in range(n)
-        ]
+        res, _, pad = _check_grid(self._resolution if resolution is None else resolution, 1,
+                                  self._pad if pad is None else pad)
+        exact = self._tilesize * self._resolution / (n * res)
+        ts = round(exact)
+        if ts < 1 or abs(exact - ts) > 1e-9 * exact:
+            raise InvalidTileError(
+                f"Invalid resolution {resolution!r} for subtile({n}): the sub-tiles' tilesize would be "
+                f"{self._tilesize} * {self._resolution:g} / ({n} * {res:g}) = {exact:g}, not a whole number",
+                field="resolution",
+                value=resolution,
+            )
+        res_s = format_resolution(res)
+        cells = [(self._path * n + i, self._row * n + j) for j in range(n - 1, -1, -1) for i in range(n)]
+        if keys_only:
+            return [f"{ts}:{pad}:{res_s}:{self._zone}:{p}:{r}" for p, r in cells]
+        return [self._make(res, ts, pad, self._zone, p, r) for p, r in cells]
+
+    def rowcol_to_latlon(self, row: Any, col: Any) -> list[tuple[float, ...]]:
+        """The lat/lon of the centres of pixels ``(row, col)`` of this (padded) tile.
+
+        Parameters
+        ----------
+        row, col : int or sequence of int
+            Pixel rows and columns, counted from the top-left corner of the padded tile;
+            both numbers or both sequences of one length.
+
+        Returns
+        -------
+        list of two tuples
+            ``[(lat, ...), (lon, ...)]``.
+
+        Raises
+        ------
+        InvalidRowColError
+            ``row`` and ``col`` that don't pair up.
+        """
+        rows, cols, single = _pair(row, col, "row", "col", InvalidRowColError)
+        xmin, _, _, ymax = self.bounds
+        x = xmin + (cols + 0.5) * self._resolution
+        y = ymax - (rows + 0.5) * self._resolution
+        lon, lat = utm_to_lonlat(self._zone, x, y)
+        lon = (np.asarray(lon, dtype=float) + 180.0) % 360.0 - 180.0
+        return [tuple(np.atleast_1d(lat).tolist()), tuple(np.atleast_1d(lon).tolist())]
+
+    def latlon_to_rowcol(self, lat: Any, lon: Any) -> list[tuple[int, ...]]:
+        """The pixels ``(row, col)`` of this (padded) tile holding lat/lon points.
+
+        Parameters
+        ----------
+        lat, lon : float or sequence of float
+            Both numbers or both sequences of one length. Points outside the tile give
+            rows and columns outside ``0 .. tile_extent - 1``.
+
+        Returns
+        -------
+        list of two tuples
+            ``[(row, ...), (col, ...)]``.
+
+        Raises
+        ------
+        InvalidLatLonError
+            ``lat`` and ``lon`` that don't pair up.
+        """
+        lats, lons, single = _pair(lat, lon, "lat", "lon", InvalidLatLonError)
+        x, y = lonlat_to_utm(self._zone, lons, lats)
+        xmin, _, _, ymax = self.bounds
+        rows = np.floor((ymax - np.asarray(y)) / self._resolution).astype(int)
+        cols = np.floor((np.asarray(x) - xmin) / self._resolution).astype(int)
+        return [tuple(np.atleast_1d(rows).tolist()), tuple(np.atleast_1d(cols).tolist())]
 
     def to_dict(self) -> dict[str, Any]:
         """``{"type": "dltile", "key": ..., "resolution", "tilesize", "pad", "zone", "path", "row", "crs", "bounds", "geotrans"}``."""

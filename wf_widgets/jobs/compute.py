@@ -8,7 +8,7 @@ from typing import BinaryIO, TextIO
 from .. import _context
 from .._context import BackendLike
 from ..errors import WfError
-from .job import Job
+from .job import Job, set_relauncher
 from .plan import prepare, submit
 
 
@@ -18,9 +18,19 @@ def launch(value: object, geoctx: object = None, format: object = "pyarrow", des
     return submit(prepare(value, geoctx, format, destination, backend))
 
 
+def relaunch(job: Job) -> Job:
+    """A new job computing what ``job`` computed (:meth:`Job.resubmit`): prepared and submitted again."""
+    new = submit(prepare(job.object, job.geoctx, job.format, job.destination, job._backend))
+    new._cache_enabled = job.cache_enabled
+    return new
+
+
+set_relauncher(relaunch)
+
+
 def compute(value: object, geoctx: object = None, format: object = "pyarrow", destination: object = "download",
             file: str | os.PathLike | BinaryIO | None = None, timeout: float | None = None, block: bool = True,
-            progress_bar: bool | TextIO | None = None, backend: BackendLike | None = None) -> object:
+            progress_bar: bool | TextIO | None = None, cache: bool = True, backend: BackendLike | None = None) -> object:
     """Compute ``value`` and deliver it.
 
     Parameters
@@ -42,6 +52,10 @@ def compute(value: object, geoctx: object = None, format: object = "pyarrow", de
         False returns the :class:`Job` at once.
     progress_bar : bool, file-like or None
         None: on in a notebook, off elsewhere.
+    cache : bool, default True
+        Accepted for the original client's code, and kept on the job (``job.cache_enabled``).
+        It changes nothing here: wf_widgets keeps no cache of results between jobs, so every
+        job evaluates its graph afresh (within one job, the scenes it reads are read once).
 
     Returns
     -------
@@ -58,19 +72,20 @@ def compute(value: object, geoctx: object = None, format: object = "pyarrow", de
         internal frames (the traceback ends here; the message says what to fix).
     """
     try:
-        return _compute(value, geoctx, format, destination, file, timeout, block, progress_bar, backend)
+        return _compute(value, geoctx, format, destination, file, timeout, block, progress_bar, cache, backend)
     except WfError as exc:  # the user's mistake, told from the call they made: the message, not our frames
         raise exc.with_traceback(None) from None
 
 
 def _compute(value: object, geoctx: object, format: object, destination: object,
              file: str | os.PathLike | BinaryIO | None, timeout: float | None, block: bool,
-             progress_bar: bool | TextIO | None, backend: BackendLike | None) -> object:
+             progress_bar: bool | TextIO | None, cache: bool, backend: BackendLike | None) -> object:
     backend = backend if backend is not None else _context.current()
     # A blocking job on the default thread pool runs right here: the caller would only wait.
     launch = prepare(value, geoctx, format, destination, backend)
     here = block and backend.runner.runs_here
     job = submit(launch, run_here=here)
+    job._cache_enabled = bool(cache)
     if not block:
         return job
     if here:

@@ -4,6 +4,13 @@ A Job reads its row (``refresh()``); it works the same from the process that lau
 it and from any other process sharing the home folder or the database (``Job.get(id)``).
 A user gets only the jobs they launched (and those of rows made before owners were
 recorded): someone else's id is as unknown as a missing one.
+
+The original client's Job API is here too: ``wait()`` raises the job's error (or
+:class:`~wf_widgets.errors.JobTimeoutError`), ``watch()`` yields the job as it changes,
+``resubmit()`` launches it again, and ``object``, ``type``, ``result_type``, ``geoctx``,
+``arguments``, ``cache_enabled``, ``runtime``, ``version``, ``created_datetime``,
+``updated_datetime``, ``cancelled``. What differs from the original is listed in
+docs/compat.md.
 """
 
 from __future__ import annotations
@@ -12,16 +19,20 @@ import datetime as _dt
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, TextIO
 
 from .. import _context
 from .._cards import job_card
 from .._context import TERMINAL, BackendLike
 from .._db import describe
+from .._version import __version__
 from ..delivery import HANDLERS
 from ..delivery.download import read_bytes
 from ..delivery.links import result_url
 from ..errors import JobCancelled, JobTimeoutError, NotFound, ValidationError, exception_for
+from ..geo import GeoContext, geocontext_from_dict
+from ..values.base import Value
 from ..values.graph import Node
 from .progress import ProgressBar, in_notebook, progress_line
 from .runner import TIMED_OUT
@@ -29,6 +40,22 @@ from .store import ID_CHARS, JobStore, finished_event, forget_event, short_id, w
 
 #: Seconds between checks, while waiting, that the job's worker is still alive.
 REAP_CHECK_S = 1.0
+
+#: ``relaunch(job) -> Job``: prepare and submit again what ``job`` computed, through the one
+#: launch pipeline (:mod:`wf_widgets.jobs.plan`). Registered by :mod:`wf_widgets.jobs.compute`,
+#: which imports both this module and the pipeline (the pipeline imports this module, so it
+#: can't be imported here); the ``wf_widgets.jobs`` package imports it before anyone gets a Job.
+_relaunch: Callable[["Job"], "Job"] | None = None
+
+
+def set_relauncher(relaunch: Callable[["Job"], "Job"]) -> None:
+    """Register the function :meth:`Job.resubmit` launches with (see :data:`_relaunch`)."""
+    global _relaunch
+    _relaunch = relaunch
+
+
+class _Timeout(Exception):
+    """Raised by :meth:`Job._follow` once its timeout passed."""
 
 
 #: Bases of links whose note (they work only while this process runs) was printed.
@@ -60,7 +87,15 @@ class Job:
     steps_done, steps_total : int
     format, destination : dict
         Their normal forms.
+    object : Value
+        What the job computes (rebuilt from its stored graph for a job of another process).
+    geoctx : GeoContext or None
     """
+
+    #: Set by :meth:`_launched` for a job this process launched; the job store keeps neither.
+    _object: Value | None = None
+    _cache_enabled: bool = True
+    _version: str | None = None
 
     def __init__(self, job_id: str, backend: BackendLike | None = None, _row: dict | None = None):
         if backend is None:
@@ -126,6 +161,13 @@ class Job:
         raise ValidationError(f"{job_id!r} matches {total} jobs; give more of the id:\n{shown}{more}",
                               field="job_id", value=job_id)
 
+    def _launched(self, value: Value, cache: bool = True) -> "Job":
+        """Record what only the launching process knows: the value object, the cache flag, the version."""
+        self._object = value
+        self._cache_enabled = bool(cache)
+        self._version = __version__
+        return self
+
     # -- state ----------------------------------------------------------------------------
     def refresh(self) -> "Job":
         """Re-read the row."""
@@ -189,8 +231,69 @@ class Job:
         return None
 
     @property
+    def cancelled(self) -> bool:
+        """Whether the job was cancelled (as of the last refresh)."""
+        return self._row["stage"] == "CANCELLED"
+
+    @property
     def created_datetime(self) -> _dt.datetime:
+        """When the job was created (UTC)."""
         return _dt.datetime.fromtimestamp(self._row["created"], tz=_dt.timezone.utc)
+
+    @property
+    def updated_datetime(self) -> _dt.datetime:
+        """When the job's row last changed (UTC; as of the last refresh)."""
+        return _dt.datetime.fromtimestamp(self._row["updated"], tz=_dt.timezone.utc)
+
+    @property
+    def runtime(self) -> _dt.timedelta | None:
+        """How long the job took, from its creation to its end; None until it ended."""
+        if self._row["stage"] not in TERMINAL or self._row.get("finished") is None:
+            return None
+        finished = _dt.datetime.fromtimestamp(self._row["finished"], tz=_dt.timezone.utc)
+        return finished - self.created_datetime  # as datetimes: equal to updated - created of an ended job
+
+    # -- what it computes -----------------------------------------------------------------
+    @property
+    def object(self) -> Value:
+        """The value this job computes (the stored graph, checked as it is loaded, for a job of another process)."""
+        if self._object is None:
+            row = self._backend.jobs.get(self.id, graph=True)
+            self._object = Value.from_json(row["graph"])
+        return self._object
+
+    @property
+    def type(self) -> type:
+        """The class of :attr:`object` (``wf.Int``, ``wf.Image``, ...)."""
+        return type(self.object)
+
+    @property
+    def result_type(self) -> str:
+        """The name of the type of the result (``"Int"``, ``"Image"``, ...)."""
+        return self._row["kind"]
+
+    @property
+    def geoctx(self) -> GeoContext | None:
+        """The GeoContext the job computes in, or None."""
+        if "_geoctx" not in self.__dict__:
+            d = self._row.get("geoctx")
+            self.__dict__["_geoctx"] = geocontext_from_dict(d) if d is not None else None
+        return self.__dict__["_geoctx"]
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """The values given for the parameters of :attr:`object`: always ``{}`` (wf_widgets graphs have no parameters)."""
+        return {}
+
+    @property
+    def cache_enabled(self) -> bool:
+        """The ``cache=`` the job was launched with (True for jobs of other processes; see ``compute``)."""
+        return self._cache_enabled
+
+    @property
+    def version(self) -> str | None:
+        """The wf_widgets version that launched the job, or None when another process did (the store keeps none)."""
+        return self._version
 
     @property
     def expires_datetime(self) -> _dt.datetime | None:
@@ -218,36 +321,32 @@ class Job:
         return result_url(self._backend.signer, base, self.id, self._row["expires"])
 
     # -- waiting --------------------------------------------------------------------------
-    def wait(self, timeout: float | None = None, progress_bar: bool | TextIO | None = False) -> "Job":
-        """Block until the job ends.
+    def _follow(self, timeout: float | None) -> Iterator["Job"]:
+        """Yield this job now and each time its stage or steps change, until it ended.
 
-        Parameters
-        ----------
-        timeout : float, optional
-            Seconds; past it the job is cancelled and JobTimeoutError raised.
-        progress_bar : bool, file-like or None
-            Where to draw progress (see :class:`~wf_widgets.jobs.progress.ProgressBar`).
-
-        Ctrl-C (KeyboardInterrupt) cancels the job, then re-raises. About every
-        :data:`REAP_CHECK_S` seconds the job's worker is checked (``JobStore.reap_stale``):
-        if it died, the job ends FAILED with code INTERRUPT and the wait ends.
+        Raises :class:`_Timeout` once ``timeout`` seconds passed. A job run by this process
+        wakes the loop when it ends; others are polled (quickly at first, then every 0.25 s),
+        and about every :data:`REAP_CHECK_S` seconds the job's worker is checked
+        (``JobStore.reap_stale``): if it died, the job ends FAILED with code INTERRUPT.
         """
-        bar = ProgressBar(progress_bar)
         event = self._event or finished_event(self.id)
         start = time.monotonic()
         checked = start
+        last = None
         try:
-            if not self.done:
-                bar.update(self.id, self.steps_done, self.steps_total, self.stage)
-            while not self.done:
+            while True:
+                state = (self.stage, self.steps_done, self.steps_total)
+                if state != last:
+                    last = state
+                    yield self
+                if self.done:
+                    return
                 elapsed = time.monotonic() - start
                 if timeout is not None and elapsed >= timeout:
-                    self.cancel()
-                    raise self._timeout_error(timeout)
+                    raise _Timeout()
                 wait_s = _poll_interval(elapsed)
                 if timeout is not None:
                     wait_s = min(wait_s, max(timeout - elapsed, 0.0))
-                # A job run by this process wakes us when it ends; others are polled.
                 if event.wait(wait_s):  # the final row comes with it when the worker had it at hand
                     self._row = dict(event.row) if event.row is not None else self._backend.jobs.get(self.id, graph=False)
                 else:
@@ -255,17 +354,89 @@ class Job:
                         checked = time.monotonic()
                         self._backend.jobs.reap_stale([self.id])
                     self.refresh()
-                bar.update(self.id, self.steps_done, self.steps_total, self.stage)
-            return self
+        finally:
+            forget_event(self.id, event)
+
+    def watch(self, timeout: float | None = None) -> Iterator["Job"]:
+        """Yield this job each time its stage or progress changes, until it ends.
+
+        The first item is the job as it is now; the last is the job in its final stage.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds to watch; past them :class:`~wf_widgets.errors.JobTimeoutError` is raised
+            (the job is not cancelled: watching does not own it).
+
+        Examples
+        --------
+        >>> for job in wf.Int(1).compute(block=False).watch():   # doctest: +SKIP
+        ...     print(job.stage, job.steps_done, job.steps_total)
+        """
+        try:
+            yield from self._follow(timeout)
+        except _Timeout:
+            raise JobTimeoutError(f"Stopped watching job {self.id} after {timeout} s; it is still {self.stage} "
+                                  "(it was not cancelled)") from None
+
+    def wait(self, timeout: float | None = None, progress_bar: bool | TextIO | None = False,
+             cancel_on_timeout: bool = True, cancel_on_interrupt: bool = True) -> "Job":
+        """Block until the job ends; raise its error if it failed or was cancelled.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds; past them JobTimeoutError is raised (and the job cancelled, see below).
+        progress_bar : bool, file-like or None
+            Where to draw progress (see :class:`~wf_widgets.jobs.progress.ProgressBar`).
+        cancel_on_timeout : bool, default True
+            Cancel the job when the timeout passes.
+        cancel_on_interrupt : bool, default True
+            Cancel the job on Ctrl-C (KeyboardInterrupt, re-raised).
+
+        Returns
+        -------
+        Job
+            This job, SUCCEEDED.
+
+        Raises
+        ------
+        JobComputeError
+            The job FAILED: the subclass of its error code (``job.error``), e.g. JobInvalid.
+        JobCancelled
+            The job was cancelled.
+        JobTimeoutError
+            The timeout passed first.
+
+        About every :data:`REAP_CHECK_S` seconds the job's worker is checked: if it died,
+        the job ends FAILED with code INTERRUPT and JobInterrupt is raised.
+        """
+        bar = ProgressBar(progress_bar)
+        drawing = not self.done
+        try:
+            for _ in self._follow(timeout):
+                if drawing:
+                    bar.update(self.id, self.steps_done, self.steps_total, self.stage)
+        except _Timeout:
+            if cancel_on_timeout:
+                bar.note(f"Cancelling job {self.id}")
+                self.cancel()
+            raise self._timeout_error(timeout, cancelled=cancel_on_timeout) from None
         except KeyboardInterrupt:
-            self.cancel()
+            if cancel_on_interrupt:
+                bar.note(f"Cancelling job {self.id}")
+                self.cancel()
             raise
         finally:
             bar.close()
-            forget_event(self.id, event)
+        error = self.error
+        if error is not None:
+            raise error
+        return self
 
-    def _timeout_error(self, timeout: float) -> JobTimeoutError:
-        return JobTimeoutError(f"Job {self.id} did not finish within {timeout} s and was cancelled")
+    def _timeout_error(self, timeout: float | None, cancelled: bool = True) -> JobTimeoutError:
+        return JobTimeoutError(f"Job {self.id} did not finish within {timeout} s"
+                               + (" and was cancelled" if cancelled else "; it goes on (not cancelled)"))
 
     def _run_here(self, node: Node | None, timeout: float | None = None, progress_bar: bool | TextIO | None = False) -> "Job":
         """Run this job, created claimed, in the calling thread (``compute(block=True)`` on the default runner).
@@ -289,6 +460,21 @@ class Job:
             raise self._timeout_error(timeout)
         return self
 
+    def resubmit(self) -> "Job":
+        """Launch what this job computed again, as a new job (its value, geoctx, format, destination, cache).
+
+        It goes through the one launch pipeline (every check again, as ``compute()``), so a
+        destination that needs something (a catalog product, e-mail settings) is checked anew.
+
+        Returns
+        -------
+        Job
+            The new job, already submitted.
+        """
+        if _relaunch is None:  # wf_widgets.jobs imports compute, which registers it
+            raise RuntimeError("wf_widgets.jobs.compute was not imported: nothing to launch with")
+        return _relaunch(self)
+
     def cancel(self) -> bool:
         """Ask the job to stop (works across processes); False if it had already ended."""
         ok = self._backend.jobs.request_cancel(self.id)
@@ -311,9 +497,10 @@ class Job:
         self._check()
         return HANDLERS[self.destination["type"]].result(self._backend, self._row)
 
-    def result_to_file(self, file: str | os.PathLike | BinaryIO, timeout: float | None = None) -> None:
-        """Wait, then write the stored (encoded) result to a path or binary file-like."""
-        self.wait(timeout)
+    def result_to_file(self, file: str | os.PathLike | BinaryIO, timeout: float | None = None,
+                       progress_bar: bool | TextIO | None = False) -> None:
+        """Wait, then write the stored (encoded) result to a path or binary file-like (left open)."""
+        self.wait(timeout, progress_bar)
         if not self._row.get("result_path"):
             self._check()
         data = read_bytes(self._backend, self._row)

@@ -1,8 +1,14 @@
 """Text progress, as the original client printed it.
 
-First ``Job ID: <id>`` on its own line, then one line redrawn in place::
+First ``Job ID: <id>`` on its own line, then one line redrawn in place (``"\r"`` and the
+line, left-justified to 79 characters, as the original wrote it; the bar is full once the
+job ended)::
 
     [######] | Steps: 21/21 | Stage: SUCCEEDED
+
+Where the original differs: it wrote a blank line before ``Job ID`` (the spec's own output
+has none, so neither do we), and no line end after the last redraw (we end the line, so
+what is printed next starts on a line of its own).
 """
 
 from __future__ import annotations
@@ -10,9 +16,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from .._cards import progress_line  # the line itself is drawn at the bottom layer (job cards use it too)
+from .._cards import progress_line, progress_text  # the line is drawn at the bottom layer (job cards use it too)
 
-__all__ = ["ProgressBar", "in_notebook", "progress_line"]
+__all__ = ["ProgressBar", "in_notebook", "progress_line", "progress_text"]
 
 
 def in_notebook() -> bool:
@@ -61,12 +67,18 @@ class ProgressBar:
         if not self._started:
             self._write(f"Job ID: {job_id}\n")
             self._started = True
-        line = progress_line(steps_done, steps_total, stage)
-        if line == self._last:
+        text = progress_text(steps_done, steps_total, stage)
+        if text == self._last:
             return
-        pad = " " * max(0, len(self._last) - len(line))
-        self._write(f"\r{line}{pad}")
-        self._last = line
+        pad = " " * max(0, len(self._last) - len(text))
+        self._write(f"{text}{pad}")
+        self._last = text
+
+    def note(self, message: str) -> None:
+        """Write ``message`` on a line of its own (the original's ``Cancelling job <id>``), if drawing."""
+        if self.target is not None and self._started:
+            self._write(f"\n{message}\n")
+            self._last = ""
 
     def close(self) -> None:
         if self.target is not None and self._started:
