@@ -127,7 +127,7 @@ def test_resubmit_from_another_process_rebuilds_the_value_from_the_stored_graph(
         print(new.id != old.id, new.geoctx == old.geoctx, new.format, new.result(timeout=60), new.version == wf.__version__)
     """
     out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120,
-                         env=dict(os.environ, WF_WIDGETS_HOME=str(backend.settings.home)))
+                         env=dict(os.environ, WF_WIDGETS_HOME=str(backend.settings.home), WF_WIDGETS_USER=backend.settings.user))
     assert out.returncode == 0, out.stderr
     first, second = out.stdout.splitlines()
     assert first == "None True Int Int"  # neither the version nor the cache flag are in the store

@@ -219,14 +219,15 @@ def _kinds(statements):
 
 
 @pytest.mark.parametrize("block", [True, False])
-def test_a_short_job_writes_its_row_twice_and_returns_no_rows_from_writes(backend, statements, block):
+def test_a_short_job_writes_its_row_once_or_twice_and_returns_no_rows_from_writes(backend, statements, block):
     (wf.Int(0) + 1).compute()  # the first launch sweeps
     statements.clear()
     job = (wf.Int(1) + 1).compute(block=False) if not block else None
     value = job.result(timeout=30) if job is not None else (wf.Int(1) + 1).compute()
     assert value == 2
     assert not [s for s in statements if "RETURNING" in s]
-    assert _kinds(statements).count("INSERT") == 1 and _kinds(statements).count("UPDATE") == 1
+    # Run in the caller's thread, a short job's row is written once, ended; queued, it is inserted then ended.
+    assert _kinds(statements).count("INSERT") == 1 and _kinds(statements).count("UPDATE") == (0 if block else 1)
     # No read of the cancel flag at every step, nor of the final row: the worker had it.
     # A pool's worker reads the flag once, before it starts (a job cancelled while queued is not run).
     assert _kinds(statements).count("SELECT") == (0 if block else 1)
@@ -246,6 +247,37 @@ def test_the_final_row_a_job_gets_from_its_worker_is_the_stored_row(backend, blo
     assert stored["created"] <= stored["started"] <= stored["finished"]
     assert (stored["host"], stored["pid"], stored["heartbeat"]) == (HOST, os.getpid(), None)
     assert job.result() == wf.Job.get(job.id).result() == 2
+
+
+def test_a_blocking_job_that_runs_long_shows_in_the_store_while_it_runs(backend, monkeypatch):
+    """Its row waits (one write for short jobs), but not past DEFER_INSERT_S, even with no progress write."""
+    (wf.Int(0) + 1).compute()  # the first launch sweeps
+    monkeypatch.setattr(runner, "PROGRESS_EVERY_S", 3600.0)  # only the heartbeat thread can write it
+    seen: dict = {}
+
+    def watch():
+        wait_until(lambda: any(r["stage"] == "PREPARING" for r in backend.jobs.list(stages=["PREPARING"])), timeout=30)
+        seen["row"] = backend.jobs.list(stages=["PREPARING"])[0]
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    started = time.monotonic()
+    assert slow_value(100).compute() == slow_expected(100)
+    watcher.join()
+    assert time.monotonic() - started > runner.DEFER_INSERT_S
+    row = backend.jobs.get(seen["row"]["id"], graph=False)
+    assert (row["stage"], row["pid"], row["heartbeat"]) == ("SUCCEEDED", os.getpid(), None)
+    assert len(backend.jobs.list()) == 2  # written once each: no duplicate of the deferred row
+
+
+def test_a_deferred_row_is_written_when_this_process_asks_about_its_job(backend):
+    launch = prepare(wf.Int(1) + 1)
+    job = submit(launch, run_here=True)
+    assert backend.jobs.list(stages=["PREPARING"]) == []  # not written yet
+    assert backend.jobs.status(job.id)["stage"] == "PREPARING"  # asked about: written
+    assert [r["id"] for r in backend.jobs.list(stages=["PREPARING"])] == [job.id]
+    job._run_here(launch.value.node)
+    assert backend.jobs.get(job.id, graph=False)["stage"] == "SUCCEEDED" and job.result() == 2
 
 
 def test_a_job_cancelled_while_it_runs_unclaimed_ends_cancelled_and_keeps_nothing(backend, monkeypatch):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import subprocess
+import sys
 from collections import OrderedDict
 
 import msgpack
@@ -489,3 +491,16 @@ def test_pyarrow_image_metadata():
     assert coll.schema.metadata[b"wf_widgets.kind"] == b"ImageCollection"
     props = json.loads(coll.schema.metadata[b"wf_widgets.properties"])
     assert props[1]["$dict"]["$odd key"] == {"$dict": {"$datetime": "literal"}}
+
+
+def test_a_sessions_first_scalar_results_do_not_import_pandas(tmp_path):
+    """pyarrow imports pandas (seconds) to convert any Python object; scalars are built from buffers."""
+    code = ("import sys, datetime, wf_widgets as wf\n"
+            f"wf.set_backend(wf.Backend(wf.Settings(home={str(tmp_path)!r})))\n"
+            "assert (wf.Int(1) + 1).compute() == 2 and (wf.Float(1.5) * 2).compute() == 3.0\n"
+            "assert wf.Str('é').compute() == 'é' and wf.Bool(True).compute() is True\n"
+            "assert wf.Datetime('2020-01-02').compute() == datetime.datetime(2020, 1, 2, tzinfo=datetime.timezone.utc)\n"
+            "print('pandas' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

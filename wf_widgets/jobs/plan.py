@@ -217,7 +217,7 @@ def submit(launch: Launch, run_here: bool = False) -> Job:
     row = backend.jobs.create(job_id, kind=launch.value.kind, graph=launch.value.to_json(),
                               geoctx=ctx.to_dict() if ctx is not None else None, format=launch.format,
                               destination=launch.destination, label=launch.label, claim=run_here,
-                              link_base=link_base, link_note=link_note)
+                              link_base=link_base, link_note=link_note, defer=run_here)
     job = Job(job_id, backend, _row=row)._launched(launch.value)
     if not run_here:
         backend.runner.submit(job_id, row=dict(row), node=launch.value.node)  # a copy: the Job updates its own

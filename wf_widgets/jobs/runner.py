@@ -17,6 +17,7 @@ or resubmit: the message says to launch the job again.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import threading
 import time
@@ -31,7 +32,7 @@ from ..engine.evaluate import EvalContext, evaluate, plan
 from ..errors import JobDestination, WfError, code_for
 from ..geo import geocontext_from_dict
 from ..values.graph import Node, from_json
-from .store import JobStore
+from .store import DEFER_INSERT_S, JobStore
 
 #: Seconds between progress writes of one job; the cancel flag is read with each write.
 PROGRESS_EVERY_S = 0.1
@@ -132,16 +133,22 @@ class _Heartbeat:
             self.running.pop(job_id, None)
 
     def _loop(self) -> None:
-        while True:
-            time.sleep(HEARTBEAT_EVERY_S)
+        # Ticks every DEFER_INSERT_S: writes the rows of jobs run in their caller's thread that
+        # have run that long unwritten (JobStore.create(defer=True)); beats every HEARTBEAT_EVERY_S.
+        ticks = max(1, round(HEARTBEAT_EVERY_S / DEFER_INSERT_S))
+        for tick in itertools.count(1):
+            time.sleep(DEFER_INSERT_S)
             with self._lock:
                 by_store: dict[int, tuple[JobStore, list[str]]] = {}
                 for job_id, store in self.running.items():
                     by_store.setdefault(id(store), (store, []))[1].append(job_id)
             for store, ids in by_store.values():
                 try:
-                    store.heartbeat(ids)
-                except Exception:  # a transient lock; the next beat retries
+                    if tick % ticks:
+                        store.insert_deferred(ids, older_than_s=DEFER_INSERT_S)
+                    else:
+                        store.heartbeat(ids)
+                except Exception:  # a transient lock; the next tick retries
                     pass
 
 

@@ -33,6 +33,7 @@ import json
 import os
 import socket
 import threading
+import time
 from typing import Any, Iterable
 
 from .. import blobs as _blobs
@@ -162,6 +163,8 @@ def _after(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 #: A row whose graph text is longer than this is followed by a WAL checkpoint.
 CHECKPOINT_AFTER_BYTES = 1024 * 1024
+#: Seconds a job run in its caller's thread may go before its deferred row is written (``create(defer=True)``).
+DEFER_INSERT_S = 0.5
 
 class FinishedEvent(threading.Event):
     """Set when a job reaches a terminal stage in this process.
@@ -293,6 +296,9 @@ class JobStore:
         self.where = describe(settings)
         self._read = self.db.read
         self._write = self.db.write  # one statement (on SQLite, this process's writers taking turns)
+        #: Rows of jobs this process runs whose INSERT waits (job id -> (monotonic time, column values)).
+        self._deferred: dict[str, tuple[float, dict]] = {}
+        self._deferred_lock = threading.Lock()
         #: The files of big graph literals (shared with the layer store).
         self.blobs = _blobs.BlobStore.for_settings(settings)
         try:
@@ -338,8 +344,14 @@ class JobStore:
 
     def create(self, job_id: str, *, kind: str, graph: dict, geoctx: dict | None, format: dict,
                destination: dict, label: str | None = None, claim: bool = False,
-               link_base: str | None = None, link_note: str | None = None) -> dict:
+               link_base: str | None = None, link_note: str | None = None, defer: bool = False) -> dict:
         """Insert a QUEUED row, or with ``claim`` a PREPARING row this process runs; returns it.
+
+        ``defer`` (with ``claim``: a job the caller runs in its own thread at once): the row
+        is written later, by the first of: the job's first progress write, its final row
+        (one INSERT instead of an INSERT and an UPDATE, for short jobs), the runner's
+        heartbeat thread once the job has run :data:`DEFER_INSERT_S` (so a long job shows on
+        boards), or a request about it from this process (:meth:`insert_deferred`).
 
         The row records ``settings.user`` and ``settings.email`` as its owner (who launched it).
 
@@ -369,24 +381,54 @@ class JobStore:
                "pid": os.getpid(), "pid_start": own_start_time(), "heartbeat": started, "cancel_requested": 0,
                "blobs": keys or None, "link_base": link_base, "link_note": link_note,
                "owner": self.settings.user, "owner_email": self.settings.email}
-        self._write(
-            "INSERT INTO jobs (id, kind, graph, geoctx, format, destination, label, stage, created, started, updated,"
-            " host, pid, pid_start, heartbeat, blobs, link_base, link_note, owner, owner_email)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (job_id, kind, graph_text, json.dumps(geoctx) if geoctx is not None else None,
-             json.dumps(format), json.dumps(destination), label, row["stage"], now, started, now, HOST,
-             os.getpid(), row["pid_start"], started, json.dumps(keys) if keys else None, link_base, link_note,
-             row["owner"], row["owner_email"]),
-        )
+        values = {"id": job_id, "kind": kind, "graph": graph_text, "geoctx": json.dumps(geoctx) if geoctx is not None else None,
+                  "format": json.dumps(format), "destination": json.dumps(destination), "label": label,
+                  "stage": row["stage"], "created": now, "started": started, "updated": now, "host": HOST,
+                  "pid": os.getpid(), "pid_start": row["pid_start"], "heartbeat": started,
+                  "blobs": json.dumps(keys) if keys else None, "link_base": link_base, "link_note": link_note,
+                  "owner": row["owner"], "owner_email": row["owner_email"]}
+        if defer and claim:
+            with self._deferred_lock:
+                self._deferred[job_id] = (time.monotonic(), values)
+        else:
+            self._insert(values)
         if len(graph_text) > CHECKPOINT_AFTER_BYTES:
             self.checkpoint()
         return row
+
+    def _insert(self, values: dict) -> None:
+        cols = ", ".join(values)
+        self._write(f"INSERT INTO jobs ({cols}) VALUES ({', '.join('?' * len(values))})", tuple(values.values()))
+
+    def insert_deferred(self, job_ids: Iterable[str] | None = None, older_than_s: float = 0.0) -> None:
+        """Write the deferred rows (:meth:`create` with ``defer``) of ``job_ids`` (None: all).
+
+        ``older_than_s``: only rows deferred at least that long ago.
+        """
+        if not self._deferred:
+            return
+        cutoff = time.monotonic() - older_than_s
+        # Written under the lock: a finish() taking the row meanwhile waits, then finds it written.
+        with self._deferred_lock:
+            ids = list(self._deferred) if job_ids is None else [i for i in job_ids if i in self._deferred]
+            for job_id in ids:
+                if self._deferred[job_id][0] <= cutoff:
+                    self._insert(self._deferred[job_id][1])
+                    del self._deferred[job_id]
+
+    def _take_deferred(self, job_id: str) -> dict | None:
+        if not self._deferred:
+            return None
+        with self._deferred_lock:
+            entry = self._deferred.pop(job_id, None)
+        return entry[1] if entry is not None else None
 
     def get(self, job_id: str, graph: bool = True) -> dict | None:
         """The row of ``job_id`` (without the graph if ``graph`` is False), or None.
 
         The graph comes with its big literals read back from their blob files.
         """
+        self.insert_deferred((job_id,))
         cols = "*" if graph else self._no_graph
         row = self._row(self._read(f"SELECT {cols} FROM jobs WHERE id = ?", (job_id,)).fetchone())
         if graph and row is not None and row.get("blobs"):
@@ -395,6 +437,7 @@ class JobStore:
 
     def status(self, job_id: str) -> dict | None:
         """The small, often-read columns of a row (no graph)."""
+        self.insert_deferred((job_id,))
         row = self._read(
             "SELECT id, stage, steps_done, steps_total, error_code, error_message, cancel_requested, finished,"
             " expires, result_path, result_deleted, updated FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -514,6 +557,7 @@ class JobStore:
     def progress(self, job_id: str, *, stage: str | None = None, steps_done: int | None = None,
                  steps_total: int | None = None) -> bool:
         """Record progress and the heartbeat; returns True if cancellation was requested."""
+        self.insert_deferred((job_id,))
         now = self.settings.time()
         sets, params = ["updated = ?", "heartbeat = ?"], [now, now]
         for col, val in (("stage", stage), ("steps_done", steps_done), ("steps_total", steps_total)):
@@ -551,7 +595,14 @@ class JobStore:
         sql = ("UPDATE jobs SET stage = ?, error_code = ?, error_message = ?, finished = ?, updated = ?,"
                " steps_done = COALESCE(?, steps_done), steps_total = COALESCE(?, steps_total), result_path = ?,"
                " result_mimetype = ?, result_size = ?, result_sha256 = ?, result_ref = ?, expires = ?, heartbeat = NULL")
-        if unclaimed_started is None:
+        deferred = self._take_deferred(job_id) if unclaimed_started is None else None
+        if deferred is not None:  # never written: the whole final row in one statement
+            deferred.update(stage=stage, error_code=error_code, error_message=error_message, finished=now, updated=now,
+                            steps_done=steps_done or 0, steps_total=steps_total or 0, result_path=result_path,
+                            result_mimetype=result_mimetype, result_size=result_size, result_sha256=result_sha256,
+                            result_ref=ref_text, expires=expires, heartbeat=None)
+            self._insert(deferred)
+        elif unclaimed_started is None:
             self._write(f"{sql} WHERE id = ?", params + (job_id,))
         else:
             cur = self._write(f"{sql}, started = ? WHERE id = ? AND stage = 'QUEUED' AND cancel_requested = 0",
@@ -574,6 +625,7 @@ class JobStore:
 
     def heartbeat(self, job_ids: list[str]) -> None:
         """Refresh the heartbeat of running jobs (the runner's heartbeat thread)."""
+        self.insert_deferred(job_ids)
         if job_ids:
             now = self.settings.time()
             self._write(
@@ -588,6 +640,7 @@ class JobStore:
         locks the file; PostgreSQL's ``SELECT ... FOR UPDATE`` the row): a worker's claim
         (one conditional statement) comes before it, or after it and finds the flag.
         """
+        self.insert_deferred((job_id,))
         now = self.settings.time()
         with self.db.transaction():
             row = self._read(f"SELECT stage FROM jobs WHERE id = ?{self.db.dialect.for_update()}", (job_id,)).fetchone()

@@ -246,12 +246,24 @@ def _check_int(value: int, container: Any = None) -> int:
 
 
 def _encode_scalar(kind: str, value: Any) -> pa.Array:
+    # Built from buffers: converting a Python object (pa.array, pa.scalar) makes pyarrow
+    # import pandas first, a second or two on a session's first compute().
     value = scalar(value)
-    if kind == "Int":
-        _check_int(value)
-    elif kind == "Datetime":
-        return pa.array([datetime_to_us(value)], type=pa.int64()).cast(TIMESTAMP)
-    return pa.array([value], type=SCALAR_TYPES[kind])
+    if kind == "Null":
+        return pa.Array.from_buffers(pa.null(), 1, [None], null_count=1)
+    if kind == "Str":
+        data = value.encode("utf-8")
+        offsets = np.array([0, len(data)], dtype=np.int32)
+        return pa.Array.from_buffers(pa.utf8(), 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    if kind == "Bool":
+        values = np.packbits(np.array([bool(value)]), bitorder="little")
+    elif kind == "Int":
+        values = np.array([_check_int(value)], dtype=np.int64)
+    elif kind == "Float":
+        values = np.array([value], dtype=np.float64)
+    else:  # Datetime
+        values = np.array([datetime_to_us(value)], dtype=np.int64)
+    return pa.Array.from_buffers(SCALAR_TYPES[kind], 1, [None, pa.py_buffer(values)])
 
 
 def _data_column(value: np.ndarray) -> tuple[pa.Array, dict[str, str]]:
