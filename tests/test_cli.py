@@ -12,6 +12,7 @@ import pytest
 import wf_widgets as wf
 from wf_widgets import cli
 from wf_widgets.backend import Backend, set_backend
+from wf_widgets.errors import JobCancelled
 from wf_widgets.config import Settings
 from wf_widgets.jobs.store import JobStore
 
@@ -146,7 +147,9 @@ def test_jobs_list_show_and_cancel_by_the_fragment_people_see(backend, monkeypat
     running = slow_value().compute(block=False)
     assert cli.main(["jobs", "cancel", running.short_id]) == 0
     assert capsys.readouterr().out == f"cancel requested for job {running.short_id} ({running.id})\n"
-    assert running.wait(30).stage == "CANCELLED"
+    with pytest.raises(JobCancelled):
+        running.wait(30)
+    assert running.stage == "CANCELLED"
     assert cli.main(["jobs", "list", "--stage", "CANCELLED"]) == 0
     assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]] == [running.short_id]
 
