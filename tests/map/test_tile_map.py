@@ -145,6 +145,7 @@ def test_unreachable_server_falls_back_to_an_image_overlay(known, tile_map):
     assert overlay.url.startswith("data:image/png;base64,")
     assert not any(isinstance(x, ipyleaflet.TileLayer) and x.name == "known" for x in tile_map.layers)
     assert "not reachable from this browser: previews are static images of the view" in tile_map.status
+    assert "`wf-widgets voila`" in tile_map.status and "WF_WIDGETS_PUBLIC_URL" in tile_map.status
     # the view moves: rendered again for the new view
     set_view(tile_map, *point(0, 200), *point(200, 0))
     assert layer.leaflet is not overlay and layer.leaflet.bounds[0][0] == pytest.approx(point(0, 200)[1])

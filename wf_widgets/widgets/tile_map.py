@@ -433,8 +433,9 @@ class TileMap(WidgetBase, ipyleaflet.Map):
             text = ""
         elif self.fallback:
             text = (f"The tile server ({server.description}, {server.base}) is not reachable from this browser: "
-                    "previews are static images of the view, rendered again when the view changes. Enable the "
-                    "Jupyter server extension or set WF_WIDGETS_PUBLIC_URL for live tiles.")
+                    "previews are static images of the view, rendered again when the view changes. For live tiles, "
+                    "enable the Jupyter server extension, open the notebook with `wf-widgets voila`, or set "
+                    "WF_WIDGETS_PUBLIC_URL to an address this browser reaches.")
         elif self.probe.reachable is None:
             text = f"Tiles from {server.description} ({server.base}); checking this browser reaches it..."
         else:
