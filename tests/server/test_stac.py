@@ -31,6 +31,7 @@ from wf_widgets.server.thread import ThreadServer
 
 from .._jupyter import jupyter_server
 from .._stac import stac_errors
+from .conftest import every_store
 
 PRIVATE = "demo:private"
 TOKEN = "wf-stac-token"
@@ -331,3 +332,28 @@ def test_bad_post_bodies_and_item_parameters(standalone):
     assert status == 400 and doc["parameter"] == "collections" and doc["allowed"] == [PRODUCT_ID]
     status, doc = get_json(f"{standalone}/stac/collections/{PRODUCT_ID}/items?foo=1")
     assert status == 400 and doc["parameter"] == "foo" and "ids" not in doc["allowed"]
+
+
+@every_store
+def test_assets_are_served_from_every_object_store(backend, app_server, store_kind):
+    wf.catalog.Product(id="alice:open", name="Open", readers=["group:public"]).save()
+    wf.catalog.SpectralBand(name="red", product_id="alice:open", data_type="UInt16", nodata=0, band_index=0).save()
+    data = (np.arange(64 * 64, dtype=np.uint16).reshape(1, 64, 64) % 1000) + 1
+    wf.catalog.Image(name="one", product_id="alice:open", cs_code="EPSG:32613",
+                     geotrans=(404000.0, 10.0, 0.0, 3952000.0, 0.0, -10.0)).upload_ndarray(data)
+    base = app_server()
+    client = pystac_client.Client.open(f"{base}/stac/")
+    (item,) = client.search(collections=["alice:open"]).items()
+    asset = item.assets["image"].to_dict()
+    stored = wf.catalog.Image.get("alice:open:one").files[0]["href"]
+    if store_kind == "s3":
+        assert asset["alternate"]["s3"]["href"] == backend.storage.location(f"catalog/{stored}")
+    else:
+        assert "alternate" not in asset
+    whole = fetch(asset["href"])
+    assert whole.status == 200 and whole.body == backend.storage.get(f"catalog/{stored}")
+    part = fetch(asset["href"], headers={"Range": "bytes=10-19"})
+    assert part.status == 206 and part.body == whole.body[10:20]
+    ds = odc.stac.load([item], bands=["red"], geobox=GeoBox((64, 64), Affine(10, 0, 404000, 0, -10, 3952000),
+                                                             "EPSG:32613"))
+    np.testing.assert_array_equal(ds["red"].isel(time=0).values, data[0])
