@@ -161,14 +161,14 @@ def item(product: Mapping[str, Any], bands: list[dict], row: Mapping[str, Any], 
         "stac_extensions": [PROJ_EXT, RASTER_EXT, EO_EXT],
         "id": row["name"],
         "collection": product["id"],
-        "geometry": shapely.geometry.mapping(geometry) if geometry is not None else None,
+        "geometry": None if geometry is None else {
+            "type": "Polygon", "coordinates": [[[x, y] for x, y in geometry.exterior.coords]]},
         "properties": properties,
         "links": links,
         "assets": {},
     }
     if geometry is not None:
         doc["bbox"] = list(geometry.bounds)
-        doc["geometry"] = json.loads(json.dumps(doc["geometry"]))  # tuples -> lists
     if href is not None:
         doc["assets"][ASSET] = {"href": href, "type": COG_TYPE, "title": f"{row['name']} ({len(bands)} bands)",
                                 "roles": ["data"], "raster:bands": raster_bands(bands), "eo:bands": eo_bands(bands)}
