@@ -26,7 +26,7 @@ from wf_widgets.backend import Backend
 from wf_widgets.config import Settings
 from wf_widgets.demo_data import DAYS_BETWEEN, FIRST_DATE, N_SCENES, PRODUCT_ID
 from wf_widgets.server import ensure_thread_server, stop_thread_server
-from wf_widgets.server.testing import fetch, wait_for
+from wf_widgets.server.testing import fetch
 from wf_widgets.server.thread import ThreadServer
 
 from .._jupyter import jupyter_server
@@ -285,7 +285,7 @@ def test_the_jupyter_mount_applies_the_configured_users_rights(stac_home, tmp_pa
         stac = f"{base}/wf-widgets/stac"
         assert fetch(f"{stac}/collections").status == 403  # Jupyter's login
         auth = {"Authorization": f"token {TOKEN}"}
-        status, doc = wait_for(lambda: get_json(f"{stac}/collections", headers=auth), what="the STAC API")
+        status, doc = get_json(f"{stac}/collections", headers=auth)
         assert status == 200 and [c["id"] for c in doc["collections"]] == [PRIVATE, PRODUCT_ID]
         client = pystac_client.Client.open(f"{stac}/", headers=auth)
         items = list(client.search(collections=[PRIVATE], method="POST").items())
@@ -357,3 +357,20 @@ def test_assets_are_served_from_every_object_store(backend, app_server, store_ki
     ds = odc.stac.load([item], bands=["red"], geobox=GeoBox((64, 64), Affine(10, 0, 404000, 0, -10, 3952000),
                                                              "EPSG:32613"))
     np.testing.assert_array_equal(ds["red"].isel(time=0).values, data[0])
+
+
+def test_links_use_the_public_url(stac_home):
+    public = Backend(Settings(home=stac_home, user="user:bob", public_url="https://data.example.org/wf-widgets/"),
+                     sweep=False)
+    server = ThreadServer(public, register=False, kind="standalone")
+    try:
+        _, landing = get_json(f"{server.url}/stac/")
+        assert {link["href"] for link in landing["links"] if link["rel"] in ("self", "root")} == {
+            "https://data.example.org/wf-widgets/stac/"}
+        _, page = get_json(f"{server.url}/stac/search?limit=1")
+        href = page["features"][0]["assets"]["image"]["href"]
+        assert href.startswith(f"https://data.example.org/wf-widgets/stac/assets/{PRODUCT_ID}/")
+        assert fetch(href.replace("https://data.example.org/wf-widgets", server.url)).status == 200
+    finally:
+        server.stop()
+        public.close()
