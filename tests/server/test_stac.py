@@ -374,3 +374,19 @@ def test_links_use_the_public_url(stac_home):
     finally:
         server.stop()
         public.close()
+
+
+def test_names_that_need_escaping_in_urls(backend, app_server):
+    wf.catalog.Product(id="alice:odd.names", name="Odd", readers=["group:public"]).save()
+    wf.catalog.SpectralBand(name="red", product_id="alice:odd.names", data_type="Byte", band_index=0).save()
+    name = "scene #1 ?50% é"
+    wf.catalog.Image(name=name, product_id="alice:odd.names", cs_code="EPSG:32613",
+                     geotrans=(404000.0, 10.0, 0.0, 3952000.0, 0.0, -10.0)).upload_ndarray(np.ones((1, 8, 8), np.uint8))
+    base = app_server()
+    client = pystac_client.Client.open(f"{base}/stac/")
+    (item,) = client.get_collection("alice:odd.names").get_items()
+    assert item.id == name
+    status, doc = get_json(f"{base}/stac/collections/alice:odd.names/items/{quote(name)}")
+    assert status == 200 and doc["id"] == name
+    r = fetch(item.assets["image"].href, headers={"Range": "bytes=0-3"})
+    assert r.status == 206 and r.body == b"II*\x00"
