@@ -369,7 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  wf-widgets catalog export-stac sentinel-1:GRD /tmp/s1-stac", formatter_class=HelpFormatter)
     a.add_argument("product", metavar="PRODUCT", help="the product id")
     a.add_argument("dir", metavar="DIR", help="a folder that does not exist yet, or an empty one")
-    a.add_argument("--copy", action="store_true", help="copy the COGs instead of hard-linking them")
+    a.add_argument("--copy", action="store_true",
+                   help="copy the COGs instead of hard-linking them (a hard link keeps the catalog file's "
+                        "permissions: readable by you alone)")
     a.set_defaults(func=cmd_catalog_export_stac)
 
     p = command("doctor", "check the home folder (stores, orphan files, signing key, disk space)",
