@@ -32,6 +32,7 @@ from wf_widgets.server.thread import ThreadServer
 from .._jupyter import jupyter_server
 from .._stac import stac_errors
 from .conftest import every_store
+from .test_standalone import Serve
 
 PRIVATE = "demo:private"
 TOKEN = "wf-stac-token"
@@ -390,3 +391,16 @@ def test_names_that_need_escaping_in_urls(backend, app_server):
     assert status == 200 and doc["id"] == name
     r = fetch(item.assets["image"].href, headers={"Range": "bytes=0-3"})
     assert r.status == 206 and r.body == b"II*\x00"
+
+
+def test_the_real_standalone_server(stac_home):
+    server = Serve(stac_home, user="user:demo")  # `wf-widgets serve`, as the owner of the private product
+    try:
+        client = pystac_client.Client.open(f"{server.url}/stac/")
+        assert [c.id for c in client.get_collections()] == [PRODUCT_ID]  # no login: public products only
+        items = list(client.search(datetime="2020-01-15T00:00:00Z/2020-01-16T00:00:00Z").items())
+        assert [i.collection_id for i in items] == [PRODUCT_ID]
+        assert fetch(items[0].assets["image"].href, headers={"Range": "bytes=0-3"}).status == 206
+    finally:
+        _, err = server.stop()
+    assert "/stac/assets/" in err and "signature=" not in err  # its access log shows paths only
