@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextlib.contextmanager
-def jupyter_server(home: Path, tmp_path: Path, token: str) -> Iterator[tuple[subprocess.Popen, str, Path]]:
-    """Start jupyter_server on 127.0.0.1 under ``/jl/`` with WF_WIDGETS_HOME=``home``.
+def jupyter_server(home: Path, tmp_path: Path, token: str,
+                   env_extra: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen, str, Path]]:
+    """Start jupyter_server on 127.0.0.1 under ``/jl/`` with WF_WIDGETS_HOME=``home`` (and ``env_extra``).
 
     Yields ``(process, base URL, log file)``; the server is stopped afterwards. Every
     extension route must say whether it needs a login (``allow_unauthenticated_access=False``).
@@ -30,6 +31,7 @@ def jupyter_server(home: Path, tmp_path: Path, token: str) -> Iterator[tuple[sub
     env.update(WF_WIDGETS_HOME=str(home), JUPYTER_CONFIG_DIR=str(jdir / "config"),
                JUPYTER_DATA_DIR=str(jdir / "data"), JUPYTER_RUNTIME_DIR=str(jdir / "runtime"),
                JUPYTER_CONFIG_PATH=str(ROOT / "jupyter-config"))  # the file pip installs
+    env.update(env_extra or {})
     log_path = tmp_path / "jupyter.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen(

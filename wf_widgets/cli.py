@@ -19,6 +19,7 @@ from ._context import STAGES
 from ._db import describe
 from .backend import Backend, get_backend
 from .catalog.listing import catalog_listing
+from .catalog.stac_export import export_stac
 from .catalog.store import CatalogStore
 from .delivery.links import result_url
 from .demo import run_demo
@@ -223,6 +224,13 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalog_export_stac(args: argparse.Namespace) -> int:
+    """``catalog export-stac PRODUCT DIR``: the product as a self-contained static STAC catalog."""
+    backend = get_backend()
+    print(export_stac(backend.catalog, backend.storage, args.product, args.dir, copy=args.copy))
+    return 0
+
+
 def cmd_demo_data(args: argparse.Namespace) -> int:
     product = make_demo_data(force=args.force)
     print(f"demo product {product.id} ready ({len(list(product.images()))} images)")
@@ -351,6 +359,20 @@ def build_parser() -> argparse.ArgumentParser:
     command("catalog", "list catalog products, bands and images",
             "List the products of the home folder's catalog that you may read, with their bands and\n"
             "images.").set_defaults(func=cmd_catalog)
+    catalog_actions = sub.choices["catalog"].add_subparsers(dest="action", metavar="ACTION", title="actions")
+    a = catalog_actions.add_parser(
+        "export-stac", help="write a product as a self-contained static STAC catalog",
+        description="Write a product you may read as a static STAC catalog in DIR: DIR/collection.json, and\n"
+                    "per image DIR/<name>/<name>.json with its COG beside it (hard-linked from the catalog\n"
+                    "when it can, else copied). Every link is relative, so the folder can be moved or served\n"
+                    "as it is; it is read back and checked before the command ends.",
+        epilog="example:\n  wf-widgets catalog export-stac sentinel-1:GRD /tmp/s1-stac", formatter_class=HelpFormatter)
+    a.add_argument("product", metavar="PRODUCT", help="the product id")
+    a.add_argument("dir", metavar="DIR", help="a folder that does not exist yet, or an empty one")
+    a.add_argument("--copy", action="store_true",
+                   help="copy the COGs instead of hard-linking them (a hard link keeps the catalog file's "
+                        "permissions: readable by you alone)")
+    a.set_defaults(func=cmd_catalog_export_stac)
 
     p = command("doctor", "check the home folder (stores, orphan files, signing key, disk space)",
                 "Check the home folder: the integrity of each store, result and blob files no row uses,\n"

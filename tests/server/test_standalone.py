@@ -23,9 +23,11 @@ DAY = 86400.0
 class Serve:
     """``python -m wf_widgets.server.standalone --port 0`` on a home folder, with a clock offset."""
 
-    def __init__(self, home, offset_s: float = 0.0):
+    def __init__(self, home, offset_s: float = 0.0, user: str | None = None):
         env = {k: v for k, v in os.environ.items() if not k.startswith("WF_WIDGETS_")}
         env.update(WF_WIDGETS_HOME=str(home), WF_WIDGETS_NOW_OFFSET_S=str(offset_s))
+        if user is not None:
+            env["WF_WIDGETS_USER"] = user
         self.proc = subprocess.Popen([sys.executable, "-m", "wf_widgets.server.standalone", "--port", "0"],
                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.file = home / "servers" / f"{self.proc.pid}.json"

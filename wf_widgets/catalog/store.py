@@ -385,6 +385,68 @@ class CatalogStore:
                 found[row[0]] = {c: _from_sql(k, v) for (c, k), v in zip(cols.items(), row)}
         return sorted(found.values(), key=lambda r: r["name"])
 
+    def page_images(self, product_id: str, *, boxes: list[Box] | None = None, start: _dt.datetime | None = None,
+                    end: _dt.datetime | None = None, names: list[str] | None = None, after: str | None = None,
+                    limit: int = 100) -> list[dict[str, Any]]:
+        """A page of a product's images in name order: at most ``limit`` whose name is after ``after``.
+
+        Through the indexes, so the cost grows with the page and the candidates the filters
+        leave, not with the product: the spatial index with ``boxes``, else the index on
+        ``(product_id, name)`` (which also answers ``names``); dates by ``acquired``.
+
+        Parameters
+        ----------
+        product_id : str
+        boxes : list of (west, south, east, north), optional
+            Lon/lat boxes; an image is a candidate when its stored box meets one (a coarse,
+            conservative filter: the caller tests footprints precisely). None: anywhere.
+        start, end : datetime, optional
+            Timezone-aware bounds of ``acquired``, both included; with either, images without
+            ``acquired`` are left out.
+        names : list of str, optional
+            Only images of these names.
+        after : str, optional
+            The last name of the previous page (keyset paging).
+        limit : int
+            Most rows returned.
+        """
+        cols = _TABLES["images"]
+        where, args = ["product_id = ?"], [product_id]
+        if after is not None:
+            where.append("name > ?")
+            args.append(after)
+        if start is not None:
+            where.append("acquired >= ?")
+            args.append(_to_sql(_TIME, start))
+        if end is not None:
+            where.append("acquired <= ?")
+            args.append(_to_sql(_TIME, end))
+        if names is not None:
+            if not names:
+                return []
+            where.append(f"name IN ({', '.join('?' * len(names))})")
+            args.extend(names)
+        if boxes is None:
+            sql = f"SELECT {', '.join(cols)} FROM images WHERE {' AND '.join(where)} ORDER BY name LIMIT ?"
+        elif not boxes:
+            return []
+        else:
+            inner, args = self.db.dialect.box_select("images", list(cols), " AND ".join(where), args, boxes)
+            sql = f"SELECT DISTINCT {', '.join(cols)} FROM ({inner}) AS found ORDER BY name LIMIT ?"
+        args.append(int(limit))
+        return [{c: _from_sql(k, v) for (c, k), v in zip(cols.items(), row)} for row in self._read(sql, tuple(args))]
+
+    def product_extent(self, product_id: str) -> dict[str, Any]:
+        """What a product's images span: ``{"count", "box": (w, s, e, n) or None, "first", "last"}``.
+
+        ``box`` joins the stored (conservative) boxes of the images; ``first`` and ``last`` are
+        the earliest and latest ``acquired`` (None without any).
+        """
+        row = self._read("SELECT COUNT(*), MIN(west), MIN(south), MAX(east), MAX(north), MIN(acquired), "
+                         "MAX(acquired) FROM images WHERE product_id = ?", (product_id,)).fetchone()
+        box = None if row[1] is None else tuple(float(v) for v in row[1:5])
+        return {"count": int(row[0]), "box": box, "first": _from_sql(_TIME, row[5]), "last": _from_sql(_TIME, row[6])}
+
     def _fill_boxes(self) -> int:
         """Compute the boxes of image rows that have a ``geotrans`` but no box (rows of homes made
         before version 2); returns how many. Idempotent, and one index probe when there are none."""

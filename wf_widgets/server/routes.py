@@ -6,6 +6,7 @@ route (under the mount's base path)            what
 ``GET|HEAD results/<job id>?expires=&signature=``  the stored result (:mod:`~wf_widgets.server.app`)
 ``GET health``                                 ``{"ok": true, "kind": ..., "pid": ...}``
 ``GET tiles/<layer id>/<z>/<x>/<y>.png``       a map tile of a stored layer (:mod:`~wf_widgets.server.tiles`)
+``GET|POST stac/...``                          the catalog as a STAC API (:mod:`~wf_widgets.server.stac`)
 =============================================  ===============================================
 """
 
@@ -18,6 +19,7 @@ import tornado.web
 
 from .._context import BackendLike
 from .app import HealthHandler, NotFoundHandler, ResultHandler, log_request, normalize_base_path
+from .stac import stac_handlers
 from .tiles import tile_handler
 
 
@@ -46,6 +48,7 @@ def handlers(backend: BackendLike, base_path: str = "/", kind: str = "standalone
         # Tiles: under the Jupyter extension they need Jupyter's login (a JupyterHandler);
         # elsewhere the 128-bit random layer id is the only key (see server/tiles.py).
         (base + r"tiles/([0-9a-f]{32})/(\d{1,2})/(\d{1,9})/(\d{1,9})\.png", tile_handler(kind), opts),
+        *stac_handlers(normalize_base_path(base_path), opts, kind),
     ]
 
 

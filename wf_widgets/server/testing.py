@@ -58,9 +58,10 @@ class Response:
         return self.body.decode("utf-8", errors="replace")
 
 
-def fetch(url: str, method: str = "GET", headers: Mapping[str, str] | None = None, timeout: float = 30.0) -> Response:
-    """One HTTP request with urllib; error statuses are returned, not raised."""
-    request = urllib.request.Request(url, method=method, headers=dict(headers or {}))
+def fetch(url: str, method: str = "GET", headers: Mapping[str, str] | None = None, timeout: float = 30.0,
+          data: bytes | None = None) -> Response:
+    """One HTTP request with urllib (``data``: its body); error statuses are returned, not raised."""
+    request = urllib.request.Request(url, method=method, headers=dict(headers or {}), data=data)
     try:
         with _opener.open(request, timeout=timeout) as resp:
             return Response(resp.status, resp.headers, resp.read())
