@@ -12,8 +12,8 @@ import pytest
 import wf_widgets as wf
 from wf_widgets import cli
 from wf_widgets.backend import Backend, set_backend
-from wf_widgets.errors import JobCancelled
 from wf_widgets.config import Settings
+from wf_widgets.errors import JobCancelled
 from wf_widgets.jobs.store import JobStore
 
 from .jobs.conftest import slow_value
