@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import os
+import time
 
 import numpy as np
 import pytest
@@ -243,3 +244,16 @@ def test_the_board_shows_the_objects_url_and_size(make_backend, s3_prefix):
     (row,) = board.rows
     assert row["object_url"] == f"{prefix}/{job.id}.json" and row["size"] == 1 and "url" not in row
     board.close()
+
+
+def test_preflight_against_an_unreachable_endpoint_fails_fast_naming_the_url(make_backend, monkeypatch):
+    from wf_widgets.server.testing import free_port
+
+    backend = make_backend()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    started = time.monotonic()
+    with pytest.raises(ValidationError, match=r"'s3://some-bucket/\{job_id\}.\{ext\}': the bucket s3://some-bucket "
+                                              r"is not reachable or not writable .*after 2 retries"):
+        (wf.Int(1) + 1).compute(destination={"type": "storage", "url": "s3://some-bucket/{job_id}.{ext}"})
+    assert time.monotonic() - started < 3  # a person is waiting (obstore's defaults retry for seconds to minutes)
+    assert _rows(backend) == []

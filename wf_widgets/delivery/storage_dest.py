@@ -30,11 +30,15 @@ the object is the user's, in the user's storage.
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
 import secrets
 import threading
 from pathlib import Path
 from typing import Iterator
+
+import obstore
+from obstore.store import S3Store
 
 from .._context import BackendLike
 from ..config import Settings
@@ -60,6 +64,31 @@ def s3_store(bucket: str) -> S3Storage:
             store = _s3_stores.get(key)
             if store is None:
                 store = _s3_stores[key] = S3Storage(bucket, "")
+    return store
+
+
+#: How long preflight's probe may take: it runs while a person waits (the form probes as they type).
+PROBE_RETRY = {"max_retries": 2, "retry_timeout": _dt.timedelta(seconds=10)}
+PROBE_CLIENT = {"timeout": "10s", "connect_timeout": "5s"}
+_probe_stores: dict[tuple, S3Store] = {}
+
+
+def probe_store(bucket: str) -> S3Store:
+    """The store preflight probes ``bucket`` with: :func:`s3_store`'s configuration, few retries and short timeouts.
+
+    An unreachable endpoint fails in seconds (the writes of jobs keep obstore's patient defaults).
+    """
+    base = s3_store(bucket)
+    key = (bucket, tuple(sorted(base.aws.items())))
+    store = _probe_stores.get(key)
+    if store is None:
+        with _s3_lock:
+            store = _probe_stores.get(key)
+            if store is None:
+                config = {k: v for k, v in base._store.config.items() if k != "bucket"}
+                client = {**(base._store.client_options or {}), **PROBE_CLIENT}
+                store = _probe_stores[key] = S3Store(bucket, config=config, client_options=client,
+                                                     retry_config=PROBE_RETRY)
     return store
 
 
@@ -128,10 +157,10 @@ def check_writable(target: urls.StorageURL, settings: Settings) -> None:
     name = f"{PROBE_PREFIX}{secrets.token_hex(8)}"
     if target.scheme == "s3":
         key = target.static + name
-        store = s3_store(target.bucket)
         try:
-            store.put(key, b"wf_widgets probe")
-            store.delete(key)
+            store = probe_store(target.bucket)
+            obstore.put(store, key, b"wf_widgets probe")
+            obstore.delete(store, key)
         except Exception as exc:  # obstore's errors (no bucket, refused credentials, no network) name no class of ours
             raise _refuse(url, f"the bucket s3://{target.bucket} is not reachable or not writable "
                                f"({type(exc).__name__}: {_short(exc)}). Check the bucket exists and the AWS "
