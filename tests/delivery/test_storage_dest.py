@@ -6,10 +6,13 @@ import datetime as _dt
 import io
 import os
 import time
+import uuid
 
 import numpy as np
+import obstore
 import pytest
 import rasterio
+from obstore.store import AzureStore
 
 import wf_widgets as wf
 from wf_widgets.delivery import storage_dest
@@ -256,4 +259,67 @@ def test_preflight_against_an_unreachable_endpoint_fails_fast_naming_the_url(mak
                                               r"is not reachable or not writable .*after 2 retries"):
         (wf.Int(1) + 1).compute(destination={"type": "storage", "url": "s3://some-bucket/{job_id}.{ext}"})
     assert time.monotonic() - started < 3  # a person is waiting (obstore's defaults retry for seconds to minutes)
+    assert _rows(backend) == []
+
+
+# -- az:// (Azurite) ----------------------------------------------------------------------------------
+@pytest.fixture
+def container(azurite):
+    """A fresh container of the emulator, and obstore's view of it."""
+    name = f"c{uuid.uuid4().hex[:20]}"
+    azurite.make_container(name)
+    return name, AzureStore(name)
+
+
+@pytest.mark.parametrize("fmt", ["pyarrow", "json", "msgpack"])
+def test_az_writes_the_encoded_result_and_compute_returns_its_url(make_backend, container, fmt):
+    backend = make_backend()
+    name, store = container
+    value = wf.Dict({"a": 1}) if fmt != "json" else wf.Int(1) + 1
+    url = value.compute(destination={"type": "storage", "url": f"az://{name}/exports/{{date}}/{{job_id}}.{{ext}}"},
+                        format=fmt)
+    (row,) = _rows(backend)
+    finished = _dt.datetime.fromtimestamp(row["finished"], tz=_dt.timezone.utc)
+    key = f"exports/{finished:%Y-%m-%d}/{row['id']}.{wf.outputs.FORMATS[fmt].extension}"
+    assert url == f"az://{name}/{key}"
+    data = bytes(obstore.get(store, key).bytes())
+    assert data == b"2" if fmt == "json" else decode(fmt, data) == {"a": 1}
+    assert backend.jobs.get(row["id"])["result_ref"] == {"url": url, "size": len(data)}
+    assert [m["path"] for batch in obstore.list(store) for m in batch] == [key]  # the probe left nothing
+
+
+def test_az_a_large_result_is_blocks_committed_at_the_end(make_backend, container):
+    make_backend()
+    name, store = container
+    array = np.arange(2 * storage_dest.PART_SIZE // 8 + 3, dtype="float64")
+    url = wf.Array(array).compute(destination={"type": "storage", "url": f"az://{name}/big.{{ext}}"}, format="msgpack")
+    np.testing.assert_array_equal(decode("msgpack", bytes(obstore.get(store, "big.msgpack").bytes())), array)
+    assert url == f"az://{name}/big.msgpack"
+
+
+def test_az_a_failed_upload_leaves_no_blob(make_backend, container, monkeypatch):
+    make_backend()
+    name, store = container
+    real = storage_dest._parts
+
+    def failing(data):
+        parts = real(data)
+        yield next(parts)
+        raise OSError("the network went away")
+
+    monkeypatch.setattr(storage_dest, "_parts", failing)
+    job = wf.Array(np.zeros(2 * storage_dest.PART_SIZE // 8)).compute(
+        destination={"type": "storage", "url": f"az://{name}/broken.{{ext}}"}, format="msgpack", block=False)
+    with pytest.raises(JobDestination, match=r"Could not write the result to az://.*/broken.msgpack: .*network went"):
+        job.wait(60)
+    assert [m["path"] for batch in obstore.list(store) for m in batch] == []
+
+
+def test_az_preflight_refuses_a_missing_container_naming_the_url(make_backend, azurite):
+    backend = make_backend()
+    url = "az://no-such-container/{job_id}.{ext}"
+    with pytest.raises(ValidationError, match=r"destination.url 'az://no-such-container/\{job_id\}.\{ext\}': the "
+                                              r"container az://no-such-container is not reachable or not writable "
+                                              r".*AZURE_STORAGE_ACCOUNT_NAME"):
+        (wf.Int(1) + 1).compute(destination={"type": "storage", "url": url})
     assert _rows(backend) == []

@@ -14,6 +14,7 @@ from wf_widgets.outputs import storage_url as urls
     "s3://my.bucket-1/{date}/{tile_key}/{job_id}.{ext}",
     "S3://bucket/x.json",
     "s3://bucket/{{literal}}/{job_id}",
+    "az://my-container/exports/{date}/{job_id}.{ext}",
     "file:///data/exports/{job_id}.{ext}",
     "file://localhost/data/x.tif",
 ])
@@ -26,9 +27,15 @@ def test_good_urls_normalise_as_given(url):
 @pytest.mark.parametrize("url, why", [
     ("", "it is empty"),
     ("   ", "it is empty"),
-    ("gs://bucket/{job_id}.{ext}", "gs:// is not offered: .* not tested against an emulator here; use s3:// or file://"),
-    ("az://container/{job_id}", "az:// is not offered"),
-    ("https://example.org/x", r"its scheme https:// is not one of s3://, file://"),
+    ("gs://bucket/{job_id}.{ext}", "gs:// is not offered: .* could not be tested here .*ETag.*; use s3://, az:// or "
+                                   "file://"),
+    ("az://a/x", "its container 'a' is not a container name"),
+    ("az://my--container/x", "its container 'my--container' is not a container name"),
+    ("az://-container/x", "its container .-container. is not a container name"),
+    ("az://Container/x", "its container .Container. is not a container name"),
+    ("az://container", "it names no key"),
+    ("az://container/a/../b", "its key has an empty"),
+    ("https://example.org/x", r"its scheme https:// is not one of s3://, az://, file://"),
     ("bucket/key", r"its scheme \(none\) is not one of"),
     ("s3://b/x", "its bucket 'b' is not a bucket name"),
     ("s3://{job_id}/x", r"its bucket .\{job_id\}. is not a bucket name"),
@@ -51,7 +58,7 @@ def test_bad_urls_name_field_value_and_allowed(url, why):
     with pytest.raises(ValidationError, match=f"^destination.url must be a storage URL: .* is refused because {why}") as e:
         normalize({"type": "storage", "url": url}, "json", "Int")
     assert e.value.field == "destination.url" and e.value.value == url
-    assert e.value.allowed == ("s3://<bucket>/<key>", "file:///<absolute path>")
+    assert e.value.allowed == ("s3://<bucket>/<key>", "az://<container>/<key>", "file:///<absolute path>")
     assert str(e.value).endswith("Allowed: " + urls.DESCRIPTION)
 
 
@@ -76,6 +83,8 @@ def test_render_fills_the_fields():
     assert key == f"2020-05-01/64_0_60.0_13_-8_65/{{x}}{'ab' * 24}.tif"
     assert urls.render(target, job_id="0" * 48, tile_key=None, date="d", ext="json").split("/")[1] == urls.NO_TILE_KEY
     assert target.url(key) == f"s3://bucket/{key}"
+    assert urls.parse("az://container/{job_id}").url("k/x.json") == "az://container/k/x.json"
+    assert urls.parse("file:///d/{job_id}").url("/d/x.json") == "file:///d/x.json"
 
 
 def test_static_folder_of_a_template():

@@ -23,7 +23,8 @@ def test_storage_shows_a_url_field_and_the_apis_messages(make_backend, tmp_path)
     form.destination_dropdown.value = "storage"
     field = form.option_widget("destination", "url")
     assert isinstance(field, ipywidgets.Text) and field.value == ""
-    assert "s3://<bucket>/<key>" in field.tooltip and "gs://" not in field.tooltip  # only the tested schemes
+    assert "s3://<bucket>/<key>, az://<container>/<key> or file:///" in field.tooltip
+    assert "gs://" not in field.tooltip  # only the tested schemes
     assert form.error == api_error(lambda: two.compute(destination={"type": "storage", "url": ""}))
     assert "destination.url must be a storage URL: '' is refused because it is empty" in form.error
     field.value = "gs://bucket/{job_id}.{ext}"

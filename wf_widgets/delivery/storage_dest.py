@@ -1,4 +1,4 @@
-"""The storage destination: the encoded result written as one object (``s3://``) or file (``file://``).
+"""The storage destination: the encoded result written as one object (``s3://``, ``az://``) or file (``file://``).
 
 ``destination={"type": "storage", "url": "s3://bucket/exports/{job_id}.{ext}"}``; the URL's
 syntax and templates are checked by ``normalize`` (:mod:`wf_widgets.outputs.storage_url`).
@@ -14,13 +14,16 @@ What depends on the environment is checked here, before a job exists (:meth:`Sto
   (``<folder of the template>.wf-widgets-probe-<random>``) is written and deleted. The error
   names the URL and what failed.
 
-Credentials come from the standard AWS environment (``AWS_ACCESS_KEY_ID``,
-``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``, ``AWS_REGION``, ``AWS_ENDPOINT_URL``, ...), as
-for the deployment's own ``s3://`` storage (:class:`wf_widgets.storage.S3Storage`), read in
-the process that writes (the worker).
+Credentials come from the standard environment of each cloud, read in the process that writes
+(the worker): for ``s3://`` the AWS variables (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+``AWS_SESSION_TOKEN``, ``AWS_REGION``, ``AWS_ENDPOINT_URL``, ...), as for the deployment's own
+``s3://`` storage (:class:`wf_widgets.storage.S3Storage`); for ``az://`` the ``AZURE_*`` ones
+obstore reads (``AZURE_STORAGE_ACCOUNT_NAME`` with ``AZURE_STORAGE_ACCOUNT_KEY``,
+``AZURE_STORAGE_SAS_TOKEN`` or a service principal; ``AZURE_STORAGE_USE_EMULATOR`` for Azurite).
 
 Writes are atomic: on S3 one PUT, or for results over :data:`~wf_widgets.storage.PART_SIZE`
-one multipart upload streamed part by part that completes only at its end; on files a
+one multipart upload streamed part by part that completes only at its end; on Azure one Put
+Blob, or blocks committed by one block list at the end; on files a
 hidden temporary file in the same folder renamed into place (mode 0600). A failed write
 leaves no partial object. An existing object of the same name is replaced (a job run again
 writes the same key). The row records the object's URL and size (``result_ref``:
@@ -38,7 +41,7 @@ from pathlib import Path
 from typing import Iterator
 
 import obstore
-from obstore.store import S3Store
+from obstore.store import AzureStore, S3Store
 
 from .._context import BackendLike
 from ..config import Settings
@@ -89,6 +92,30 @@ def probe_store(bucket: str) -> S3Store:
                 client = {**(base._store.client_options or {}), **PROBE_CLIENT}
                 store = _probe_stores[key] = S3Store(bucket, config=config, client_options=client,
                                                      retry_config=PROBE_RETRY)
+    return store
+
+
+def _azure_env() -> tuple:
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(("AZURE_", "AZURITE_"))))
+
+
+_az_stores: dict[tuple, AzureStore] = {}
+
+
+def az_store(container: str, probe: bool = False) -> AzureStore:
+    """An obstore ``AzureStore`` of ``container``, configured from the ``AZURE_*`` variables (account, key
+    or SAS token or service principal, ``AZURE_STORAGE_USE_EMULATOR``); one per container and variables.
+
+    ``probe``: with preflight's few retries and short timeouts.
+    """
+    key = (container, probe, _azure_env())
+    store = _az_stores.get(key)
+    if store is None:
+        with _s3_lock:
+            store = _az_stores.get(key)
+            if store is None:
+                extra = {"client_options": PROBE_CLIENT, "retry_config": PROBE_RETRY} if probe else {}
+                store = _az_stores[key] = AzureStore(container, **extra)
     return store
 
 
@@ -155,17 +182,22 @@ def check_writable(target: urls.StorageURL, settings: Settings) -> None:
     """Write and delete a small probe object where ``target`` writes; raise naming the URL if that fails."""
     url = target.url(target.template)
     name = f"{PROBE_PREFIX}{secrets.token_hex(8)}"
-    if target.scheme == "s3":
+    if target.scheme in ("s3", "az"):
         key = target.static + name
         try:
-            store = probe_store(target.bucket)
+            store = probe_store(target.bucket) if target.scheme == "s3" else az_store(target.bucket, probe=True)
             obstore.put(store, key, b"wf_widgets probe")
             obstore.delete(store, key)
         except Exception as exc:  # obstore's errors (no bucket, refused credentials, no network) name no class of ours
-            raise _refuse(url, f"the bucket s3://{target.bucket} is not reachable or not writable "
-                               f"({type(exc).__name__}: {_short(exc)}). Check the bucket exists and the AWS "
-                               "credentials and endpoint (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, "
-                               "AWS_ENDPOINT_URL) allow writing to it") from None
+            if target.scheme == "s3":
+                what, check = "bucket", ("the bucket exists and the AWS credentials and endpoint (AWS_ACCESS_KEY_ID, "
+                                         "AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL) allow writing to it")
+            else:
+                what, check = "container", ("the container exists and the Azure account and credentials "
+                                            "(AZURE_STORAGE_ACCOUNT_NAME, AZURE_STORAGE_ACCOUNT_KEY or "
+                                            "AZURE_STORAGE_SAS_TOKEN) allow writing to it")
+            raise _refuse(url, f"the {what} {target.scheme}://{target.bucket} is not reachable or not writable "
+                               f"({type(exc).__name__}: {_short(exc)}). Check {check}") from None
         return
     root, folder = file_place(target, settings)
     try:
@@ -206,6 +238,13 @@ def write(target: urls.StorageURL, settings: Settings, key: str, data: bytes) ->
             store.put_stream(key, _parts(data))  # one multipart upload, completed at its end
         else:
             store.put(key, data)
+        return target.url(key)
+    if target.scheme == "az":
+        store = az_store(target.bucket)
+        if len(data) > PART_SIZE:  # blocks, committed by one block list at the end
+            obstore.put(store, key, _parts(data), chunk_size=PART_SIZE)
+        else:  # one Put Blob
+            obstore.put(store, key, memoryview(data))
         return target.url(key)
     root, folder = file_place(target, settings, key)
     FileStorage(root).put_stream(_file_key(root, folder, Path(key).name), _parts(data))  # temp file renamed into place

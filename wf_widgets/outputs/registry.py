@@ -290,8 +290,8 @@ DESTINATIONS: dict[str, Destination] = {d.name: d for d in (
                    "that name is replaced", text=STORAGE_URL),
         ), None, ALL_KINDS,
         "the object's URL (str)",
-        "Writes the encoded result as one object (s3://) or file (file://), atomically; its URL and size are in "
-        "the job's row. gs:// and az:// are not offered (untested here).",
+        "Writes the encoded result as one object (s3://, az://) or file (file://), atomically; its URL and size are in "
+        "the job's row. gs:// is not offered (untested here).",
     ),
 )}
 

@@ -1,7 +1,7 @@
 """The ``url`` of the storage destination: its syntax, its templates, and the key they give.
 
-A storage URL names one object per job: ``s3://<bucket>/<key template>`` or
-``file:///<absolute path template>``. The key (or path) may hold the fields of
+A storage URL names one object per job: ``s3://<bucket>/<key template>``,
+``az://<container>/<key template>`` or ``file:///<absolute path template>``. The key (or path) may hold the fields of
 :data:`TEMPLATE_FIELDS`, filled in when the job delivers (:func:`render`):
 
 * ``{job_id}``: the job's id (48 hexadecimal characters);
@@ -14,10 +14,11 @@ Braces are doubled for literal ones (``{{``); no format specs or conversions. Th
 takes no fields (preflight checks it before a job exists). A key must name an object:
 ``/``-separated parts, none empty, ``.`` or ``..`` (so no trailing ``/``).
 
-Schemes: :data:`SCHEMES` are offered (tested against a real S3-compatible server and a
-local folder). ``gs://`` and ``az://`` (:data:`UNTESTED_SCHEMES`) would go through the same
-object-store library, but no emulator of them was tested here, so they are refused with a
-message saying so. Pure functions: what depends on the environment (the deployment's own
+Schemes: :data:`SCHEMES` are offered, each tested for real (an S3-compatible server, moto;
+Azure's emulator, Azurite; a local folder). ``gs://`` (:data:`UNTESTED_SCHEMES`) would go
+through the same object-store library (obstore), but the GCS emulator that runs here
+(gcp-storage-emulator) answers uploads without the ``ETag`` header the library requires, so
+it could not be tested: it is refused with a message saying so. Pure functions: what depends on the environment (the deployment's own
 storage, ``WF_WIDGETS_STORAGE_ROOTS``, reachability) is the handler's preflight
 (:mod:`wf_widgets.delivery.storage_dest`).
 """
@@ -30,21 +31,24 @@ import string
 from urllib.parse import unquote, urlsplit
 
 #: Schemes the storage destination offers.
-SCHEMES = ("s3", "file")
+SCHEMES = ("s3", "az", "file")
 #: Schemes of the same object-store library that are refused until tested against an emulator.
-UNTESTED_SCHEMES = ("gs", "az")
+UNTESTED_SCHEMES = ("gs",)
 #: The fields a key template may hold.
 TEMPLATE_FIELDS = ("job_id", "tile_key", "date", "ext")
 #: What ``{tile_key}`` gives for a job computed without a DLTile (as the export form's image names).
 NO_TILE_KEY = "geoctx"
 #: An S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens).
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+#: An Azure container name (3 to 63 lowercase letters, digits and single hyphens, not at either end).
+_CONTAINER = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
 #: Sample values the template is rendered with to check the keys it gives.
 _SAMPLE = {"job_id": "0" * 48, "tile_key": "512_16_10.0_13_-3_40", "date": "2020-01-01", "ext": "tif"}
-ALLOWED = ("s3://<bucket>/<key>", "file:///<absolute path>")
+ALLOWED = ("s3://<bucket>/<key>", "az://<container>/<key>", "file:///<absolute path>")
 #: In words, for errors, the docs and the form's tooltip.
-DESCRIPTION = ("s3://<bucket>/<key> or file:///<absolute path> (under WF_WIDGETS_STORAGE_ROOTS), the key "
-               "with the fields {job_id}, {tile_key}, {date} (UTC YYYY-MM-DD), {ext}")
+DESCRIPTION = ("s3://<bucket>/<key>, az://<container>/<key> or file:///<absolute path> (under "
+               "WF_WIDGETS_STORAGE_ROOTS), the key with the fields {job_id}, {tile_key}, {date} (UTC YYYY-MM-DD), "
+               "{ext}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,9 +58,9 @@ class StorageURL:
     Attributes
     ----------
     scheme : str
-        ``"s3"`` or ``"file"``.
+        ``"s3"``, ``"az"`` or ``"file"``.
     bucket : str
-        The bucket (``""`` for ``file``).
+        The bucket, or Azure container (``""`` for ``file``).
     template : str
         The key template in the bucket (no leading ``/``), or the absolute path template (``file``).
     """
@@ -74,7 +78,7 @@ class StorageURL:
 
     def url(self, key: str) -> str:
         """The URL of the object ``key`` (a rendered template)."""
-        return f"s3://{self.bucket}/{key}" if self.scheme == "s3" else f"file://{key}"
+        return f"file://{key}" if self.scheme == "file" else f"{self.scheme}://{self.bucket}/{key}"
 
 
 def _first_field(template: str) -> int:
@@ -138,7 +142,8 @@ def parse(url: object) -> StorageURL:
     scheme = parts.scheme.lower()
     if scheme in UNTESTED_SCHEMES:
         raise ValueError(f"{scheme}:// is not offered: it would go through the same object-store library, but it "
-                         "was not tested against an emulator here; use s3:// or file://")
+                         "could not be tested here (the GCS emulator that runs here answers uploads without the ETag "
+                         "header the library needs); use s3://, az:// or file://")
     if scheme not in SCHEMES:
         raise ValueError(f"its scheme {parts.scheme + '://' if parts.scheme else '(none)'} is not one of "
                          + ", ".join(f"{s}://" for s in SCHEMES))
@@ -152,6 +157,12 @@ def parse(url: object) -> StorageURL:
                              "'.' and '-'; no fields)")
         template = path.lstrip("/") if path.startswith("/") else path
         what = "key"
+    elif scheme == "az":
+        bucket = parts.netloc
+        if not _CONTAINER.match(bucket):
+            raise ValueError(f"its container {bucket!r} is not a container name (3 to 63 lowercase letters, digits "
+                             "and single hyphens, not at either end; no fields)")
+        template, what = path.lstrip("/"), "key"
     else:
         if parts.netloc not in ("", "localhost"):
             raise ValueError(f"a file:// URL names no host (file:///<absolute path>), got host {parts.netloc!r}")
