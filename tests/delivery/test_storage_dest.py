@@ -16,7 +16,7 @@ from obstore.store import AzureStore
 
 import wf_widgets as wf
 from wf_widgets.delivery import storage_dest
-from wf_widgets.errors import JobDestination, ValidationError
+from wf_widgets.errors import JobDestination, ResultExpired, ValidationError
 from wf_widgets.outputs.codecs import decode
 from wf_widgets.storage import S3Storage
 
@@ -323,3 +323,26 @@ def test_az_preflight_refuses_a_missing_container_naming_the_url(make_backend, a
                                               r".*AZURE_STORAGE_ACCOUNT_NAME"):
         (wf.Int(1) + 1).compute(destination={"type": "storage", "url": url})
     assert _rows(backend) == []
+
+
+@pytest.mark.parametrize("where", ["s3", "az", "file"])
+def test_result_to_file_reads_the_object_back(make_backend, where, tmp_path, request):
+    backend = make_backend(storage_roots=str(tmp_path / "roots"))
+    if where == "s3":
+        base = request.getfixturevalue("s3_server").new_url()
+    elif where == "az":
+        base = f"az://{request.getfixturevalue('container')[0]}"
+    else:
+        (tmp_path / "roots").mkdir()
+        base = f"file://{tmp_path}/roots"
+    job = wf.Int(7).compute(destination={"type": "storage", "url": base + "/{{literal}}/{job_id}.{ext}"}, format="json",
+                            block=False).wait(60)
+    assert job.result() == f"{base}/{{literal}}/{job.id}.json"
+    out = tmp_path / "out.json"
+    job.result_to_file(out)
+    assert out.read_bytes() == b"7"
+    if where == "file":
+        os.remove(f"{tmp_path}/roots/{{literal}}/{job.id}.json")
+        with pytest.raises(ResultExpired, match=r"The object file://.*/\{literal\}/.*\.json that the job wrote is gone"):
+            job.result_to_file(io.BytesIO())
+    assert backend.jobs.get(job.id)["result_size"] == 1

@@ -39,13 +39,14 @@ import secrets
 import threading
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlsplit
 
 import obstore
 from obstore.store import AzureStore, S3Store
 
 from .._context import BackendLike
 from ..config import Settings
-from ..errors import JobDestination, ValidationError
+from ..errors import JobDestination, ResultMissing, ValidationError
 from ..outputs import FORMATS
 from ..outputs import storage_url as urls
 from ..outputs.codecs import encode
@@ -249,6 +250,29 @@ def write(target: urls.StorageURL, settings: Settings, key: str, data: bytes) ->
     root, folder = file_place(target, settings, key)
     FileStorage(root).put_stream(_file_key(root, folder, Path(key).name), _parts(data))  # temp file renamed into place
     return target.url(str(folder / Path(key).name))
+
+
+def read_object(backend: BackendLike, url: str) -> bytes:
+    """The bytes of the object at ``url`` (a URL the storage destination wrote), read back.
+
+    Raises
+    ------
+    ResultMissing
+        The object is gone (deleted or moved since), naming the URL.
+    """
+    parts = urlsplit(url)  # as written: no fields (literal braces are its own), not percent-encoded
+    key = parts.path if parts.scheme == "file" else parts.path.lstrip("/")
+    target = urls.StorageURL(parts.scheme, parts.netloc, key.replace("{", "{{").replace("}", "}}"))
+    try:
+        if target.scheme == "s3":
+            return s3_store(target.bucket).get(key)
+        if target.scheme == "az":
+            return bytes(obstore.get(az_store(target.bucket), key).bytes())
+        root, folder = file_place(target, backend.settings, key)
+        return FileStorage(root).get(_file_key(root, folder, Path(key).name))
+    except FileNotFoundError:
+        raise ResultMissing(f"The object {url} that the job wrote is gone (deleted or moved since). "
+                            "Compute the result again.") from None
 
 
 class StorageHandler:

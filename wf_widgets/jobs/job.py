@@ -30,6 +30,7 @@ from .._version import __version__
 from ..delivery import HANDLERS
 from ..delivery.download import read_bytes
 from ..delivery.links import result_url
+from ..delivery.storage_dest import read_object
 from ..errors import (
     JobCancelled,
     JobTimeoutError,
@@ -606,11 +607,17 @@ class Job:
 
     def result_to_file(self, file: str | os.PathLike | BinaryIO, timeout: float | None = None,
                        progress_bar: bool | TextIO | None = False) -> None:
-        """Wait, then write the stored (encoded) result to a path or binary file-like (left open)."""
+        """Wait, then write the stored (encoded) result to a path or binary file-like (left open).
+
+        For the storage destination, the object the job wrote, read back from its URL.
+        """
         self.wait(timeout, progress_bar)
         if not self._row.get("result_path"):
             self._check()
-        data = read_bytes(self._backend, self._row)
+        if self.object_url is not None:
+            data = read_object(self._backend, self.object_url)
+        else:
+            data = read_bytes(self._backend, self._row)
         if hasattr(file, "write"):
             file.write(data)
         else:
