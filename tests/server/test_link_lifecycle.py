@@ -9,6 +9,7 @@ import subprocess
 import sys
 from urllib.parse import urlsplit
 
+import numpy as np
 import pytest
 
 import wf_widgets as wf
@@ -208,3 +209,17 @@ def test_revocation_holds_in_every_server_of_a_database(database, tmp_path, serv
         wf.set_backend(previous)
         stop_thread_server(b)
         b.close()
+
+
+def test_a_request_reads_the_row_without_its_graph_or_blob_files(backend, app_server, monkeypatch):
+    # A graph with a big literal keeps it in a blob file; a download needs none of it.
+    job = (wf.Array(np.arange(20_000, dtype="float64")).sum()).compute(format="json", block=False).wait(60)
+    assert backend.jobs.get(job.id, graph=False)["blobs"]
+    link = _on(app_server(), job.url)
+
+    def no_blobs(graph):
+        raise AssertionError("a download read the graph's blob files")
+
+    monkeypatch.setattr(backend.jobs, "resolve", no_blobs)
+    r = fetch(link)
+    assert r.status == 200 and float(r.body) == float(np.arange(20_000).sum())

@@ -159,7 +159,9 @@ class ResultHandler(BaseHandler):
         now = self.backend.settings.time()
         if int(expires) <= now:
             return self._expired(int(expires))
-        row = self.backend.jobs.get(job_id)
+        # One read of the row by its primary key, without the graph (nor its blob files): the signature,
+        # the revocation, the expiry and where the result is are all the request needs.
+        row = self.backend.jobs.get(job_id, graph=False)
         if row is None:
             return self.fail(404, "Not found.")
         if row.get("link_revoked"):  # the owner revoked it (Job.revoke_link): read from the row on every request
