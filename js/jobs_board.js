@@ -37,6 +37,24 @@ export function duration(seconds) {
   return `${s}s`;
 }
 
+// "12.3 MB": a size in bytes for a person (SI units, as the export form's estimate).
+export function bytesText(n) {
+  if (n === undefined || n === null) return "size unknown";
+  const units = ["bytes", "kB", "MB", "GB", "TB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) { v /= 1000; i += 1; }
+  return i === 0 ? `${n} bytes` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+function copyLink(url) {
+  if (navigator.clipboard && navigator.clipboard.writeText) {
+    navigator.clipboard.writeText(url).catch(() => window.prompt("Copy the link:", url));
+  } else {
+    window.prompt("Copy the link:", url);
+  }
+}
+
 function render({ model, el }) {
   el.classList.add("wf-jobs-board");
   let skew = 0; // kernel clock minus browser clock, in seconds
@@ -85,12 +103,28 @@ function render({ model, el }) {
       if (row.email !== undefined) {
         cell.append(h("span", { className: "wf-jobs-email", text: `emailed to ${row.email || "(no address)"}` }), " ");
       }
+      if (row.object_url) {
+        cell.append(h("div", { className: "wf-jobs-object" },
+          h("code", { className: "wf-jobs-object-url", text: row.object_url }), " ",
+          h("span", { className: "wf-jobs-object-size", text: `(${bytesText(row.size)})` })));
+      }
       if (row.url) {
         cell.append(h("a", { className: "wf-jobs-download", href: row.url, target: "_blank", rel: "noopener",
                              text: "download" }), " ",
-                    h("span", { className: "wf-jobs-expiry", "data-expires": row.expires }));
+                    h("span", { className: "wf-jobs-expiry", "data-expires": row.expires }), " ",
+                    h("button", { className: "wf-jobs-copy-link", type: "button", text: "copy link",
+                                  title: "Copy the download link", onclick: () => copyLink(row.url) }),
+                    h("button", { className: "wf-jobs-renew-link", type: "button", text: "renew",
+                                  title: "Renew the link: a new expiry, the retention period from now",
+                                  onclick: () => act("renew_link", row.id) }),
+                    h("button", { className: "wf-jobs-revoke-link", type: "button", text: "revoke",
+                                  title: "Revoke the link: it stops working at once, everywhere (the data is kept)",
+                                  onclick: () => act("revoke_link", row.id) }));
       } else if (row.lost) {
         cell.append(h("span", { className: "wf-jobs-lost", text: row.lost }));
+      } else if (row.revoked) {
+        cell.append(h("span", { className: "wf-jobs-revoked", text: row.expired ? "link revoked, data deleted"
+                                                                                : "link revoked" }));
       } else if (row.expired) {
         cell.append(h("span", { className: "wf-jobs-expired", text: "result expired" }));
       }

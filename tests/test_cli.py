@@ -248,3 +248,21 @@ def test_reading_commands_never_sweep(tmp_path):
         assert store.get(job.id)["result_deleted"] == 0 and store.last_sweep() is None
     finally:
         store.close()
+
+
+def test_jobs_show_says_a_link_was_revoked_and_shows_a_storage_object(backend, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("WF_WIDGETS_HOME", str(backend.settings.home))
+    backend.settings.public_url = "https://example.org/wf"  # a server that outlives the command
+    job = (wf.Int(1) + 1).compute(format="json", block=False).wait(30)
+    assert cli.main(["jobs", "show", job.short_id, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["link"].startswith("https://example.org/wf/results/")
+    job.revoke_link()
+    assert cli.main(["jobs", "show", job.short_id]) == 0
+    assert capsys.readouterr().out.endswith("\n  link         revoked (job.revoke_link())\n")
+    assert cli.main(["jobs", "show", job.short_id, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["link"] is None
+    backend.settings.storage_roots = str(tmp_path)
+    stored = (wf.Int(1) + 1).compute(destination={"type": "storage", "url": f"file://{tmp_path}/{{job_id}}.json"},
+                                     format="json", block=False).wait(30)
+    assert cli.main(["jobs", "show", stored.short_id]) == 0
+    assert f"\n  object       file://{tmp_path}/{stored.id}.json (1 bytes)" in capsys.readouterr().out

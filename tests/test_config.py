@@ -1,5 +1,6 @@
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -114,3 +115,28 @@ def test_bad_database_settings_name_the_variable(tmp_path, field, value, match):
     assert err.value.field == field
     if field == "signing_key":  # a key, even a bad one, is never shown
         assert value not in str(err.value) and err.value.value == "<hidden>"
+
+
+def test_storage_roots_and_max_link_days_settings(tmp_path):
+    s = Settings.from_env({"WF_WIDGETS_HOME": str(tmp_path)})
+    assert s.storage_roots is None and s.storage_root_paths == () and s.max_link_days == 30.0
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    s = Settings.from_env({"WF_WIDGETS_HOME": str(tmp_path), "WF_WIDGETS_STORAGE_ROOTS": f"{tmp_path}/link:/data/x/",
+                           "WF_WIDGETS_MAX_LINK_DAYS": "90"})
+    assert s.storage_root_paths == ((tmp_path / "real").resolve(), Path("/data/x").resolve())
+    assert s.max_link_days == 90.0
+    assert Settings.from_dict(s.to_dict()) == s  # handed to workers as a dict
+
+
+@pytest.mark.parametrize("env, match", [
+    ({"WF_WIDGETS_STORAGE_ROOTS": "relative/x"}, r"STORAGE_ROOTS must list absolute folders separated by ':', got "
+                                                 r"'relative/x' \(the entry 'relative/x' is relative\)"),
+    ({"WF_WIDGETS_STORAGE_ROOTS": "/a::/b"}, r"\(the entry '' is empty\)"),
+    ({"WF_WIDGETS_MAX_LINK_DAYS": "soon"}, r"WF_WIDGETS_MAX_LINK_DAYS must be a number, got 'soon'"),
+    ({"WF_WIDGETS_MAX_LINK_DAYS": "0"}, r"max_link_days must be a positive number of days, got 0.0"),
+    ({"WF_WIDGETS_MAX_LINK_DAYS": "inf"}, r"max_link_days must be a positive number of days"),
+])
+def test_bad_storage_roots_and_max_link_days_name_the_variable(tmp_path, env, match):
+    with pytest.raises(wf.errors.ValidationError, match=match):
+        Settings.from_env({"WF_WIDGETS_HOME": str(tmp_path), **env})

@@ -162,7 +162,8 @@ def job_card(job) -> str:
 
     Used by ``Job._repr_html_`` (notebook renderers without widgets, nbconvert output).
     Reads the Job's last refreshed state; a succeeded download or email job shows its
-    signed link (``job.url``) and when it expires.
+    signed link (``job.url``) and when it expires (or that it was revoked), a storage job the
+    URL and size of the object it wrote.
 
     Returns
     -------
@@ -187,6 +188,13 @@ def job_card(job) -> str:
         image = dest.get("image") if isinstance(dest.get("image"), dict) else None
         if image is not None:
             result += f"<div>Image: {esc(str(image.get('name')))} (id {esc(str(image.get('id')))})</div>"
+        object_url = getattr(job, "object_url", None)
+        if object_url:
+            size = getattr(job, "result_size", None)
+            result += (f'<div>Written to <code>{esc(object_url)}</code>'
+                       f'{f" ({size:,} bytes)" if size is not None else ""}</div>')
+        if getattr(job, "link_revoked", False):
+            result += '<div style="color:#666">link revoked</div>'
         try:
             url = job.url
         except Exception:  # no server for the link: the card still shows the job

@@ -144,7 +144,11 @@ def job_card(job: Job, link: str | None, link_missing: str) -> str:
     ref = row.get("result_ref")
     if isinstance(ref, dict) and ref.get("id"):
         add("image", ref["id"])
-    if row["stage"] == "SUCCEEDED" and row.get("result_path") and not row.get("result_deleted"):
+    if isinstance(ref, dict) and ref.get("url") and row["destination"].get("type") == "storage":
+        add("object", f"{ref['url']} ({_size(ref.get('size'))})")
+    if row["stage"] == "SUCCEEDED" and row.get("result_path") and row.get("link_revoked"):
+        add("link", "revoked (job.revoke_link())")
+    elif row["stage"] == "SUCCEEDED" and row.get("result_path") and not row.get("result_deleted"):
         expired = row.get("expires") is not None and row["expires"] <= now
         add("link", "none: the result has expired" if expired else link or link_missing)
     return "\n".join(lines)
@@ -170,7 +174,8 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if action == "show":
         job = Job.get(args.job_id)
         link = None
-        if job.stage == "SUCCEEDED" and job._row.get("result_path") and not job._row.get("result_deleted"):
+        if (job.stage == "SUCCEEDED" and job._row.get("result_path") and not job._row.get("result_deleted")
+                and not job._row.get("link_revoked")):
             # Only a server that outlives this command can serve the link (one started here would
             # stop when it ends, and start a sweep on its way up).
             base = lasting_base(backend)

@@ -34,6 +34,10 @@ signing keys and the registry of servers) live. Unset: the embedded default, one
 per store in the home folder. ``sqlite:///path/file.sqlite`` (``sqlite:////abs/path`` for an
 absolute path, as SQLAlchemy spells it): every store in that one SQLite file.
 ``postgresql://user:password@host:port/database``: PostgreSQL (see :mod:`wf_widgets._db`).
+``WF_WIDGETS_STORAGE_ROOTS``: the folders the storage destination may write ``file://`` URLs
+under, separated by ``:`` (absolute paths); unset (the default): none, so ``file://`` is off.
+``WF_WIDGETS_MAX_LINK_DAYS``: the most days ``Job.renew_link`` may set a download link's expiry
+ahead (default 30).
 ``WF_WIDGETS_SIGNING_KEY``: with a database URL, the first signing key (base64 of at least 32
 bytes) when the database has none yet; later keys come from ``wf-widgets keys rotate``.
 """
@@ -69,6 +73,8 @@ DEFAULT_SWEEP_INTERVAL_S = 3600.0
 FALLBACK_MAX_MEMORY = 8 << 30
 #: The schemes :attr:`Settings.database_url` accepts.
 DATABASE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
+#: Default of :attr:`Settings.max_link_days`.
+DEFAULT_MAX_LINK_DAYS = 30.0
 #: Fewest bytes of a signing key (:attr:`Settings.signing_key`).
 MIN_SIGNING_KEY_BYTES = 32
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12,
@@ -128,6 +134,11 @@ class Settings:
     signing_key : str or None
         Base64 of the first signing key of a database that has none yet (at least 32 bytes).
         Not shown by ``repr``.
+    storage_roots : str or None
+        Folders (``:``-separated absolute paths) the storage destination may write ``file://``
+        URLs under; None: none (``file://`` is off). :attr:`storage_root_paths` has them resolved.
+    max_link_days : float
+        The most days ahead ``Job.renew_link`` may set a download link's expiry (default 30).
     """
 
     home: Path = dataclasses.field(default_factory=lambda: Path("~/.wf_widgets").expanduser())
@@ -145,6 +156,8 @@ class Settings:
     storage_url: str | None = None
     database_url: str | None = None
     signing_key: str | None = dataclasses.field(default=None, repr=False)
+    storage_roots: str | None = None
+    max_link_days: float = DEFAULT_MAX_LINK_DAYS
 
     def __post_init__(self) -> None:
         self.max_memory = default_max_memory() if self.max_memory is None else parse_bytes(self.max_memory,
@@ -185,6 +198,18 @@ class Settings:
 
         if self.storage_url is not None:
             self.storage_url = _storage_url(self.storage_url)
+        self.storage_roots = self.storage_roots or None
+        if self.storage_roots is not None:
+            _storage_roots(self.storage_roots)  # raises naming the setting
+        self.max_link_days = _number("max_link_days", self.max_link_days, float)
+        if not 0 < self.max_link_days < float("inf"):
+            raise ValidationError(f"max_link_days must be a positive number of days, got {self.max_link_days!r}",
+                                  field="max_link_days", value=self.max_link_days)
+
+    @property
+    def storage_root_paths(self) -> tuple[Path, ...]:
+        """The folders of :attr:`storage_roots`, resolved (none when unset)."""
+        return _storage_roots(self.storage_roots) if self.storage_roots else ()
 
     @property
     def storage(self) -> str:
@@ -239,7 +264,7 @@ class Settings:
             if raw not in (None, ""):
                 values[name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for name in ("retention_days", "now_offset_s"):
+        for name in ("retention_days", "now_offset_s", "max_link_days"):
             if name in values:
                 values[name] = _number(name, values[name], float)
         for name in ("workers", "max_literal_bytes"):
@@ -267,6 +292,28 @@ def _storage_url(raw: Any) -> str:
     raise ValidationError(
         f"{PREFIX}STORAGE_URL must be file:///<absolute folder> or s3://<bucket>/<prefix> (the prefix is optional), "
         f"got {raw!r}", field="storage_url", value=raw, allowed=allowed)
+
+
+def _storage_roots(raw: Any) -> tuple[Path, ...]:
+    """The folders of ``WF_WIDGETS_STORAGE_ROOTS`` (``:``-separated absolute paths), resolved.
+
+    Raises
+    ------
+    ValidationError
+        Naming the setting, for a relative or empty path.
+    """
+    if not isinstance(raw, str):
+        raise ValidationError(f"{PREFIX}STORAGE_ROOTS must be a str of ':'-separated absolute folders, got {raw!r}",
+                              field="storage_roots", value=raw)
+    roots = []
+    for part in raw.split(":"):
+        path = Path(part.strip()).expanduser() if part.strip() else None
+        if path is None or not path.is_absolute():
+            raise ValidationError(
+                f"{PREFIX}STORAGE_ROOTS must list absolute folders separated by ':', got {raw!r} (the entry "
+                f"{part!r} is {'empty' if path is None else 'relative'})", field="storage_roots", value=raw)
+        roots.append(path.resolve())
+    return tuple(roots)
 
 
 def signing_key_bytes(text: str) -> bytes:

@@ -167,3 +167,17 @@ def make_product(demo_catalog):
         return product
 
     return make
+
+
+# -- the storage destination's az:// ------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def azurite():
+    """Azurite (Azure Blob Storage's emulator, from npm) on 127.0.0.1, in memory, for the session.
+
+    ``os.environ`` holds the ``AZURE_*`` variables pointing obstore at it while it runs.
+    """
+    from tests._azurite import start_azurite, stop_azurite
+
+    server, saved = start_azurite()
+    yield server
+    stop_azurite(server, saved)

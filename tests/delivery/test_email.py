@@ -353,3 +353,13 @@ def test_untrusted_certificate_is_a_destination_failure(make_backend, smtp_facto
     make_backend(email="alice@example.org", smtp_url=f"smtps://127.0.0.1:{server.port}")
     job = _email_job()
     _assert_failed_but_downloadable(job, f"127.0.0.1:{server.port}", "CERTIFICATE_VERIFY_FAILED")
+
+
+def test_revoking_an_emailed_link_stops_it(backend, smtp):
+    job = _email_job()
+    _, _, raw = smtp.handler.messages[0]
+    (link,) = re.findall(r"https?://\S+", _parts(_parse(raw))[0])
+    assert fetch(link).body == b"2"
+    job.revoke_link()
+    r = fetch(link)
+    assert r.status == 410 and b"revoked by the owner" in r.body

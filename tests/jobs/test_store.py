@@ -290,3 +290,39 @@ def test_a_job_store_of_version_6_gets_the_fragment_index(tmp_path):
         assert store.find_ids("3FA9C") == (["0191aaaaaaaa3fa9c2d1" + "0" * 28], 1)
     finally:
         store.close()
+
+
+def test_a_job_store_of_version_7_gets_the_revocation_column(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    conn = sqlite3.connect(home / "jobs.sqlite", isolation_level=None)
+    _sqlite.migrate(conn, MIGRATIONS[:7])  # a home made before links could be revoked
+    job_id = "0191aaaaaaaa" + "3fa9c2d1" + "0" * 28
+    conn.execute("INSERT INTO jobs (id, kind, graph, format, destination, stage, created, updated, result_path,"
+                 " expires) VALUES (?, 'Int', '{}', '{}', '{}', 'SUCCEEDED', 1, 1, ?, 5e9)", (job_id, job_id + ".json"))
+    conn.close()
+    store = JobStore(Settings(home=home))
+    try:
+        assert store.get(job_id)["link_revoked"] == 0 and store.status(job_id)["link_revoked"] == 0
+        assert store.renew_link(job_id, 6e9) and store.get(job_id)["expires"] == 6e9
+        assert store.revoke_link(job_id) and not store.revoke_link(job_id)  # once
+        assert store.many([job_id])[job_id]["link_revoked"] == 1
+        assert not store.renew_link(job_id, 7e9) and store.get(job_id)["expires"] == 6e9
+    finally:
+        store.close()
+
+
+def test_renewal_needs_a_live_stored_result(tmp_path):
+    store = JobStore(Settings(home=tmp_path / "home"))
+    try:
+        now = store.settings.time()
+        nothing = new_job_id()
+        for job_id, fields in ((nothing, {}), (new_job_id(), {"result_path": "x"}),
+                               (new_job_id(), {"result_path": "x", "expires": now - 1})):
+            store.create(job_id, kind="Int", graph={}, geoctx=None, format={"type": "json"},
+                         destination={"type": "download"})
+            store.finish(job_id, "SUCCEEDED", **fields)
+            assert not store.renew_link(job_id, now + 100)  # no result, no expiry, or expired already
+        assert not store.revoke_link(nothing)  # nothing stored: nothing to revoke
+    finally:
+        store.close()

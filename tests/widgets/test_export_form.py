@@ -32,7 +32,7 @@ def api_error(call):
 # -- choices ------------------------------------------------------------------------------------
 def test_int_value_offers_every_format_but_geotiff_and_says_why(backend):
     form = ExportForm(wf.Int(1) + 1)
-    assert options(form.destination_dropdown) == ["download", "email"]
+    assert options(form.destination_dropdown) == ["download", "email", "storage"]
     assert "Catalog: The catalog destination can only be used with an Image result, not an Int" in \
         form.excluded_destinations.value
     assert options(form.format_dropdown) == ["pyarrow", "json", "msgpack"]
@@ -46,7 +46,7 @@ def test_int_value_offers_every_format_but_geotiff_and_says_why(backend):
 def test_catalog_destination_offers_only_geotiff(image_value):
     composite, tile, product = image_value
     form = ExportForm(composite, tile)
-    assert options(form.destination_dropdown) == ["download", "email", "catalog"]
+    assert options(form.destination_dropdown) == ["download", "email", "catalog", "storage"]
     assert "geotiff" in options(form.format_dropdown)
     form.destination_dropdown.value = "catalog"
     assert options(form.format_dropdown) == ["geotiff"]

@@ -131,7 +131,7 @@ def test_retry_only_for_failed_or_cancelled_and_errors_show(backend, caplog):
     assert any(r.exc_info for r in caplog.records)
     act(board, "explode")
     assert board.callback_error == ("ValueError: Unknown jobs board action 'explode'; known: 'cancel', "
-                                    "'cancel_all', 'retry'")
+                                    "'cancel_all', 'retry', 'renew_link', 'revoke_link'")
     act(board, "cancel", job.id)  # a successful action clears the line
     assert board.callback_error == ""
     board.close()

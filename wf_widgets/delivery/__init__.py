@@ -1,4 +1,4 @@
-"""Delivery of results: stored downloads with signed links, email, catalog uploads.
+"""Delivery of results: stored downloads with signed links, email, catalog uploads, cloud storage.
 
 :data:`HANDLERS` holds one :class:`~wf_widgets.delivery.handler.DestinationHandler` per
 destination of the rules table (:data:`wf_widgets.outputs.DESTINATIONS`), by name.
@@ -11,12 +11,14 @@ from .catalog import CatalogHandler
 from .download import DownloadHandler
 from .email import EmailHandler
 from .handler import DestinationHandler
+from .storage_dest import StorageHandler
 
 #: Destination name -> its handler; the names are those of the rules table.
 HANDLERS: dict[str, DestinationHandler] = {
     "download": DownloadHandler(),
     "email": EmailHandler(),
     "catalog": CatalogHandler(),
+    "storage": StorageHandler(),
 }
 
 

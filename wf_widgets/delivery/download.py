@@ -30,6 +30,9 @@ def read_bytes(backend: BackendLike, job: dict) -> bytes:
     """
     if job.get("result_deleted") and job.get("result_problem"):
         raise ResultMissing(job["result_problem"])
+    if job.get("result_deleted") and job.get("link_revoked"):
+        raise ResultExpired(f"The result of job {job['id']} was deleted when its links were revoked "
+                            "(job.revoke_link(delete_data=True)). Compute it again.")
     if job.get("result_deleted") or (job.get("expires") is not None and job["expires"] <= backend.settings.time()):
         raise ResultExpired(
             f"The result of job {job['id']} expired and was deleted; results are kept "

@@ -30,7 +30,16 @@ from .._version import __version__
 from ..delivery import HANDLERS
 from ..delivery.download import read_bytes
 from ..delivery.links import result_url
-from ..errors import JobCancelled, JobTimeoutError, NotFound, ValidationError, exception_for
+from ..delivery.storage_dest import read_object
+from ..errors import (
+    JobCancelled,
+    JobTimeoutError,
+    NotFound,
+    ResultExpired,
+    ResultMissing,
+    ValidationError,
+    exception_for,
+)
 from ..geo import GeoContext, geocontext_from_dict
 from ..values.base import Value
 from ..values.graph import Node
@@ -303,7 +312,7 @@ class Job:
 
     @property
     def url(self) -> str | None:
-        """Signed download link of the stored result (None until it is stored).
+        """Signed download link of the stored result (None until it is stored, and once revoked).
 
         The first link of a process that only this process serves (no
         ``WF_WIDGETS_PUBLIC_URL``, Jupyter extension or ``wf-widgets serve``) comes with a
@@ -311,7 +320,7 @@ class Job:
         """
         if self._row.get("expires") is None:
             self.refresh()
-        if self._row.get("expires") is None or not self._row.get("result_path"):
+        if self._row.get("expires") is None or not self._row.get("result_path") or self._row.get("link_revoked"):
             return None
         base = self._row.get("link_base") or self._backend.link_base()
         note = self._row.get("link_note") if self._row.get("link_base") else self._backend.link_note()
@@ -319,6 +328,105 @@ class Job:
             _noted.add(base)
             print(f"wf_widgets: {note}", file=sys.stderr, flush=True)
         return result_url(self._backend.signer, base, self.id, self._row["expires"])
+
+    @property
+    def object_url(self) -> str | None:
+        """The URL of the object a storage job wrote (what ``compute()`` returns), else None."""
+        ref = self._row.get("result_ref")
+        return ref.get("url") if isinstance(ref, dict) and self.destination.get("type") == "storage" else None
+
+    @property
+    def result_size(self) -> int | None:
+        """Bytes of the encoded result (stored or written), once the job succeeded."""
+        return self._row.get("result_size")
+
+    @property
+    def link_revoked(self) -> bool:
+        """Whether :meth:`revoke_link` revoked the job's download links (as of the last refresh)."""
+        return bool(self._row.get("link_revoked"))
+
+    # -- the link's lifecycle ------------------------------------------------------------------
+    def _linked_row(self, action: str) -> dict:
+        """The fresh row of this finished job, which must have a stored result (a download link)."""
+        self._check()
+        row = self._backend.jobs.get(self.id, graph=False)
+        self._row = row
+        if not row.get("result_path"):
+            kind = row["destination"]["type"]
+            raise ValidationError(
+                f"Job {self.id} has no download link to {action}: its {kind} destination keeps no stored result; "
+                "only download and email results have links", field="destination", value=kind,
+                allowed=("download", "email"))
+        return row
+
+    def revoke_link(self, delete_data: bool = False) -> None:
+        """Make every download link of this job stop working at once, in every server sharing its store.
+
+        The row records the revocation (``link_revoked``); servers read it with the row on
+        every request and answer 410. Idempotent. A revoked link can't be renewed.
+
+        Parameters
+        ----------
+        delete_data : bool
+            Also delete the stored result now (else it stays until its expiry, and
+            :meth:`result` and :meth:`result_to_file` still read it here).
+
+        Raises
+        ------
+        ValidationError
+            The job has not ended, or its destination keeps no stored result (storage, catalog).
+        JobComputeError, JobCancelled
+            The job failed or was cancelled (it has no result).
+        """
+        row = self._linked_row("revoke")
+        self._backend.jobs.revoke_link(self.id)
+        if delete_data and not row.get("result_deleted"):
+            self._backend.results.delete(row["result_path"])
+            self._backend.jobs.mark_deleted(self.id)
+        self._row = self._backend.jobs.get(self.id, graph=False)
+
+    def renew_link(self, days: float | None = None) -> str:
+        """A new expiry for the stored result and its links, ``days`` from now; returns the new link.
+
+        The expiry is the row's (the sweep deletes the data then, and every server refuses
+        links past it), so it may also shorten it; links handed out before keep working until
+        the earlier of their own expiry and the new one.
+
+        Parameters
+        ----------
+        days : float, optional
+            Days from now, above 0 and at most ``max_link_days`` (``WF_WIDGETS_MAX_LINK_DAYS``,
+            default 30). Default: the retention period (``retention_days``), capped by that maximum.
+
+        Raises
+        ------
+        ValidationError
+            A bad ``days``; the job has not ended, keeps no stored result, or its links were revoked.
+        ResultExpired, ResultMissing
+            The data no longer exists (expired and deleted, or lost).
+        """
+        settings = self._backend.settings
+        maximum = settings.max_link_days
+        if days is None:
+            days = min(settings.retention_days, maximum)
+        if isinstance(days, bool) or not isinstance(days, (int, float)) or not 0 < days <= maximum:
+            raise ValidationError(
+                f"days must be a number of days above 0 and at most {maximum:g} (WF_WIDGETS_MAX_LINK_DAYS), "
+                f"got {days!r}", field="days", value=days, allowed=(f"0 < days <= {maximum:g}",))
+        row = self._linked_row("renew")
+        if row.get("link_revoked"):
+            raise ValidationError(f"The links of job {self.id} were revoked; a revoked link can't be renewed. "
+                                  "Compute the result again for a new link.", field="job", value="revoked")
+        if row.get("result_deleted") and row.get("result_problem"):
+            raise ResultMissing(row["result_problem"])
+        expired = ResultExpired(f"The result of job {self.id} expired and was deleted; only a result that still "
+                                "exists can have its link renewed. Compute it again.")
+        if row.get("result_deleted") or row["expires"] <= settings.time():
+            raise expired
+        if not self._backend.jobs.renew_link(self.id, settings.time() + float(days) * 86400.0):
+            raise expired  # expired, deleted or revoked meanwhile
+        self._row = self._backend.jobs.get(self.id, graph=False)
+        return self.url
 
     # -- waiting --------------------------------------------------------------------------
     def _follow(self, timeout: float | None) -> Iterator["Job"]:
@@ -499,11 +607,17 @@ class Job:
 
     def result_to_file(self, file: str | os.PathLike | BinaryIO, timeout: float | None = None,
                        progress_bar: bool | TextIO | None = False) -> None:
-        """Wait, then write the stored (encoded) result to a path or binary file-like (left open)."""
+        """Wait, then write the stored (encoded) result to a path or binary file-like (left open).
+
+        For the storage destination, the object the job wrote, read back from its URL.
+        """
         self.wait(timeout, progress_bar)
         if not self._row.get("result_path"):
             self._check()
-        data = read_bytes(self._backend, self._row)
+        if self.object_url is not None:
+            data = read_object(self._backend, self.object_url)
+        else:
+            data = read_bytes(self._backend, self._row)
         if hasattr(file, "write"):
             file.write(data)
         else:

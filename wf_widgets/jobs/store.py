@@ -113,6 +113,12 @@ ALTER TABLE jobs ADD COLUMN owner_email TEXT;
 _V7 = Migration("""
 CREATE INDEX IF NOT EXISTS jobs_id_fragment ON jobs ((substr(id, 13, 8)));
 """)
+#: Version 8: a job's download links revoked by its owner (:meth:`JobStore.revoke_link`): the
+#: server refuses every link of the job, whatever its signature and expiry (it reads the row by
+#: its primary key anyway).
+_V8 = Migration("""
+ALTER TABLE jobs ADD COLUMN link_revoked {int} NOT NULL DEFAULT 0;
+""")
 #: Schema migrations, oldest first (see :meth:`wf_widgets._db.Database.migrate`); append, never edit.
 MIGRATIONS: tuple[str, ...] = (
     _SCHEMA,
@@ -126,6 +132,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V5,
     _V6,
     _V7,
+    _V8,
 )
 # Job ids start with their creation time (jobs.plan.new_job_id), so the primary key orders
 # rows by creation for listing. Secondary indexes cost every job that enters them, so the
@@ -440,7 +447,7 @@ class JobStore:
         self.insert_deferred((job_id,))
         row = self._read(
             "SELECT id, stage, steps_done, steps_total, error_code, error_message, cancel_requested, finished,"
-            " expires, result_path, result_deleted, updated FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            " expires, result_path, result_deleted, link_revoked, updated FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return dict(row) if row is not None else None
 
     def list(self, limit: int = 50, stages: Iterable[str] | None = None, owner: str | None = None) -> list[dict]:
@@ -514,7 +521,8 @@ class JobStore:
             chunk = job_ids[i:i + 500]
             rows = self._read(
                 "SELECT id, kind, label, stage, steps_done, steps_total, error_code, error_message, created, started,"
-                f" finished, expires, result_deleted, result_problem, result_ref, destination, format, link_base FROM jobs"
+                f" finished, expires, result_deleted, result_problem, result_ref, result_size, destination, format, link_base,"
+                " link_revoked FROM jobs"
                 f" WHERE id IN "
                 f"({','.join('?' * len(chunk))})", chunk).fetchall()
             for r in rows:
@@ -717,6 +725,27 @@ class JobStore:
 
     def mark_deleted(self, job_id: str) -> None:
         self._write("UPDATE jobs SET result_deleted = 1 WHERE id = ?", (job_id,))
+
+    def revoke_link(self, job_id: str) -> bool:
+        """Refuse every download link of a job from now on, in every server (``link_revoked = 1``).
+
+        Returns False if the job has no stored result (nothing has a link) or its links were
+        revoked already.
+        """
+        cur = self._write("UPDATE jobs SET link_revoked = 1, updated = ? WHERE id = ? AND result_path IS NOT NULL"
+                          " AND link_revoked = 0", (self.settings.time(), job_id))
+        return cur.rowcount == 1
+
+    def renew_link(self, job_id: str, expires: float) -> bool:
+        """Move the expiry of a job's stored result (and links) to ``expires``, while the data exists.
+
+        One conditional statement: only a stored result that is not deleted, not revoked and
+        not yet expired is renewed. Returns whether it was.
+        """
+        now = self.settings.time()
+        cur = self._write("UPDATE jobs SET expires = ?, updated = ? WHERE id = ? AND result_path IS NOT NULL"
+                          " AND result_deleted = 0 AND link_revoked = 0 AND expires > ?", (expires, now, job_id, now))
+        return cur.rowcount == 1
 
     def live_results(self, now: float) -> list[dict]:
         """Rows with a stored result that is neither deleted nor past its expiry (what the sweep verifies;

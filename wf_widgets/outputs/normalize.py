@@ -84,6 +84,10 @@ def _option_value(opt: Option, value: Any, field: str) -> Any:
             raise ValidationTypeError(f"{where} must be a str, got {type(value).__name__} {value!r}",
                                       field=where, value=value)
         problem = opt.text.problem(value) if opt.text is not None else None
+        if problem is not None and opt.text.what is not None:
+            raise ValidationError(f"{where} must be {opt.text.what}: {value!r} is refused because {problem}. "
+                                  f"Allowed: {opt.text.allowed}", field=where, value=value,
+                                  allowed=opt.text.examples or None)
         if problem is not None:
             what = "a single line of plain text" if opt.text.single_line else "plain text"
             raise ValidationError(f"{where} must be {what}: {value!r} contains {problem}. "

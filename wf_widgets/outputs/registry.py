@@ -14,6 +14,8 @@ import re
 import unicodedata
 from typing import Any, Callable
 
+from . import storage_url
+
 #: Every result kind a value can have (``Value.kind``).
 ALL_KINDS = frozenset({"None", "Bool", "Int", "Float", "Str", "Datetime", "List", "Dict", "Array",
                        "Image", "ImageCollection", "Any"})
@@ -92,11 +94,18 @@ class TextRule:
         ``problem(text)`` says why ``text`` is refused, or returns None.
     single_line : bool
         Whether the value is one line (the form shows a one-line field).
+    what : str or None
+        What the value is, for errors whose ``problem`` phrases are sentences of their own
+        ("destination.url must be a storage URL: ..."); None: the text rules' "contains ..." form.
+    examples : tuple of str
+        The shapes a value may take, for the error's ``allowed`` (with ``what``).
     """
 
     allowed: str
     problem: Callable[[str], "str | None"]
     single_line: bool = False
+    what: str | None = None
+    examples: tuple[str, ...] = ()
 
 
 #: Text that goes into a mail header (the email subject).
@@ -223,6 +232,11 @@ class Destination:
         return next((o for o in self.options if o.name == name), None)
 
 
+#: The storage destination's URL (:mod:`wf_widgets.outputs.storage_url`).
+STORAGE_URL = TextRule(storage_url.DESCRIPTION, storage_url.problem, single_line=True, what="a storage URL",
+                       examples=storage_url.ALLOWED)
+
+
 GEOTIFF_COMPRESSIONS = ("lzw", "deflate", "zstd", "jpeg", "none")
 RESAMPLERS = ("nearest", "average", "bilinear", "cubic", "mode")
 
@@ -269,6 +283,15 @@ DESTINATIONS: dict[str, Destination] = {d.name: d for d in (
         ), ("geotiff",), frozenset({"Image"}),
         "the saved catalog.Image",
         "Uploads an Image into a catalog product as a Cloud Optimized GeoTIFF.",
+    ),
+    Destination(
+        "storage", "Cloud storage", '{"type": "storage", "url": ...}', (
+            Option("url", "str", REQUIRED, "Where the object is written, one per job; an existing object of "
+                   "that name is replaced", text=STORAGE_URL),
+        ), None, ALL_KINDS,
+        "the object's URL (str)",
+        "Writes the encoded result as one object (s3://, az://) or file (file://), atomically; its URL and size are in "
+        "the job's row. gs:// is not offered (untested here).",
     ),
 )}
 

@@ -11,7 +11,9 @@ Answers, each with a short plain-text message: 404 for a malformed or unknown id
 without a stored result; 403 for a missing or wrong signature (checked before the job is
 looked up, so a bad link learns nothing about which ids exist); 410 once the link's
 ``expires`` or the row's expiry (on :meth:`Settings.time`, the movable clock) has passed, or
-the result was deleted; 410 saying the result is *missing* or *damaged* (not expired) when
+the result was deleted, or its owner revoked the job's links (``link_revoked`` in the row,
+read with the row by its primary key on every request, so a revocation holds at once in every
+server sharing the store; a renewed expiry, likewise); 410 saying the result is *missing* or *damaged* (not expired) when
 its file is gone, or its size differs from the one recorded when it was written, before its
 expiry (the job is then marked, see :mod:`wf_widgets.delivery.results`); 416 for an
 unsatisfiable range, including a range starting at an absurdly large number.
@@ -157,9 +159,14 @@ class ResultHandler(BaseHandler):
         now = self.backend.settings.time()
         if int(expires) <= now:
             return self._expired(int(expires))
-        row = self.backend.jobs.get(job_id)
+        # One read of the row by its primary key, without the graph (nor its blob files): the signature,
+        # the revocation, the expiry and where the result is are all the request needs.
+        row = self.backend.jobs.get(job_id, graph=False)
         if row is None:
             return self.fail(404, "Not found.")
+        if row.get("link_revoked"):  # the owner revoked it (Job.revoke_link): read from the row on every request
+            return self.fail(410, "This link was revoked by the owner of the result; it no longer works. "
+                                  "Ask them for a new one.")
         if row["result_deleted"] and row.get("result_problem"):  # lost before its expiry
             return self.fail(410, row["result_problem"])
         if row["result_deleted"] or (row["expires"] is not None and row["expires"] <= now):

@@ -22,7 +22,8 @@ The poller stops once every job is done (after sending their final rows) and sta
 again on :meth:`JobsBoard.add` or a retry.
 
 The view (``js/jobs_board.js``) asks for actions by setting the ``_action`` trait
-(``{"op": "cancel" | "cancel_all" | "retry", "id": ..., "n": counter}``), observed here,
+(``{"op": "cancel" | "cancel_all" | "retry" | "renew_link" | "revoke_link", "id": ..., "n": counter}``;
+``renew_link`` may carry ``days``, ``revoke_link`` ``delete_data``), observed here,
 and for another page by setting ``page`` (rows of the new page are read at once).
 
 A row names its job by its context (the DLTile key) and ``short``, the start of the id's
@@ -71,7 +72,7 @@ def _t(value: float | None) -> float | None:
 
 
 class JobsBoard(WidgetBase, anywidget.AnyWidget):
-    """A live table of jobs: counts by stage, one row per job, cancel, cancel all, retry.
+    """A live table of jobs: counts by stage, one row per job, cancel, cancel all, retry, renew or revoke a link.
 
     Parameters
     ----------
@@ -89,7 +90,8 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
         seconds), ``destination`` and ``format`` (their types) and, when there is one, the
         result: ``url`` and ``expires`` (download and email), ``email`` (the address an
         email job was sent to), ``image`` (``id``, ``name``, ``product_id`` of a catalog
-        upload), ``expired`` (the stored result was deleted at its expiry), ``lost`` (why
+        upload), ``object_url`` and ``size`` (the object a storage job wrote), ``revoked`` (the
+        job's links were revoked: no ``url``), ``expired`` (the stored result was deleted), ``lost`` (why
         the stored result is missing or damaged before its expiry), ``error`` and ``code`` (a
         failed or cancelled job), ``retry_of`` (the id of the job a retry replaced).
     counts : dict
@@ -196,6 +198,17 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
         self._ensure_poller()
         return new
 
+    def renew_link(self, job_id: str, days: float | None = None) -> str:
+        """Renew the download link of one job (:meth:`Job.renew_link`); returns the new link, shown at once."""
+        url = self._job(job_id).renew_link(days)
+        self.refresh()
+        return url
+
+    def revoke_link(self, job_id: str, delete_data: bool = False) -> None:
+        """Revoke the download links of one job (:meth:`Job.revoke_link`), at once in every server."""
+        self._job(job_id).revoke_link(delete_data)
+        self.refresh()
+
     def stop(self) -> None:
         """Stop the poller (it starts again on :meth:`add`)."""
         poller = getattr(self, "_poller", None)  # None: __init__ did not get that far (close() from __del__)
@@ -252,8 +265,13 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
             self.cancel_all()
         elif op == "retry":
             self.retry(action["id"])
+        elif op == "renew_link":
+            self.renew_link(action["id"], action.get("days"))
+        elif op == "revoke_link":
+            self.revoke_link(action["id"], bool(action.get("delete_data", False)))
         elif op is not None:
-            raise ValueError(f"Unknown jobs board action {op!r}; known: 'cancel', 'cancel_all', 'retry'")
+            raise ValueError(f"Unknown jobs board action {op!r}; known: 'cancel', 'cancel_all', 'retry', "
+                             "'renew_link', 'revoke_link'")
 
     def _job(self, job_id: str) -> Any:
         with self._lock:
@@ -339,8 +357,16 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
             row["retry_of"] = self._retry_of[job.id]
         stage = st["stage"]
         if stage == "SUCCEEDED":
+            ref = st.get("result_ref") if isinstance(st.get("result_ref"), dict) else {}
+            if dest.get("type") == "storage" and ref.get("url"):
+                row["object_url"] = ref["url"]
+                row["size"] = ref.get("size", st.get("result_size"))
             if st.get("result_problem"):
                 row["lost"] = st["result_problem"]
+            elif st.get("link_revoked"):
+                row["revoked"] = True
+                if st.get("result_deleted"):
+                    row["expired"] = True
             elif st.get("result_deleted"):
                 row["expired"] = True
             elif st.get("expires") is not None:
