@@ -387,7 +387,7 @@ class JobStore:
                "expires": None, "result_deleted": 0, "host": HOST,
                "pid": os.getpid(), "pid_start": own_start_time(), "heartbeat": started, "cancel_requested": 0,
                "blobs": keys or None, "link_base": link_base, "link_note": link_note,
-               "owner": self.settings.user, "owner_email": self.settings.email}
+               "owner": self.settings.user, "owner_email": self.settings.email, "link_revoked": 0}
         values = {"id": job_id, "kind": kind, "graph": graph_text, "geoctx": json.dumps(geoctx) if geoctx is not None else None,
                   "format": json.dumps(format), "destination": json.dumps(destination), "label": label,
                   "stage": row["stage"], "created": now, "started": started, "updated": now, "host": HOST,
