@@ -39,6 +39,7 @@ class CatalogHandler:
     """The catalog destination (see :class:`~wf_widgets.delivery.handler.DestinationHandler`)."""
 
     link_in_worker = False
+    stores_download = False
     discardable = False  # an image is in the catalog
 
     def preflight(self, destination: dict, format: dict, value: object | None, backend: BackendLike) -> None:
