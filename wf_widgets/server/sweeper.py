@@ -43,7 +43,12 @@ def start_sweeper(backend: BackendLike, interval_s: float | None = None) -> Peri
         if full:
             last[0] = time.monotonic()
         try:
-            counts = await IOLoop.current().run_in_executor(None, backend.sweep if full else backend.sweep_due)
+            pending = IOLoop.current().run_in_executor(None, backend.sweep if full else backend.sweep_due)
+        except RuntimeError:  # the loop's executor is shut down (the process is ending): no more sweeps
+            callback.stop()
+            return
+        try:
+            counts = await pending
         except Exception:  # a locked database, a vanished file: the next sweep retries
             log.exception("wf_widgets: periodic sweep failed")
             return
