@@ -11,6 +11,7 @@ import time
 import pytest
 
 import wf_widgets as wf
+from wf_widgets.delivery import HANDLERS
 from wf_widgets.errors import JobCancelled, JobInvalid
 from wf_widgets.jobs.job import Job
 from wf_widgets.jobs.plan import new_job_id
@@ -139,8 +140,6 @@ def test_retry_only_for_failed_or_cancelled_and_errors_show(backend, caplog):
 
 def test_retry_failed_launches_every_failed_job_again_keeping_notify_and_retries(backend, monkeypatch, tmp_path):
     backend.settings.retry_backoff_s = 0.01
-    from wf_widgets.delivery import HANDLERS
-
     handler = HANDLERS["download"]
     deliver = type(handler).deliver
     counter, lock = tmp_path / "count", threading.Lock()
@@ -181,7 +180,6 @@ def test_retry_failed_launches_every_failed_job_again_keeping_notify_and_retries
 
 def test_rows_show_the_attempts_of_a_job_with_retries(backend, monkeypatch, tmp_path):
     backend.settings.retry_backoff_s = 30.0
-    from wf_widgets.delivery import HANDLERS
 
     def busy(self, b, row, value):
         raise wf.errors.JobTransient("the disk was busy")
