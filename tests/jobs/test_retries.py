@@ -25,7 +25,21 @@ from wf_widgets.server.testing import wait_for
 @pytest.fixture
 def quick(make_backend):
     """A backend retrying after 10 ms (then 20, 40, ...), webhooks allowed to 127.0.0.1."""
-    return make_backend(retry_backoff_s=0.01, webhook_allow="127.0.0.1", webhook_backoff_s=0.05)
+    return make_backend(retry_backoff_s=0.01, webhook_allow="127.0.0.1", webhook_backoff_s=0.05,
+                        public_url="http://127.0.0.1:8999/wf")
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+def worker_env(backend) -> dict:
+    """The environment of a worker process on ``backend``'s home, as its user, webhooks to 127.0.0.1 allowed."""
+    return dict(os.environ, WF_WIDGETS_HOME=str(backend.settings.home), WF_WIDGETS_USER=backend.settings.user,
+                WF_WIDGETS_WEBHOOK_ALLOW="127.0.0.1", WF_WIDGETS_PUBLIC_URL=backend.settings.public_url)
 
 
 def flaky_delivery(monkeypatch, counter: Path, failures: int, exc: type[Exception] | Exception = JobTransient):
@@ -131,23 +145,23 @@ def test_cancelling_a_job_waiting_for_its_next_attempt_ends_it(make_backend, mon
     assert (tmp_path / "count").read_text() == "1"  # no attempt after the cancellation
 
 
-def test_a_killed_workers_attempt_reads_interrupt_and_the_job_runs_again(quick):
+def test_a_killed_workers_attempt_reads_interrupt_and_the_job_runs_again(quick, receiver):
     """A process running a job with retries dies; a waiter in another process reaps it (INTERRUPT), and runs
-    its next attempt when due, to success."""
+    its next attempt when due, to success; the webhook fires once, after it."""
     code = textwrap.dedent("""
         import sys
         sys.path.insert(0, sys.argv[1])
         from conftest import slow_value
-                job = slow_value(150).compute(block=False, retries=1)
+        from wf_widgets.jobs import runner
+        job = slow_value(150).compute(block=False, retries=1, notify={"webhook": sys.argv[2]})
         import time
         while job.id not in runner._heartbeat.running:
             time.sleep(0.01)
         print(job.id, flush=True)
         time.sleep(600)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", code, os.path.dirname(__file__)],
-                            env=dict(os.environ, WF_WIDGETS_HOME=str(quick.settings.home),
-                                     WF_WIDGETS_USER=quick.settings.user), stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", code, os.path.dirname(__file__), receiver.url],
+                            env=worker_env(quick), stdout=subprocess.PIPE, text=True)
     try:
         job_id = proc.stdout.readline().strip()
         proc.kill()
@@ -159,6 +173,39 @@ def test_a_killed_workers_attempt_reads_interrupt_and_the_job_runs_again(quick):
     assert job.attempt_codes == ["INTERRUPT"] and job.attempts == 2
     assert job.result(timeout=120) == slow_expected(150)  # run here when due
     assert (job.stage, job.attempts, job.attempt_codes) == ("SUCCEEDED", 2, ["INTERRUPT", "NONE"])
+    wait_for(lambda: receiver.requests, timeout=30, what="the webhook")
+    [request] = receiver.requests
+    assert (request["event"]["stage"], request["event"]["attempt_codes"]) == ("SUCCEEDED", ["INTERRUPT", "NONE"])
+
+
+def test_a_killed_workers_job_without_retries_fails_and_notifies_once(quick, receiver):
+    code = textwrap.dedent("""
+        import sys
+        sys.path.insert(0, sys.argv[1])
+        from conftest import slow_value
+        from wf_widgets.jobs import runner
+        job = slow_value(2000).compute(block=False, notify={"webhook": sys.argv[2]})
+        import time
+        while job.id not in runner._heartbeat.running:
+            time.sleep(0.01)
+        print(job.id, flush=True)
+        time.sleep(600)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", code, os.path.dirname(__file__), receiver.url],
+                            env=worker_env(quick), stdout=subprocess.PIPE, text=True)
+    try:
+        job = wf.Job.get(proc.stdout.readline().strip())  # its worker lives: nothing reaped
+        proc.kill()
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with pytest.raises(wf.errors.JobInterrupt):
+        job.wait(30)  # the waiter reaps it, and tells the webhook
+    wait_for(lambda: receiver.requests, timeout=30, what="the webhook")
+    assert quick.sweep_due()["notified"] == 0
+    [request] = receiver.requests
+    assert (request["event"]["stage"], request["event"]["error_code"]) == ("FAILED", "INTERRUPT")
 
 
 def test_a_reaped_job_without_retries_fails_interrupt(backend):

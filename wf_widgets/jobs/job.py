@@ -35,7 +35,7 @@ from ..geo import GeoContext, geocontext_from_dict
 from ..values.base import Value
 from ..values.graph import Node
 from .progress import ProgressBar, in_notebook, progress_line
-from .runner import TIMED_OUT, resume_due
+from .runner import TIMED_OUT, notify_after, resume_due
 from .store import ID_CHARS, JobStore, finished_event, forget_event, short_id, worker_dead
 
 #: Seconds between checks, while waiting, that the job's worker is still alive.
@@ -377,7 +377,9 @@ class Job:
                 else:
                     if time.monotonic() - checked >= REAP_CHECK_S:  # is its worker still alive?
                         checked = time.monotonic()
-                        self._backend.jobs.reap_stale([self.id])
+                        if self._backend.jobs.reap_stale([self.id]):
+                            self.refresh()
+                            notify_after(self._backend, self._row)  # it ended for good: tell
                         resume_due(self._backend, [self.id])  # its next attempt, if due and nobody runs it
                     self.refresh()
         finally:
