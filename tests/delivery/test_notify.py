@@ -126,7 +126,11 @@ def test_a_delivery_outlives_the_process_that_launched_the_job(hooked, receiver,
         job = wf.Int(7).compute(notify={{"webhook": {receiver.url!r}}}, block=False)
         job.wait(30)
         from wf_widgets.server.testing import wait_for
-        wait_for(lambda: job._backend.jobs.get(job.id, graph=False)["notify_state"] == "PENDING", timeout=30)
+        def redelivery_planned():
+            row = job._backend.jobs.get(job.id, graph=False)
+            return row["notify_attempts"] == 1 and row["notify_state"] == "PENDING"
+
+        wait_for(redelivery_planned, timeout=30)  # the first delivery got a 500
         print(job.id)
     """)
     env = dict(os.environ, WF_WIDGETS_HOME=str(hooked.settings.home), WF_WIDGETS_USER=hooked.settings.user,

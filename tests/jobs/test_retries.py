@@ -9,6 +9,7 @@ import smtplib
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -231,3 +232,15 @@ def test_sweeps_run_due_retries_left_by_a_process_that_is_gone(quick):
     job = wf.Job.get(row["id"])
     assert job.result(timeout=30) == b"21"
     assert (job.attempts, job.attempt_codes) == (2, ["TRANSIENT", "NONE"])
+
+
+def test_closing_the_backend_cancels_a_job_waiting_for_its_next_attempt(make_backend, monkeypatch, tmp_path):
+    backend = make_backend(retry_backoff_s=600.0)
+    flaky_delivery(monkeypatch, tmp_path / "count", failures=5)
+    job = wf.Int(1).compute(retries=1, block=False)
+    wait_for(lambda: job.refresh()._row.get("retry_at") is not None, timeout=30, what="the wait for attempt 2")
+    started = time.monotonic()
+    backend.close()  # does not wait the 10 minutes
+    assert time.monotonic() - started < 30
+    reopened = make_backend(home=backend.settings.home)
+    assert reopened.jobs.status(job.id)["stage"] == "CANCELLED"

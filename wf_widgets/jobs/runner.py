@@ -222,9 +222,15 @@ def execute(backend: BackendLike, job_id: str, deadline: float | None = None,
     return row
 
 
+#: Jobs a thread of this process waits to run the next attempt of (job id -> store): the runner's
+#: close() cancels them, as it cancels the jobs running here.
+_retrying: dict[str, JobStore] = {}
+
+
 def _wait_retry(backend: BackendLike, job_id: str, retry_at: float, deadline: float | None) -> bool:
     """Wait until the job's next attempt is due, then take it (True); False if it ended meanwhile or was taken."""
     store = backend.jobs
+    _retrying[job_id] = store
     try:
         while True:
             now = backend.settings.time()
@@ -240,6 +246,8 @@ def _wait_retry(backend: BackendLike, job_id: str, retry_at: float, deadline: fl
     except KeyboardInterrupt:
         store.request_cancel(job_id)
         raise
+    finally:
+        _retrying.pop(job_id, None)
 
 
 def _attempt(backend: BackendLike, job_id: str, deadline: float | None = None,
@@ -451,7 +459,7 @@ class Runner:
     def close(self) -> None:
         """Shut down our own executor: queued jobs are dropped, running ones cancelled and awaited."""
         if self._own:
-            running = list(_heartbeat.running.items())
+            running = list(_heartbeat.running.items()) + list(_retrying.items())
             store = self.backend.jobs if running else None  # none running: don't open the store to close
             for job_id, job_store in running:
                 if job_store is store:
