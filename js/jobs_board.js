@@ -69,6 +69,8 @@ function render({ model, el }) {
   const countsEl = h("span", { className: "wf-jobs-counts" });
   const cancelAll = h("button", { className: "wf-jobs-cancel-all", type: "button", text: "Cancel all",
                                   onclick: () => act("cancel_all") });
+  const retryFailed = h("button", { className: "wf-jobs-retry-failed", type: "button", text: "Retry failed",
+                                    title: "Launch every failed job again", onclick: () => act("retry_failed") });
   const goTo = (page) => {
     model.set("page", page);
     model.save_changes();
@@ -79,7 +81,7 @@ function render({ model, el }) {
                              onclick: () => goTo(model.get("page") + 1) });
   const pageText = h("span", { className: "wf-jobs-page" });
   const pager = h("span", { className: "wf-jobs-pager" }, prev, pageText, next);
-  const header = h("div", { className: "wf-jobs-header" }, countsEl, cancelAll, pager);
+  const header = h("div", { className: "wf-jobs-header" }, countsEl, cancelAll, retryFailed, pager);
   const tbody = h("tbody");
   const table = h("table", { className: "wf-jobs-table" },
     h("thead", {}, h("tr", {}, ...["Context", "Job", "Progress", "Stage", "Elapsed", "Result", ""].map(
@@ -155,7 +157,12 @@ function render({ model, el }) {
           h("div", { className: "wf-jobs-fill", style: `width: ${(100 * frac).toFixed(1)}%` })),
         h("span", { className: "wf-jobs-steps", text: `${row.steps}/${row.total}` })),
       h("td", { className: "wf-jobs-stage" },
-        h("span", { className: `wf-jobs-stage-badge wf-stage-${row.stage.toLowerCase()}`, text: row.stage })),
+        h("span", { className: `wf-jobs-stage-badge wf-stage-${row.stage.toLowerCase()}`, text: row.stage }),
+        ...(row.attempts === undefined ? [] : [" ", h("span", {
+          className: "wf-jobs-attempts",
+          title: (row.attempt_codes || []).map((c, i) => `attempt ${i + 1}: ${c}`).join("\n"),
+          text: `attempt ${row.attempts}/${row.retries + 1}` + (row.retry_at ? " (waiting to retry)" : ""),
+        })])),
       h("td", { className: "wf-jobs-elapsed", "data-created": row.created, "data-started": row.started ?? "",
                 "data-finished": row.finished ?? "" }),
       resultCell(row),
@@ -187,6 +194,8 @@ function render({ model, el }) {
     countsEl.textContent = STAGES.filter((s) => counts[s]).map((s) => `${s} ${counts[s]}`).join(" · ")
       + (total ? ` · ${total} job${total === 1 ? "" : "s"}` : "");
     cancelAll.disabled = !STAGES.some((s) => !TERMINAL.has(s) && counts[s]);
+    retryFailed.disabled = !counts.FAILED;
+    retryFailed.textContent = counts.FAILED ? `Retry failed (${counts.FAILED})` : "Retry failed";
     const size = Math.max(1, model.get("page_size") || 1);
     const pages = Math.max(1, Math.ceil(total / size));
     const page = Math.min(Math.max(model.get("page") || 0, 0), pages - 1);

@@ -266,3 +266,23 @@ def test_jobs_show_says_a_link_was_revoked_and_shows_a_storage_object(backend, m
                                      format="json", block=False).wait(30)
     assert cli.main(["jobs", "show", stored.short_id]) == 0
     assert f"\n  object       file://{tmp_path}/{stored.id}.json (1 bytes)" in capsys.readouterr().out
+
+
+def test_webhook_secret_shows_the_users_secret_rotates_it_and_names_a_shared_one(tmp_path):
+    first = wf_widgets("webhook-secret", home=tmp_path, timeout=60)
+    assert first.returncode == 0, first.stderr
+    secret = first.stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", secret)
+    assert wf_widgets("webhook-secret", home=tmp_path, timeout=60).stdout.strip() == secret  # kept
+    rotated = wf_widgets("webhook-secret", "--rotate", home=tmp_path, timeout=60)
+    assert rotated.returncode == 0 and re.fullmatch(r"[0-9a-f]{64}", rotated.stdout.strip())
+    assert rotated.stdout.strip() != secret
+    assert wf_widgets("webhook-secret", home=tmp_path, timeout=60).stdout.strip() == rotated.stdout.strip()
+    other = wf_widgets("webhook-secret", home=tmp_path, timeout=60, WF_WIDGETS_USER="user:bob").stdout.strip()
+    assert other not in (secret, rotated.stdout.strip())  # one per user
+    shared = wf_widgets("webhook-secret", home=tmp_path, timeout=60, WF_WIDGETS_WEBHOOK_SECRET="the-deployments")
+    assert shared.stdout == "the-deployments\n"
+    refused = wf_widgets("webhook-secret", "--rotate", home=tmp_path, timeout=60,
+                         WF_WIDGETS_WEBHOOK_SECRET="the-deployments")
+    assert refused.returncode == 1
+    assert "WF_WIDGETS_WEBHOOK_SECRET is set: webhooks are signed with it; change it there" in refused.stderr

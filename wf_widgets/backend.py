@@ -27,9 +27,10 @@ from . import _context
 from ._files import TEMP_GRACE_S, sweep_temp
 from .catalog.store import CatalogStore
 from .config import Settings
+from .delivery import notify as _notify
 from .delivery.links import Signer
 from .delivery.results import ResultStore
-from .jobs.runner import Runner
+from .jobs.runner import Runner, resume_due
 from .jobs.store import JobStore
 from .layers import LayerStore
 from .server import links as _links
@@ -193,8 +194,18 @@ class Backend:
             sweep_temp(catalog_files, self.settings.time(), recursive=True) if catalog_files is not None else 0)
         leftovers += self.sweep_catalog_objects()
         self.sweep_blobs()
+        due = self.sweep_due()
         self.jobs.checkpoint()
-        return {"reaped": reaped, "expired": expired, "damaged": damaged, "leftovers": leftovers}
+        return {"reaped": reaped, "expired": expired, "damaged": damaged, "leftovers": leftovers, **due}
+
+    def sweep_due(self) -> dict[str, int]:
+        """Run the jobs whose next attempt is due (on this backend's runner) and send the notifications due now.
+
+        Returns counts: ``retried`` (attempts submitted), ``notified`` (notifications sent).
+        Running servers do it every :data:`wf_widgets.server.sweeper.DUE_EVERY_S` seconds, and
+        every sweep does it, so a retry or a redelivery outlives the process that planned it.
+        """
+        return {"retried": resume_due(self), "notified": _notify.deliver_due(self)}
 
     def sweep_catalog_objects(self) -> int:
         """On an object store (not ``file://``): delete catalog objects no image record names, older than

@@ -1,4 +1,4 @@
-"""The ``wf-widgets`` command: demo, demo-data, serve, sweep, jobs, catalog, doctor, keys.
+"""The ``wf-widgets`` command: demo, demo-data, serve, sweep, jobs, catalog, doctor, keys, webhook-secret.
 
 Every command and option is described by ``--help`` (:func:`build_parser`), so a person can
 learn the command from it alone. Reading commands (``jobs``, ``jobs show``, ``catalog``,
@@ -215,7 +215,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     counts = Backend(sweep=False).sweep()
     print(f"deleted {counts['expired']} expired result(s); marked {counts['reaped']} interrupted job(s); "
           f"found {counts['damaged']} missing or damaged result(s); deleted {counts['leftovers']} leftover "
-          "temporary file(s)")
+          f"temporary file(s); started {counts['retried']} due retry(ies); sent {counts['notified']} "
+          "notification(s)")
     return 0
 
 
@@ -249,6 +250,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     return doctor.main(repair=args.repair)
+
+
+def cmd_webhook_secret(args: argparse.Namespace) -> int:
+    """``webhook-secret [--rotate]``: the secret this user's webhooks are signed with (a new one with --rotate)."""
+    backend = get_backend()
+    if backend.settings.webhook_secret:
+        if args.rotate:
+            print(f"{PROG} webhook-secret: WF_WIDGETS_WEBHOOK_SECRET is set: webhooks are signed with it; change it "
+                  "there (it cannot be rotated here)", file=sys.stderr)
+            return 1
+        print(backend.settings.webhook_secret)
+        return 0
+    jobs = backend.jobs
+    user = backend.settings.user
+    print(jobs.rotate_webhook_secret(user) if args.rotate else jobs.webhook_secret(user))
+    return 0
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -393,6 +410,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("rotate",),
                    help="rotate: make a new key and sign with it from now on (the only action)")
     p.set_defaults(func=cmd_keys)
+    p = command(
+        "webhook-secret", "show (or rotate) the secret your webhooks are signed with",
+        "Print the secret that signs the webhooks of your jobs (compute(notify={'webhook': url})):\n"
+        "WF_WIDGETS_WEBHOOK_SECRET when set, else your own, made at its first use and kept in the job\n"
+        "store. Receivers check the X-WF-Widgets-Signature header with it (docs/destinations.md).",
+        "examples:\n  wf-widgets webhook-secret\n  wf-widgets webhook-secret --rotate")
+    p.add_argument("--rotate", action="store_true",
+                   help="replace your secret with a new random one (deliveries from now on are signed with it)")
+    p.set_defaults(func=cmd_webhook_secret)
     return parser
 
 

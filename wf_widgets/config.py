@@ -40,6 +40,14 @@ under, separated by ``:`` (absolute paths); unset (the default): none, so ``file
 ahead (default 30).
 ``WF_WIDGETS_SIGNING_KEY``: with a database URL, the first signing key (base64 of at least 32
 bytes) when the database has none yet; later keys come from ``wf-widgets keys rotate``.
+
+Notifications and retries (:mod:`wf_widgets.delivery.notify`, ``compute(retries=...)``):
+``WF_WIDGETS_WEBHOOK_SECRET``: the secret webhooks are signed with (default: one generated per
+user, stored in the job store; ``wf-widgets webhook-secret``). ``WF_WIDGETS_WEBHOOK_ALLOW``: hosts
+and CIDRs (comma-separated) webhooks may reach although they are loopback, link-local or private.
+``WF_WIDGETS_WEBHOOK_BACKOFF_S``: seconds before a webhook's first redelivery, doubled each time
+(default 30). ``WF_WIDGETS_RETRY_BACKOFF_S``: seconds before a job's first retry, doubled each
+time (default 10).
 """
 
 from __future__ import annotations
@@ -139,6 +147,15 @@ class Settings:
         URLs under; None: none (``file://`` is off). :attr:`storage_root_paths` has them resolved.
     max_link_days : float
         The most days ahead ``Job.renew_link`` may set a download link's expiry (default 30).
+    webhook_secret : str or None
+        The secret webhooks are signed with; None: one per user, generated and kept in the
+        job store. Not shown by ``repr``.
+    webhook_allow : str or None
+        Hosts and CIDRs (comma-separated) a webhook may reach although they are loopback,
+        link-local or private addresses.
+    webhook_backoff_s, retry_backoff_s : float
+        Seconds before the first redelivery of a webhook (default 30) and the first retry of
+        a job (default 10); each next one waits twice as long (bounded).
     """
 
     home: Path = dataclasses.field(default_factory=lambda: Path("~/.wf_widgets").expanduser())
@@ -158,6 +175,10 @@ class Settings:
     signing_key: str | None = dataclasses.field(default=None, repr=False)
     storage_roots: str | None = None
     max_link_days: float = DEFAULT_MAX_LINK_DAYS
+    webhook_secret: str | None = dataclasses.field(default=None, repr=False)
+    webhook_allow: str | None = None
+    webhook_backoff_s: float = 30.0
+    retry_backoff_s: float = 10.0
 
     def __post_init__(self) -> None:
         self.max_memory = default_max_memory() if self.max_memory is None else parse_bytes(self.max_memory,
@@ -205,6 +226,13 @@ class Settings:
         if not 0 < self.max_link_days < float("inf"):
             raise ValidationError(f"max_link_days must be a positive number of days, got {self.max_link_days!r}",
                                   field="max_link_days", value=self.max_link_days)
+        self.webhook_secret = self.webhook_secret or None
+        self.webhook_allow = self.webhook_allow or None
+        for name in ("webhook_backoff_s", "retry_backoff_s"):
+            value = _number(name, getattr(self, name), float)
+            if not 0 <= value < float("inf"):
+                raise ValidationError(f"{name} must be a number of seconds >= 0, got {value!r}", field=name, value=value)
+            setattr(self, name, value)
 
     @property
     def storage_root_paths(self) -> tuple[Path, ...]:

@@ -181,3 +181,29 @@ def test_uploaded_image_reads_back_as_computed(make_product, composite):
     assert np.ma.getmaskarray(computed.ndarray).any() and not np.ma.getmaskarray(computed.ndarray).all()
     step_db = 60.0 / 10000  # one UInt16 count in dB
     assert np.ma.abs(back.ndarray - computed.ndarray).max() <= step_db / 2 + 1e-9
+
+
+# -- retries ----------------------------------------------------------------------------------------
+def test_a_retry_replaces_the_image_its_failed_attempt_uploaded(demo_catalog, make_product, composite, small_tile,
+                                                                monkeypatch):
+    """An attempt that fails after its upload (lost before it recorded its end) is retried: the retry
+    overwrites that image rather than failing on it (attempts are idempotent), with overwrite=False."""
+    demo_catalog.settings.retry_backoff_s = 0.01
+    make_product(data_type="Float64")
+    deliver = CatalogHandler.deliver
+    calls = []
+
+    def upload_then_fail(self, backend, job, value):
+        calls.append(job["attempts"])
+        stored = deliver(self, backend, job, value)
+        if len(calls) == 1:
+            raise wf.errors.JobTransient("the worker lost its database connection after the upload")
+        return stored
+
+    monkeypatch.setattr(CatalogHandler, "deliver", upload_then_fail)
+    image = wf.catalog.Image(name="my_image", product_id="org:my_product_id")
+    job = composite.compute(small_tile, destination=image, block=False, retries=1)
+    saved = job.result(timeout=60)
+    assert calls == [1, 2] and job.attempts == 2 and job.attempt_codes == ["TRANSIENT", "NONE"]
+    assert saved.id == "org:my_product_id:my_image" and job.destination["overwrite"] is False
+

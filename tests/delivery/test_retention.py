@@ -60,7 +60,7 @@ def test_expired_link_is_410_then_the_sweep_deletes_the_file(make_backend):
     assert r.status == 410 and "expired" in r.text
     assert path.exists()  # refused by the clock alone, before any sweep
 
-    assert backend.sweep() == {"reaped": 0, "expired": 1, "damaged": 0, "leftovers": 0}
+    assert backend.sweep() == {"reaped": 0, "expired": 1, "damaged": 0, "leftovers": 0, "retried": 0, "notified": 0}
     assert not path.exists()
     assert backend.jobs.get(job.id)["result_deleted"] == 1
     assert fetch(url).status == 410

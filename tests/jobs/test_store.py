@@ -326,3 +326,104 @@ def test_renewal_needs_a_live_stored_result(tmp_path):
         assert not store.revoke_link(nothing)  # nothing stored: nothing to revoke
     finally:
         store.close()
+
+
+# -- retries and notifications (versions 9, 10) ----------------------------------------------------------
+def test_an_attempt_is_requeued_once_and_taken_by_one_process(backend):
+    store = backend.jobs
+    row = store.create("a" * 48, kind="Int", graph=wf.Int(1).to_json(), geoctx=None, format={"type": "json"},
+                       destination={"type": "download"}, retries=2)
+    assert (row["attempts"], row["retries"], row["attempt_codes"]) == (1, 2, [])
+    now = backend.settings.time()
+    assert store.requeue(row["id"], "TRANSIENT", "busy", now + 5, attempts=1)
+    assert not store.requeue(row["id"], "TRANSIENT", "busy", now + 5, attempts=1)  # attempt 1 ended already
+    status = store.status(row["id"])
+    assert (status["stage"], status["attempts"], status["attempt_codes"], status["retry_at"]) == (
+        "QUEUED", 2, ["TRANSIENT"], now + 5)
+    assert store.due_retries(now) == [] and store.due_retries(now + 5) == [row["id"]]
+    assert not store.claim_retry(row["id"], now)  # not due
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(store.claim_retry(row["id"], now + 6)))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False, False, False, True]
+    full = store.get(row["id"], graph=False)
+    assert (full["retry_at"], full["pid"], full["host"]) == (None, os.getpid(), HOST)
+
+
+def test_the_reaper_requeues_a_job_with_retries_left_and_fails_one_without(backend):
+    store = backend.jobs
+    running_row(store, "a" * 48, pid=999_999_999)
+    store.db.write("UPDATE jobs SET retries = 1 WHERE id = ?", ("a" * 48,))
+    assert store.reap_stale() == 1
+    row = store.get("a" * 48, graph=False)
+    assert (row["stage"], row["error_code"], row["attempts"], row["attempt_codes"], row["finished"]) == (
+        "QUEUED", "INTERRUPT", 2, ["INTERRUPT"], None)
+    assert row["retry_at"] == pytest.approx(backend.settings.time() + backend.settings.retry_backoff_s, abs=5)
+    assert store.reap_stale() == 0  # a waiting retry is nobody's: never reaped
+    store.db.write("UPDATE jobs SET stage = 'RUNNING', retry_at = NULL, host = ?, pid = 999999999, heartbeat = ?"
+                   " WHERE id = ?", (HOST, backend.settings.time(), "a" * 48))
+    assert store.reap_stale() == 1  # attempt 2 of 2 lost: the end
+    row = store.get("a" * 48, graph=False)
+    assert (row["stage"], row["attempts"], row["attempt_codes"]) == ("FAILED", 2, ["INTERRUPT", "INTERRUPT"])
+
+
+def test_a_notification_is_due_once_when_the_job_ends_and_claimed_by_one_sender(backend):
+    store = backend.jobs
+    hook = {"webhook": "https://hooks.example.org/x", "email": False}
+    row = store.create("a" * 48, kind="Int", graph=wf.Int(1).to_json(), geoctx=None, format={"type": "json"},
+                       destination={"type": "download"}, notify=hook)
+    store.create("b" * 48, kind="Int", graph=wf.Int(1).to_json(), geoctx=None, format={"type": "json"},
+                 destination={"type": "download"})
+    assert store.get(row["id"], graph=False)["notify"] == hook
+    now = backend.settings.time()
+    assert store.due_notifications(now + 1) == []
+    store.finish("a" * 48, "SUCCEEDED")
+    store.finish("b" * 48, "SUCCEEDED")
+    assert store.due_notifications(now + 1) == ["a" * 48]
+    claims = []
+    threads = [threading.Thread(target=lambda: claims.append(store.claim_notification("a" * 48, now + 1, 60)))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    [claimed] = [c for c in claims if c is not None]
+    assert (claimed["notify_state"], claimed["notify_attempts"]) == ("SENDING", 1)
+    assert store.end_notification("a" * 48, "PENDING", next_at=now + 30, error="HTTP 500")
+    assert store.due_notifications(now + 29) == [] and store.due_notifications(now + 30) == ["a" * 48]
+    assert store.claim_notification("a" * 48, now + 30, 60) is not None
+    assert store.end_notification("a" * 48, "SENT")
+    assert not store.end_notification("a" * 48, "SENT")  # not held
+    assert store.due_notifications(now + 10_000) == []
+
+
+def test_webhook_secrets_are_one_per_user_and_rotate(backend):
+    store = backend.jobs
+    assert store.webhook_secret("user:alice", create=False) is None
+    first = store.webhook_secret("user:alice")
+    assert len(first) == 64 and store.webhook_secret("user:alice") == first
+    assert store.webhook_secret("user:bob") != first
+    second = store.rotate_webhook_secret("user:alice")
+    assert second != first and store.webhook_secret("user:alice") == second
+
+
+def test_a_job_store_of_version_7_opens_with_attempts_and_notifications(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    conn = sqlite3.connect(home / "jobs.sqlite", isolation_level=None)
+    _sqlite.migrate(conn, MIGRATIONS[:7])  # a home made before retries and notifications
+    conn.execute("INSERT INTO jobs (id, kind, graph, format, destination, stage, created, updated) VALUES"
+                 " (?, 'Int', '{}', '{}', '{}', 'FAILED', 1, 1)", ("c" * 48,))
+    conn.close()
+    store = JobStore(Settings(home=home))
+    try:
+        row = store.get("c" * 48, graph=False)
+        assert (row["attempts"], row["retries"], row["attempt_codes"], row["notify"], row["notify_state"]) == (
+            1, 0, [], None, None)
+        assert store.webhook_secret("user:alice")
+    finally:
+        store.close()

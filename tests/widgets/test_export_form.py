@@ -11,10 +11,12 @@ import pytest
 import traitlets
 
 import wf_widgets as wf
+from tests._webhook import Receiver
 from wf_widgets.backend import Backend
 from wf_widgets.config import Settings
 from wf_widgets.errors import ValidationError
 from wf_widgets.outputs.normalize import normalize
+from wf_widgets.server.testing import wait_for
 from wf_widgets.widgets import ExportForm, JobsBoard
 
 
@@ -598,3 +600,46 @@ def test_writing_a_format_the_chosen_product_cannot_store_raises(image_value):
     assert str(info.value) == api_error(lambda: composite.compute(
         tile, destination=wf.catalog.Image(name="x", product_id=product.id), format=jpeg))
     assert form.option_widget("format", "compression").value == "lzw" and form.product_picker.value == product.id
+
+
+# -- notify and retries -----------------------------------------------------------------------------
+def test_notify_and_retries_fields_launch_with_them_and_show_in_the_code(make_backend):
+    backend = make_backend(webhook_allow="127.0.0.1")
+    receiver = Receiver().start()
+    try:
+        two = wf.Int(1) + 1
+        form = ExportForm(two)
+        assert (form.notify_webhook.value, form.notify_email.value, form.retries_field.value) == ("", False, 0)
+        assert "notify" not in form.code and "retries" not in form.code  # nothing asked: as compute() is called
+        form.format_dropdown.value = "json"
+        form.notify_webhook.value = receiver.url
+        form.retries_field.value = 2
+        assert form.valid
+        assert form.code == ("two.compute(\n    destination={\"type\": \"download\"},\n    format={\"type\": \"json\"},\n"
+                             f"    notify={{\"webhook\": \"{receiver.url}\"}},\n    retries=2,\n)")
+        [job] = form.compute()
+        assert (job.notify, job.retries) == ({"webhook": receiver.url, "email": False}, 2)
+        assert job.wait(30).result() == b"2"
+        wait_for(lambda: len(receiver.requests) == 1, timeout=30, what="the webhook")
+        assert receiver.requests[0]["event"]["job_id"] == job.id
+        run_code(form, two=two)  # the code shown does the same
+        row = backend.jobs.list(limit=1)[0]
+        assert (row["retries"], backend.jobs.get(row["id"], graph=False)["notify"]) == (2, job.notify)
+    finally:
+        receiver.stop()
+    form.close()
+
+
+def test_a_refused_webhook_or_email_without_settings_shows_the_apis_message(backend):
+    form = ExportForm(wf.Int(1) + 1)
+    form.notify_webhook.value = "http://10.0.0.1/hook"
+    expected = api_error(lambda: (wf.Int(1) + 1).compute(notify={"webhook": "http://10.0.0.1/hook"}))
+    assert not form.valid and form.compute_button.disabled and form.error == expected
+    assert html.escape(expected) in form.validation_line.value
+    form.notify_webhook.value = ""
+    assert form.valid
+    form.notify_email.value = True
+    assert form.error == api_error(lambda: (wf.Int(1) + 1).compute(notify={"email": True}))
+    assert "notify.email needs WF_WIDGETS_EMAIL and WF_WIDGETS_SMTP_URL" in form.error
+    assert backend.jobs.list() == []
+    form.close()

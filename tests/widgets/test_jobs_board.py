@@ -11,6 +11,7 @@ import time
 import pytest
 
 import wf_widgets as wf
+from wf_widgets.delivery import HANDLERS
 from wf_widgets.errors import JobCancelled, JobInvalid
 from wf_widgets.jobs.job import Job
 from wf_widgets.jobs.plan import new_job_id
@@ -131,9 +132,67 @@ def test_retry_only_for_failed_or_cancelled_and_errors_show(backend, caplog):
     assert any(r.exc_info for r in caplog.records)
     act(board, "explode")
     assert board.callback_error == ("ValueError: Unknown jobs board action 'explode'; known: 'cancel', "
-                                    "'cancel_all', 'retry', 'renew_link', 'revoke_link'")
+                                    "'cancel_all', 'retry', 'retry_failed', 'renew_link', 'revoke_link'")
     act(board, "cancel", job.id)  # a successful action clears the line
     assert board.callback_error == ""
+    board.close()
+
+
+def test_retry_failed_launches_every_failed_job_again_keeping_notify_and_retries(backend, monkeypatch, tmp_path):
+    backend.settings.retry_backoff_s = 0.01
+    handler = HANDLERS["download"]
+    deliver = type(handler).deliver
+    counter, lock = tmp_path / "count", threading.Lock()
+
+    def fails_twice(self, b, row, value):  # the first two deliveries fail transiently (a counter file)
+        with lock:
+            n = int(counter.read_text()) if counter.exists() else 0
+            counter.write_text(str(n + 1))
+        if n < 2:
+            raise wf.errors.JobTransient("the disk was busy")
+        return deliver(self, b, row, value)
+
+    monkeypatch.setattr(type(handler), "deliver", fails_twice)
+    failing = [wf.Int(i).compute(block=False) for i in (1, 2)]  # no retries: each fails once
+    for job in failing:
+        with pytest.raises(wf.errors.JobTransient):
+            job.wait(30)
+    ok = wf.Int(3).compute(block=False).wait(30)
+    invalid = (wf.Int(1) // 0).compute(block=False, retries=1)
+    with pytest.raises(JobInvalid):
+        invalid.wait(30)
+    board = JobsBoard([*failing, ok, invalid]).refresh()
+    assert board.counts == {"FAILED": 3, "SUCCEEDED": 1, "total": 4}
+    assert board.rows[3]["attempts"] == 1 and board.rows[3]["retries"] == 1  # a job with retries shows them
+    assert "attempts" not in board.rows[2]
+    act(board, "retry_failed")
+    assert board.callback_error == ""
+    new = board.jobs
+    assert new[2] is ok and all(j.id != old.id for j, old in zip(new[:2] + new[3:], failing + [invalid]))
+    assert [new[0].result(timeout=30), new[1].result(timeout=30)] == [1, 2]
+    with pytest.raises(JobInvalid):
+        new[3].wait(30)
+    assert new[3].retries == 1 and new[3].attempts == 1  # kept its retries; INVALID is not retried
+    refreshed(board, lambda b: b.counts == {"SUCCEEDED": 3, "FAILED": 1, "total": 4}, "the retries ended")
+    assert [r.get("retry_of") for r in board.rows] == [failing[0].id, failing[1].id, None, invalid.id]
+    board.close()
+
+
+def test_rows_show_the_attempts_of_a_job_with_retries(backend, monkeypatch, tmp_path):
+    backend.settings.retry_backoff_s = 30.0
+
+    def busy(self, b, row, value):
+        raise wf.errors.JobTransient("the disk was busy")
+
+    monkeypatch.setattr(type(HANDLERS["download"]), "deliver", busy)
+    job = wf.Int(1).compute(block=False, retries=2)
+    board = JobsBoard([job])
+    refreshed(board, lambda b: b.rows[0].get("retry_at") is not None, "the wait for attempt 2")
+    row = board.rows[0]
+    assert (row["stage"], row["attempts"], row["retries"], row["attempt_codes"]) == ("QUEUED", 2, 2, ["TRANSIENT"])
+    job.cancel()
+    refreshed(board, lambda b: b.rows[0]["stage"] == "CANCELLED", "the cancellation")
+    assert board.rows[0]["attempt_codes"] == ["TRANSIENT", "CANCELLED"] and "retry_at" not in board.rows[0]
     board.close()
 
 

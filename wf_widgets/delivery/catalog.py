@@ -39,6 +39,7 @@ class CatalogHandler:
     """The catalog destination (see :class:`~wf_widgets.delivery.handler.DestinationHandler`)."""
 
     link_in_worker = False
+    stores_download = False
     discardable = False  # an image is in the catalog
 
     def preflight(self, destination: dict, format: dict, value: object | None, backend: BackendLike) -> None:
@@ -91,14 +92,16 @@ class CatalogHandler:
         try:
             target = load_target(store, spec["product_id"], spec["name"])
             plan = plan_bands(target, names)
-            check_image_free(store, spec["id"], destination["overwrite"])
+            # A retry replaces what an earlier attempt of this job uploaded (attempts are idempotent).
+            overwrite = destination["overwrite"] or _earlier_attempt_wrote(store, spec["id"], job)
+            check_image_free(store, spec["id"], overwrite)
             check_format(target, fmt)
             array = catalog_transforms.transform(value.ndarray, names, target, plan,
                                                  rescale_values=destination["rescale"],
                                                  change_dtype=destination["change_dtype"])
             image = _image(spec, value, backend.settings.now(), store)
             image.upload_ndarray(array, overviews=fmt["overviews"], overview_resampler=fmt["overview_resampler"],
-                                 compression=fmt["compression"], overwrite=destination["overwrite"])
+                                 compression=fmt["compression"], overwrite=overwrite)
         except (JobComputeError, MemoryError):
             raise
         except WfError as exc:  # a requirement that no longer holds (PermissionDenied too)
@@ -123,6 +126,26 @@ class CatalogHandler:
             raise NotFound(f"Image {image_id!r}, uploaded by job {job['id']}, has since been deleted from the catalog",
                            field="image", value=image_id)
         return image
+
+
+def _earlier_attempt_wrote(store: CatalogStoreLike, image_id: str, job: dict) -> bool:
+    """Whether image ``image_id`` is what an earlier attempt of ``job`` uploaded.
+
+    On a retry (``attempts`` > 1), an image that exists and was last written after the job
+    was launched (when the image was checked free, unless ``overwrite``) came from an earlier
+    attempt, which failed after uploading (its worker killed before it recorded the end).
+    """
+    if (job.get("attempts") or 1) < 2 or job.get("created") is None:
+        return False
+    row = store.get_image(image_id)
+    if row is None:
+        return False
+    written = row.get("modified") or row.get("created")
+    if isinstance(written, str):
+        written = _dt.datetime.fromisoformat(written)
+    if isinstance(written, _dt.datetime):
+        written = (written if written.tzinfo else written.replace(tzinfo=_dt.timezone.utc)).timestamp()
+    return isinstance(written, (int, float)) and written >= job["created"]
 
 
 def _image(spec: dict, value: ImageResult, now: _dt.datetime, store: CatalogStoreLike) -> Image:

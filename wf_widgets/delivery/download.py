@@ -45,6 +45,7 @@ class DownloadHandler:
     """The download destination (see :class:`~wf_widgets.delivery.handler.DestinationHandler`)."""
 
     link_in_worker = False
+    stores_download = True  # a stored result with a signed link
     discardable = True
 
     def preflight(self, destination: dict, format: dict, value: object | None, backend: BackendLike) -> None:

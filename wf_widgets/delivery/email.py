@@ -18,6 +18,7 @@ class EmailHandler:
     """The email destination (see :class:`~wf_widgets.delivery.handler.DestinationHandler`)."""
 
     link_in_worker = True
+    stores_download = True  # a stored result with a signed link
     discardable = False  # a message went out
 
     def preflight(self, destination: dict, format: dict, value: object | None, backend: BackendLike) -> None:

@@ -31,6 +31,10 @@ class DestinationHandler(Protocol):
         the job ends otherwise after all (cancelled meanwhile): a job may be delivered before
         its row is claimed (see :func:`wf_widgets.jobs.runner.execute`). Nothing sent, nothing
         written elsewhere.
+    stores_download : bool
+        The result is a stored download with a signed link (a notification carries the
+        link, so the launching process resolves its base URL as for ``link_in_worker``).
+        Optional: a handler without it stores none.
     """
 
     link_in_worker: bool

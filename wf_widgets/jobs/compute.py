@@ -13,14 +13,18 @@ from .plan import prepare, submit
 
 
 def launch(value: object, geoctx: object = None, format: object = "pyarrow", destination: object = "download",
-           backend: BackendLike | None = None) -> Job:
+           backend: BackendLike | None = None, *, notify: object = None, retries: int = 0) -> Job:
     """Prepare and submit a job (see :mod:`wf_widgets.jobs.plan`); returns the Job at once."""
-    return submit(prepare(value, geoctx, format, destination, backend))
+    return submit(prepare(value, geoctx, format, destination, backend, notify=notify, retries=retries))
 
 
 def relaunch(job: Job) -> Job:
-    """A new job computing what ``job`` computed (:meth:`Job.resubmit`): prepared and submitted again."""
-    new = submit(prepare(job.object, job.geoctx, job.format, job.destination, job._backend))
+    """A new job computing what ``job`` computed (:meth:`Job.resubmit`): prepared and submitted again.
+
+    It notifies and retries as ``job`` was to.
+    """
+    new = submit(prepare(job.object, job.geoctx, job.format, job.destination, job._backend, notify=job.notify,
+                         retries=job.retries))
     new._cache_enabled = job.cache_enabled
     return new
 
@@ -30,7 +34,8 @@ set_relauncher(relaunch)
 
 def compute(value: object, geoctx: object = None, format: object = "pyarrow", destination: object = "download",
             file: str | os.PathLike | BinaryIO | None = None, timeout: float | None = None, block: bool = True,
-            progress_bar: bool | TextIO | None = None, cache: bool = True, backend: BackendLike | None = None) -> object:
+            progress_bar: bool | TextIO | None = None, cache: bool = True, backend: BackendLike | None = None,
+            notify: dict | None = None, retries: int = 0) -> object:
     """Compute ``value`` and deliver it.
 
     Parameters
@@ -56,6 +61,15 @@ def compute(value: object, geoctx: object = None, format: object = "pyarrow", de
         Accepted for the original client's code, and kept on the job (``job.cache_enabled``).
         It changes nothing here: wf_widgets keeps no cache of results between jobs, so every
         job evaluates its graph afresh (within one job, the scenes it reads are read once).
+    notify : dict, optional
+        Tell when the job ends for good, whatever its destination: ``{"webhook":
+        "https://..."}`` POSTs a signed JSON event, ``{"email": True}`` emails the outcome
+        to the user (both may be given; see :mod:`wf_widgets.delivery.notify` and
+        docs/destinations.md). Checked before the job exists.
+    retries : int, default 0
+        Attempts after the first when an attempt fails transiently (codes TRANSIENT,
+        INTERRUPT, DESTINATION from a network error), waiting ``retry_backoff_s`` seconds,
+        then twice as long, ... (``job.attempts``, ``job.attempt_codes``).
 
     Returns
     -------
@@ -72,17 +86,19 @@ def compute(value: object, geoctx: object = None, format: object = "pyarrow", de
         internal frames (the traceback ends here; the message says what to fix).
     """
     try:
-        return _compute(value, geoctx, format, destination, file, timeout, block, progress_bar, cache, backend)
+        return _compute(value, geoctx, format, destination, file, timeout, block, progress_bar, cache, backend,
+                        notify, retries)
     except WfError as exc:  # the user's mistake, told from the call they made: the message, not our frames
         raise exc.with_traceback(None) from None
 
 
 def _compute(value: object, geoctx: object, format: object, destination: object,
              file: str | os.PathLike | BinaryIO | None, timeout: float | None, block: bool,
-             progress_bar: bool | TextIO | None, cache: bool, backend: BackendLike | None) -> object:
+             progress_bar: bool | TextIO | None, cache: bool, backend: BackendLike | None,
+             notify: object = None, retries: int = 0) -> object:
     backend = backend if backend is not None else _context.current()
     # A blocking job on the default thread pool runs right here: the caller would only wait.
-    launch = prepare(value, geoctx, format, destination, backend)
+    launch = prepare(value, geoctx, format, destination, backend, notify=notify, retries=retries)
     here = block and backend.runner.runs_here
     job = submit(launch, run_here=here)
     job._cache_enabled = bool(cache)

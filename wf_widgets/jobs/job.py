@@ -44,7 +44,7 @@ from ..geo import GeoContext, geocontext_from_dict
 from ..values.base import Value
 from ..values.graph import Node
 from .progress import ProgressBar, in_notebook, progress_line
-from .runner import TIMED_OUT
+from .runner import TIMED_OUT, notify_after, resume_due
 from .store import ID_CHARS, JobStore, finished_event, forget_event, short_id, worker_dead
 
 #: Seconds between checks, while waiting, that the job's worker is still alive.
@@ -229,6 +229,31 @@ class Job:
     def label(self) -> str | None:
         """A short description of where it was computed (the DLTile key)."""
         return self._row.get("label")
+
+    @property
+    def notify(self) -> dict | None:
+        """What it sends when it ends for good (``{"webhook": url or None, "email": bool}``), or None."""
+        return self._row.get("notify")
+
+    @property
+    def notify_state(self) -> str | None:
+        """Its notification: None (none due yet), PENDING, SENDING, SENT or FAILED (``notify_error`` in the row)."""
+        return self._row.get("notify_state")
+
+    @property
+    def retries(self) -> int:
+        """Attempts after the first a transient failure gets (``compute(retries=...)``)."""
+        return self._row.get("retries") or 0
+
+    @property
+    def attempts(self) -> int:
+        """Attempts started so far (1, then one more per retry)."""
+        return self._row.get("attempts") or 1
+
+    @property
+    def attempt_codes(self) -> list[str]:
+        """The error code of each ended attempt, oldest first (``NONE`` for a success, ``CANCELLED``)."""
+        return list(self._row.get("attempt_codes") or [])
 
     @property
     def error(self) -> Exception | None:
@@ -460,7 +485,10 @@ class Job:
                 else:
                     if time.monotonic() - checked >= REAP_CHECK_S:  # is its worker still alive?
                         checked = time.monotonic()
-                        self._backend.jobs.reap_stale([self.id])
+                        if self._backend.jobs.reap_stale([self.id]):
+                            self.refresh()
+                            notify_after(self._backend, self._row)  # it ended for good: tell
+                        resume_due(self._backend, [self.id])  # its next attempt, if due and nobody runs it
                     self.refresh()
         finally:
             forget_event(self.id, event)

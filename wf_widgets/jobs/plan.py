@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Sequence
 from .. import _context
 from .._context import BackendLike
 from ..delivery import HANDLERS
+from ..delivery.notify import normalize_notify
 from ..engine import memory
 from ..engine.evaluate import EvalContext, needs_geoctx
 from ..errors import ValidationError, ValidationTypeError
@@ -92,6 +93,10 @@ class Launch:
         Normal forms (:func:`~wf_widgets.outputs.normalize.normalize`).
     backend : BackendLike
         Where the job's row goes and who runs it.
+    notify : dict or None
+        What to send when the job ends for good (:func:`~wf_widgets.delivery.notify.normalize_notify`).
+    retries : int
+        How many more attempts a transient failure gets.
     """
 
     value: Value
@@ -99,6 +104,8 @@ class Launch:
     format: dict
     destination: dict
     backend: BackendLike
+    notify: dict | None = None
+    retries: int = 0
 
     @property
     def label(self) -> str | None:
@@ -136,22 +143,45 @@ def request(value: object, format: object = "pyarrow", destination: object = "do
     return Request(value, fmt, dest)
 
 
-def prepare_request(req: Request, geoctx: object = None, backend: BackendLike | None = None) -> Launch:
+#: Most retries one job may have.
+MAX_RETRIES = 10
+
+
+def check_retries(retries: object) -> int:
+    """``retries`` as an int from 0 to :data:`MAX_RETRIES`.
+
+    Raises
+    ------
+    ValidationError
+        Not a whole number in that range.
+    """
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES:
+        raise ValidationError(f"retries must be a whole number from 0 to {MAX_RETRIES}, got {retries!r}",
+                              field="retries", value=retries, allowed=range(MAX_RETRIES + 1))
+    return retries
+
+
+def prepare_request(req: Request, geoctx: object = None, backend: BackendLike | None = None, *,
+                    notify: object = None, retries: object = 0) -> Launch:
     """Check what depends on where and by whom a :class:`Request` is computed; returns the Launch.
 
-    The geocontext, the graph against the catalog (products and bands, as the backend's
-    user), the destination handler's ``preflight`` and the memory estimate.
+    The retries, the notification (:func:`~wf_widgets.delivery.notify.normalize_notify`:
+    the webhook's address, the email settings), the geocontext, the graph against the
+    catalog (products and bands, as the backend's user), the destination handler's
+    ``preflight`` and the memory estimate.
     """
     backend = backend if backend is not None else _context.current()
+    retries = check_retries(retries)
+    notify = normalize_notify(notify, backend)
     ctx = check_geocontext(geoctx, req.value)
     check_graph(req.value, backend)
     HANDLERS[req.destination["type"]].preflight(req.destination, req.format, req.value, backend)
     check_memory(req.value, ctx, backend)
-    return Launch(req.value, ctx, req.format, req.destination, backend)
+    return Launch(req.value, ctx, req.format, req.destination, backend, notify, retries)
 
 
 def prepare(value: object, geoctx: object = None, format: object = "pyarrow", destination: object = "download",
-            backend: BackendLike | None = None) -> Launch:
+            backend: BackendLike | None = None, *, notify: object = None, retries: object = 0) -> Launch:
     """Check a job before it exists (:func:`request`, then :func:`prepare_request`); returns the Launch to submit.
 
     Parameters
@@ -162,6 +192,10 @@ def prepare(value: object, geoctx: object = None, format: object = "pyarrow", de
         As ``compute()`` takes them (names, dicts, a catalog.Image, or their normal forms).
     backend : BackendLike, optional
         The current backend by default.
+    notify : dict, optional
+        ``{"webhook": url, "email": bool}`` (:mod:`wf_widgets.delivery.notify`).
+    retries : int
+        Attempts after the first for a transient failure (0 to :data:`MAX_RETRIES`).
 
     Raises
     ------
@@ -169,22 +203,23 @@ def prepare(value: object, geoctx: object = None, format: object = "pyarrow", de
         Whatever check fails first (the graph, normalize, the geocontext, the catalog, the
         destination's preflight, the memory estimate); nothing was created.
     """
-    return prepare_request(request(value, format, destination), geoctx, backend)
+    return prepare_request(request(value, format, destination), geoctx, backend, notify=notify, retries=retries)
 
 
 def prepare_many(value: object, geoctxs: Sequence[object], format: object = "pyarrow",
                  destination: object | Callable[[GeoContext], object] = "download",
-                 backend: BackendLike | None = None) -> list[Launch]:
+                 backend: BackendLike | None = None, *, notify: object = None, retries: object = 0) -> list[Launch]:
     """Prepare one launch per geocontext, all or none.
 
     ``destination`` may be a function of the geocontext (one image per tile). The first
-    failing check raises, naming the tile; nothing was created.
+    failing check raises, naming the tile; nothing was created. ``notify`` and ``retries``
+    apply to each job (each notifies on its own end).
     """
     launches = []
     for geoctx in geoctxs:
         dest = destination(as_geocontext(geoctx)) if callable(destination) else destination
         try:
-            launches.append(prepare(value, geoctx, format, dest, backend))
+            launches.append(prepare(value, geoctx, format, dest, backend, notify=notify, retries=retries))
         except ValidationError as exc:
             key = getattr(geoctx, "key", None)
             if key is not None and len(geoctxs) > 1:
@@ -210,14 +245,17 @@ def submit(launch: Launch, run_here: bool = False) -> Job:
     backend = launch.backend
     backend.ensure_swept()
     link_base = link_note = None
-    if HANDLERS[launch.destination["type"]].link_in_worker:
+    # The worker needs the link when it mails it, and a notification carries the link of a stored result.
+    handler = HANDLERS[launch.destination["type"]]
+    if handler.link_in_worker or (launch.notify is not None and getattr(handler, "stores_download", False)):
         link_base, link_note = backend.link_base(), backend.link_note()
     job_id = new_job_id()
     ctx = launch.geoctx
     row = backend.jobs.create(job_id, kind=launch.value.kind, graph=launch.value.to_json(),
                               geoctx=ctx.to_dict() if ctx is not None else None, format=launch.format,
                               destination=launch.destination, label=launch.label, claim=run_here,
-                              link_base=link_base, link_note=link_note, defer=run_here)
+                              link_base=link_base, link_note=link_note, notify=launch.notify,
+                              retries=launch.retries, defer=run_here)
     job = Job(job_id, backend, _row=row)._launched(launch.value)
     if not run_here:
         backend.runner.submit(job_id, row=dict(row), node=launch.value.node)  # a copy: the Job updates its own

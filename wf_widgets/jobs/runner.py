@@ -12,6 +12,19 @@ nobody waits for it. A broken ``ProcessPoolExecutor`` fails every task queued in
 the jobs queued behind the lost one end the same way. Such an executor is the user's (the
 runner's own is a thread pool, which does not break), so the runner does not rebuild it
 or resubmit: the message says to launch the job again.
+
+Retries (``compute(retries=N)``): an attempt that fails with a transient code
+(:func:`retryable`: TRANSIENT, INTERRUPT, DESTINATION from a network error) while the job
+has retries left does not end the job: its row goes back to QUEUED for a next attempt at
+``retry_at`` (:meth:`~wf_widgets.jobs.store.JobStore.requeue`, keeping the attempt's code in
+``attempt_codes``). :func:`execute` waits for it and runs it in the same worker (a thread of
+the pool waits meanwhile: the waits are bounded, see
+:func:`~wf_widgets.jobs.store.retry_delay`). A worker that dies loses its attempt with code
+INTERRUPT (the reaper, :meth:`JobStore.interrupt`, requeues the job likewise); the process
+that noticed runs it when due (:func:`resume_due`: the runner whose task was lost, a
+``Job.wait()`` of the job, or any sweep). The job is terminal only after its last attempt,
+and only then is its notification due (:mod:`wf_widgets.delivery.notify`, sent from a
+thread started here).
 """
 
 from __future__ import annotations
@@ -19,6 +32,8 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import smtplib
+import socket
 import threading
 import time
 from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
@@ -27,12 +42,13 @@ from typing import Any, Callable
 from .. import _context
 from .._context import BackendLike
 from ..delivery import HANDLERS
+from ..delivery import notify as _notify
 from ..engine import memory
 from ..engine.evaluate import EvalContext, evaluate, plan
 from ..errors import JobDestination, WfError, code_for
 from ..geo import geocontext_from_dict
 from ..values.graph import Node, from_json
-from .store import DEFER_INSERT_S, JobStore
+from .store import DEFER_INSERT_S, JobStore, retry_delay
 
 #: Seconds between progress writes of one job; the cancel flag is read with each write.
 PROGRESS_EVERY_S = 0.1
@@ -160,10 +176,91 @@ def _message(exc: BaseException) -> str:
     return text if isinstance(exc, WfError) else f"{type(exc).__name__}: {text}"
 
 
+#: Error codes whose failures are retried (``compute(retries=N)``); DESTINATION only from a network error.
+RETRY_CODES = ("TRANSIENT", "INTERRUPT")
+#: Errors in the causes of a DESTINATION failure that make it transient (a network error).
+NETWORK_ERRORS = (ConnectionError, TimeoutError, socket.gaierror, smtplib.SMTPServerDisconnected,
+                  smtplib.SMTPConnectError)
+#: Seconds between looks at the row while waiting for the next attempt (is it cancelled?).
+RETRY_POLL_S = 0.1
+
+
+def retryable(exc: BaseException, code: str) -> bool:
+    """Whether an attempt that failed with ``exc`` (code ``code``) may be retried: TRANSIENT, INTERRUPT,
+    or DESTINATION caused by a network error (connection refused or reset, timeout, DNS, an SMTP 4xx)."""
+    if code in RETRY_CODES:
+        return True
+    if code != "DESTINATION":
+        return False
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, NETWORK_ERRORS) or (
+                isinstance(cause, smtplib.SMTPResponseException) and 400 <= cause.smtp_code < 500):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def notify_after(backend: BackendLike, row: dict | None) -> None:
+    """Send the notification of a job that just ended for good, from a daemon thread (if it asked for one)."""
+    if row is not None and row.get("notify_state") == "PENDING":
+        _notify.dispatch(backend, row["id"])
+
+
 def execute(backend: BackendLike, job_id: str, deadline: float | None = None,
             on_progress: Callable[[str, int, int], None] | None = None, claimed: dict | None = None,
             node: Node | None = None, queued: dict | None = None) -> dict:
-    """Run job ``job_id`` to a terminal stage in this process; returns its final row (no graph).
+    """Run job ``job_id`` to a terminal stage in this process, every attempt; returns its final row (no graph).
+
+    An attempt that fails transiently with retries left queues the next (see the module
+    doc); this waits for it (a deadline passing meanwhile cancels the job; a cancellation
+    ends the wait) and runs it here, until the job ends. Then its notification goes out.
+    """
+    row = _attempt(backend, job_id, deadline, on_progress, claimed, node, queued)
+    while row is not None and row["stage"] == "QUEUED" and row.get("retry_at") is not None:
+        if not _wait_retry(backend, job_id, row["retry_at"], deadline):
+            row = backend.jobs.get(job_id, graph=False)
+            break
+        row = _attempt(backend, job_id, deadline, on_progress, None, node, None)
+    if row is not None and row["stage"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
+        notify_after(backend, row)
+    return row
+
+
+#: Jobs a thread of this process waits to run the next attempt of (job id -> store): the runner's
+#: close() cancels them, as it cancels the jobs running here.
+_retrying: dict[str, JobStore] = {}
+
+
+def _wait_retry(backend: BackendLike, job_id: str, retry_at: float, deadline: float | None) -> bool:
+    """Wait until the job's next attempt is due, then take it (True); False if it ended meanwhile or was taken."""
+    store = backend.jobs
+    _retrying[job_id] = store
+    try:
+        while True:
+            now = backend.settings.time()
+            if now >= retry_at:
+                return store.claim_retry(job_id, now)
+            if deadline is not None and time.monotonic() > deadline:
+                store.finish(job_id, "CANCELLED", error_message=TIMED_OUT, unclaimed_started=now)
+                return False
+            status = store.status(job_id)
+            if status is None or status["stage"] != "QUEUED":
+                return False
+            time.sleep(min(RETRY_POLL_S, retry_at - now))
+    except KeyboardInterrupt:
+        store.request_cancel(job_id)
+        raise
+    finally:
+        _retrying.pop(job_id, None)
+
+
+def _attempt(backend: BackendLike, job_id: str, deadline: float | None = None,
+             on_progress: Callable[[str, int, int], None] | None = None, claimed: dict | None = None,
+             node: Node | None = None, queued: dict | None = None) -> dict:
+    """Run one attempt of job ``job_id`` in this process; returns its row (no graph) after it.
 
     The job is claimed first (QUEUED -> PREPARING) unless ``claimed`` is its row, created
     already claimed by this process. With either, the process may pass the graph's root
@@ -238,9 +335,18 @@ def execute(backend: BackendLike, job_id: str, deadline: float | None = None,
         return final if final is not None else store.get(job_id, graph=False)
     except BaseException as exc:  # the row must always end; KeyboardInterrupt in a worker too
         kept = exc.stored if isinstance(exc, JobDestination) else None  # an email that failed keeps its download
+        code = code_for(exc)
+        attempts = row.get("attempts") or 1
+        if isinstance(exc, Exception) and attempts <= (row.get("retries") or 0) and retryable(exc, code):
+            retry_at = backend.settings.time() + retry_delay(backend.settings, attempts)
+            if store.requeue(job_id, code, _message(exc), retry_at, attempts=attempts,
+                             unclaimed_started=reporter.unclaimed_since):
+                _discard(backend, stored)
+                _discard(backend, kept)  # the next attempt delivers again (same key: nothing left over)
+                return store.get(job_id, graph=False)
         if kept is None:
             _discard(backend, stored)
-        final = store.finish(job_id, "FAILED", error_code=code_for(exc), error_message=_message(exc),
+        final = store.finish(job_id, "FAILED", error_code=code, error_message=_message(exc),
                              unclaimed_started=reporter.unclaimed_since, **(kept or {}))
         if final is None:  # cancelled meanwhile: that ended it; nothing of this run is kept
             if kept is not None:
@@ -322,7 +428,7 @@ class Runner:
             else:
                 future = self.executor.submit(run_job, self.backend.settings.to_dict(), job_id)
         except (BrokenExecutor, RuntimeError) as exc:  # RuntimeError: shut down already
-            self.backend.jobs.interrupt(job_id, lost_message(exc))
+            self._lost(job_id, lost_message(exc))
             future = Future()
             future.set_exception(exc)
             return future
@@ -339,14 +445,50 @@ class Runner:
             if exc is None:
                 return  # the worker ended the row itself
             message = lost_message(exc)
-        self.backend.jobs.interrupt(job_id, message)
+        self._lost(job_id, message)
+
+    def _lost(self, job_id: str, message: str) -> None:
+        """The job's task was lost: its attempt ends INTERRUPT; a retry is run here when due, else it notifies."""
+        store = self.backend.jobs
+        if not store.interrupt(job_id, message):
+            return
+        row = store.get(job_id, graph=False)
+        if row is None:
+            return
+        if row["stage"] == "QUEUED" and row.get("retry_at") is not None:
+            timer = threading.Timer(max(row["retry_at"] - self.backend.settings.time(), 0.0), resume_due,
+                                    (self.backend, [job_id]))
+            timer.daemon = True
+            timer.start()
+        else:
+            notify_after(self.backend, row)
 
     def close(self) -> None:
         """Shut down our own executor: queued jobs are dropped, running ones cancelled and awaited."""
         if self._own:
-            running = list(_heartbeat.running.items())
+            running = list(_heartbeat.running.items()) + list(_retrying.items())
             store = self.backend.jobs if running else None  # none running: don't open the store to close
             for job_id, job_store in running:
                 if job_store is store:
                     store.request_cancel(job_id)
             self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def resume_due(backend: BackendLike, job_ids: list[str] | None = None) -> int:
+    """Run the jobs whose next attempt is due (all, or those of ``job_ids``) on ``backend.runner``; returns how many.
+
+    Each is taken with :meth:`~wf_widgets.jobs.store.JobStore.claim_retry` (one process gets
+    it) and submitted as a QUEUED job of this process.
+    """
+    store = backend.jobs
+    now = backend.settings.time()
+    due = store.due_retries(now)
+    if job_ids is not None:
+        wanted = set(job_ids)
+        due = [job_id for job_id in due if job_id in wanted]
+    taken = 0
+    for job_id in due:
+        if store.claim_retry(job_id, now):
+            backend.runner.submit(job_id)
+            taken += 1
+    return taken

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import threading
 import time
@@ -119,6 +120,32 @@ CREATE INDEX IF NOT EXISTS jobs_id_fragment ON jobs ((substr(id, 13, 8)));
 _V8 = Migration("""
 ALTER TABLE jobs ADD COLUMN link_revoked {int} NOT NULL DEFAULT 0;
 """)
+#: Version 9: notifications (:mod:`wf_widgets.delivery.notify`). ``notify`` (JSON: ``{"webhook": url or
+#: null, "email": bool}``, null: none asked); ``notify_state``: null (nothing to send yet), PENDING (the job
+#: ended for good: due at ``notify_next``), SENDING (claimed by a sender until ``notify_next``, its lease),
+#: SENT or FAILED (redeliveries used up; ``notify_error`` says why); ``notify_attempts``: deliveries tried.
+#: The table of webhook secrets, one per user (when ``WF_WIDGETS_WEBHOOK_SECRET`` is not set).
+_V9 = Migration("""
+ALTER TABLE jobs ADD COLUMN notify TEXT;
+ALTER TABLE jobs ADD COLUMN notify_state TEXT;
+ALTER TABLE jobs ADD COLUMN notify_attempts {int} NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN notify_next {real};
+ALTER TABLE jobs ADD COLUMN notify_error TEXT;
+CREATE INDEX IF NOT EXISTS jobs_notify_due ON jobs(notify_next) WHERE notify_state IN ('PENDING', 'SENDING');
+CREATE TABLE IF NOT EXISTS webhook_secrets (owner TEXT PRIMARY KEY, secret TEXT NOT NULL, created {real} NOT NULL);
+""")
+#: Version 10: retries (``compute(retries=N)``). ``retries``: how many more attempts a transient failure
+#: may have; ``attempts``: attempts started (1 for rows made before); ``attempt_codes``: the error code
+#: of each ended attempt, comma-separated (``NONE`` for a success, ``CANCELLED``); ``retry_at``: a job
+#: QUEUED for its next attempt is due then (null otherwise; such a row belongs to no process until
+#: :meth:`JobStore.claim_retry`).
+_V10 = Migration("""
+ALTER TABLE jobs ADD COLUMN retries {int} NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN attempts {int} NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN attempt_codes TEXT;
+ALTER TABLE jobs ADD COLUMN retry_at {real};
+CREATE INDEX IF NOT EXISTS jobs_retry_due ON jobs(retry_at) WHERE retry_at IS NOT NULL;
+""")
 #: Schema migrations, oldest first (see :meth:`wf_widgets._db.Database.migrate`); append, never edit.
 MIGRATIONS: tuple[str, ...] = (
     _SCHEMA,
@@ -133,12 +160,14 @@ MIGRATIONS: tuple[str, ...] = (
     _V6,
     _V7,
     _V8,
+    _V9,
+    _V10,
 )
 # Job ids start with their creation time (jobs.plan.new_job_id), so the primary key orders
 # rows by creation for listing. Secondary indexes cost every job that enters them, so the
 # sweep's are partial (see _V5): each holds only the rows the sweep looks for, and a job
 # enters and leaves each at most once (the columns they read change once per job).
-_JSON_COLUMNS = ("graph", "geoctx", "format", "destination", "result_ref", "blobs")
+_JSON_COLUMNS = ("graph", "geoctx", "format", "destination", "result_ref", "blobs", "notify")
 #: The job store's file in the home folder (the embedded default).
 FILE_NAME = "jobs.sqlite"
 #: The job store's name in a shared database (its ``schema_version`` row).
@@ -163,6 +192,38 @@ def short_id(job_id: str) -> str:
     if len(job_id) >= ID_TIME_CHARS + ID_FRAGMENT_CHARS:
         return job_id[ID_TIME_CHARS:ID_TIME_CHARS + ID_FRAGMENT_CHARS]
     return job_id[:ID_FRAGMENT_CHARS]
+
+
+#: SQL setting a job's notification due now (the first ``?``) when it asked for one and none was due yet.
+_NOTIFY_DUE = ("notify_state = CASE WHEN notify IS NOT NULL AND notify_state IS NULL THEN 'PENDING' ELSE notify_state END,"
+               " notify_next = CASE WHEN notify IS NOT NULL AND notify_state IS NULL THEN ? ELSE notify_next END")
+#: SQL appending the code of an ended attempt (a ``?``) to ``attempt_codes``.
+_APPEND_CODE = "attempt_codes = COALESCE(attempt_codes || ',', '') || ?"
+#: Most seconds a job waits for its next attempt, however many it had.
+MAX_RETRY_DELAY_S = 900.0
+
+
+def attempt_code(stage: str, error_code: str) -> str:
+    """The code an attempt that ended in ``stage`` records: ``CANCELLED``, else the error code (``NONE``)."""
+    return "CANCELLED" if stage == "CANCELLED" else error_code
+
+
+def attempt_codes(text: str | list | None) -> list[str]:
+    """The ``attempt_codes`` column as a list."""
+    if isinstance(text, list):
+        return text
+    return text.split(",") if text else []
+
+
+def retry_delay(settings: Settings, attempt: int) -> float:
+    """Seconds before the attempt after number ``attempt``: ``retry_backoff_s`` doubled each time, at most
+    :data:`MAX_RETRY_DELAY_S`."""
+    return min(settings.retry_backoff_s * 2 ** max(attempt - 1, 0), MAX_RETRY_DELAY_S)
+
+
+def new_webhook_secret() -> str:
+    """A new random webhook secret (32 bytes, hex)."""
+    return secrets.token_hex(32)
 
 
 def _after(prefix: str) -> str:
@@ -347,18 +408,25 @@ class JobStore:
         for col in _JSON_COLUMNS:
             if d.get(col) is not None:
                 d[col] = json.loads(d[col])
+        if "attempt_codes" in d:
+            d["attempt_codes"] = attempt_codes(d["attempt_codes"])
         return d
 
     def create(self, job_id: str, *, kind: str, graph: dict, geoctx: dict | None, format: dict,
                destination: dict, label: str | None = None, claim: bool = False,
-               link_base: str | None = None, link_note: str | None = None, defer: bool = False) -> dict:
+               link_base: str | None = None, link_note: str | None = None, notify: dict | None = None,
+               retries: int = 0, defer: bool = False) -> dict:
         """Insert a QUEUED row, or with ``claim`` a PREPARING row this process runs; returns it.
 
-        ``defer`` (with ``claim``: a job the caller runs in its own thread at once): the row
-        is written later, by the first of: the job's first progress write, its final row
-        (one INSERT instead of an INSERT and an UPDATE, for short jobs), the runner's
-        heartbeat thread once the job has run :data:`DEFER_INSERT_S` (so a long job shows on
-        boards), or a request about it from this process (:meth:`insert_deferred`).
+        ``notify``: what to send when the job ends for good (the normal form of
+        :func:`wf_widgets.delivery.notify.normalize_notify`, or None); ``retries``: how many
+        more attempts a transient failure gets.
+
+        ``defer`` (with ``claim`` and no retries: a job the caller runs in its own thread at
+        once): the row is written later, by the first of: the job's first progress write,
+        its final row (one INSERT instead of an INSERT and an UPDATE, for short jobs), the
+        runner's heartbeat thread once the job has run :data:`DEFER_INSERT_S` (so a long job
+        shows on boards), or a request about it from this process (:meth:`insert_deferred`).
 
         The row records ``settings.user`` and ``settings.email`` as its owner (who launched it).
 
@@ -387,14 +455,17 @@ class JobStore:
                "expires": None, "result_deleted": 0, "host": HOST,
                "pid": os.getpid(), "pid_start": own_start_time(), "heartbeat": started, "cancel_requested": 0,
                "blobs": keys or None, "link_base": link_base, "link_note": link_note,
-               "owner": self.settings.user, "owner_email": self.settings.email, "link_revoked": 0}
+               "owner": self.settings.user, "owner_email": self.settings.email, "link_revoked": 0, "notify": notify,
+               "notify_state": None, "notify_attempts": 0, "notify_next": None, "notify_error": None,
+               "retries": int(retries), "attempts": 1, "attempt_codes": [], "retry_at": None}
         values = {"id": job_id, "kind": kind, "graph": graph_text, "geoctx": json.dumps(geoctx) if geoctx is not None else None,
                   "format": json.dumps(format), "destination": json.dumps(destination), "label": label,
                   "stage": row["stage"], "created": now, "started": started, "updated": now, "host": HOST,
                   "pid": os.getpid(), "pid_start": row["pid_start"], "heartbeat": started,
                   "blobs": json.dumps(keys) if keys else None, "link_base": link_base, "link_note": link_note,
-                  "owner": row["owner"], "owner_email": row["owner_email"]}
-        if defer and claim:
+                  "owner": row["owner"], "owner_email": row["owner_email"],
+                  "notify": json.dumps(notify) if notify is not None else None, "retries": int(retries)}
+        if defer and claim and not retries:  # (a retry's writes update the row: it must exist)
             with self._deferred_lock:
                 self._deferred[job_id] = (time.monotonic(), values)
         else:
@@ -447,8 +518,9 @@ class JobStore:
         self.insert_deferred((job_id,))
         row = self._read(
             "SELECT id, stage, steps_done, steps_total, error_code, error_message, cancel_requested, finished,"
-            " expires, result_path, result_deleted, link_revoked, updated FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return dict(row) if row is not None else None
+            " expires, result_path, result_deleted, link_revoked, updated, attempts, attempt_codes, retry_at, notify_state"
+            " FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return self._row(row)
 
     def list(self, limit: int = 50, stages: Iterable[str] | None = None, owner: str | None = None) -> list[dict]:
         """Most recent rows first (without graphs): ids are time-ordered.
@@ -457,7 +529,8 @@ class JobStore:
         (and those of rows made before owners were recorded, which every user sees).
         """
         cols = ("id, kind, label, stage, steps_done, steps_total, error_code, error_message, created, started,"
-                " finished, expires, result_deleted, result_size, format, destination, cancel_requested, owner")
+                " finished, expires, result_deleted, result_size, format, destination, cancel_requested, owner,"
+                " attempts, retries, attempt_codes, retry_at, notify_state")
         where, params = [], []
         if stages:
             stages = tuple(stages)
@@ -522,7 +595,7 @@ class JobStore:
             rows = self._read(
                 "SELECT id, kind, label, stage, steps_done, steps_total, error_code, error_message, created, started,"
                 f" finished, expires, result_deleted, result_problem, result_ref, result_size, destination, format, link_base,"
-                " link_revoked FROM jobs"
+                f" link_revoked, attempts, retries, attempt_codes, retry_at, notify_state FROM jobs"
                 f" WHERE id IN "
                 f"({','.join('?' * len(chunk))})", chunk).fetchall()
             for r in rows:
@@ -598,17 +671,21 @@ class JobStore:
         """
         now = self.settings.time()
         ref_text = json.dumps(result_ref) if result_ref is not None else None
+        code = attempt_code(stage, error_code)
         params = (stage, error_code, error_message, now, now, steps_done, steps_total, result_path, result_mimetype,
-                  result_size, result_sha256, ref_text, expires)
+                  result_size, result_sha256, ref_text, expires, now, code)
         sql = ("UPDATE jobs SET stage = ?, error_code = ?, error_message = ?, finished = ?, updated = ?,"
                " steps_done = COALESCE(?, steps_done), steps_total = COALESCE(?, steps_total), result_path = ?,"
-               " result_mimetype = ?, result_size = ?, result_sha256 = ?, result_ref = ?, expires = ?, heartbeat = NULL")
+               " result_mimetype = ?, result_size = ?, result_sha256 = ?, result_ref = ?, expires = ?, heartbeat = NULL,"
+               f" {_NOTIFY_DUE}, retry_at = NULL, {_APPEND_CODE}")
         deferred = self._take_deferred(job_id) if unclaimed_started is None else None
         if deferred is not None:  # never written: the whole final row in one statement
             deferred.update(stage=stage, error_code=error_code, error_message=error_message, finished=now, updated=now,
                             steps_done=steps_done or 0, steps_total=steps_total or 0, result_path=result_path,
                             result_mimetype=result_mimetype, result_size=result_size, result_sha256=result_sha256,
-                            result_ref=ref_text, expires=expires, heartbeat=None)
+                            result_ref=ref_text, expires=expires, heartbeat=None, attempt_codes=code)
+            if deferred["notify"] is not None:  # as _NOTIFY_DUE does
+                deferred.update(notify_state="PENDING", notify_next=now)
             self._insert(deferred)
         elif unclaimed_started is None:
             self._write(f"{sql} WHERE id = ?", params + (job_id,))
@@ -623,7 +700,9 @@ class JobStore:
                        steps_done=steps_done, steps_total=steps_total, result_path=result_path,
                        result_mimetype=result_mimetype, result_size=result_size, result_sha256=result_sha256,
                        result_ref=json.loads(ref_text) if ref_text is not None else None, expires=expires,
-                       heartbeat=None)
+                       heartbeat=None, retry_at=None, attempt_codes=[*(known.get("attempt_codes") or ()), code])
+            if known.get("notify") is not None and known.get("notify_state") is None:
+                row.update(notify_state="PENDING", notify_next=now)
             if unclaimed_started is not None:
                 row["started"] = unclaimed_started
         else:
@@ -657,7 +736,8 @@ class JobStore:
             self._write("UPDATE jobs SET cancel_requested = 1, updated = ? WHERE id = ?", (now, job_id))
             if row[0] == "QUEUED":
                 self._write("UPDATE jobs SET stage = 'CANCELLED', error_code = 'NONE', error_message = ?,"
-                            " finished = ? WHERE id = ?", ("Cancelled before it started", now, job_id))
+                            f" finished = ?, retry_at = NULL, {_NOTIFY_DUE}, {_APPEND_CODE} WHERE id = ?",
+                            ("Cancelled before it started", now, now, "CANCELLED", job_id))
         if row[0] == "QUEUED":
             _notify(job_id)
         return True
@@ -673,7 +753,7 @@ class JobStore:
         """
         now = self.settings.time()
         # "finished IS NULL" reads the partial index jobs_unfinished (only the jobs not ended).
-        live = f"finished IS NULL AND stage IN ('QUEUED', {', '.join(map(repr, ACTIVE))})"
+        live = f"finished IS NULL AND retry_at IS NULL AND stage IN ('QUEUED', {', '.join(map(repr, ACTIVE))})"
         cols = "id, stage, host, pid, pid_start, heartbeat"
         if job_ids is None:
             rows = self._read(f"SELECT {cols} FROM jobs WHERE {live}").fetchall()
@@ -687,15 +767,113 @@ class JobStore:
         return len(dead)
 
     def interrupt(self, job_id: str, message: str) -> bool:
-        """Mark a job that has not ended FAILED with code INTERRUPT; False if it had ended already."""
+        """End the attempt of a job whose worker was lost with code INTERRUPT; False if it had ended already.
+
+        A job with retries left is queued for its next attempt (:meth:`requeue`: it waits
+        for its ``retry_at``, and whoever sweeps then runs it, see
+        :func:`wf_widgets.jobs.runner.resume_due`); any other is marked FAILED.
+        """
         now = self.settings.time()
+        row = self._read("SELECT stage, attempts, retries FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None or row["stage"] in TERMINAL:
+            return False
+        if row["attempts"] <= row["retries"]:
+            if self.requeue(job_id, "INTERRUPT", message, now + retry_delay(self.settings, row["attempts"]),
+                            attempts=row["attempts"]):
+                return True
         cur = self._write(
             "UPDATE jobs SET stage = 'FAILED', error_code = 'INTERRUPT', error_message = ?, finished = ?,"
-            " updated = ?, heartbeat = NULL WHERE id = ? AND stage NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')",
-            (message, now, now, job_id))
+            f" updated = ?, heartbeat = NULL, retry_at = NULL, {_NOTIFY_DUE}, {_APPEND_CODE}"
+            " WHERE id = ? AND stage NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')",
+            (message, now, now, now, "INTERRUPT", job_id))
         if cur.rowcount == 1:
             _notify(job_id)
         return cur.rowcount == 1
+
+    # -- retries ------------------------------------------------------------------------------
+    def requeue(self, job_id: str, error_code: str, error_message: str, retry_at: float, *, attempts: int,
+                unclaimed_started: float | None = None) -> bool:
+        """End attempt number ``attempts`` of a job with ``error_code`` and queue its next attempt for ``retry_at``.
+
+        One conditional statement: only if the job has not ended, is still at that attempt
+        and its cancellation was not requested (False otherwise: the caller ends it). The row
+        keeps its first start time, the error of this attempt (``error_code``,
+        ``error_message``, appended to ``attempt_codes``) and belongs to no process until
+        :meth:`claim_retry` (so it is never reaped while it waits).
+        """
+        now = self.settings.time()
+        cur = self._write(
+            "UPDATE jobs SET stage = 'QUEUED', error_code = ?, error_message = ?, updated = ?, heartbeat = NULL,"
+            " steps_done = 0, host = NULL, pid = NULL, pid_start = NULL, started = COALESCE(started, ?),"
+            f" attempts = attempts + 1, retry_at = ?, {_APPEND_CODE}"
+            " WHERE id = ? AND attempts = ? AND stage NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')"
+            " AND cancel_requested = 0",
+            (error_code, error_message, now, unclaimed_started if unclaimed_started is not None else now, retry_at,
+             error_code, job_id, attempts))
+        return cur.rowcount == 1
+
+    def due_retries(self, now: float, limit: int = 100) -> list[str]:
+        """Ids of jobs queued for a next attempt due at ``now`` (the index ``jobs_retry_due``)."""
+        rows = self._read("SELECT id FROM jobs WHERE retry_at IS NOT NULL AND retry_at <= ? AND stage = 'QUEUED'"
+                          " ORDER BY retry_at LIMIT ?", (now, limit)).fetchall()
+        return [r[0] for r in rows]
+
+    def claim_retry(self, job_id: str, now: float | None = None) -> bool:
+        """Take a due retry for this process: the row becomes a QUEUED job of this process (to submit); True if taken.
+
+        One conditional statement, so of processes sweeping at once exactly one gets True.
+        """
+        now = self.settings.time() if now is None else now
+        cur = self._write(
+            "UPDATE jobs SET retry_at = NULL, host = ?, pid = ?, pid_start = ?, updated = ?"
+            " WHERE id = ? AND stage = 'QUEUED' AND retry_at IS NOT NULL AND retry_at <= ? AND cancel_requested = 0",
+            (HOST, os.getpid(), own_start_time(), now, job_id, now))
+        return cur.rowcount == 1
+
+    # -- notifications -------------------------------------------------------------------------
+    def due_notifications(self, now: float, limit: int = 100) -> list[str]:
+        """Ids of jobs whose notification is due at ``now``: PENDING, or SENDING past its lease (the index
+        ``jobs_notify_due``)."""
+        rows = self._read("SELECT id FROM jobs WHERE notify_state IN ('PENDING', 'SENDING') AND notify_next <= ?"
+                          " ORDER BY notify_next LIMIT ?", (now, limit)).fetchall()
+        return [r[0] for r in rows]
+
+    def claim_notification(self, job_id: str, now: float, lease_s: float) -> dict | None:
+        """Take the due notification of a job for ``lease_s`` seconds; its row (no graph), or None if not due.
+
+        One conditional statement (PENDING, or SENDING whose sender's lease passed, and due):
+        of senders racing, one gets the row. ``notify_attempts`` counts the delivery.
+        """
+        cur = self._write(
+            "UPDATE jobs SET notify_state = 'SENDING', notify_attempts = notify_attempts + 1, notify_next = ?"
+            " WHERE id = ? AND notify_state IN ('PENDING', 'SENDING') AND notify_next <= ?",
+            (now + lease_s, job_id, now))
+        return self.get(job_id, graph=False) if cur.rowcount == 1 else None
+
+    def end_notification(self, job_id: str, state: str, *, next_at: float | None = None,
+                         error: str | None = None) -> bool:
+        """Record how a claimed delivery went: SENT, FAILED (for good), or PENDING again at ``next_at``."""
+        cur = self._write(
+            "UPDATE jobs SET notify_state = ?, notify_next = ?, notify_error = ? WHERE id = ? AND notify_state = 'SENDING'",
+            (state, next_at, error, job_id))
+        return cur.rowcount == 1
+
+    def webhook_secret(self, owner: str, create: bool = True) -> str | None:
+        """The webhook secret of user ``owner``, made (random) at its first use unless not ``create``."""
+        row = self._read("SELECT secret FROM webhook_secrets WHERE owner = ?", (owner,)).fetchone()
+        if row is None and create:
+            self._write("INSERT INTO webhook_secrets (owner, secret, created) VALUES (?, ?, ?)"
+                        " ON CONFLICT (owner) DO NOTHING", (owner, new_webhook_secret(), self.settings.time()))
+            row = self._read("SELECT secret FROM webhook_secrets WHERE owner = ?", (owner,)).fetchone()
+        return None if row is None else row[0]
+
+    def rotate_webhook_secret(self, owner: str) -> str:
+        """Replace the webhook secret of user ``owner`` with a new random one; returns it."""
+        secret = new_webhook_secret()
+        self._write("INSERT INTO webhook_secrets (owner, secret, created) VALUES (?, ?, ?) ON CONFLICT (owner)"
+                    " DO UPDATE SET secret = excluded.secret, created = excluded.created",
+                    (owner, secret, self.settings.time()))
+        return secret
 
     def blob_refs(self, kept_since: float) -> set[str]:
         """Blob keys the rows still need (one query): unfinished jobs, and jobs that ended

@@ -140,13 +140,19 @@ def image_code(template: str, product_id: str | None, many: bool, name: str | No
     return Call("wf.catalog.Image", tuple(args))
 
 
-def compute_call(value_name: str, geoctx_name: str | None, destination: dict, fmt: dict, many: bool) -> str:
+def compute_call(value_name: str, geoctx_name: str | None, destination: dict, fmt: dict, many: bool,
+                 notify: dict | None = None, retries: int = 0) -> str:
     """The call: ``value.compute(tile, destination=..., format=...)``, laid out as black would.
 
     ``many``: a list comprehension launching one job per item of ``geoctx_name``
-    (``block=False``); ``geoctx_name`` None: no geoctx argument.
+    (``block=False``); ``geoctx_name`` None: no geoctx argument. ``notify`` and ``retries``
+    are written when given (not None, not 0).
     """
     kw: list[tuple[str | None, Any]] = [("destination", destination), ("format", fmt)]
+    if notify:
+        kw.append(("notify", notify))
+    if retries:
+        kw.append(("retries", retries))
     if many:
         call = Call(f"{value_name}.compute", tuple([(None, Code("tile"))] + kw + [("block", False)]))
         return "\n".join(layout(Comprehension(call, f"for tile in {geoctx_name}"), 0, "jobs = "))

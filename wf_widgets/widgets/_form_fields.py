@@ -4,6 +4,8 @@
   others with its reason; :func:`excluded_html` lists the latter.
 * :func:`option_walk`: THE walk over the options of a destination and a format; the form
   builds its fields, the dicts it launches with and its "Show code" text from it.
+* :func:`notify_fields`: the fields of ``notify=`` and ``retries=`` (not options of a
+  destination: any job may have them), and :func:`notify_spec`, the ``notify=`` they give;
 * :func:`option_field`: the field of one :class:`~wf_widgets.outputs.registry.Option`;
   :class:`ImagePicker`: the field of the catalog ``image`` option, offering the products the
   value fits (:func:`upload_problem`: the catalog destination's own checks).
@@ -22,6 +24,7 @@ from ..catalog import Product
 from ..catalog.access import has_right
 from ..delivery.catalog_target import check_data_type, check_upload
 from ..errors import PermissionDenied, ValidationError, WfError
+from ..jobs.plan import MAX_RETRIES
 from ..outputs.normalize import normalize
 from ..outputs.registry import DEFAULT_FORMAT, DESTINATIONS, FORMATS, REQUIRED, Option
 
@@ -66,6 +69,32 @@ def option_walk(destination: str | None, fmt: str | None) -> Iterator[tuple[str,
     if fmt:
         for opt in FORMATS[fmt].options:
             yield "format", fmt, opt
+
+
+def notify_fields() -> tuple[ipywidgets.Text, ipywidgets.Checkbox, ipywidgets.BoundedIntText]:
+    """The fields of ``compute(notify=..., retries=...)``: webhook URL, email, retries (empty, off, 0)."""
+    webhook = ipywidgets.Text(
+        value="", placeholder="https://... (optional)", description="Notify webhook", style=WIDE,
+        tooltip="POST a signed JSON event to this URL when the job ends (compute(notify={'webhook': url}))")
+    webhook.add_class("wf-export-notify-webhook")
+    email = ipywidgets.Checkbox(value=False, indent=False, description="Email me when it ends", style=WIDE,
+                                tooltip="Email the outcome to WF_WIDGETS_EMAIL (compute(notify={'email': True}))")
+    email.add_class("wf-export-notify-email")
+    retries = ipywidgets.BoundedIntText(
+        value=0, min=0, max=MAX_RETRIES, description="Retries", style=WIDE,
+        tooltip="Attempts after the first when one fails transiently (compute(retries=N))")
+    retries.add_class("wf-export-retries")
+    return webhook, email, retries
+
+
+def notify_spec(webhook: str, email: bool) -> dict | None:
+    """The ``notify=`` the fields give (None when nothing is asked)."""
+    spec: dict[str, Any] = {}
+    if webhook.strip():
+        spec["webhook"] = webhook.strip()
+    if email:
+        spec["email"] = True
+    return spec or None
 
 
 def option_field(opt: Option) -> Any:

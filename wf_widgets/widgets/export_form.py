@@ -48,6 +48,10 @@ Decisions:
 * After Compute the validation line says what the click launched and what a second click
   would do ("Launched 9 jobs at 14:02; a second click would launch 9 more jobs"); the form validates again
   when a job of its board ends, so the line stays true.
+* ``notify=`` and ``retries=`` are fields of their own under the options (a webhook URL, a
+  checkbox for the email, a number of retries): any destination may have them. They are
+  checked with the launch (:func:`wf_widgets.jobs.plan.prepare_request`), so a refused
+  webhook address shows in the validation line, and "Show code" writes them when set.
 * The variable names in "Show code" are found in the caller's namespace when the form is
   built (``ExportForm(composite, tile)`` shows ``composite.compute(tile, ...)``); else
   ``value`` and ``tile`` / ``tiles``. The ``value_name`` and ``geoctx_name`` traits set them.
@@ -93,6 +97,8 @@ from ._form_fields import (
     ImagePicker,
     destination_choices,
     excluded_html,
+    notify_fields,
+    notify_spec,
     option_field,
     option_walk,
     upload_problem,
@@ -160,6 +166,8 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
         Variable names used in ``code``.
     callback_error : str
         The last error raised in a callback (e.g. while launching), shown under the form.
+    notify_webhook, notify_email, retries_field : ipywidgets widgets
+        The fields of ``compute(notify={"webhook": ..., "email": ...}, retries=...)``.
     jobs : list of Job
         Every job launched by the form (a plain list, not a trait); shown in :attr:`board`.
     board : JobsBoard
@@ -217,6 +225,9 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
         self.excluded_formats.add_class("wf-export-excluded-formats")
         self.destination_options = ipywidgets.VBox()
         self.format_options = ipywidgets.VBox()
+        self.notify_webhook, self.notify_email, self.retries_field = notify_fields()
+        self.delivery_options = ipywidgets.VBox([self.notify_webhook, self.notify_email, self.retries_field])
+        self.delivery_options.add_class("wf-export-notify")
         self.estimate_line = ipywidgets.HTML()
         self.estimate_line.add_class("wf-export-estimate")
         self.validation_line = ipywidgets.HTML()
@@ -234,7 +245,8 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
 
         self.children = [
             self.destination_dropdown, self.excluded_destinations, self.format_dropdown, self.excluded_formats,
-            self.destination_options, self.format_options, self.estimate_line, self.validation_line,
+            self.destination_options, self.format_options, self.delivery_options, self.estimate_line,
+            self.validation_line,
             ipywidgets.HBox([self.compute_button, self.code_toggle]), self.code_view, self.error_line, self.board,
         ]
         self.add_class("wf-export-form")
@@ -243,6 +255,8 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
         self.destination_dropdown.observe(self._on_destination, names=["value"])
         self.format_dropdown.observe(self._on_format, names=["value"])
         self.compute_button.on_click(self._on_compute)
+        for field in (self.notify_webhook, self.notify_email, self.retries_field):
+            field.observe(self._on_field, names=["value"])
         self.board.observe(self._on_board, names=["counts"])
         with self._setting_controls():
             self._show_destination(self.destination_dropdown.value)
@@ -558,7 +572,8 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
 
     def _state(self) -> tuple:
         """What a prepared launch depends on besides its tile: the backend and every field's value."""
-        values: list = [id(get_backend()), self.destination_dropdown.value, self.format_dropdown.value]
+        values: list = [id(get_backend()), self.destination_dropdown.value, self.format_dropdown.value,
+                        self.notify_webhook.value, self.notify_email.value, self.retries_field.value]
         for section, owner, opt in option_walk(self.destination_dropdown.value, self.format_dropdown.value):
             if opt.type == IMAGE_OPTION:
                 values += [self._picker.product, self.image_name.value, repr(self._picker.extra)]
@@ -581,7 +596,8 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
             dest_spec, fmt_spec = self._specs(ctx)
             req = request(self.value, fmt_spec, dest_spec)
             normal.append((req.destination, req.format))
-            launch = self._prepared[key] = prepare_request(req, ctx, get_backend())
+            launch = self._prepared[key] = prepare_request(req, ctx, get_backend(), notify=self._notify(),
+                                                           retries=self.retries_field.value)
         else:
             normal.append((launch.destination, launch.format))
             recheck(launch)
@@ -714,7 +730,11 @@ class ExportForm(WidgetBase, ipywidgets.VBox):
 
         dest, fmt = self._spec_dicts(image)
         return compute_call(self.value_name, self.geoctx_name if many or self.geoctx is not None else None,
-                            dest, fmt, many)
+                            dest, fmt, many, notify=self._notify(), retries=self.retries_field.value)
+
+    def _notify(self) -> dict | None:
+        """The ``notify=`` of the fields (None: nothing asked)."""
+        return notify_spec(self.notify_webhook.value, self.notify_email.value)
 
     # -- launching -----------------------------------------------------------------------------------
     def compute(self) -> list[Job]:

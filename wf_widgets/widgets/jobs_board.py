@@ -22,8 +22,8 @@ The poller stops once every job is done (after sending their final rows) and sta
 again on :meth:`JobsBoard.add` or a retry.
 
 The view (``js/jobs_board.js``) asks for actions by setting the ``_action`` trait
-(``{"op": "cancel" | "cancel_all" | "retry" | "renew_link" | "revoke_link", "id": ..., "n": counter}``;
-``renew_link`` may carry ``days``, ``revoke_link`` ``delete_data``), observed here,
+(``{"op": "cancel" | "cancel_all" | "retry" | "retry_failed" | "renew_link" | "revoke_link", "id": ...,
+"n": counter}``; ``renew_link`` may carry ``days``, ``revoke_link`` ``delete_data``), observed here,
 and for another page by setting ``page`` (rows of the new page are read at once).
 
 A row names its job by its context (the DLTile key) and ``short``, the start of the id's
@@ -47,7 +47,7 @@ from ..delivery.links import result_url
 from ..errors import ValidationError
 from ..geo import geocontext_from_dict
 from ..jobs.job import Job
-from ..jobs.plan import prepare, submit
+from ..jobs.plan import Launch, prepare, submit
 from ..values import Value
 from ._base import WidgetBase, kernel_loop, shows_errors, static_path
 from ._poller import Poller
@@ -72,7 +72,7 @@ def _t(value: float | None) -> float | None:
 
 
 class JobsBoard(WidgetBase, anywidget.AnyWidget):
-    """A live table of jobs: counts by stage, one row per job, cancel, cancel all, retry, renew or revoke a link.
+    """A live table of jobs: counts by stage, one row per job, cancel, cancel all, retry, retry failed, renew or revoke a link.
 
     Parameters
     ----------
@@ -93,7 +93,10 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
         upload), ``object_url`` and ``size`` (the object a storage job wrote), ``revoked`` (the
         job's links were revoked: no ``url``), ``expired`` (the stored result was deleted), ``lost`` (why
         the stored result is missing or damaged before its expiry), ``error`` and ``code`` (a
-        failed or cancelled job), ``retry_of`` (the id of the job a retry replaced).
+        failed or cancelled job), ``retry_of`` (the id of the job a retry replaced); for a job
+        with ``retries`` (``compute(retries=N)``): ``attempts`` (started so far), ``retries``,
+        ``attempt_codes`` (the code of each ended attempt) and, while it waits for its next
+        attempt, ``retry_at`` (unix seconds).
     counts : dict
         Number of jobs per stage (only stages that have jobs) and ``"total"``, over all
         the jobs (every page).
@@ -179,24 +182,56 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
         return n
 
     def retry(self, job_id: str) -> Job:
-        """Launch a failed or cancelled job again (same graph, geocontext, format, destination).
+        """Launch a failed or cancelled job again (same graph, geocontext, format, destination, notify, retries).
 
         The new job takes the old one's row on the board; returns the new Job.
         """
-        old = self._job(job_id)
-        backend = old._backend
+        return self._replace({job_id: self._relaunch(job_id)})[0]
+
+    def retry_failed(self) -> list[Job]:
+        """Launch every failed job of the board again (what "Retry failed" does); returns the new Jobs.
+
+        All are prepared (every check of the launch pipeline) before any is submitted: one
+        that can't be launched any more (a product deleted meanwhile) raises, naming its
+        job, and none is launched. Each new job takes its old one's row.
+        """
+        failed = [job.id for job in self.jobs if (self._status.get(job.id) or job._row)["stage"] == "FAILED"]
+        launches: dict[str, Launch] = {}
+        for job_id in failed:
+            if self._job(job_id)._backend.jobs.status(job_id)["stage"] != "FAILED":
+                continue  # retried (or ended otherwise) since the board last read it
+            try:
+                launches[job_id] = self._relaunch(job_id)
+            except ValidationError as exc:
+                exc.args = (f"Job {self._job(job_id).short_id}: {exc}",) + exc.args[1:]
+                raise
+        return self._replace(launches)
+
+    def _relaunch(self, job_id: str) -> Launch:
+        """The launch computing again what job ``job_id`` (failed or cancelled) computed, prepared."""
+        backend = self._job(job_id)._backend
         row = backend.jobs.get(job_id)
         if row["stage"] not in ("FAILED", "CANCELLED"):
             raise ValidationError(f"Only a failed or cancelled job can be retried; job {job_id} is {row['stage']}",
                                   field="job", value=row["stage"], allowed=("FAILED", "CANCELLED"))
         value = Value.from_json(row["graph"])
         ctx = geocontext_from_dict(row["geoctx"]) if row.get("geoctx") else None
-        new = submit(prepare(value, ctx, row["format"], row["destination"], backend))
-        with self._lock:
-            self._jobs = {(new.id if k == job_id else k): (new if k == job_id else j) for k, j in self._jobs.items()}
-            self._retry_of[new.id] = job_id
-        self._ensure_poller()
-        return new
+        return prepare(value, ctx, row["format"], row["destination"], backend, notify=row.get("notify"),
+                       retries=row.get("retries") or 0)
+
+    def _replace(self, launches: dict[str, Launch]) -> list[Job]:
+        """Submit ``launches`` (old job id -> launch); each new job takes its old one's row."""
+        new: dict[str, Job] = {}
+        try:
+            for old_id, launch in launches.items():
+                new[old_id] = submit(launch)
+        finally:
+            with self._lock:
+                self._jobs = {(new[k].id if k in new else k): new.get(k, j) for k, j in self._jobs.items()}
+                self._retry_of.update({job.id: old_id for old_id, job in new.items()})
+            if new:
+                self._ensure_poller()
+        return list(new.values())
 
     def renew_link(self, job_id: str, days: float | None = None) -> str:
         """Renew the download link of one job (:meth:`Job.renew_link`); returns the new link, shown at once."""
@@ -265,13 +300,15 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
             self.cancel_all()
         elif op == "retry":
             self.retry(action["id"])
+        elif op == "retry_failed":
+            self.retry_failed()
         elif op == "renew_link":
             self.renew_link(action["id"], action.get("days"))
         elif op == "revoke_link":
             self.revoke_link(action["id"], bool(action.get("delete_data", False)))
         elif op is not None:
             raise ValueError(f"Unknown jobs board action {op!r}; known: 'cancel', 'cancel_all', 'retry', "
-                             "'renew_link', 'revoke_link'")
+                             "'retry_failed', 'renew_link', 'revoke_link'")
 
     def _job(self, job_id: str) -> Any:
         with self._lock:
@@ -355,6 +392,11 @@ class JobsBoard(WidgetBase, anywidget.AnyWidget):
         }
         if job.id in self._retry_of:
             row["retry_of"] = self._retry_of[job.id]
+        if st.get("retries") or (st.get("attempts") or 1) > 1:
+            row.update(attempts=st.get("attempts") or 1, retries=st.get("retries") or 0,
+                       attempt_codes=list(st.get("attempt_codes") or []))
+            if st.get("retry_at") is not None and st["stage"] == "QUEUED":
+                row["retry_at"] = _t(st["retry_at"])
         stage = st["stage"]
         if stage == "SUCCEEDED":
             ref = st.get("result_ref") if isinstance(st.get("result_ref"), dict) else {}
