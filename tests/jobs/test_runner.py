@@ -351,3 +351,17 @@ def test_a_process_that_dies_running_an_unclaimed_job_has_it_reaped(backend):
             proc.kill()
     job = wf.Job.get(job_id)
     assert (job.stage, job._row["error_code"]) == ("FAILED", "INTERRUPT")
+
+
+def test_a_task_run_again_after_its_worker_died_ends_the_job_interrupted(make_backend):
+    """Dask reruns the task of a worker that died: the rerun finds the job claimed by a dead process and reaps it."""
+    from .test_owners import HeldExecutor
+
+    backend = make_backend(executor=HeldExecutor())
+    job = (wf.Int(1) + 1).compute(block=False)
+    assert backend.jobs.start(job.id)["stage"] == "PREPARING"  # claimed by "a worker"...
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    backend.jobs.db.write("UPDATE jobs SET pid = ? WHERE id = ?", (gone.pid, job.id))  # ...that died
+    final = runner.run_job(job.id)
+    assert (final["stage"], final["error_code"]) == ("FAILED", "INTERRUPT")

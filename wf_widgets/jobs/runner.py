@@ -28,7 +28,7 @@ from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecu
 from typing import Any, Callable
 
 from .. import _context
-from .._context import BackendLike
+from .._context import TERMINAL, BackendLike
 from .._db import describe
 from ..delivery import HANDLERS
 from ..engine import memory
@@ -36,7 +36,7 @@ from ..engine.evaluate import EvalContext, evaluate, plan
 from ..errors import JobDestination, NotFound, WfError, code_for
 from ..geo import geocontext_from_dict
 from ..values.graph import Node, from_json
-from .store import JobStore
+from .store import JobStore, worker_dead
 
 #: Seconds between progress writes of one job; the cancel flag is read with each write.
 PROGRESS_EVERY_S = 0.1
@@ -195,6 +195,10 @@ def execute(backend: BackendLike, job_id: str, deadline: float | None = None,
             raise NotFound(f"No job with id {job_id!r} in {describe(backend.settings)}, the database of this worker "
                            f"(pid {os.getpid()}): its WF_WIDGETS_DATABASE_URL (or, embedded, WF_WIDGETS_HOME) must "
                            "name the launcher's database", field="job_id", value=job_id)
+        if final["stage"] not in TERMINAL and worker_dead(final, backend.settings.time()):
+            # Run again after the worker that claimed it died (Dask retries a lost worker's task): it ends now.
+            store.reap_stale([job_id])
+            final = store.get(job_id, graph=False)
         return final
     # The job runs as the user who launched it (their catalog rights, their address), whoever this worker is.
     backend = backend.as_user(row.get("owner"), row.get("owner_email"))
