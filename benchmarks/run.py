@@ -44,6 +44,7 @@ MODULES: dict[str, str] = {
     "catalog_scale": "catalog_scale",
     "tile_server_http": "tile_server_http",
     "job_lookup": "job_lookup",
+    "bulk_cluster": "bulk_cluster",
 }
 
 HERE = Path(__file__).resolve().parent
