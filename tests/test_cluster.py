@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from wf_widgets.config import Settings
 from wf_widgets.demo_data import PRODUCT_ID as DEMO_PRODUCT
 from wf_widgets.demo_data import make_demo_data
 from wf_widgets.errors import JobInterrupt
+from wf_widgets.jobs import runner
+from wf_widgets.jobs import store as job_store
 from wf_widgets.server.testing import free_port, wait_for
 
 from ._workers import set_environ
@@ -37,9 +40,18 @@ CENTER = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 1024, 0).geometry.centroi
 TILES = wf.DLTile.from_shape(box(CENTER.x - 0.035, CENTER.y - 0.035, CENTER.x + 0.035, CENTER.y + 0.035), 40, 64, 0)
 
 
+#: Seconds after which a job whose heartbeat stopped is reaped on another host (60 s in production).
+STALE_S = 10.0
+
+
 class WorkerHome(distributed.WorkerPlugin):
     """Gives each worker process, when it starts (a restarted one too), an empty home of its own under
-    ``root`` and the cluster's database and store: the environment ``dask-worker`` would be started with."""
+    ``root`` and the cluster's database and store: the environment ``dask-worker`` would be started with.
+
+    Each also acts as a host of its own (its job rows name ``worker-host-<pid>``), so that a killed
+    worker's job is found dead by its heartbeat, as across machines, with heartbeats every second
+    and :data:`STALE_S` for the 60 s of production.
+    """
 
     def __init__(self, root: str, env: dict[str, str]):
         self.root, self.env = root, env
@@ -48,6 +60,8 @@ class WorkerHome(distributed.WorkerPlugin):
         home = Path(self.root) / f"worker-{os.getpid()}"
         home.mkdir(parents=True)
         set_environ({**self.env, "WF_WIDGETS_HOME": str(home)})
+        job_store.HOST, job_store.STALE_AFTER_S = f"worker-host-{os.getpid()}", STALE_S
+        runner.HEARTBEAT_EVERY_S = 1.0
 
 
 def _home_of_this_worker() -> str:
@@ -109,8 +123,9 @@ def scenario(postgres, s3_server, tmp_path):
         server.communicate(timeout=30)
 
 
-def test_bulk_uploads_on_a_cluster_sharing_no_folder(scenario, s3_server):
+def test_bulk_uploads_on_a_cluster_sharing_no_folder(scenario, s3_server, monkeypatch):
     backend, client, server, workers_root = scenario
+    monkeypatch.setattr(job_store, "STALE_AFTER_S", STALE_S)
     notebook_home = backend.settings.home
     homes = set(client.run(_home_of_this_worker).values())
     assert len(homes) == 2 and all(Path(h).parent == workers_root for h in homes)  # two homes, none the notebook's
@@ -143,12 +158,15 @@ def test_bulk_uploads_on_a_cluster_sharing_no_folder(scenario, s3_server):
 
     row = wait_for(running, timeout=60, what="the slow job running")
     worker_pids = set(client.run(os.getpid).values())
-    assert row["pid"] in worker_pids
+    assert row["pid"] in worker_pids and row["host"] == f"worker-host-{row['pid']}" != job_store.HOST
     os.kill(row["pid"], signal.SIGKILL)
+    killed_at = time.time()
 
-    with pytest.raises(JobInterrupt):
+    with pytest.raises(JobInterrupt, match="worker process stopped before the job finished"):
         doomed.result(timeout=60)
     assert (doomed.stage, doomed._row["error_code"]) == ("FAILED", "INTERRUPT")
+    # Found dead by its heartbeat (another host's pid can't be looked at): STALE_S after its last one.
+    assert doomed._row["finished"] - killed_at > STALE_S - 1.5
     for job in jobs + [download]:
         job.wait(120)
     assert {(job.stage, job._row["error_code"], job._row["error_message"]) for job in jobs + [download]} == \
