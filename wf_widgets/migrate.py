@@ -107,12 +107,14 @@ def _copy_rows(source: Database, target: Database, table: str) -> tuple[int, int
     columns = [c for c in source.columns(table) if c in set(target.columns(table))]
     names = ", ".join(columns)
     before = target.read(f"SELECT count(*) FROM {table}").fetchone()[0]
-    rows = [tuple(row) for row in source.read(f"SELECT {names} FROM {table}").fetchall()]
     sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING"
-    for start in range(0, len(rows), BATCH):
-        with target.transaction():
-            for row in rows[start:start + BATCH]:
-                target.write(sql, row)
+    count = 0
+    batch: list[tuple] = []
+    for row in source.read(f"SELECT {names} FROM {table}"):  # streamed from SQLite, not held whole
+        batch.append(tuple(row))
+        if len(batch) == BATCH:
+            count += _insert(target, sql, batch)
+    count += _insert(target, sql, batch)
     after = target.read(f"SELECT count(*) FROM {table}").fetchone()[0]
     ids = {row[0] for row in source.read(f"SELECT id FROM {table}").fetchall()}
     present = {row[0] for row in target.read(f"SELECT id FROM {table}").fetchall()}
@@ -120,7 +122,17 @@ def _copy_rows(source: Database, target: Database, table: str) -> tuple[int, int
     if missing:
         raise MigrationError(f"{len(missing)} row(s) of {table} are not in the target after copying "
                              f"(e.g. {sorted(missing)[0]!r})")
-    return len(rows), after - before
+    return count, after - before
+
+
+def _insert(target: Database, sql: str, batch: list[tuple]) -> int:
+    """Insert ``batch`` in one transaction, then empty it; returns how many rows it held."""
+    with target.transaction():
+        for row in batch:
+            target.write(sql, row)
+    n = len(batch)
+    batch.clear()
+    return n
 
 
 def migrate(source: Settings, target: Settings, resume: bool = False,
