@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import wf_widgets as wf
+from wf_widgets import migrate as wf_migrate
 from wf_widgets.backend import Backend
 from wf_widgets.config import Settings
-from wf_widgets import migrate as wf_migrate
 from wf_widgets.migrate import MigrationError, migrate
 
 from .engine._helpers import make_product, upload
