@@ -111,7 +111,7 @@ def run() -> list[dict]:
             admin.close()
 
             cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=THREADS, processes=True,
-                                               dashboard_address=None, host="127.0.0.1")
+                                               dashboard_address=":0", host="127.0.0.1")
             client = distributed.Client(cluster)
             client.register_plugin(_WorkerEnv(str(root / "workers"), env))
             settings = wf.Settings(home=root / "notebook", user="user:alice", **stores)

@@ -103,7 +103,7 @@ def scenario(postgres, s3_server, tmp_path):
                                str(port)], env=serve_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     # Worker processes inherit the AWS variables (the s3_server fixture set them); WorkerHome adds the rest.
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                        host="127.0.0.1")
     client = distributed.Client(cluster)
     client.register_plugin(WorkerHome(str(tmp_path / "workers"), env))

@@ -64,3 +64,13 @@ def test_dask_workers_share_no_folder_for_imagery_blobs_and_results(make_backend
     assert all(backend.storage.exists(backend.results.key(r["result_path"])) for r in rows)
     home = backend.settings.home
     assert not any((home / folder).exists() for folder in ("results", "blobs", "catalog/files/test:shared"))
+
+
+def test_an_in_process_cluster_runs_jobs_with_the_launching_backend(make_backend):
+    """Worker threads of the launching process (no environment of their own to read) use its Backend."""
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as c:
+        backend = make_backend(executor=c.get_executor(pure=False))
+        job = (wf.Int(2) * 21).compute(block=False)
+        assert job.result(timeout=60) == 42
+        assert backend.jobs.get(job.id, graph=False)["pid"] == os.getpid()
