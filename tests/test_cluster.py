@@ -207,8 +207,9 @@ def test_bulk_uploads_on_a_cluster_sharing_no_folder(scenario, s3_server, monkey
     assert reads and all(r.range for r in reads)
     assert sum(r.sent for r in reads) < size / 2
 
-    # No worker wrote anything into the notebook's home.
+    # No worker wrote anything into the notebook's home (nor did the notebook: with both URLs, no file lives there).
     assert _tree(notebook_home) == home_before
+    assert [p for p in notebook_home.rglob("*") if not p.is_dir()] == []
 
 
 def _fetch(url: str) -> bytes | None:
