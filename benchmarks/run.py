@@ -45,6 +45,7 @@ MODULES: dict[str, str] = {
     "tile_server_http": "tile_server_http",
     "job_lookup": "job_lookup",
     "stac_search": "stac_search",
+    "bulk_cluster": "bulk_cluster",
 }
 
 HERE = Path(__file__).resolve().parent

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from tests._postgres import ThrowawayPostgres, initdb_path
+from tests._workers import worker_environ
 from wf_widgets import _context
 from wf_widgets.backend import Backend, set_backend
 from wf_widgets.config import Settings
@@ -63,6 +64,19 @@ def make_backend(tmp_path):
     set_backend(previous)
     for b in made:
         b.close()
+
+
+@pytest.fixture
+def worker_env(monkeypatch):
+    """``worker_env(backend)``: this process's environment becomes what a worker running ``backend``'s jobs
+    needs, so that the process pools it starts next inherit it (a task carries a job's id alone)."""
+    def apply(backend: Backend, home: object = None) -> None:
+        for key in [k for k in os.environ if k.startswith("WF_WIDGETS_")]:
+            monkeypatch.delenv(key)
+        for key, value in worker_environ(backend, home).items():
+            monkeypatch.setenv(key, value)
+
+    return apply
 
 
 @pytest.fixture

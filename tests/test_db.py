@@ -211,7 +211,7 @@ def test_a_missing_job_names_the_database_not_a_home(postgres, make_backend):
         wf.Job.get("a" * 48)
 
 
-def test_forked_worker_processes_use_connections_of_their_own(make_backend, database):
+def test_forked_worker_processes_use_connections_of_their_own(make_backend, database, worker_env):
     """A process pool forks the launching process: its workers must not use the parent's connections."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -221,6 +221,7 @@ def test_forked_worker_processes_use_connections_of_their_own(make_backend, data
     pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
     try:
         worker = make_backend(home=backend.settings.home, database_url=database, executor=pool)
+        worker_env(worker)  # the forked workers build their backend from it
         jobs = [(wf.Int(i) + 1).compute(block=False, backend=worker) for i in range(8)]
         assert [job.result(timeout=120) for job in jobs] == list(range(1, 9))
         assert os.getpid() not in {backend.jobs.get(job.id, graph=False)["pid"] for job in jobs}  # run in the workers

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Any, AsyncIterator, BinaryIO, Callable, Iterable, Iterator, Mapping, Protocol
+from typing import Any, AsyncIterator, BinaryIO, Callable, Iterable, Iterator, Protocol
 
 from .config import Settings
 from .errors import NoBackendFactory
@@ -305,24 +305,23 @@ class BackendLike(Protocol):
 
 
 _factory: Callable[[], BackendLike] | None = None
-_worker_factory: Callable[[Mapping[str, Any]], BackendLike] | None = None
+_worker_factory: Callable[[], BackendLike] | None = None
 _current: BackendLike | None = None
 _lock = threading.Lock()
 
 
-def set_factory(factory: Callable[[], BackendLike],
-                worker_factory: Callable[[Mapping[str, Any]], BackendLike]) -> None:
-    """Register what builds the default backend, and a worker's backend from settings (``wf_widgets.backend``
-    does, at import)."""
+def set_factory(factory: Callable[[], BackendLike], worker_factory: Callable[[], BackendLike]) -> None:
+    """Register what builds the default backend, and a worker process's backend from its environment
+    (``wf_widgets.backend`` does, at import)."""
     global _factory, _worker_factory
     _factory, _worker_factory = factory, worker_factory
 
 
-def worker_backend(settings: Mapping[str, Any]) -> BackendLike:
-    """The backend of a worker process for ``settings`` (a ``Settings.to_dict()``), cached per home folder."""
+def worker_backend() -> BackendLike:
+    """The backend of this worker process, built from its own environment (cached per process and environment)."""
     if _worker_factory is None:
         raise NoBackendFactory("No backend: import wf_widgets (its backend module registers the factory)")
-    return _worker_factory(settings)
+    return _worker_factory()
 
 
 def current() -> BackendLike:

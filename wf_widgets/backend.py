@@ -5,8 +5,9 @@ above it) and imports its parts at module level; importing it registers it as th
 of :func:`wf_widgets._context.current`, through which every lower layer reaches the current
 backend when a public call is made without one. ``wf_widgets.get_backend()`` returns the
 current one (built from the environment at first use); tests build isolated ones on
-temporary home folders and install them with ``set_backend``. Worker processes build theirs
-from ``Settings.to_dict()`` (:func:`backend_for`, cached per home folder).
+temporary home folders and install them with ``set_backend``. Worker processes (Dask, process
+pools) build theirs from their own environment (:func:`worker_backend`, cached per process):
+a task carries a job's id, never the launcher's settings.
 
 Building a Backend does no I/O: the home folder and each store are made (and migrated) at
 their first use. Housekeeping (:meth:`Backend.sweep`) runs in ``wf-widgets sweep`` and hourly
@@ -19,9 +20,10 @@ however many processes start there). Read-only commands never sweep.
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 from concurrent.futures import Executor
-from typing import Any, Mapping
+from typing import Any
 
 from . import _context
 from ._files import TEMP_GRACE_S, sweep_temp
@@ -278,8 +280,7 @@ class _UserBackend(Backend):
         self._parts.clear()
 
 
-_by_home: dict[str, Backend] = {}
-_by_home_lock = threading.Lock()
+_workers_lock = threading.Lock()
 
 
 def get_backend() -> Backend:
@@ -289,29 +290,35 @@ def get_backend() -> Backend:
 
 def set_backend(backend: Backend | None) -> Backend | None:
     """Install ``backend`` as the current one (None resets); returns the previous one."""
-    if backend is not None:
-        with _by_home_lock:
-            _by_home[str(backend.settings.home)] = backend
     return _context.set_current(backend)
 
 
 def _default_backend() -> Backend:
-    backend = Backend()
-    with _by_home_lock:
-        _by_home.setdefault(str(backend.settings.home), backend)
-    return backend
+    return Backend()
 
 
-def backend_for(settings: Mapping[str, Any]) -> Backend:
-    """The Backend of a worker process for ``settings`` (a ``Settings.to_dict()``), cached per home."""
-    key = str(settings["home"])
-    backend = _by_home.get(key)
+#: Prefixes of the environment variables a worker's Backend depends on (its settings, the S3 credentials).
+WORKER_ENV_PREFIXES = ("WF_WIDGETS_", "AWS_")
+_workers: dict[tuple, Backend] = {}
+
+
+def worker_backend() -> Backend:
+    """The Backend of a worker process (Dask, a process pool), built from its own environment.
+
+    ``Settings.from_env()``: ``WF_WIDGETS_DATABASE_URL``, ``WF_WIDGETS_STORAGE_URL``,
+    ``WF_WIDGETS_HOME`` (its own folder; with both URLs set nothing shared lives there), the
+    SMTP settings and so on, with the AWS variables for an ``s3://`` store. Built once per
+    process and environment (a worker whose environment changes gets a new one; a forked
+    process builds its own); it does not sweep.
+    """
+    key = (os.getpid(), *sorted((k, v) for k, v in os.environ.items() if k.startswith(WORKER_ENV_PREFIXES)))
+    backend = _workers.get(key)
     if backend is None:
-        with _by_home_lock:
-            backend = _by_home.get(key)
+        with _workers_lock:
+            backend = _workers.get(key)
             if backend is None:
-                backend = _by_home[key] = Backend(Settings.from_dict(settings), sweep=False)
+                backend = _workers[key] = Backend(Settings.from_env(), sweep=False)
     return backend
 
 
-_context.set_factory(_default_backend, backend_for)
+_context.set_factory(_default_backend, worker_backend)

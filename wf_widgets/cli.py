@@ -9,6 +9,7 @@ home without a job store has no jobs); ``sweep`` always sweeps.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as _dt
 import json
 import sys
@@ -21,12 +22,14 @@ from .backend import Backend, get_backend
 from .catalog.listing import catalog_listing
 from .catalog.stac_export import export_stac
 from .catalog.store import CatalogStore
+from .config import Settings
 from .delivery.links import result_url
 from .demo import run_demo
 from .demo_data import make_demo_data
 from .errors import ValidationError, WfError
 from .jobs import Job
 from .jobs.store import JobStore, short_id
+from .migrate import migrate
 from .server import standalone
 from .server import voila as voila_server
 from .server.links import lasting_base
@@ -274,6 +277,21 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """``migrate``: copy this home's stores into a database and an object store, then verify them."""
+    source = Settings.from_env()
+    target = dataclasses.replace(source, database_url=args.to_database, storage_url=args.to_storage)
+    report = migrate(source, target, resume=args.resume, progress=print)
+    print("done: " + "; ".join(report.lines()))
+    key = source.home / "signing.key"
+    if source.database_url is None and key.exists():
+        print(f"Links made so far are signed with {key}: to keep them valid, start servers and kernels with "
+              f"WF_WIDGETS_SIGNING_KEY=$(base64 -w0 {key}) the first time (it seeds the database's keys).")
+    print(f"Now set WF_WIDGETS_DATABASE_URL and WF_WIDGETS_STORAGE_URL={target.storage} for the notebooks, workers and "
+          "servers (see docs/operations.md, \"Run on a cluster\").")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo()
 
@@ -419,6 +437,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rotate", action="store_true",
                    help="replace your secret with a new random one (deliveries from now on are signed with it)")
     p.set_defaults(func=cmd_webhook_secret)
+    p = command("migrate", "copy the home's jobs, catalog, layers and files into PostgreSQL and an object store",
+                "Copy the rows of the job, catalog and layer stores of $WF_WIDGETS_HOME (or of the database\n"
+                "and store its settings name) into the database --to-database, and the stored results,\n"
+                "catalog rasters and blobs into --to-storage; then check that every row is there and every\n"
+                "object's SHA-256 matches. A target holding anything is refused unless --resume is given\n"
+                "(what is there is kept, what is missing is copied: run it again after an interruption).\n\n"
+                "example:\n  wf-widgets migrate --to-database postgresql://wf:secret@db:5432/wf "
+                "--to-storage s3://bucket/wf")
+    p.add_argument("--to-database", required=True, metavar="URL",
+                   help="the target database: postgresql://user:password@host:port/database (or sqlite:///path)")
+    p.add_argument("--to-storage", required=True, metavar="URL",
+                   help="the target object store: s3://bucket/prefix (AWS variables for credentials and endpoint) "
+                        "or file:///folder")
+    p.add_argument("--resume", action="store_true",
+                   help="copy into a target that is not empty (continue an interrupted migration)")
+    p.set_defaults(func=cmd_migrate)
     return parser
 
 

@@ -1,4 +1,8 @@
-"""The scale-out seam: jobs run in Dask worker processes sharing the home folder."""
+"""The scale-out seam: jobs run in Dask worker processes sharing the home folder.
+
+A task carries a job's id alone: each test gives the workers their environment (the home,
+the storage URL) with ``client.run``, as ``dask-worker`` would be started with it.
+"""
 
 import os
 
@@ -8,6 +12,7 @@ import pytest
 
 import wf_widgets as wf
 
+from .._workers import set_environ, worker_environ
 from ..engine._helpers import make_product, upload
 
 
@@ -24,6 +29,7 @@ def client(s3_server):
 
 def test_jobs_run_in_dask_worker_processes(make_backend, client):
     backend = make_backend(executor=client.get_executor(pure=False))
+    client.run(set_environ, worker_environ(backend))
     jobs = [(wf.Int(i) * 3 + 1).compute(block=False) for i in range(40)]
     assert [job.result(timeout=120) for job in jobs] == [i * 3 + 1 for i in range(40)]
     rows = backend.jobs.many([j.id for j in jobs])
@@ -34,7 +40,8 @@ def test_jobs_run_in_dask_worker_processes(make_backend, client):
 
 
 def test_dask_failures_and_formats_go_through_the_stores(make_backend, client):
-    make_backend(executor=client.get_executor(pure=False))
+    backend = make_backend(executor=client.get_executor(pure=False))
+    client.run(set_environ, worker_environ(backend))
     assert (wf.Int(1) + 1).compute(format="json") == b"2"
     with pytest.raises(wf.JobComputeError, match="ZeroDivisionError"):
         (wf.Int(1) // 0).compute()
@@ -42,6 +49,7 @@ def test_dask_failures_and_formats_go_through_the_stores(make_backend, client):
 
 def test_dask_workers_share_no_folder_for_imagery_blobs_and_results(make_backend, client, s3_server):
     backend = make_backend(executor=client.get_executor(pure=False), storage_url=s3_server.new_url())
+    client.run(set_environ, worker_environ(backend))
     tile = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 64, 0)
     make_product(backend.catalog, "test:shared", physical_range=None)
     xmin, _, _, ymax = tile.bounds
@@ -56,3 +64,13 @@ def test_dask_workers_share_no_folder_for_imagery_blobs_and_results(make_backend
     assert all(backend.storage.exists(backend.results.key(r["result_path"])) for r in rows)
     home = backend.settings.home
     assert not any((home / folder).exists() for folder in ("results", "blobs", "catalog/files/test:shared"))
+
+
+def test_an_in_process_cluster_runs_jobs_with_the_launching_backend(make_backend):
+    """Worker threads of the launching process (no environment of their own to read) use its Backend."""
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as c:
+        backend = make_backend(executor=c.get_executor(pure=False))
+        job = (wf.Int(2) * 21).compute(block=False)
+        assert job.result(timeout=60) == 42
+        assert backend.jobs.get(job.id, graph=False)["pid"] == os.getpid()

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import pickle
 import signal
 import subprocess
 import sys
 import textwrap
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 
 import pytest
 
@@ -57,8 +58,9 @@ class Killer(threading.Thread):
         self.killed_at = time.monotonic()
 
 
-def test_a_killed_pool_worker_fails_its_job_and_those_queued_behind_at_once(make_backend, pool):
+def test_a_killed_pool_worker_fails_its_job_and_those_queued_behind_at_once(make_backend, pool, worker_env):
     backend = make_backend(executor=pool)
+    worker_env(backend)
     running = slow_value(2000).compute(block=False)
     queued = [(wf.Int(i) + 1).compute(block=False) for i in range(2)]  # behind it: the pool has one worker
     killer = Killer(backend.jobs)
@@ -74,8 +76,9 @@ def test_a_killed_pool_worker_fails_its_job_and_those_queued_behind_at_once(make
         assert job.stage == "FAILED" and job._row["error_code"] == "INTERRUPT"
 
 
-def test_a_blocking_compute_on_a_process_pool_raises_when_its_worker_is_killed(make_backend, pool):
+def test_a_blocking_compute_on_a_process_pool_raises_when_its_worker_is_killed(make_backend, pool, worker_env):
     backend = make_backend(executor=pool)
+    worker_env(backend)
     killer = Killer(backend.jobs)
     killer.start()
     with pytest.raises(JobInterrupt, match="worker process stopped"):
@@ -85,6 +88,36 @@ def test_a_blocking_compute_on_a_process_pool_raises_when_its_worker_is_killed(m
     # The pool is broken for good: a new job fails at once instead of waiting forever.
     with pytest.raises(JobInterrupt, match="executor broke"):
         (wf.Int(1) + 1).compute(timeout=10)
+
+
+class Recording(Executor):
+    """Hands tasks to ``pool``, keeping each as it was submitted."""
+
+    def __init__(self, pool):
+        self.pool, self.calls = pool, []
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.calls.append((fn, args, kwargs))
+        return self.pool.submit(fn, *args, **kwargs)
+
+
+def test_a_task_sent_to_a_worker_process_carries_the_job_id_alone(make_backend, pool, worker_env):
+    recording = Recording(pool)
+    backend = make_backend(smtp_url=SECRET_URL, executor=recording)
+    worker_env(backend)  # the spawned worker's own environment: the home, not the launcher's settings
+    job = (wf.Int(20) + 1).compute(block=False)
+    assert job.result(timeout=60) == 21
+    assert backend.jobs.get(job.id, graph=False)["pid"] != os.getpid()  # run by the worker
+    assert recording.calls == [(runner.run_job, (job.id,), {})]
+    assert b"hunter2" not in pickle.dumps(recording.calls)
+
+
+def test_a_worker_process_uses_its_own_environment_not_the_launchers_home(make_backend, pool, worker_env, tmp_path):
+    backend = make_backend(executor=pool)
+    worker_env(backend, home=tmp_path / "worker-home")  # an empty home of its own: the job is not in it
+    with pytest.raises(JobInterrupt, match=r"executor failed the task: No job with id .*worker-home, the database of this worker"):
+        (wf.Int(20) + 1).compute(timeout=60)
+    assert (tmp_path / "worker-home").exists()
 
 
 def test_jobs_dropped_by_a_shutdown_end(make_backend):
@@ -350,3 +383,17 @@ def test_a_process_that_dies_running_an_unclaimed_job_has_it_reaped(backend):
             proc.kill()
     job = wf.Job.get(job_id)
     assert (job.stage, job._row["error_code"]) == ("FAILED", "INTERRUPT")
+
+
+def test_a_task_run_again_after_its_worker_died_ends_the_job_interrupted(make_backend):
+    """Dask reruns the task of a worker that died: the rerun finds the job claimed by a dead process and reaps it."""
+    from .test_owners import HeldExecutor
+
+    backend = make_backend(executor=HeldExecutor())
+    job = (wf.Int(1) + 1).compute(block=False)
+    assert backend.jobs.start(job.id)["stage"] == "PREPARING"  # claimed by "a worker"...
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    backend.jobs.db.write("UPDATE jobs SET pid = ? WHERE id = ?", (gone.pid, job.id))  # ...that died
+    final = runner.run_job(job.id)
+    assert (final["stage"], final["error_code"]) == ("FAILED", "INTERRUPT")

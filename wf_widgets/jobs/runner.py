@@ -2,8 +2,12 @@
 
 The worker function reads everything from the job row and reports only through the
 stores, so it runs the same in a thread, a process pool or a Dask ``distributed``
-worker: :func:`run_job` takes the settings as a plain dict and rebuilds the Backend
-there. While a job runs, a heartbeat thread in its process refreshes its row.
+worker. Our own thread pool gets the Backend itself; any other executor gets
+:func:`run_job` with the job's id alone: a worker in another process builds its Backend
+from its own environment (``WF_WIDGETS_DATABASE_URL``, ``WF_WIDGETS_STORAGE_URL``,
+``WF_WIDGETS_HOME``, ...; :func:`wf_widgets._context.worker_backend`, cached per process),
+never from the launcher's settings (which hold the SMTP password and the launcher's
+home). While a job runs, a heartbeat thread in its process refreshes its row.
 
 The runner watches the future of every job it submits: if the executor loses the task
 (a process-pool worker killed, so the pool breaks; the task cancelled by a shutdown; the
@@ -40,15 +44,16 @@ from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecu
 from typing import Any, Callable
 
 from .. import _context
-from .._context import BackendLike
+from .._context import TERMINAL, BackendLike
+from .._db import describe
 from ..delivery import HANDLERS
 from ..delivery import notify as _notify
 from ..engine import memory
 from ..engine.evaluate import EvalContext, evaluate, plan
-from ..errors import JobDestination, WfError, code_for
+from ..errors import JobDestination, NotFound, WfError, code_for
 from ..geo import geocontext_from_dict
 from ..values.graph import Node, from_json
-from .store import DEFER_INSERT_S, JobStore, retry_delay
+from .store import DEFER_INSERT_S, JobStore, retry_delay, worker_dead
 
 #: Seconds between progress writes of one job; the cancel flag is read with each write.
 PROGRESS_EVERY_S = 0.1
@@ -289,7 +294,16 @@ def _attempt(backend: BackendLike, job_id: str, deadline: float | None = None,
     else:
         row = store.start(job_id)
     if row is None:  # cancelled, or claimed by another worker
-        return store.get(job_id, graph=False)
+        final = store.get(job_id, graph=False)
+        if final is None:  # a worker whose environment names another database than its launcher's
+            raise NotFound(f"No job with id {job_id!r} in {describe(backend.settings)}, the database of this worker "
+                           f"(pid {os.getpid()}): its WF_WIDGETS_DATABASE_URL (or, embedded, WF_WIDGETS_HOME) must "
+                           "name the launcher's database", field="job_id", value=job_id)
+        if final["stage"] not in TERMINAL and worker_dead(final, backend.settings.time()):
+            # Run again after the worker that claimed it died (Dask retries a lost worker's task): it ends now.
+            store.reap_stale([job_id])
+            final = store.get(job_id, graph=False)
+        return final
     # The job runs as the user who launched it (their catalog rights, their address), whoever this worker is.
     backend = backend.as_user(row.get("owner"), row.get("owner_email"))
     _heartbeat.add(job_id, store)
@@ -371,9 +385,23 @@ def lost_message(exc: BaseException) -> str:
     return f"The job's worker process stopped before the job finished (its executor failed the task: {_message(exc)})"
 
 
-def run_job(settings: dict, job_id: str) -> dict:
-    """Picklable entry point for process pools and Dask: the worker's Backend, then :func:`execute`."""
-    return execute(_context.worker_backend(settings), job_id)
+#: Jobs this process handed to an executor that is not our thread pool: job id -> (pid, Backend).
+#: A task run by a thread of this process (an in-process Dask cluster, an executor of one's
+#: own) runs with the launching Backend; the entry is dropped when the task ends.
+_launched: dict[str, tuple[int, BackendLike]] = {}
+
+
+def run_job(job_id: str) -> dict:
+    """Picklable entry point for process pools and Dask: only the job's id travels; returns the final row.
+
+    In the process that launched the job, it runs with the launching Backend; in any other
+    (a Dask worker, a process-pool worker, forked or spawned), with the worker's own Backend,
+    built from that process's environment (:func:`wf_widgets._context.worker_backend`).
+    """
+    launched = _launched.pop(job_id, None)
+    if launched is not None and launched[0] == os.getpid():
+        return execute(launched[1], job_id)
+    return execute(_context.worker_backend(), job_id)
 
 
 class Runner:
@@ -385,7 +413,8 @@ class Runner:
     executor : concurrent.futures.Executor, optional
         A thread pool of ``settings.workers`` threads (default ``min(32, cpus + 4)``) if
         omitted. Thread pools get the Backend itself; other executors get
-        :func:`run_job` with the settings as a dict.
+        :func:`run_job` with the job's id alone (a worker process builds its Backend from
+        its own environment).
     """
 
     def __init__(self, backend: BackendLike, executor: Executor | None = None):
@@ -426,8 +455,10 @@ class Runner:
             if isinstance(self.executor, ThreadPoolExecutor):
                 future = self.executor.submit(execute, self.backend, job_id, queued=row, node=node)
             else:
-                future = self.executor.submit(run_job, self.backend.settings.to_dict(), job_id)
+                _launched[job_id] = (os.getpid(), self.backend)
+                future = self.executor.submit(run_job, job_id)
         except (BrokenExecutor, RuntimeError) as exc:  # RuntimeError: shut down already
+            _launched.pop(job_id, None)
             self._lost(job_id, lost_message(exc))
             future = Future()
             future.set_exception(exc)
@@ -438,6 +469,7 @@ class Runner:
     def _watch(self, job_id: str, future: Future) -> None:
         # Runs when the task ends, in whatever thread the executor uses: a job whose task
         # was lost is failed now, not when someone next sweeps.
+        _launched.pop(job_id, None)
         if future.cancelled():
             message = "The job was dropped before it ran: its executor was shut down; launch it again"
         else:
