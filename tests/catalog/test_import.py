@@ -128,7 +128,9 @@ def test_copy_converts_cogs_too_and_progress_is_drawn(cat, folder, capsys):
     assert summary.converted == ["org:s1:S1_20240103_x"]
     assert Image.get("org:s1:S1_20240103_x").files[0]["href"] == "files/org:s1/S1_20240103_x.tif"
     err = capsys.readouterr().err
-    assert "[####################] 1/1 S1_20240103_x.tif" in err and "1 added" in err
+    assert "importing [####################] 1/1 S1_20240103_x.tif" in err
+    assert repr(summary) == str(summary) == ("1 file(s) into org:s1: 1 added, 0 updated, 0 unchanged, 0 failed "
+                                             "(0 referenced in place, 1 converted to COG)")
 
 
 def test_bands_from_descriptions_scale_and_offset(cat, tmp_path):

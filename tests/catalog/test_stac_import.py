@@ -116,7 +116,7 @@ def test_collection_path_imported_and_composited_like_numpy(cat, stac_collection
     assert image.files[0]["href"] == str(path.parent.parent / "files" / "scene-1_b10.tif")  # absolute, in place
     assert image.extra_properties["stac:item_id"] == "scene-1"
     assert "STAC item 'scene-1'" in image.extra_properties["processing:lineage"]
-    assert "2 file(s) into org:sensor: 2 added" in capsys.readouterr().err
+    assert "2 STAC item(s) into org:sensor: 2 added" in capsys.readouterr().err
 
     result = wf.ImageCollection.from_id("org:sensor").mean(axis="images").compute(TILE)
     want = _expected_mean(data)

@@ -86,6 +86,8 @@ class ImportSummary:
     referenced: list[str] = dataclasses.field(default_factory=list)
     converted: list[str] = dataclasses.field(default_factory=list)
     failed: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: What was imported, as the summary names it ("file" or "STAC item").
+    kind: str = "file"
 
     @property
     def ok(self) -> bool:
@@ -99,14 +101,13 @@ class ImportSummary:
 
     def __str__(self) -> str:
         total = len(self.images) + len(self.failed)
-        lines = [f"{total} file(s) into {self.product_id}: {len(self.added)} added, {len(self.updated)} updated, "
+        lines = [f"{total} {self.kind}(s) into {self.product_id}: {len(self.added)} added, {len(self.updated)} updated, "
                  f"{len(self.unchanged)} unchanged, {len(self.failed)} failed "
                  f"({len(self.referenced)} referenced in place, {len(self.converted)} converted to COG)"]
         lines += [f"  failed: {name}: {why}" for name, why in self.failed.items()]
         return "\n".join(lines)
 
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython shows the summary
-        p.text(str(self))
+    __repr__ = __str__
 
 
 class Progress:
@@ -278,7 +279,10 @@ def file_band_specs(info: FileInfo) -> list[dict[str, Any]]:
     specs = []
     for i, name in enumerate(names):
         data_type = DataType.coerce(info.dtypes[i], "data_type")
-        spec: dict[str, Any] = {"name": name, "data_type": data_type, "nodata": info.nodata,
+        nodata = info.nodata
+        if nodata is not None and data_type.dtype.kind in "ui" and float(nodata).is_integer():
+            nodata = int(nodata)
+        spec: dict[str, Any] = {"name": name, "data_type": data_type, "nodata": nodata,
                                 "description": info.descriptions[i] or None,
                                 "resolution": abs(info.geotrans[1])}
         spec.update(scaled_ranges(data_type, info.scales[i], info.offsets[i]))
@@ -435,7 +439,6 @@ def import_files(product_cls: Any, product_id: str, paths_or_glob: Any, *, acqui
                 summary.failed[given] = f"{type(exc).__name__}: {exc}" if not isinstance(exc, WfError) else str(exc)
             finally:
                 bar.step(file_name(given))
-    bar.summary(summary)
     return summary
 
 

@@ -311,7 +311,7 @@ def from_stac(product_cls: Any, source: Any, *, assets: Sequence[str] | None = N
     product = ensure_product(product_cls, product_id, store, {k: v for k, v in fields.items() if v is not None})
     templates = (collection or {}).get("item_assets") or {}
     image_files = ImageFiles.of(store.settings)
-    summary = ImportSummary(product.id)
+    summary = ImportSummary(product.id, kind="STAC item")
     bar = Progress(len(items), progress, stream, label="importing STAC items")
     with cog.gdal_env(image_files.gdal_options()):
         for item in items:
