@@ -222,3 +222,51 @@ def test_cli_import(cat, folder, capsys, monkeypatch):
     assert code == 1 and "1 failed" in out.out and "S1_20240104_x.tif" in out.out
     code = cli.main(["catalog", "import", "org:cli", str(src), "--on-error", "raise"])
     assert code == 1 and "Could not import" in capsys.readouterr().err
+
+
+def test_cogs_over_http_are_read_in_place_other_files_converted(cat, folder):
+    from ._servers import serve_files
+
+    src, arrays = folder
+    with serve_files(src) as url:
+        urls = [f"{url}/files/S1_20240103_x.tif", f"{url}/files/S1_20240101_x.tif"]
+        summary = Product.import_files("org:web", urls, acquired="S1_{date:%Y%m%d}_*.tif", progress=False)
+        assert summary.referenced == ["org:web:S1_20240103_x"] and summary.converted == ["org:web:S1_20240101_x"]
+        assert Image.get("org:web:S1_20240103_x").files[0]["href"] == urls[0]
+        result = wf.ImageCollection.from_id("org:web").mean(axis="images").compute(TILE)
+        names = ("S1_20240101_x", "S1_20240103_x")
+        want = np.ma.stack([np.ma.masked_equal(arrays[n], 0).astype(float) for n in names]).mean(axis=0)
+        assert np.array_equal(result.ndarray.mask, want.mask) and np.ma.allclose(result.ndarray, want)
+        again = Product.import_files("org:web", urls, acquired="S1_{date:%Y%m%d}_*.tif", progress=False)
+        assert again.unchanged == ["org:web:S1_20240103_x", "org:web:S1_20240101_x"]
+    # the converted copy is the catalog's own: readable with the server gone
+    assert np.array_equal(Image.get("org:web:S1_20240101_x").ndarray().filled(0), arrays["S1_20240101_x"])
+
+
+@pytest.mark.parametrize("store_kind", ["s3"], indirect=True)
+def test_cogs_in_s3_are_read_in_place(cat, tmp_path):
+    arr = np.arange(2 * 64 * 64, dtype="uint16").reshape(2, 64, 64) + 1
+    _cog(tmp_path / "scene.tif", arr)
+    cat.storage.put_file("incoming/scene.tif", tmp_path / "scene.tif")
+    url = cat.storage.location("incoming/scene.tif")
+    assert url.startswith("s3://")
+    summary = Product.import_files("org:s3", url, progress=False)
+    assert summary.referenced == ["org:s3:scene"]
+    image = Image.get("org:s3:scene")
+    assert image.files[0]["href"] == url and image.file_location == "/vsis3/" + url[len("s3://"):]
+    assert np.array_equal(image.ndarray().data, arr)
+    got = wf.Image.from_id("org:s3:scene").compute(TILE).ndarray
+    assert np.array_equal(got.data, arr)
+    Product.get("org:s3").delete(cascade=True)
+    assert cat.storage.exists("incoming/scene.tif")
+
+
+def test_the_image_card_tells_where_an_imported_image_came_from(cat, folder):
+    src, _ = folder
+    Product.import_files("org:s1", [src / "S1_20240103_x.tif", src / "S1_20240101_x.tif"], progress=False)
+    in_place = Image.get("org:s1:S1_20240103_x")._repr_html_()
+    assert "(read in place)" in in_place and str(src / "S1_20240103_x.tif") in in_place
+    assert "referenced in place" in in_place and "wf-widgets=" + wf.__version__ in in_place
+    assert "<img" in in_place  # a thumbnail read from the file in place
+    converted = Image.get("org:s1:S1_20240101_x")._repr_html_()
+    assert "converted to a COG" in converted and "(read in place)" not in converted

@@ -193,3 +193,44 @@ def test_int8_assets_are_refused_naming_the_band(cat, stac_collection):
     doc["assets"]["b20"]["href"] = str((path.parent / "scene-0" / doc["assets"]["b20"]["href"]).resolve())
     with pytest.raises(ValidationError, match="band 'b10' of asset 'b10' has data type 'int8'"):
         Product.from_stac(doc, product_id="org:sensor", on_error="raise", progress=False)
+
+
+def test_a_pystac_client_search(cat, stac_collection):
+    from pystac_client import Client
+
+    from ._servers import StacApi, serve
+
+    path, data = stac_collection
+    collection = pystac.Collection.from_file(str(path))
+    items = []
+    for item in collection.get_items(recursive=True):
+        d = item.to_dict(include_self_link=False)
+        for key, asset in item.assets.items():
+            d["assets"][key]["href"] = asset.get_absolute_href()  # what an API serves: absolute hrefs
+        items.append(d)
+    api = StacApi(items)
+    with serve(api.handlers()) as url:
+        search = Client.open(url).search(collections=["my-sensor"], max_items=10)
+        product = Product.from_stac(search, product_id="org:searched", progress=False)
+    assert api.searches and api.searches[0] == ["my-sensor"]
+    assert product.import_summary.added == ["org:searched:scene-0", "org:searched:scene-1"]
+    result = wf.ImageCollection.from_id("org:searched").mean(axis="images").compute(TILE)
+    assert np.ma.allclose(result.ndarray, _expected_mean(data))
+
+
+def test_assets_over_http_are_read_in_place(cat, stac_collection):
+    from ._servers import serve_files
+
+    path, data = stac_collection
+    with serve_files(path.parent.parent / "files") as url:
+        doc = json.loads((path.parent / "scene-0" / "scene-0.json").read_text())
+        for key in ("b10", "b20"):
+            doc["assets"][key]["href"] = f"{url}/files/scene-0_{key}.tif"
+        product = Product.from_stac(doc, product_id="org:remote", progress=False)
+        assert product.import_summary.added == ["org:remote:scene-0"]
+        image = Image.get("org:remote:scene-0")
+        assert image.files[0]["href"] == f"{url}/files/scene-0_b10.tif" and image.referenced
+        arr = wf.Image.from_id("org:remote:scene-0").compute(TILE).ndarray
+    b10, b20 = data["scene-0"]
+    assert np.array_equal(arr[0].mask, b10 == 0) and np.array_equal(arr[0].compressed(), b10[b10 != 0])
+    assert np.allclose(arr[1], np.repeat(np.repeat(b20, 2, 0), 2, 1) * SCALE + OFFSET)
