@@ -368,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "the file: bands from the files, COGs referenced in place, other files converted to COGs\n"
                     "in the catalog's storage. Running it again leaves unchanged images alone. A file that\n"
                     "can't be imported is reported by name and the others go on (exit status 1).",
-        epilog="examples:\n  wf-widgets catalog import org:s1 data/*.tif --acquired 'S1_{date:%%Y%%m%%d}_*.tif'\n"
+        epilog="examples:\n  wf-widgets catalog import org:s1 data/*.tif --acquired 'S1_{date:%Y%m%d}_*.tif'\n"
                "  wf-widgets catalog import org:dem https://example.org/dem.tif --reader group:public\n"
                "See docs/catalog.md.", formatter_class=HelpFormatter)
     a.add_argument("product", metavar="PRODUCT", help="the product id ('org:name')")
@@ -379,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--copy", action="store_true", help="convert every file to a COG in the catalog's storage "
                                                        "(default: COGs are referenced in place)")
     a.add_argument("--on-error", choices=("continue", "raise"), default="continue",
-                   help="stop at the first file that fails (raise) or report it and go on (continue, the default)")
+                   help="stop at the first file that fails (raise) or report it and go on (continue)")
     a.add_argument("--reader", action="append", metavar="PRINCIPAL",
                    help="a reader of a product the import makes (repeat; 'group:public' for everyone)")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
