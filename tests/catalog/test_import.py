@@ -217,6 +217,10 @@ def test_cli_import(cat, folder, capsys, monkeypatch):
     out = capsys.readouterr()
     assert code == 0 and "2 file(s) into org:cli: 2 added" in out.out
     assert Product.get("org:cli").readers == ["group:public"]
+    assert cli.main(["catalog"]) == 0
+    listing = capsys.readouterr().out
+    assert "S1_20240103_x  acquired 2024-01-03T00:00:00Z  64x64 px  EPSG:32613  file read in place" in listing
+    assert "S1_20240101_x  acquired 2024-01-01T00:00:00Z  64x64 px  EPSG:32613  file\n" in listing
     code = cli.main(["catalog", "import", "org:cli", str(src)])
     out = capsys.readouterr()
     assert code == 1 and "1 failed" in out.out and "S1_20240104_x.tif" in out.out

@@ -115,6 +115,8 @@ def test_collection_path_imported_and_composited_like_numpy(cat, stac_collection
     assert [f["bands"] for f in image.files] == [["b10"], ["b20"]]
     assert image.files[0]["href"] == str(path.parent.parent / "files" / "scene-1_b10.tif")  # absolute, in place
     assert image.extra_properties["stac:item_id"] == "scene-1"
+    assert "scene-1  acquired 2024-05-11T17:00:00Z  64x64 px  EPSG:32613  2 file(s) read in place" in \
+        wf.catalog.catalog_listing(cat)
     assert "STAC item 'scene-1'" in image.extra_properties["processing:lineage"]
     assert "2 STAC item(s) into org:sensor: 2 added" in capsys.readouterr().err
 
