@@ -20,6 +20,7 @@ from ._context import STAGES
 from ._db import describe
 from .backend import Backend, get_backend
 from .catalog.listing import catalog_listing
+from .catalog.product import Product
 from .catalog.stac_export import export_stac
 from .catalog.store import CatalogStore
 from .config import Settings
@@ -240,6 +241,14 @@ def cmd_catalog_export_stac(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalog_import(args: argparse.Namespace) -> int:
+    fields = {"readers": args.reader} if args.reader else None
+    summary = Product.import_files(args.product, args.files, acquired=args.acquired, copy=args.copy,
+                                   on_error=args.on_error, progress=not args.quiet, product_fields=fields)
+    print(summary)
+    return 0 if summary.ok else 1
+
+
 def cmd_demo_data(args: argparse.Namespace) -> int:
     product = make_demo_data(force=args.force)
     print(f"demo product {product.id} ready ({len(list(product.images()))} images)")
@@ -396,10 +405,34 @@ def build_parser() -> argparse.ArgumentParser:
                            epilog="example:\n  wf-widgets jobs cancel 3fa9c2d1", formatter_class=HelpFormatter)
     _job_arg(a)
 
-    command("catalog", "list catalog products, bands and images",
-            "List the products of the home folder's catalog that you may read, with their bands and\n"
-            "images.").set_defaults(func=cmd_catalog)
-    catalog_actions = sub.choices["catalog"].add_subparsers(dest="action", metavar="ACTION", title="actions")
+    p = command("catalog", "list catalog products, bands and images; import files; export STAC",
+                "List the products of the home folder's catalog that you may read, with their bands and\n"
+                "images. `catalog import` imports GeoTIFFs into a product; `catalog export-stac` writes one\n"
+                "as a static STAC catalog.")
+    p.set_defaults(func=cmd_catalog)
+    catalog_actions = p.add_subparsers(dest="action", metavar="ACTION", title="actions")
+    a = catalog_actions.add_parser(
+        "import", help="import GeoTIFFs (files, folders, globs, http(s):// or s3:// URLs) into a product",
+        description="Import raster files as images of PRODUCT (made if missing), one image per file, named after\n"
+                    "the file: bands from the files, COGs referenced in place, other files converted to COGs\n"
+                    "in the catalog's storage. Running it again leaves unchanged images alone. A file that\n"
+                    "can't be imported is reported by name and the others go on (exit status 1).",
+        epilog="examples:\n  wf-widgets catalog import org:s1 data/*.tif --acquired 'S1_{date:%Y%m%d}_*.tif'\n"
+               "  wf-widgets catalog import org:dem https://example.org/dem.tif --reader group:public\n"
+               "See docs/catalog.md.", formatter_class=HelpFormatter)
+    a.add_argument("product", metavar="PRODUCT", help="the product id ('org:name')")
+    a.add_argument("files", nargs="+", metavar="FILES", help="files, folders, glob patterns or URLs")
+    a.add_argument("--acquired", default=None,
+                   help="'tag' (TIFFTAG_DATETIME, the default when present), a file name pattern like "
+                        "'S1_{date:%%Y%%m%%d}_*.tif', or one ISO date for all")
+    a.add_argument("--copy", action="store_true", help="convert every file to a COG in the catalog's storage "
+                                                       "(default: COGs are referenced in place)")
+    a.add_argument("--on-error", choices=("continue", "raise"), default="continue",
+                   help="stop at the first file that fails (raise) or report it and go on (continue)")
+    a.add_argument("--reader", action="append", metavar="PRINCIPAL",
+                   help="a reader of a product the import makes (repeat; 'group:public' for everyone)")
+    a.add_argument("--quiet", action="store_true", help="no progress bar")
+    a.set_defaults(func=cmd_catalog_import)
     a = catalog_actions.add_parser(
         "export-stac", help="write a product as a self-contained static STAC catalog",
         description="Write a product you may read as a static STAC catalog in DIR: DIR/collection.json, and\n"

@@ -71,7 +71,8 @@ def test_compute_and_job_result_return_the_saved_catalog_image(demo_catalog, mak
     saved = composite.compute(small_tile, destination=image)
     assert isinstance(saved, wf.catalog.Image) and saved.state == "saved"
     assert saved == wf.catalog.Image.get("org:my_product_id:my_image")
-    assert saved.created is not None and saved.extra_properties == {"site": "sf"}
+    assert saved.created is not None and saved.extra_properties["site"] == "sf"
+    assert saved.extra_properties["wf:source_products"] == ["sentinel-1:GRD"]  # and the provenance
     assert (saved.x_pixels, saved.y_pixels, saved.cs_code) == (64, 64, small_tile.crs)
     assert tuple(saved.geotrans) == tuple(small_tile.geotrans)
     assert image.state == "unsaved"  # the Image given is a description; the saved one is returned

@@ -13,7 +13,8 @@ NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
 
 def test_there_are_example_notebooks():
     names = {p.name for p in NOTEBOOKS}
-    assert {"quickstart.ipynb", "map_export.ipynb", "formats_and_destinations.ipynb", "teaching.ipynb"} <= names
+    assert {"quickstart.ipynb", "map_export.ipynb", "formats_and_destinations.ipynb", "teaching.ipynb",
+            "your_own_data.ipynb"} <= names
 
 
 def test_notebooks_are_stored_without_outputs():

@@ -414,7 +414,8 @@ def test_writing_a_catalog_image_selects_catalog_geotiff_product_and_name(image_
                            "overview_resampler": "nearest"}
     (job,) = form.compute()
     assert job.wait(60).stage == "SUCCEEDED", job.error
-    assert job.result().extra_properties == {"run": 3} and job.destination == form.destination
+    assert job.result().extra_properties["run"] == 3 and job.destination == form.destination
+    assert job.result().extra_properties["wf:job_id"] == job.id
     # a name with braces is a name, not a template
     form.destination = wf.catalog.Image(name="a{b}", product_id=product.id)
     assert form.destination["image"]["name"] == "a{b}" and form.valid

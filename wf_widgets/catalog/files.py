@@ -30,6 +30,16 @@ uploads it (one PUT or a multipart upload, atomic for readers) under a key of it
 names it. A rollback deletes the new object; a commit deletes the objects of the record it
 replaced. Readers never see a half-written file, and an image being replaced stays readable
 until its new record commits. GDAL reads the objects in place (:meth:`ImageFiles.gdal_path`).
+
+Files referenced in place
+-------------------------
+An image may also name files the catalog does not own (:meth:`wf_widgets.catalog.Image.reference`,
+``Product.import_files``, ``Product.from_stac``): an href that does not start with ``files/``
+is an absolute local path, an ``http(s)://`` URL (read through GDAL's ``/vsicurl/``) or an
+``s3://`` URL (``/vsis3/``). The catalog reads them where they are and never deletes them:
+:meth:`ImageFiles.take_out` leaves them alone, and the sweep only lists the catalog's own folder.
+An image's ``files`` entry may also carry ``"bands"``, the product band names the file holds
+in its order (an image made of one file per band); without it the file holds every band.
 """
 
 from __future__ import annotations
@@ -39,7 +49,7 @@ import os
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from .._context import ObjectStoreLike
 from .._files import create_private, private_dir, temp_name
@@ -167,6 +177,30 @@ def unique_href(product_id: str, name: str) -> str:
     return f"{image_href(product_id, name)[:-len(SUFFIX)]}.{uuid.uuid4().hex}{SUFFIX}"
 
 
+#: Href prefixes of files read in place over the network, and what GDAL opens for them.
+_REMOTE = {"http://": "/vsicurl/http://", "https://": "/vsicurl/https://", "s3://": "/vsis3/"}
+
+
+def is_referenced(href: str) -> bool:
+    """Whether ``href`` names a file referenced in place (not one of the catalog's own ``files/...``)."""
+    return not href.startswith("files/")
+
+
+def is_remote(href: str) -> bool:
+    """Whether ``href`` is an ``http(s)://`` or ``s3://`` URL (or already a GDAL ``/vsi...`` path)."""
+    return href.startswith(tuple(_REMOTE)) or href.startswith("/vsi")
+
+
+def referenced_gdal_path(href: str) -> str:
+    """What GDAL opens for a file referenced in place: the path, ``/vsicurl/<url>`` or ``/vsis3/<bucket>/<key>``."""
+    for prefix, vsi in _REMOTE.items():
+        if href.startswith(prefix):
+            return vsi + href[len(prefix):]
+    if href.startswith("file://"):
+        return unquote(urlsplit(href).path)
+    return href
+
+
 class ImageFiles:
     """The raster files of a catalog in its object store: keys, GDAL paths, and how uploads publish them.
 
@@ -196,11 +230,18 @@ class ImageFiles:
             raise ValueError(f"catalog file {href!r} is not under files/") from None
 
     def path(self, href: str) -> Path | None:
-        """The file of ``href`` on a ``file://`` store (checked to lie in the files folder); None on others."""
+        """The file of ``href`` on a ``file://`` store (checked to lie in the files folder); None on others.
+
+        A local file referenced in place is its own path; a remote one None.
+        """
+        if is_referenced(href):
+            return None if is_remote(href) else Path(referenced_gdal_path(href))
         return resolve(self.root, href) if self.root is not None else None
 
     def gdal_path(self, href: str) -> str:
-        """What GDAL opens to read ``href`` in place (a path, or ``/vsis3/...``)."""
+        """What GDAL opens to read ``href`` in place (a path, ``/vsis3/...`` or ``/vsicurl/...``)."""
+        if is_referenced(href):
+            return referenced_gdal_path(href)
         path = self.path(href)
         return str(path) if path is not None else self.storage.gdal_path(self.key(href))
 
@@ -209,11 +250,19 @@ class ImageFiles:
         return self.storage.gdal_options()
 
     def exists(self, href: str) -> bool:
+        """Whether the file of ``href`` exists (a remote file referenced in place is assumed to)."""
+        if is_referenced(href) and is_remote(href):
+            return True
         path = self.path(href)
         return path.exists() if path is not None else self.storage.exists(self.key(href))
 
     def take_out(self, txn: "_Transaction", href: str) -> None:
-        """Delete the file of ``href`` when the transaction commits; leave it in place on rollback."""
+        """Delete the file of ``href`` when the transaction commits; leave it in place on rollback.
+
+        A file referenced in place is not the catalog's: it is never deleted.
+        """
+        if is_referenced(href):
+            return
         path = self.path(href)
         if path is not None:
             take_out(txn, path)

@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import rasterio
 from affine import Affine
 from pyproj import Transformer
 from rasterio.crs import CRS
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
 from shapely.geometry import Polygon
 
 from .._cards import image_card
@@ -61,6 +64,28 @@ def _shared_nodata(bands: Sequence[dict[str, Any]]) -> float | int | None:
     """The nodata value of the product's bands when they all have the same one."""
     values = {repr(b.get("nodata")) for b in bands}
     return bands[0]["nodata"] if bands and len(values) == 1 else None
+
+
+#: Provenance fields shown in the Image card, with their labels.
+PROVENANCE_FIELDS = (("processing:lineage", "lineage"), ("wf:job_id", "job"), ("wf:graph_hash", "graph hash"),
+                     ("wf:source_products", "sources"), ("wf:format", "format"),
+                     ("processing:software", "software"), ("processing:datetime", "processed"),
+                     ("source", "source"))
+
+
+def provenance_rows(properties: dict[str, Any]) -> list[tuple[str, str]]:
+    """Card rows of the provenance fields in ``properties`` (lists joined, dicts as ``key=value``)."""
+    rows = []
+    for key, label in PROVENANCE_FIELDS:
+        value = properties.get(key)
+        if value is None or value == []:
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            value = ", ".join(map(str, value))
+        rows.append((label, str(value)))
+    return rows
 
 
 class Image(ProductChild):
@@ -236,7 +261,8 @@ class Image(ProductChild):
         for name in self._derived:
             self._values[name] = None
 
-    def _check_upload(self, store: CatalogStore, overwrite: bool, bands: int) -> list[dict[str, Any]]:
+    def _check_upload(self, store: CatalogStore, overwrite: bool, bands: int,
+                      check_bands: bool = True) -> list[dict[str, Any]]:
         """Everything an upload needs, checked before anything is written; returns the product's bands."""
         self._writable_product(store, "upload")
         if not overwrite and store.get_image(self.id) is not None:
@@ -245,7 +271,7 @@ class Image(ProductChild):
                 field="overwrite", value=False,
             )
         product_bands = store.list_bands(self.product_id)
-        if product_bands and len(product_bands) != bands:
+        if check_bands and product_bands and len(product_bands) != bands:
             names = ", ".join(b["name"] for b in product_bands)
             raise ValidationError(
                 f"The array has {bands} band(s) but product {self.product_id!r} has {len(product_bands)} ({names})",
@@ -405,6 +431,78 @@ class Image(ProductChild):
                 image_files.storage.delete(key)
         return stored
 
+    def reference(self, parts: Sequence[dict[str, Any]], overwrite: bool = False) -> "Image":
+        """Point this image at raster files read where they are (not copied), and save it.
+
+        ``geotrans``, ``cs_code``, ``x_pixels`` and ``y_pixels`` must be set (the image's grid:
+        its footprint; each file is read on its own grid). The catalog never deletes these
+        files: deleting the image or its product only forgets them.
+
+        Parameters
+        ----------
+        parts : sequence of dict
+            One ``{"href": ..., "bands": [...]}`` per file: ``href`` an absolute local path, an
+            ``http(s)://`` or an ``s3://`` URL; ``bands`` (optional with a single file) the
+            product band names the file holds, in its band order. Extra keys (``"size"``) are kept.
+        overwrite : bool
+            Replace an existing image of the same name.
+
+        Returns
+        -------
+        Image
+            This image, saved.
+
+        Raises
+        ------
+        ValidationError
+            Missing georeferencing, an href that is not absolute, unknown band names, bands no
+            file holds, or an existing image without ``overwrite=True``.
+        """
+        missing = [f for f in ("geotrans", "cs_code", "x_pixels", "y_pixels") if getattr(self, f) is None]
+        if missing:
+            raise ValidationError(f"Set {', '.join(missing)} on the image before referencing files",
+                                  field=missing[0], value=None)
+        items = [dict(part) for part in parts]
+        if not items:
+            raise ValidationError("reference() needs at least one file", field="parts", value=parts)
+        for item in items:
+            href = item.get("href")
+            if not isinstance(href, str) or not (files.is_remote(href) or href.startswith("file://")
+                                                 or os.path.isabs(href)):
+                raise ValidationError(f"A referenced file's href must be an absolute path or an http(s):// or "
+                                      f"s3:// URL, got {href!r}", field="parts.href", value=href)
+            if item.get("bands") is not None:
+                item["bands"] = [str(b) for b in item["bands"]]
+        store = self._catalog()
+        with store.transaction() as txn:
+            self._check_upload(store, overwrite, 0, check_bands=False)
+            names = [b["name"] for b in store.list_bands(self.product_id)]
+            held = [b for item in items for b in (item.get("bands") or names)]
+            unknown = [b for b in held if b not in names]
+            absent = [b for b in names if b not in held]
+            if unknown or absent:
+                raise ValidationError(
+                    f"The files of image {self.id!r} must hold the bands of product {self.product_id!r} "
+                    f"({', '.join(names) or 'none yet: add bands first'})"
+                    + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+                    + (f"; missing: {', '.join(absent)}" if absent else ""),
+                    field="parts.bands", value=held, allowed=names,
+                )
+            old = store.get_image(self.id)
+            stored = store.insert_image({**self._row(), "files": items}, replace=overwrite)
+            image_files = files.ImageFiles.of(store.settings)
+            hrefs = {item["href"] for item in items}
+            for item in (old or {}).get("files") or ():
+                if item["href"] not in hrefs:
+                    image_files.take_out(txn, item["href"])
+        self._apply_row(stored, store)
+        return self
+
+    @property
+    def referenced(self) -> bool:
+        """Whether the image's raster is read in place from files the catalog does not own."""
+        return bool(self.files) and any(files.is_referenced(f["href"]) for f in self.files)
+
     # -- reading ---------------------------------------------------------------------
     @property
     def file_path(self) -> Path | None:
@@ -444,7 +542,30 @@ class Image(ProductChild):
         if not self.files or not image_files.exists(self.files[0]["href"]):
             raise NotFound(f"Image {self.id!r} has no raster; upload one first", field="id", value=self.id)
         with cog.gdal_env(image_files.gdal_options()):  # range reads of the object, in place
-            return cog.read_cog(image_files.gdal_path(self.files[0]["href"]), max_size=max_size).array
+            if len(self.files) == 1 and not self.files[0].get("bands"):
+                return cog.read_cog(image_files.gdal_path(self.files[0]["href"]), max_size=max_size).array
+            return self._read_parts(image_files, [b["name"] for b in store.list_bands(self.product_id)], max_size)
+
+    def _read_parts(self, image_files: files.ImageFiles, names: list[str], max_size: int | None) -> np.ma.MaskedArray:
+        """An image of several files (one per band, each on its own grid), warped onto the image's grid."""
+        width, height = self.x_pixels, self.y_pixels
+        transform = Affine.from_gdal(*self.geotrans)
+        if max_size is not None and max(width, height) > max_size:
+            factor = max(width, height) / max_size
+            new_w, new_h = max(1, round(width / factor)), max(1, round(height / factor))
+            transform = transform @ Affine.scale(width / new_w, height / new_h)
+            width, height = new_w, new_h
+        layers: dict[str, np.ma.MaskedArray] = {}
+        for part in self.files:
+            held = part.get("bands") or names
+            with rasterio.open(image_files.gdal_path(part["href"])) as src, \
+                    WarpedVRT(src, crs=self.cs_code, transform=transform, width=width, height=height,
+                              resampling=Resampling.nearest) as vrt:
+                data = vrt.read(masked=True)
+            for i, name in enumerate(held[: data.shape[0]]):
+                layers[name] = data[i]
+        dtype = np.result_type(*(layer.dtype for layer in layers.values()))
+        return np.ma.stack([layers[n].astype(dtype) for n in names if n in layers])
 
     read = ndarray
 
@@ -479,6 +600,9 @@ class Image(ProductChild):
         if self.cs_code:
             rows.append(("crs", self.cs_code))
         rows.append(("created", ctime(self.created)))
+        rows += provenance_rows(self.extra_properties or {})
+        if self.referenced:
+            rows.append(("files", ", ".join(f["href"] for f in self.files) + " (read in place)"))
         thumbnail = None
         if self._saved and self.files:
             try:

@@ -6,6 +6,7 @@ from typing import Any
 
 from .._context import BackendLike
 from . import access
+from .files import is_referenced
 
 
 def _band_line(band: dict[str, Any]) -> str:
@@ -25,7 +26,11 @@ def _image_line(image: dict[str, Any]) -> str:
         parts.append(f"{image['x_pixels']}x{image['y_pixels']} px")
     if image.get("cs_code"):
         parts.append(image["cs_code"])
-    parts.append("file" if image.get("files") else "no file")
+    files = image.get("files") or []
+    if any(is_referenced(f["href"]) for f in files):
+        parts.append(f"{len(files)} file(s) read in place" if len(files) > 1 else "file read in place")
+    else:
+        parts.append("file" if files else "no file")
     return "    " + "  ".join(parts)
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 from .._cards import image_card
 from ..errors import NotFound, ValidationError
-from . import access, files
+from . import access, files, imports, stac_import
 from ._common import MAX_PRODUCT_ID_BYTES, check_product_id, ctime, default_store, optional_str
 from ._object import CatalogObject, ProductChild
 from .bands import Band
@@ -125,6 +125,114 @@ class Product(CatalogObject):
             for row in store.list_products()
             if access.has_right(store.settings, row, "read")
         ]
+
+    # -- importing -------------------------------------------------------------------
+    @classmethod
+    def import_files(
+        cls,
+        product_id: str,
+        paths_or_glob: Any,
+        *,
+        acquired: Any = None,
+        copy: bool = False,
+        on_error: str = "continue",
+        progress: bool = True,
+        product_fields: Mapping[str, Any] | None = None,
+        store: CatalogStore | None = None,
+    ) -> imports.ImportSummary:
+        """Import raster files (GeoTIFFs) as images of a product, made if it does not exist.
+
+        One image per file, named after the file (without ``.tif``): running the import
+        again finds the same images (unchanged ones are left alone). Details in
+        :mod:`wf_widgets.catalog.imports` and docs/catalog.md.
+
+        Parameters
+        ----------
+        product_id : str
+        paths_or_glob : str, path or iterable of them
+            Files, folders (their ``*.tif``/``*.tiff``), glob patterns (``"data/*.tif"``), and
+            ``http(s)://`` or ``s3://`` URLs.
+        acquired : None, "tag", str pattern, dict, callable or date
+            None: the ``TIFFTAG_DATETIME`` tag when there is one; ``"tag"``: that tag, required;
+            a file name pattern like ``"S1_{date:%Y%m%d}_*.tif"``; a dict of path, file name or
+            image name -> date; a callable (path -> date); one date for all.
+        copy : bool
+            Rewrite every file as a COG in the catalog's storage. By default COGs are
+            referenced in place (never deleted by the catalog) and other files rewritten.
+        on_error : {"continue", "raise"}
+            Whether a file that can't be imported stops the import (``"raise"``) or is
+            reported in the summary while the others go on.
+        progress : bool
+            Draw a progress bar on stderr.
+        product_fields : dict, optional
+            Fields of the product when the import makes it (``name``, ``readers``, ...).
+        store : CatalogStore, optional
+
+        Returns
+        -------
+        ImportSummary
+            Image ids added, updated, unchanged; files failed with their reasons.
+
+        Raises
+        ------
+        ValidationError
+            Bad arguments (before anything is imported), or with ``on_error="raise"`` the
+            first file that fails (named in the message).
+        """
+        return imports.import_files(cls, product_id, paths_or_glob, acquired=acquired, copy=copy, on_error=on_error,
+                                    progress=progress, product_fields=product_fields, store=store)
+
+    @classmethod
+    def from_stac(
+        cls,
+        source: Any,
+        *,
+        assets: Iterable[str] | None = None,
+        product_id: str | None = None,
+        on_error: str = "continue",
+        progress: bool = True,
+        product_fields: Mapping[str, Any] | None = None,
+        store: CatalogStore | None = None,
+    ) -> "Product":
+        """A product whose images are the items of a STAC collection, their assets read in place.
+
+        Bands come from the ``eo``/``raster`` extensions, footprints (the ``proj`` grid) and
+        dates from the items; each image is made of one file per asset, which may differ in
+        resolution. Running it again finds the same images (named after the item ids).
+        Details in :mod:`wf_widgets.catalog.stac_import` and docs/catalog.md.
+
+        Parameters
+        ----------
+        source : pystac object, pystac_client ItemSearch, dict, iterable, str or path
+            A Catalog, Collection, Item or ItemCollection; a search; item dicts; or the path
+            or URL of a static catalog, collection or item.
+        assets : list of str, optional
+            Asset keys to read (in band order). Default: every GeoTIFF data asset.
+        product_id : str, optional
+            Default ``stac:<collection id>``. Made if it does not exist, with the
+            collection's title and description.
+        on_error : {"continue", "raise"}
+            Whether an item that can't be imported stops the import.
+        progress : bool
+            Draw a progress bar and the summary on stderr.
+        product_fields : dict, optional
+            Fields of the product when it is made (``readers``, ``name``, ...).
+        store : CatalogStore, optional
+
+        Returns
+        -------
+        Product
+            Its :attr:`import_summary` tells what was added, updated, unchanged or failed.
+        """
+        product, summary = stac_import.from_stac(cls, source, assets=assets, product_id=product_id, on_error=on_error,
+                                                 progress=progress, product_fields=product_fields, store=store)
+        object.__setattr__(product, "_import_summary", summary)
+        return product
+
+    @property
+    def import_summary(self) -> imports.ImportSummary | None:
+        """What :meth:`from_stac` did when it returned this product (None otherwise)."""
+        return self.__dict__.get("_import_summary")
 
     # -- writing ---------------------------------------------------------------------
     def save(self) -> "Product":

@@ -17,6 +17,12 @@ complete.
 The uploaded image's ``cs_code`` and ``geotrans`` are those of the computed grid (any set
 on the catalog Image are replaced); its name, ``extra_properties`` and ``acquired`` (when
 set) are kept.
+
+Provenance: the image's ``extra_properties`` also record how it was made (:func:`provenance`),
+as STAC ``processing`` extension fields (``processing:lineage``, ``processing:software``,
+``processing:datetime``) and ``wf:job_id``, ``wf:graph_hash`` (the graph's root node id, a
+content hash), ``wf:format`` (the job's format options) and ``wf:source_products`` (the
+catalog products the graph reads). They replace keys of the same names the job's Image had.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from affine import Affine
 from .._context import BackendLike, CatalogStoreLike
 from ..catalog import Image
 from ..catalog._common import check_name, check_product_id
+from ..catalog.imports import provenance as _processing
 from ..errors import JobComputeError, JobDestination, NotFound, WfError
 from ..outputs.results import ImageResult
 from ..values.image import static_bands
@@ -99,7 +106,7 @@ class CatalogHandler:
             array = catalog_transforms.transform(value.ndarray, names, target, plan,
                                                  rescale_values=destination["rescale"],
                                                  change_dtype=destination["change_dtype"])
-            image = _image(spec, value, backend.settings.now(), store)
+            image = _image(spec, value, backend.settings.now(), store, job)
             image.upload_ndarray(array, overviews=fmt["overviews"], overview_resampler=fmt["overview_resampler"],
                                  compression=fmt["compression"], overwrite=overwrite)
         except (JobComputeError, MemoryError):
@@ -148,11 +155,40 @@ def _earlier_attempt_wrote(store: CatalogStoreLike, image_id: str, job: dict) ->
     return isinstance(written, (int, float)) and written >= job["created"]
 
 
-def _image(spec: dict, value: ImageResult, now: _dt.datetime, store: CatalogStoreLike) -> Image:
-    """The catalog Image to save: the job's Image fields, the computed grid, and ``acquired``."""
+def source_products(graph: dict | None) -> list[str]:
+    """The catalog products a stored graph reads (``ic_from_id`` products, the products of ``image_from_id`` images)."""
+    found: set[str] = set()
+    for node in ((graph or {}).get("nodes") or {}).values():
+        op = node.get("op")
+        if op not in ("ic_from_id", "image_from_id"):
+            continue
+        args, kwargs = node.get("args") or [], node.get("kwargs") or {}
+        key = "product_id" if op == "ic_from_id" else "image_id"
+        first = args[0] if args else kwargs.get(key)
+        text = first.get("lit") if isinstance(first, dict) else None
+        if isinstance(text, str):
+            found.add(text if op == "ic_from_id" else text.rsplit(":", 1)[0])
+    return sorted(found)
+
+
+def provenance(job: dict, now: _dt.datetime) -> dict:
+    """How a job's uploaded image was made: STAC ``processing`` fields plus the job's id, graph hash, format
+    options and source products (see the module doc)."""
+    graph = job.get("graph") or {}
+    sources = source_products(graph)
+    lineage = (f"Computed by wf_widgets job {job['id']} (graph {graph.get('root')}) from "
+               f"{', '.join(sources) or 'no catalog product'}, written as a {job['format'].get('type', 'geotiff')} "
+               "COG by the catalog destination")
+    return _processing(lineage, now, **{"wf:job_id": job["id"], "wf:graph_hash": graph.get("root"),
+                                        "wf:format": dict(job["format"]), "wf:source_products": sources})
+
+
+def _image(spec: dict, value: ImageResult, now: _dt.datetime, store: CatalogStoreLike, job: dict) -> Image:
+    """The catalog Image to save: the job's Image fields, the computed grid, ``acquired`` and the provenance."""
     image = Image.from_dict(spec, store=store)
     geo = value.geocontext
     image.cs_code = geo["crs"]
     image.geotrans = Affine(*geo["transform"][:6]).to_gdal()
     image.acquired = catalog_transforms.acquired(spec, value.properties, now)
+    image.extra_properties = {**(image.extra_properties or {}), **provenance(job, now)}
     return image

@@ -85,7 +85,12 @@ def grid_dataset(count: int, height: int, width: int, dtype: Any, crs: Any, tran
 
 @dataclasses.dataclass(frozen=True)
 class Scene:
-    """One catalog image to read."""
+    """One catalog image to read.
+
+    ``path`` is its (first) file; ``parts`` lists every file with the product band names it
+    holds in its order (None: every band of the product, in band_index order). An image
+    imported from STAC has one file per band, each on its own grid: each is warped on its own.
+    """
 
     id: str
     path: str
@@ -94,6 +99,28 @@ class Scene:
     width: int
     height: int
     properties: dict
+    parts: tuple = ()
+
+    def sources(self, product: ProductMeta, names: Sequence[str]) -> list[tuple[str, list[int], list[int], int | None]]:
+        """Where bands ``names`` are: ``(path, 1-based indexes in the file, positions in names, alpha index or None)``
+        per file read, in file order."""
+        if not self.parts or (len(self.parts) == 1 and self.parts[0][1] is None):
+            alpha = product.file_index[product.alpha["name"]] if product.alpha is not None else None
+            return [(self.path, [product.file_index[n] for n in names], list(range(len(names))), alpha)]
+        out = []
+        for path, held in self.parts:
+            held = list(held) if held is not None else [b["name"] for b in product.bands]
+            positions = [i for i, n in enumerate(names) if n in held]
+            if positions:
+                alpha = held.index(product.alpha["name"]) + 1 if product.alpha and product.alpha["name"] in held \
+                    else None
+                out.append((path, [held.index(names[i]) + 1 for i in positions], positions, alpha))
+        missing = set(range(len(names))) - {i for _, _, positions, _ in out for i in positions}
+        if missing:
+            raise NotFound(f"Image {self.id!r} has no file holding band(s) "
+                           f"{', '.join(repr(names[i]) for i in sorted(missing))}", field="bands",
+                           value=[names[i] for i in sorted(missing)])
+        return out
 
     @property
     def acquired(self) -> _dt.datetime | None:
@@ -184,9 +211,10 @@ class CatalogReader(CatalogReads):
         properties = dict(row.get("extra_properties") or {})
         properties.update(id=row["id"], product=row["product_id"], date=row.get("acquired"), crs=row["cs_code"],
                           geotrans=list(row["geotrans"]))
-        path = self.image_files.gdal_path(row["files"][0]["href"])
-        return Scene(row["id"], path, row["cs_code"], Affine.from_gdal(*row["geotrans"]), row["x_pixels"],
-                     row["y_pixels"], properties)
+        parts = tuple((self.image_files.gdal_path(f["href"]), tuple(f["bands"]) if f.get("bands") else None)
+                      for f in row["files"])
+        return Scene(row["id"], parts[0][0], row["cs_code"], Affine.from_gdal(*row["geotrans"]), row["x_pixels"],
+                     row["y_pixels"], properties, parts)
 
     def scenes(self, product_id: str, start: str | None, end: str | None, limit: int | None,
                geoctx: GeoContext) -> list[Scene]:
@@ -242,12 +270,31 @@ def read_scene(scene: Scene, product: ProductMeta, names: Sequence[str], geoctx:
     Must run inside :func:`rasterio_env`.
     """
     resampling = Resampling[rules.RESAMPLERS[resampler]]
-    indexes = [product.file_index[n] for n in names]
+    sources = scene.sources(product, names)
+    for path, indexes, positions, alpha in sources:
+        whole = len(sources) == 1
+        part_out = out if whole else np.empty((len(positions), geoctx.height, geoctx.width), np.float64)
+        part_mask = mask if whole else np.empty(part_out.shape, bool)
+        _read_file(path, product, [names[i] for i in positions], indexes, alpha, resampling, geoctx, part_out,
+                   part_mask)
+        if not whole:
+            out[positions] = part_out
+            mask[positions] = part_mask
+    for i, name in enumerate(names):
+        scaling = product.scaling(name)
+        if scaling is not None:
+            out[i] *= scaling[0]
+            out[i] += scaling[1]
+
+
+def _read_file(path: str, product: ProductMeta, names: Sequence[str], indexes: list[int], alpha: int | None,
+               resampling: Resampling, geoctx: GeoContext, out: np.ndarray, mask: np.ndarray) -> None:
+    """Warp bands ``indexes`` of the file ``path`` (product bands ``names``) into ``out`` and ``mask`` (unscaled)."""
     nodatas = {product.band(n).get("nodata") for n in names}
     bands = list(range(1, len(names) + 1))
-    with rasterio.open(scene.path) as src:
+    with rasterio.open(path) as src:
         nodata = nodatas.pop() if len(nodatas) == 1 else None
-        if product.alpha is None and nodata is not None and not _has_internal_mask(src, indexes):
+        if alpha is None and nodata is not None and not _has_internal_mask(src, indexes):
             with grid_dataset(len(names), geoctx.height, geoctx.width, src.dtypes[indexes[0] - 1], geoctx.crs,
                               geoctx.transform) as warped:
                 reproject(rasterio.band(src, indexes), rasterio.band(warped, bands), src_nodata=nodata,
@@ -259,12 +306,7 @@ def read_scene(scene: Scene, product: ProductMeta, names: Sequence[str], geoctx:
                 np.equal(raw, nodata, out=mask)
             out[...] = raw
         else:
-            _read_general(src, product, indexes, resampling, out, mask, geoctx)
-    for i, name in enumerate(names):
-        scaling = product.scaling(name)
-        if scaling is not None:
-            out[i] *= scaling[0]
-            out[i] += scaling[1]
+            _read_general(src, alpha, indexes, resampling, out, mask, geoctx)
 
 
 def _has_internal_mask(src: Any, indexes: Iterable[int]) -> bool:
@@ -272,7 +314,7 @@ def _has_internal_mask(src: Any, indexes: Iterable[int]) -> bool:
                for i in indexes)
 
 
-def _read_general(src, product, indexes, resampling, out, mask, geoctx) -> None:
+def _read_general(src, alpha_index, indexes, resampling, out, mask, geoctx) -> None:
     """Read the covering window with its masks, then warp data and validity."""
     out[...] = 0
     mask[...] = True
@@ -289,8 +331,8 @@ def _read_general(src, product, indexes, resampling, out, mask, geoctx) -> None:
     window = Window(col0, row0, col1 - col0, row1 - row0)
     data = src.read(indexes, window=window, masked=True)
     valid = ~np.ma.getmaskarray(data)
-    if product.alpha is not None:
-        alpha = src.read(product.file_index[product.alpha["name"]], window=window)
+    if alpha_index is not None:
+        alpha = src.read(alpha_index, window=window)
         valid &= (alpha != 0)[np.newaxis]
     src_transform = src.transform @ Affine.translation(col0, row0)
     count, height, width = data.shape
