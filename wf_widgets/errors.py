@@ -253,3 +253,15 @@ class NoBackendFactory(WfError, RuntimeError):
 
 class EmailResultNotLoaded(WfError):
     """``Job.result()`` of an email job: the data went by link and is not loaded into the notebook."""
+
+
+class TypeParametersError(GraphTypeError, AssertionError):
+    """Wrong type parameters for a generic value type (``wf.List[wf.Str, wf.Int]``, ``wf.Dict[wf.Str]``),
+    or a generic type used where a parametrised one is needed (``any_value.cast(wf.Tuple)``).
+
+    Also an ``AssertionError``: the original client raised that for these cases.
+    """
+
+
+class GraphIndexError(WfError, IndexError):
+    """An index known while the graph is built is out of range (``wf.Tuple[wf.Int, wf.Str](...)[4]``)."""
