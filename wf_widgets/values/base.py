@@ -211,13 +211,23 @@ class Value:
         return rtype._from_node(Node(op, (self._node,)))
 
     def _binary(self, op: str, other: Any, reflected: bool = False) -> "Value":
-        """``self <op> other`` (``other <op> self`` if ``reflected``); the higher-ranked operand decides."""
+        """``self <op> other`` (``other <op> self`` if ``reflected``); the higher-ranked operand decides.
+
+        A value of a higher-ranked type whose ``_result_type`` doesn't type the operation with
+        this one gets NotImplemented, so that Python asks it (``Int(1) * wf.List[...]`` is the
+        List's ``__rmul__``); a plain Python value is promoted and, if its type ranks higher,
+        asked here.
+        """
         if not isinstance(other, Value):
             try:
                 other = promote(other)
             except GraphTypeError:
                 raise self._unsupported(op, other, reflected) from None
-        if type(other)._rank > type(self)._rank:
+            if type(other)._rank > type(self)._rank:
+                return other._binary(op, self, not reflected)
+        elif type(other)._rank > type(self)._rank:
+            if type(other)._result_type(op, type(self)) is None:
+                return NotImplemented
             return other._binary(op, self, not reflected)
         rtype = type(self)._result_type(op, type(other))
         if rtype is None:

@@ -89,10 +89,10 @@ def _compare(self: Value, op: str, other: Any, reflected: bool, check: Callable[
     return Bool._from_node(Node(op, (left._node, right._node)))
 
 
-def _handed_over(self: Value, op: str, other: Any, reflected: bool) -> Value | None:
-    """The result if ``other`` has a higher-ranked type (it decides), else None."""
+def _handed_over(self: Value, op: str, other: Any, reflected: bool) -> Any:
+    """NotImplemented if ``other`` is a value of a higher-ranked type (Python then asks it), else None."""
     if isinstance(other, Value) and type(other)._rank > type(self)._rank:
-        return other._binary(op, self, not reflected)
+        return NotImplemented
     return None
 
 
@@ -104,8 +104,10 @@ def _index_node(index: Any, where: str) -> Node:
 
 
 def _items_of(iterable: Any) -> list:
-    if isinstance(iterable, (Value, str, bytes, Mapping)) or not isinstance(iterable, Iterable):
-        raise GraphTypeError(f"Expected an iterable (a list or tuple), got {type(iterable).__name__} {iterable!r}")
+    """The items of a Python iterable (as Python's ``list()``: a str gives its characters)."""
+    if isinstance(iterable, Value) or not isinstance(iterable, Iterable):
+        raise GraphTypeError(f"Expected an iterable (like a list or tuple), got {type(iterable).__name__} "
+                             f"{iterable!r}")
     return list(iterable)
 
 
@@ -606,11 +608,15 @@ class KnownDict(Dict):
 
 
 # -- structs ------------------------------------------------------------------------------------------
+def _dict_repr_to_constructor_syntax(name: str) -> str:
+    """A type name with its dicts written as ``dict(...)`` calls (sphinx-safe docstrings, evaluable):
+    ``Struct[{'a': Int}]`` -> ``Struct[dict(a=Int)]``."""
+    return name.replace("{", "dict(").replace("}", ")").replace(": ", "=").replace("'", "")
+
+
 def _doc_name(cls: type[Value]) -> str:
     name = type_name(cls)
-    if "{" in name:  # sphinx-safe, as the original: Struct[{'a': Int}] -> Struct[dict(a=Int)]
-        name = name.replace("{", "dict(").replace("}", ")").replace(": ", "=").replace("'", "")
-    return name
+    return _dict_repr_to_constructor_syntax(name) if "{" in name else name
 
 
 def _field(name: str, cls: type[Value], doc: str | None = None) -> property:
@@ -652,13 +658,13 @@ class Struct(Generic):
                                  "(like Struct[{'a': Str, 'b': Int}])")
         promoted = cls._promote_kwargs(kwargs, optional=cls._optional, read_only=cls._read_only)
         obj = cls._from_node(Node("dict", (list(promoted),) + tuple(v._node for v in promoted.values())))
-        obj._items = dict(promoted)
+        obj._items_cache = dict(promoted)
         return obj
 
     @classmethod
     def _from_node(cls, node: Node) -> "Struct":
         obj = super()._from_node(node)
-        obj._items = {}
+        obj._items_cache = {}
         return obj
 
     @classmethod
@@ -719,12 +725,12 @@ class Struct(Generic):
         return promoted
 
     def _attr(self, name: str) -> Value:
-        item = self._items.get(name)
+        item = self._items_cache.get(name)
         if item is None:
             fields = self._type_params[0]
             if name not in fields:
                 raise AttributeError(f"{type_name(type(self))} has no attribute {name!r}")
-            item = self._items[name] = fields[name]._from_node(Node("getitem", (self._node, Str(name)._node)))
+            item = self._items_cache[name] = fields[name]._from_node(Node("getitem", (self._node, Str(name)._node)))
         return item
 
     def __getattr__(self, name: str) -> Any:
