@@ -7,6 +7,7 @@ import pytest
 import wf_widgets as wf
 from wf_widgets.engine.evaluate import evaluate
 from wf_widgets.errors import GraphTypeError, ValidationError, ValidationTypeError
+from wf_widgets.jobs.compute import launch
 from wf_widgets.values import Value
 from wf_widgets.values.base import type_from_name
 from wf_widgets.values.graph import from_json
@@ -19,6 +20,8 @@ def test_compute_binds_the_arguments(backend):
     assert value.params == (x, scale)
     assert value.compute(x=41, scale=0.5) == 21.0
     assert value.compute(x=wf.Int(1) + 1, scale=wf.Float(2.0)) == 6.0
+    assert wf.compute(value, x=1, scale=2.0) == 4.0
+    assert wf.compute(wf.Tuple[wf.Int, wf.Int]((x, x)), x=3) == (3, 3)
 
 
 def test_the_job_row_holds_the_bound_graph(backend):
@@ -36,7 +39,8 @@ def test_the_job_row_holds_the_bound_graph(backend):
      r"compute\(\) got unexpected keyword argument\(s\) 'destinaton': the graph's parameters are 'x'"),
     (lambda v: v.compute(y=1, x=1), r"unexpected keyword argument\(s\) 'y'"),
     (lambda v: v.compute(), r"compute\(\) is missing a value for the graph's parameter\(s\) 'x': pass x=\.\.\."),
-    (lambda v: wf.compute(v), r"depends on parameter\(s\) 'x' without a value"),
+    (lambda v: wf.compute(v, destinaton="email"), r"compute\(\) got unexpected keyword argument\(s\) 'destinaton'"),
+    (lambda v: launch(v), r"depends on parameter\(s\) 'x' without a value: pass them when computing"),
     (lambda v: (wf.Int(1) + 1).compute(destinaton="email"),
      r"got unexpected keyword argument\(s\) 'destinaton': the graph has no parameters"),
 ])

@@ -7,8 +7,9 @@ from typing import BinaryIO, TextIO
 
 from .. import _context
 from .._context import BackendLike
+from ..values.base import bind
 from .job import Job
-from .plan import prepare, submit
+from .plan import as_value, prepare, submit
 
 
 def launch(value: object, geoctx: object = None, format: object = "pyarrow", destination: object = "download",
@@ -19,7 +20,7 @@ def launch(value: object, geoctx: object = None, format: object = "pyarrow", des
 
 def compute(value: object, geoctx: object = None, format: object = "pyarrow", destination: object = "download",
             file: str | os.PathLike | BinaryIO | None = None, timeout: float | None = None, block: bool = True,
-            progress_bar: bool | TextIO | None = None, backend: BackendLike | None = None) -> object:
+            progress_bar: bool | TextIO | None = None, backend: BackendLike | None = None, **arguments: object) -> object:
     """Compute ``value`` and deliver it.
 
     Parameters
@@ -41,6 +42,9 @@ def compute(value: object, geoctx: object = None, format: object = "pyarrow", de
         False returns the :class:`Job` at once.
     progress_bar : bool, file-like or None
         None: on in a notebook, off elsewhere.
+    **arguments
+        A value for each parameter of the graph (``wf.parameter``), by name; bound into the
+        graph before the job exists. Any other keyword is a TypeError naming it.
 
     Returns
     -------
@@ -50,8 +54,9 @@ def compute(value: object, geoctx: object = None, format: object = "pyarrow", de
         ``file=``: None.
     """
     backend = backend if backend is not None else _context.current()
+    value = as_value(value)
     # A blocking job on the default thread pool runs right here: the caller would only wait.
-    launch = prepare(value, geoctx, format, destination, backend)
+    launch = prepare(bind(value, arguments)._for_compute(), geoctx, format, destination, backend)
     here = block and backend.runner.runs_here
     job = submit(launch, run_here=here)
     if not block:
@@ -67,4 +72,4 @@ def compute(value: object, geoctx: object = None, format: object = "pyarrow", de
         if job.error is not None:
             raise job.error
         return None
-    return job.result()
+    return value._unmarshal(job.result())  # a Tuple's list as a tuple, ...

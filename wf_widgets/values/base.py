@@ -279,7 +279,7 @@ class Value:
         return self
 
     def _unmarshal(self, result: Any) -> Any:
-        """The decoded result of :meth:`_for_compute` as this type's Python value (a Tuple gives a tuple)."""
+        """What ``compute()`` returns for the decoded result of :meth:`_for_compute` (a Tuple gives a tuple)."""
         return result
 
     def compute(self, geoctx: Any = None, format: Any = "pyarrow", destination: Any = "download", file: Any = None,
@@ -297,10 +297,8 @@ class Value:
         """
         from ..jobs.compute import compute  # noqa: PLC0415  (facade: values sit below jobs)
 
-        value = bind(self, arguments, "compute()")._for_compute()
-        result = compute(value, geoctx=geoctx, format=format, destination=destination, file=file,
-                         timeout=timeout, block=block, progress_bar=progress_bar, backend=backend)
-        return self._unmarshal(result) if block and file is None else result
+        return compute(self, geoctx=geoctx, format=format, destination=destination, file=file, timeout=timeout,
+                       block=block, progress_bar=progress_bar, backend=backend, **arguments)
 
 
 class Any_(Value):
