@@ -72,6 +72,9 @@ def test_parametrised_types_check_items_and_type_indexing():
     with pytest.raises(IndexError, match=r"Tuple index 2 out of range for Tuple\[Int, Str\] \(2 items\)"):
         tup[2]
     assert ev(wf.List[wf.Str]("abc")) == ["a", "b", "c"]  # as Python's list("abc")
+    mixed = wf.List[wf.Any]([wf.Int(1), "a", wf.Float(2.5) * 2])
+    assert ev(mixed) == [1, "a", 5.0] and type(wf.List([wf.Int(1), "a"])) is wf.List[wf.Any]
+    assert type(wf.Dict({"a": wf.Int(1), "b": "x"})) is wf.Dict[wf.Str, wf.Any]
 
 
 def test_list_operators_and_collection_methods():

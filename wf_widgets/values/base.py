@@ -316,6 +316,11 @@ class Any_(Value):
     def __new__(cls, value: Any) -> "Any_":
         return cls._from_node(promote(value)._node)
 
+    @classmethod
+    def _promote(cls, obj: Any) -> "Any_":
+        """Any value is an Any (a Python value is promoted first)."""
+        return obj._cast(cls) if isinstance(obj, Value) else cls(obj)
+
     def _binary(self, op: str, other: Any, reflected: bool = False) -> Value:
         if not isinstance(other, Value):
             try:
@@ -427,7 +432,7 @@ class Generic(Value, metaclass=GenericMeta):
 
     _type_params: ClassVar[tuple | None] = None
     _generic: ClassVar[type | None] = None
-    _lock = threading.Lock()
+    _lock = threading.RLock()
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
