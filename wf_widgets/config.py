@@ -25,6 +25,9 @@ WF_WIDGETS_MAX_TILES       most tiles ``DLTile.from_shape`` builds in one list (
 graph may carry (default 256 MiB); a bigger graph is refused before a job exists.
 ``WF_WIDGETS_SWEEP_INTERVAL_S``: seconds between the housekeeping sweeps that launches do in
 one home (default 3600; 0: every process sweeps at its first launch).
+``WF_WIDGETS_ORG``: the org that catalog product ids given without one get on save
+(``Product(id="my_product")`` is saved as ``<org>:my_product``, as the original catalog service
+did); letters, digits, ``_``, ``.``, ``-``. Default: the user name (``user:alice`` -> ``alice``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import dataclasses
 import datetime as _dt
 import getpass
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any, Mapping
@@ -53,6 +57,8 @@ DEFAULT_MAX_TILES = 1_000_000
 DEFAULT_SWEEP_INTERVAL_S = 3600.0
 #: :attr:`Settings.max_memory` when the machine's memory can't be read.
 FALLBACK_MAX_MEMORY = 8 << 30
+#: :attr:`Settings.org`: one segment of a product id.
+_ORG = re.compile(r"^[A-Za-z0-9_.-]+$")
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12,
           "tb": 10**12, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
 
@@ -100,6 +106,8 @@ class Settings:
         Seconds between the housekeeping sweeps that launches do (``Backend.ensure_swept``):
         the first launch of a process sweeps the home only when no process recorded a sweep
         there within this interval. ``wf-widgets sweep`` and running servers sweep regardless.
+    org : str or None
+        The org of catalog product ids given without one (:attr:`organization`).
     """
 
     home: Path = dataclasses.field(default_factory=lambda: Path("~/.wf_widgets").expanduser())
@@ -114,6 +122,7 @@ class Settings:
     max_memory: int | None = None
     max_tiles: int = DEFAULT_MAX_TILES
     sweep_interval_s: float = DEFAULT_SWEEP_INTERVAL_S
+    org: str | None = None
 
     def __post_init__(self) -> None:
         self.max_memory = default_max_memory() if self.max_memory is None else parse_bytes(self.max_memory,
@@ -141,6 +150,21 @@ class Settings:
         if not self.sweep_interval_s >= 0 or self.sweep_interval_s == float("inf"):
             raise ValidationError(f"sweep_interval_s must be a number of seconds >= 0, got {self.sweep_interval_s!r}",
                                   field="sweep_interval_s", value=self.sweep_interval_s)
+        self.org = self.org or None
+        if self.org is not None and not (isinstance(self.org, str) and _ORG.match(self.org)):
+            raise ValidationError(f"{PREFIX}ORG must be letters, digits, '_', '.' or '-' (one product id segment), "
+                                  f"got {self.org!r}", field="org", value=self.org)
+
+    @property
+    def organization(self) -> str:
+        """The org of product ids given without one: :attr:`org`, else the user's name.
+
+        ``"user:alice"`` gives ``"alice"``; characters a product id can't hold become ``_``
+        (``"email:a@b.org"`` gives ``"a_b.org"``).
+        """
+        if self.org:
+            return self.org
+        return re.sub(r"[^A-Za-z0-9_.-]", "_", self.user.split(":", 1)[-1]) or "user"
 
     # -- clock -------------------------------------------------------------------
     def time(self) -> float:

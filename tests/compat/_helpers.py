@@ -12,6 +12,8 @@ FLOAT_INVERT = ("deliberate difference: ~Float raises TypeError while the graph 
                 "and computing it fails: Python has no ~ for floats) (docs/compat.md)")
 INFERRED = ("deliberate difference: without type parameters the item types are inferred "
             "(wf.List([1, 2]) is a List[Int]) where the original refused (docs/compat.md)")
+#: The last line of the repr of a catalog object not up-to-date (the original named "the Descartes Labs catalog").
+NOT_UP_TO_DATE = "* Not up-to-date in the catalog. Call `.save()` to save or update this record."
 NO_VECTORS = "FeatureCollection, Feature and GeometryCollection (vector types) are not part of wf_widgets"
 
 

@@ -15,6 +15,7 @@ Access rules live in :mod:`wf_widgets.catalog.access`, all SQL in
 """
 
 from . import image_option  # noqa: F401  (teaches normalize the catalog destination's image option)
+from ._object import AttributeValidationError, DeletedObjectError, DocumentState
 from .access import PUBLIC
 from .bands import Band, ClassBand, GenericBand, MaskBand, MicrowaveBand, SpectralBand
 from .datatypes import DataType
@@ -23,9 +24,12 @@ from .listing import catalog_listing
 from .product import Product
 
 __all__ = [
+    "AttributeValidationError",
     "Band",
     "ClassBand",
     "DataType",
+    "DeletedObjectError",
+    "DocumentState",
     "GenericBand",
     "Image",
     "MaskBand",

@@ -7,9 +7,101 @@ import datetime as _dt
 import enum
 from typing import Any, Callable, ClassVar
 
+from ..errors import NotFound, ValidationError
 from . import access
-from ._common import MAX_NAME_BYTES, MAX_PRODUCT_ID_BYTES, check_name, check_product_id, default_store, split_child_id
+from ._common import (
+    MAX_NAME_BYTES,
+    MAX_PRODUCT_ID_BYTES,
+    check_name,
+    check_product_id,
+    default_store,
+    namespace_id,
+    split_child_id,
+)
 from .store import CatalogStore
+
+
+class DocumentState(str, enum.Enum):
+    """The state of a catalog object (the original client's ``DocumentState``; equal to its str value)."""
+
+    UNSAVED = "unsaved"
+    SAVED = "saved"
+    MODIFIED = "modified"
+    DELETED = "deleted"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class DeletedObjectError(NotFound):
+    """The object was deleted from the catalog (the original client's name; a NotFound)."""
+
+
+class ReadOnlyFieldError(ValidationError, AttributeError):
+    """A field only the catalog sets (``created``, ``modified``, ...) was assigned."""
+
+
+#: The original client's name of the error of a bad field value.
+AttributeValidationError = ValidationError
+
+#: What the original client's catalog reprs say about an object not up-to-date.
+NOT_SAVED_LINE = "* Not up-to-date in the catalog. Call `.save()` to save or update this record."
+DELETED_LINE = "* Deleted from the catalog."
+
+
+class TrackedDict(dict):
+    """A dict field whose changes are checked first and mark the field modified.
+
+    ``product.extra_properties["k"] = "v"`` is a change of ``extra_properties`` (``state``
+    becomes ``"modified"``), and a value the catalog can't store is refused at once. Copies
+    (``copy.copy``, ``copy.deepcopy``, pickling) are plain dicts.
+    """
+
+    def __init__(self, data: Any = (), check: Callable[[dict], Any] | None = None,
+                 changed: Callable[[], None] | None = None):
+        super().__init__(data)
+        self._check = check
+        self._changed = changed
+
+    def _change(self, method: str, *args: Any) -> Any:
+        if self._check is not None:
+            trial = dict(self)
+            getattr(dict, method)(trial, *args)
+            self._check(trial)
+        out = getattr(dict, method)(self, *args)
+        if self._changed is not None:
+            self._changed()
+        return out
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._change("__setitem__", key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        self._change("__delitem__", key)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        self._change("update", dict(*args, **kwargs))
+
+    def pop(self, key: Any, *default: Any) -> Any:  # type: ignore[override]
+        return self._change("pop", key, *default)
+
+    def popitem(self) -> tuple[Any, Any]:
+        return self._change("popitem")
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        return self[key] if key in self else self._change("setdefault", key, default)
+
+    def clear(self) -> None:
+        self._change("clear")
+
+    def __reduce__(self) -> Any:
+        return (dict, (dict(self),))
+
+    def __copy__(self) -> dict:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict) -> dict:
+        return copy.deepcopy(dict(self), memo)
 
 
 def _jsonable(value: Any) -> Any:
@@ -43,6 +135,7 @@ class CatalogObject:
     def __init__(self, *, store: CatalogStore | None = None, **kwargs: Any):
         object.__setattr__(self, "_store", store)
         object.__setattr__(self, "_saved", False)
+        object.__setattr__(self, "_deleted", False)
         object.__setattr__(self, "_modified", set())
         object.__setattr__(self, "_values", {name: None for name in self._fields + self._derived})
         unknown = sorted(set(kwargs) - set(self._fields) - set(self._aliases))
@@ -52,7 +145,7 @@ class CatalogObject:
                 f"allowed: {', '.join(self._fields + tuple(self._aliases))}"
             )
         for name, value in self._defaults.items():
-            self._values[name] = copy.deepcopy(value)
+            setattr(self, name, copy.deepcopy(value))  # through the field's check (a TrackedDict, ...)
         for name, value in kwargs.items():
             if value is not None or name not in self._defaults:
                 setattr(self, self._aliases.get(name, name), value)
@@ -67,7 +160,8 @@ class CatalogObject:
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in self._derived:
-            raise AttributeError(f"{type(self).__name__}.{name} is set by the catalog and cannot be changed")
+            raise ReadOnlyFieldError(f"{type(self).__name__}.{name} is set by the catalog and cannot be changed",
+                                     field=name, value=value)
         if name in self._fields:
             check = getattr(self, f"_check_{name}", None)
             self._values[name] = check(value) if check is not None else value
@@ -82,11 +176,68 @@ class CatalogObject:
 
     # -- state -------------------------------------------------------------------------
     @property
-    def state(self) -> str:
-        """``"unsaved"`` (never saved), ``"saved"`` or ``"modified"`` (changed since loaded)."""
+    def state(self) -> DocumentState:
+        """``"unsaved"`` (never saved), ``"saved"``, ``"modified"`` (changed since loaded) or ``"deleted"``.
+
+        A :class:`DocumentState`, equal to its str value.
+        """
+        if self._deleted:
+            return DocumentState.DELETED
         if not self._saved:
-            return "unsaved"
-        return "modified" if self._modified else "saved"
+            return DocumentState.UNSAVED
+        return DocumentState.MODIFIED if self._modified else DocumentState.SAVED
+
+    @property
+    def is_modified(self) -> bool:
+        """Whether a field changed since the object was made, loaded or saved.
+
+        Assigning a field the value it has counts as a change, as in the original client's
+        objects; ``get_or_create`` doesn't count the fields it leaves equal.
+        """
+        return bool(self._modified)
+
+    def update(self, ignore_errors: bool = False, **kwargs: Any) -> None:
+        """Set several fields at once (the original client's ``update``); nothing is saved.
+
+        Parameters
+        ----------
+        ignore_errors : bool
+            Skip the fields that are unknown or refuse their value, instead of raising.
+        **kwargs
+            Field names and values.
+
+        Raises
+        ------
+        AttributeError, ValidationError
+            An unknown field, or a bad value: then no field is changed.
+        """
+        values, modified = dict(self._values), set(self._modified)
+        for name, value in kwargs.items():
+            try:
+                setattr(self, self._aliases.get(name, name), value)
+            except (AttributeError, ValidationError):
+                if ignore_errors:
+                    continue
+                object.__setattr__(self, "_values", values)
+                object.__setattr__(self, "_modified", modified)
+                raise
+
+    def _mark_deleted(self) -> None:
+        """After a delete: ``state`` is ``"deleted"``; saving stores the object anew."""
+        object.__setattr__(self, "_saved", False)
+        object.__setattr__(self, "_deleted", True)
+        for name in self._derived:
+            self._values[name] = None
+
+    def _status_line(self) -> list[str]:
+        """The last line of a repr: the original client's note of an object not up-to-date, if it isn't."""
+        if self._deleted:
+            return [DELETED_LINE]
+        return [] if self.state is DocumentState.SAVED else [NOT_SAVED_LINE]
+
+    def _tracked(self, field: str, value: dict, check: Callable[[dict], Any]) -> TrackedDict:
+        """``value`` as a :class:`TrackedDict` of field ``field`` whose items ``check`` checks."""
+        return TrackedDict(value, check=check, changed=lambda: self._modified.add(field))
 
     def _catalog(self) -> CatalogStore:
         return self._store if self._store is not None else default_store()
@@ -115,6 +266,7 @@ class CatalogObject:
                 self._values[name] = row[name]
         object.__setattr__(self, "_store", store)
         object.__setattr__(self, "_saved", True)
+        object.__setattr__(self, "_deleted", False)
         self._modified.clear()
 
     @classmethod
@@ -151,16 +303,58 @@ class ProductChild(CatalogObject):
     #: product lists its bands and images, so its module imports theirs, not the other way round).
     _get_product: ClassVar[Callable[..., CatalogObject | None]]
 
+    def __init__(self, *, store: CatalogStore | None = None, id: str | None = None, product: Any = None,
+                 **kwargs: Any):
+        """``id=`` (``"<product_id>:<name>"``) or ``product=`` (a Product) may stand for ``product_id`` and ``name``.
+
+        Raises
+        ------
+        ValidationError
+            An id that isn't ``"<product_id>:<name>"``, or one that disagrees with ``name`` or
+            ``product_id``, or a ``product`` whose id disagrees with ``product_id``.
+        """
+        if product is not None:
+            given = kwargs.get("product_id")
+            if given is not None and given != product.id:
+                raise ValidationError(f"product_id {given!r} disagrees with the product's id {product.id!r}",
+                                      field="product_id", value=given, allowed=[product.id])
+            kwargs["product_id"] = product.id
+        if id is not None:
+            id_product, id_name = split_child_id(id, self._kind)
+            for field, expected in (("name", id_name), ("product_id", id_product)):
+                given = kwargs.get(field)
+                if given is not None and given != expected:
+                    raise ValidationError(f"{field} {given!r} disagrees with the id {id!r} ({field} {expected!r})",
+                                          field=field, value=given, allowed=[expected])
+            kwargs.update(name=id_name, product_id=id_product)
+        super().__init__(store=store, **kwargs)
+
     @property
     def id(self) -> str | None:
-        """``"<product_id>:<name>"``."""
+        """``"<product_id>:<name>"``; setting it sets both (the original client's objects)."""
         if self.product_id is None or self.name is None:
             return None
         return f"{self.product_id}:{self.name}"
 
+    @id.setter
+    def id(self, value: str) -> None:
+        product_id, name = split_child_id(value, self._kind)
+        self.product_id, self.name = product_id, name
+
+    @classmethod
+    def _lookup(cls, id: str, store: CatalogStore) -> tuple[str, dict[str, Any] | None]:
+        """The full id (the product's org added if it had none) and its stored row, or None."""
+        product_id, name = split_child_id(id, cls._kind)
+        full = f"{namespace_id(product_id, store.settings)}:{name}"
+        return full, getattr(store, f"get_{cls._kind}")(full)
+
     @classmethod
     def get(cls, id: str, *, store: CatalogStore | None = None) -> Any:
         """The saved object ``id`` (``"<product_id>:<name>"``), or None.
+
+        A product id without an org gets the current one (``WF_WIDGETS_ORG``). As in the
+        original client, a band class gives None for a band of another type
+        (``MaskBand.get`` of a spectral band); ``Band.get`` gives any band.
 
         Raises
         ------
@@ -168,12 +362,54 @@ class ProductChild(CatalogObject):
             If the current user may not read the product.
         """
         store = store or default_store()
-        product_id, _ = split_child_id(id, cls._kind)
-        row = getattr(store, f"get_{cls._kind}")(id)
+        full, row = cls._lookup(id, store)
         if row is None:
             return None
-        access.require(store.settings, store.get_product(product_id), "read", f"read {cls._kind} {id!r} of")
-        return cls._from_row(row, store)
+        access.require(store.settings, store.get_product(row["product_id"]), "read", f"read {cls._kind} {full!r} of")
+        obj = cls._from_row(row, store)
+        return obj if isinstance(obj, cls) else None
+
+    @classmethod
+    def get_many(cls, ids: Any, ignore_missing: bool = False, *, store: CatalogStore | None = None) -> list[Any]:
+        """The saved objects of ``ids``, in their order; objects of another band class are left out.
+
+        Raises
+        ------
+        NotFound
+            If some id names nothing, unless ``ignore_missing``.
+        PermissionDenied
+            If the current user may not read a product.
+        """
+        store = store or default_store()
+        if isinstance(ids, str):
+            raise ValidationError(f"ids must be a list of {cls._kind} ids, got the str {ids!r}", field="ids", value=ids)
+        found, missing = [], []
+        for id in ids:
+            full, row = cls._lookup(id, store)
+            if row is None:
+                missing.append(id)
+                continue
+            access.require(store.settings, store.get_product(row["product_id"]), "read",
+                           f"read {cls._kind} {full!r} of")
+            obj = cls._from_row(row, store)
+            if isinstance(obj, cls):
+                found.append(obj)
+        if missing and not ignore_missing:
+            raise NotFound(f"No {cls._kind}(s) {', '.join(map(repr, missing))}; pass ignore_missing=True to skip them",
+                           field="ids", value=missing)
+        return found
+
+    @classmethod
+    def exists(cls, id: str, *, store: CatalogStore | None = None) -> bool:
+        """Whether ``id`` names a saved object the current user may read."""
+        store = store or default_store()
+        _, row = cls._lookup(id, store)
+        return row is not None and access.has_right(store.settings, store.get_product(row["product_id"]), "read")
+
+    def _namespace(self, store: CatalogStore) -> None:
+        """Give ``product_id`` the current org if it has none (before a save or an upload)."""
+        if self.product_id is not None and ":" not in self.product_id:
+            self._values["product_id"] = namespace_id(self.product_id, store.settings)
 
     def _check_name(self, value: Any) -> str:
         if self._saved and value != self._values.get("name"):
@@ -183,4 +419,4 @@ class ProductChild(CatalogObject):
     def _check_product_id(self, value: Any) -> str:
         if self._saved and value != self._values.get("product_id"):
             raise AttributeError(f"The product_id of a saved {self._kind} cannot be changed")
-        return check_product_id(value, max_bytes=None if self._loading else MAX_PRODUCT_ID_BYTES)
+        return check_product_id(value, max_bytes=None if self._loading else MAX_PRODUCT_ID_BYTES, org_optional=True)

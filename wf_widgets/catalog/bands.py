@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from ..errors import NotFound, ValidationError
 from . import access
 from ._common import ctime, optional_str
-from ._object import CatalogObject, ProductChild
+from ._object import CatalogObject, DeletedObjectError, ProductChild
 from .datatypes import DataType
 from .reads import is_alpha_row, range_scaling  # noqa: F401  (band-row helpers, long importable from here)
 from .store import CatalogStore
@@ -181,6 +181,8 @@ class Band(ProductChild):
         if self.name is None or self.product_id is None:
             raise ValidationError("A band needs a name and a product_id to be saved", field="name", value=self.name)
         store = self._catalog()
+        if not self._saved:
+            self._namespace(store)
         with store.transaction():
             product = store.get_product(self.product_id)
             if product is None:
@@ -197,7 +199,7 @@ class Band(ProductChild):
                 stored = store.insert_band(row)
             else:
                 if existing is None:
-                    raise NotFound(f"Band {self.id!r} was deleted", field="id", value=self.id)
+                    raise DeletedObjectError(f"Band {self.id!r} was deleted", field="id", value=self.id)
                 stored = store.update_band(row)
         self._apply_row({**{k: v for k, v in stored.items() if k != "attrs"}, **stored["attrs"]}, store)
         return self
@@ -208,17 +210,16 @@ class Band(ProductChild):
         with store.transaction():
             product = store.get_product(self.product_id)
             if product is None or store.get_band(self.id) is None:
-                raise NotFound(f"Band {self.id!r} does not exist", field="id", value=self.id)
+                raise DeletedObjectError(f"Band {self.id!r} does not exist", field="id", value=self.id)
             access.require(store.settings, product, "write", f"delete band {self.name!r} of")
             store.delete_band(self.id)
-        object.__setattr__(self, "_saved", False)
-        self._values["created"] = self._values["modified"] = None
+        self._mark_deleted()
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__}: {self.name}", f"  id: {self.id}", f"  product: {self.product_id}"]
         if self.created is not None:
             lines.append(f"  created: {ctime(self.created)}")
-        return "\n".join(lines)
+        return "\n".join(lines + self._status_line())
 
 
 class SpectralBand(Band):

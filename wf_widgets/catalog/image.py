@@ -19,7 +19,7 @@ from ..errors import NotFound, ValidationError, WfError
 from ..outputs import cog  # imports rasterio now, not first in an upload thread (PROJ data path)
 from . import access, files
 from ._common import ctime, to_datetime
-from ._object import CatalogObject, ProductChild
+from ._object import CatalogObject, DeletedObjectError, ProductChild
 from .store import CatalogStore
 
 _VALID_CRS: set[str] = set()
@@ -54,6 +54,21 @@ def _json_problem(value: Any, where: str) -> str | None:
                 return problem
         return None
     return f"{where} is a {type(value).__name__} ({value!r})"
+
+
+def check_extra_properties(value: Any) -> dict[str, Any]:
+    """``extra_properties``: a dict the catalog can store as JSON (None is an empty dict)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValidationError(f"extra_properties must be a dict, got {value!r}",
+                              field="extra_properties", value=value)
+    problem = _json_problem(value, "extra_properties")
+    if problem is not None:
+        raise ValidationError(f"extra_properties must be JSON-able (str keys; None, bool, numbers, str, lists, "
+                              f"dicts, dates and numpy numbers as values): {problem}",
+                              field="extra_properties", value=value)
+    return dict(value)
 
 
 def _shared_nodata(bands: Sequence[dict[str, Any]]) -> float | int | None:
@@ -159,17 +174,7 @@ class Image(ProductChild):
         return None if value is None else int(value)
 
     def _check_extra_properties(self, value: Any) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise ValidationError(f"extra_properties must be a dict, got {value!r}",
-                                  field="extra_properties", value=value)
-        problem = _json_problem(value, "extra_properties")
-        if problem is not None:
-            raise ValidationError(f"extra_properties must be JSON-able (str keys; None, bool, numbers, str, lists, "
-                                  f"dicts, dates and numpy numbers as values): {problem}",
-                                  field="extra_properties", value=value)
-        return dict(value)
+        return self._tracked("extra_properties", check_extra_properties(value), check_extra_properties)
 
     def _row(self) -> dict[str, Any]:
         return {**super()._row(), "id": self.id, "files": self._values["files"]}
@@ -184,6 +189,8 @@ class Image(ProductChild):
     def _writable_product(self, store: CatalogStore, action: str) -> dict[str, Any]:
         if self.name is None or self.product_id is None:
             raise ValidationError("An image needs a name and a product_id", field="name", value=self.name)
+        if not self._saved:
+            self._namespace(store)
         product = store.get_product(self.product_id)
         if product is None:
             raise NotFound(f"Product {self.product_id!r} does not exist; create and save it first",
@@ -214,7 +221,7 @@ class Image(ProductChild):
                 stored = store.insert_image(self._row())
             else:
                 if existing is None:
-                    raise NotFound(f"Image {self.id!r} was deleted", field="id", value=self.id)
+                    raise DeletedObjectError(f"Image {self.id!r} was deleted", field="id", value=self.id)
                 stored = store.update_image(self._row())
         self._apply_row(stored, store)
         return self
@@ -226,13 +233,11 @@ class Image(ProductChild):
             self._writable_product(store, "delete")
             row = store.get_image(self.id)
             if row is None:
-                raise NotFound(f"Image {self.id!r} does not exist", field="id", value=self.id)
+                raise DeletedObjectError(f"Image {self.id!r} does not exist", field="id", value=self.id)
             store.delete_image(self.id)
             for item in row.get("files") or ():
                 files.take_out(txn, files.resolve(store.root, item["href"]))
-        object.__setattr__(self, "_saved", False)
-        for name in self._derived:
-            self._values[name] = None
+        self._mark_deleted()
 
     def _check_upload(self, store: CatalogStore, overwrite: bool, bands: int) -> list[dict[str, Any]]:
         """Everything an upload needs, checked before anything is written; returns the product's bands."""
@@ -426,7 +431,7 @@ class Image(ProductChild):
         lines = [f"Image: {self.name}", f"  id: {self.id}", f"  product: {self.product_id}"]
         if self.created is not None:
             lines.append(f"  created: {ctime(self.created)}")
-        return "\n".join(lines)
+        return "\n".join(lines + self._status_line())
 
     def _repr_html_(self) -> str:
         rows = [("id", self.id or ""), ("product", self.product_id or "")]

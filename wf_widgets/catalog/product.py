@@ -7,10 +7,18 @@ from typing import Any
 from .._cards import image_card
 from ..errors import NotFound, ValidationError
 from . import access, files
-from ._common import MAX_PRODUCT_ID_BYTES, check_product_id, ctime, default_store, optional_str
-from ._object import CatalogObject, ProductChild
+from ._common import (
+    MAX_PRODUCT_ID_BYTES,
+    check_product_id,
+    ctime,
+    default_store,
+    namespace_id,
+    optional_str,
+    to_datetime,
+)
+from ._object import CatalogObject, DeletedObjectError, ProductChild, TrackedDict
 from .bands import Band
-from .image import Image
+from .image import Image, check_extra_properties
 from .store import CatalogStore
 
 _KINDS = ("user", "email", "group", "org")
@@ -34,13 +42,24 @@ def _principals(value: Any, field: str) -> list[str]:
     return out
 
 
+def check_tags(value: Any) -> list[str]:
+    """``tags``: a list of str (None is an empty list)."""
+    if value is None:
+        return []
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        raise ValidationError(f"tags must be a list of strings, got {value!r}", field="tags", value=value)
+    return list(value)
+
+
 class Product(CatalogObject):
     """A catalog product: a named set of bands and images, with access lists.
 
     Parameters
     ----------
     id : str
-        ``"org:name"``: segments of letters, digits, ``_``, ``.``, ``-`` joined by ``:``.
+        ``"org:name"``: segments of letters, digits, ``_``, ``.``, ``-`` joined by ``:``. An
+        id without an org (``"my_product"``) gets the current one on save
+        (``WF_WIDGETS_ORG``, default the user name), as the original service did.
     name : str, optional
         Display name (default: the last segment of the id).
     description : str, optional
@@ -48,6 +67,11 @@ class Product(CatalogObject):
         Principals (``"user:alice"``, ``"email:a@b.org"``, ``"group:public"``). Owners may
         change and delete the product, writers (and owners) add bands and images, readers
         (and writers and owners) read; ``"group:public"`` in readers lets anyone read.
+    tags : list of str, optional
+    start_datetime, end_datetime : datetime, date or ISO 8601 str, optional
+        The time span of the product's data (stored as UTC).
+    extra_properties : dict, optional
+        Any JSON-able properties; changing an item marks the product modified.
     store : CatalogStore, optional
         Default: the current backend's catalog.
 
@@ -59,14 +83,18 @@ class Product(CatalogObject):
         ``"unsaved"``, ``"saved"`` or ``"modified"``.
     """
 
-    _fields = ("id", "name", "description", "owners", "readers", "writers")
-    _defaults = {"owners": [], "readers": [], "writers": []}
+    _fields = ("id", "name", "description", "owners", "readers", "writers", "tags", "start_datetime", "end_datetime",
+               "extra_properties")
+    #: Fields stored in the "attrs" JSON column (schema version 3).
+    _attrs = ("tags", "start_datetime", "end_datetime", "extra_properties")
+    _defaults = {"owners": [], "readers": [], "writers": [], "tags": [], "extra_properties": {}}
 
     # -- field checks ---------------------------------------------------------------
     def _check_id(self, value: Any) -> str:
         if self._saved and value != self._values.get("id"):
             raise AttributeError("The id of a saved product cannot be changed")
-        return check_product_id(value, "id", max_bytes=None if self._loading else MAX_PRODUCT_ID_BYTES)
+        return check_product_id(value, "id", max_bytes=None if self._loading else MAX_PRODUCT_ID_BYTES,
+                                org_optional=True)
 
     def _check_name(self, value: Any) -> str | None:
         return optional_str(value, "name")
@@ -83,10 +111,47 @@ class Product(CatalogObject):
     def _check_writers(self, value: Any) -> list[str]:
         return _principals(value, "writers")
 
+    def _check_tags(self, value: Any) -> list[str]:
+        return check_tags(value)
+
+    def _check_start_datetime(self, value: Any):
+        return to_datetime(value, "start_datetime")
+
+    def _check_end_datetime(self, value: Any):
+        return to_datetime(value, "end_datetime")
+
+    def _check_extra_properties(self, value: Any) -> TrackedDict:
+        return self._tracked("extra_properties", check_extra_properties(value), check_extra_properties)
+
+    # -- store rows ----------------------------------------------------------------------
+    def _row(self) -> dict[str, Any]:
+        row = {name: self._values[name] for name in self._fields if name not in self._attrs}
+        row["attrs"] = {name: self._values[name] for name in self._attrs}
+        return row
+
+    def _apply_row(self, row: dict[str, Any], store: CatalogStore) -> None:
+        super()._apply_row({**{k: v for k, v in row.items() if k != "attrs"}, **(row.get("attrs") or {})}, store)
+
+    # -- ids -------------------------------------------------------------------------
+    @classmethod
+    def namespace_id(cls, id: str, *, store: CatalogStore | None = None) -> str:
+        """``id`` with the current org if it has none: ``"foo"`` -> ``"<org>:foo"``.
+
+        The org is the ``WF_WIDGETS_ORG`` setting, default the user name (``user:alice`` ->
+        ``alice``); an id with a ``:`` is returned as is.
+        """
+        check_product_id(id, "id", org_optional=True)
+        return namespace_id(id, (store or default_store()).settings)
+
+    def named_id(self, name: str) -> str:
+        """The id of this product's band or image ``name``: ``"<product id>:<name>"``."""
+        return f"{self.id}:{name}"
+
     # -- loading ---------------------------------------------------------------------
     @classmethod
     def _load(cls, id: str, store: CatalogStore, right: str = "read", action: str = "read") -> "Product | None":
-        row = store.get_product(check_product_id(id, "id", max_bytes=None))  # a lookup: any stored id
+        id = namespace_id(check_product_id(id, "id", max_bytes=None, org_optional=True), store.settings)
+        row = store.get_product(id)  # a lookup: any stored id
         if row is None:
             return None
         access.require(store.settings, row, right, action)
@@ -102,6 +167,41 @@ class Product(CatalogObject):
             If the current user may not read it.
         """
         return cls._load(id, store or default_store())
+
+    @classmethod
+    def exists(cls, id: str, *, store: CatalogStore | None = None) -> bool:
+        """Whether ``id`` (an org is added if it has none) names a product the current user may read."""
+        store = store or default_store()
+        row = store.get_product(namespace_id(check_product_id(id, "id", max_bytes=None, org_optional=True),
+                                             store.settings))
+        return row is not None and access.has_right(store.settings, row, "read")
+
+    @classmethod
+    def get_many(cls, ids: Any, ignore_missing: bool = False, *,
+                 store: CatalogStore | None = None) -> list["Product"]:
+        """The saved products of ``ids``, in their order.
+
+        Raises
+        ------
+        NotFound
+            If some id names nothing, unless ``ignore_missing``.
+        PermissionDenied
+            If the current user may not read one of them.
+        """
+        store = store or default_store()
+        if isinstance(ids, str):
+            raise ValidationError(f"ids must be a list of product ids, got the str {ids!r}", field="ids", value=ids)
+        found, missing = [], []
+        for id in ids:
+            product = cls._load(id, store)
+            if product is None:
+                missing.append(id)
+            else:
+                found.append(product)
+        if missing and not ignore_missing:
+            raise NotFound(f"No product(s) {', '.join(map(repr, missing))}; pass ignore_missing=True to skip them",
+                           field="ids", value=missing)
+        return found
 
     @classmethod
     def get_or_create(cls, id: str, *, store: CatalogStore | None = None, **kwargs: Any) -> "Product":
@@ -145,6 +245,8 @@ class Product(CatalogObject):
             raise ValidationError("A product needs an id ('org:name') to be saved", field="id", value=None)
         store = self._catalog()
         user = store.settings.user
+        if not self._saved:
+            self._values["id"] = namespace_id(self.id, store.settings)
         row = self._row()
         if not row["name"]:
             row["name"] = self.id.rsplit(":", 1)[-1]
@@ -161,7 +263,7 @@ class Product(CatalogObject):
                 stored = store.insert_product(row)
             else:
                 if existing is None:
-                    raise NotFound(f"Product {self.id!r} was deleted", field="id", value=self.id)
+                    raise DeletedObjectError(f"Product {self.id!r} was deleted", field="id", value=self.id)
                 access.require(store.settings, existing, "own", "change")
                 stored = store.update_product(row)
         self._apply_row(stored, store)
@@ -180,7 +282,7 @@ class Product(CatalogObject):
         with store.transaction() as txn:
             row = store.get_product(self.id)
             if row is None:
-                raise NotFound(f"Product {self.id!r} does not exist", field="id", value=self.id)
+                raise DeletedObjectError(f"Product {self.id!r} does not exist", field="id", value=self.id)
             access.require(store.settings, row, "own", "delete")
             counts = store.count_children(self.id)
             if not cascade and any(counts.values()):
@@ -193,8 +295,7 @@ class Product(CatalogObject):
                 for item in image.get("files") or ():
                     files.take_out(txn, files.resolve(store.root, item["href"]))
             txn.on_commit.append(lambda: files.remove_folder(store.root, files.product_folder(self.id)))
-        object.__setattr__(self, "_saved", False)
-        self._values["created"] = self._values["modified"] = None
+        self._mark_deleted()
 
     # -- children --------------------------------------------------------------------
     def _require(self, right: str, action: str) -> tuple[CatalogStore, dict[str, Any]]:
@@ -215,12 +316,20 @@ class Product(CatalogObject):
         store, _ = self._require("read", "list the images of")
         return [Image._from_row(row, store) for row in store.list_images(self.id)]
 
+    def get_band(self, name: str) -> Band | None:
+        """The product's band ``name``, or None."""
+        return Band.get(self.named_id(name), store=self._store)
+
+    def get_image(self, name: str) -> Image | None:
+        """The product's image ``name``, or None."""
+        return Image.get(self.named_id(name), store=self._store)
+
     # -- display ---------------------------------------------------------------------
     def __repr__(self) -> str:
         lines = [f"Product: {self.name or (self.id or '').rsplit(':', 1)[-1]}", f"  id: {self.id}"]
         if self.created is not None:
             lines.append(f"  created: {ctime(self.created)}")
-        return "\n".join(lines)
+        return "\n".join(lines + self._status_line())
 
     def _repr_html_(self) -> str:
         rows = [("id", self.id), ("name", self.name or ""), ("description", self.description or ""),

@@ -44,7 +44,7 @@ _TABLES: dict[str, dict[str, str]] = {
     "products": {
         "id": _TEXT, "name": _TEXT, "description": _TEXT,
         "owners": _JSON, "readers": _JSON, "writers": _JSON,
-        "created": _TIME, "modified": _TIME,
+        "created": _TIME, "modified": _TIME, "attrs": _JSON,
     },
     "bands": {
         "id": _TEXT, "product_id": _TEXT, "name": _TEXT, "type": _TEXT, "band_index": _INT,
@@ -165,8 +165,13 @@ ALTER TABLE images ADD COLUMN north REAL;
 CREATE INDEX IF NOT EXISTS images_by_acquired ON images (product_id, acquired);
 CREATE INDEX IF NOT EXISTS images_without_box ON images (id) WHERE west IS NULL AND geotrans IS NOT NULL;
 """ + SpatialIndex.MIGRATION
+#: Version 3: the products' fields of the original client that have no column of their own
+#: (tags, start_datetime, end_datetime, extra_properties), as JSON; NULL in older rows.
+_V3 = """
+ALTER TABLE products ADD COLUMN attrs TEXT;
+"""
 #: Schema migrations, oldest first (see :func:`wf_widgets._sqlite.migrate`); append, never edit.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA, _V2)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA, _V2, _V3)
 #: The columns of an image's box, in :data:`~wf_widgets.geo.bbox.WORLD` order.
 _BOX = ("west", "south", "east", "north")
 

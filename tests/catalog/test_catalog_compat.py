@@ -1,0 +1,132 @@
+"""The original client's catalog API: ids without an org, id=/product=, states, exists/get_many/update, tracked dicts."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import pickle
+import sqlite3
+
+import pytest
+
+from wf_widgets import _sqlite
+from wf_widgets.backend import Backend
+from wf_widgets.catalog import DeletedObjectError, DocumentState, Image, MaskBand, Product, SpectralBand
+from wf_widgets.catalog.store import MIGRATIONS, CatalogStore
+from wf_widgets.config import Settings
+from wf_widgets.errors import NotFound, ValidationError
+
+from ._helpers import new_image
+
+
+@pytest.mark.parametrize("user, org, expected", [
+    ("user:alice", None, "alice:p"), ("email:a@b.org", None, "a_b.org:p"), ("user:alice", "acme", "acme:p")])
+def test_a_product_id_without_org_gets_one_on_save(tmp_path, user, org, expected):
+    backend = Backend(Settings(home=tmp_path / "home", user=user, org=org), sweep=False)
+    try:
+        p = Product(id="p", store=backend.catalog)
+        assert p.id == "p" and p.save().id == expected
+        assert Product.get("p", store=backend.catalog) == p == Product.get(expected, store=backend.catalog)
+        assert Product.exists("p", store=backend.catalog) and not Product.exists("q", store=backend.catalog)
+    finally:
+        backend.close()
+
+
+def test_the_org_setting_is_checked_and_read_from_the_environment(tmp_path):
+    with pytest.raises(ValidationError, match=r"WF_WIDGETS_ORG must be letters.*got 'a:b'"):
+        Settings(home=tmp_path, org="a:b")
+    settings = Settings.from_env({"WF_WIDGETS_HOME": str(tmp_path), "WF_WIDGETS_ORG": "acme"})
+    assert settings.organization == "acme" and Settings.from_dict(settings.to_dict()).org == "acme"
+
+
+def test_bands_and_images_of_a_product_named_without_its_org(cat):
+    Product(id="p").save()
+    band = SpectralBand(id="p:red", data_type="UInt16").save()
+    assert band.id == "alice:p:red" and band.product_id == "alice:p"
+    image = new_image(product_id="p").save()
+    assert image.id == "alice:p:my_image"
+    assert SpectralBand.get("p:red") == band and Image.get("p:my_image") == image
+
+
+def test_id_and_product_keywords(cat, product):
+    band = SpectralBand(product=product, name="b")
+    assert band.id == "org:my_product_id:b"
+    band.id = "org:other:c"
+    assert (band.product_id, band.name) == ("org:other", "c")
+    with pytest.raises(ValidationError, match="product_id 'org:x' disagrees with the product's id"):
+        SpectralBand(product=product, product_id="org:x", name="b")
+    with pytest.raises(ValidationError, match="name 'x' disagrees with the id 'org:p:b'"):
+        Image(id="org:p:b", name="x")
+    with pytest.raises(ValidationError, match="image id must be '<product id>:<name>'"):
+        Image(id="b")
+
+
+def test_band_classes_get_only_their_own_type(cat, product):
+    SpectralBand(name="red", product_id=product.id, data_type="UInt16").save()
+    MaskBand(name="alpha", product_id=product.id, is_alpha=True).save()
+    ids = [product.named_id("red"), product.named_id("alpha")]
+    assert MaskBand.get(ids[0]) is None and type(SpectralBand.get(ids[0])) is SpectralBand
+    assert [b.name for b in MaskBand.get_many(ids)] == ["alpha"]
+    with pytest.raises(NotFound, match=r"No band\(s\) 'org:my_product_id:nope'; pass ignore_missing=True"):
+        MaskBand.get_many([*ids, product.named_id("nope")])
+    assert len(MaskBand.get_many([*ids, product.named_id("nope")], ignore_missing=True)) == 1
+    assert [p.id for p in Product.get_many([product.id, "org:gone"], ignore_missing=True)] == [product.id]
+    with pytest.raises(NotFound, match="org:gone"):
+        Product.get_many([product.id, "org:gone"])
+
+
+def test_states_through_delete_and_save_again(cat):
+    p = Product(id="org:p", tags=["a"], start_datetime="2020-01-02")
+    assert p.state is DocumentState.UNSAVED and p.state == "unsaved"
+    p.save()
+    p.delete()
+    assert p.state is DocumentState.DELETED and p.created is None
+    assert repr(p).endswith("* Deleted from the catalog.")
+    with pytest.raises(DeletedObjectError):
+        p.delete()
+    p.save()  # stored anew
+    again = Product.get("org:p")
+    assert p.state == "saved" and again.tags == ["a"]
+    assert again.start_datetime == dt.datetime(2020, 1, 2, tzinfo=dt.timezone.utc)
+
+
+def test_update_sets_all_fields_or_none(cat, product):
+    product.update(description="d", tags=["x"])
+    assert product.state == "modified" and (product.description, product.tags) == ("d", ["x"])
+    with pytest.raises(ValidationError, match="tags must be a list of strings"):
+        product.update(description="changed", tags="notalist")
+    assert (product.description, product.tags) == ("d", ["x"])
+    product.update(ignore_errors=True, description="e", nope=1)
+    assert product.description == "e"
+
+
+def test_extra_properties_items_are_checked_and_tracked(cat):
+    image = new_image(extra_properties={"a": 1})
+    image._modified.clear()
+    props = image.extra_properties
+    props.update(b=2)
+    assert image.is_modified and image.extra_properties == {"a": 1, "b": 2}
+    with pytest.raises(ValidationError, match=r"extra_properties\['c'\] is a set"):
+        props["c"] = {1}
+    assert "c" not in props
+    assert type(copy.deepcopy(props)) is dict and type(pickle.loads(pickle.dumps(props))) is dict
+
+
+def test_a_catalog_of_version_2_opens_and_its_products_read(tmp_path):
+    root = tmp_path / "home" / "catalog"
+    root.mkdir(parents=True)
+    conn = sqlite3.connect(root / "catalog.sqlite", isolation_level=None)
+    _sqlite.migrate(conn, MIGRATIONS[:2])
+    now = "2020-01-01T00:00:00+00:00"
+    conn.execute("INSERT INTO products (id, owners, readers, writers, created, modified) VALUES (?, ?, ?, ?, ?, ?)",
+                 ("org:old", '["user:alice"]', "[]", "[]", now, now))
+    conn.close()
+    store = CatalogStore(Settings(home=tmp_path / "home", user="user:alice"))
+    try:
+        old = Product.get("org:old", store=store)
+        assert (old.tags, old.extra_properties, old.start_datetime) == ([], {}, None)
+        old.extra_properties["k"] = "v"
+        old.save()
+        assert Product.get("org:old", store=store).extra_properties == {"k": "v"}
+    finally:
+        store.close()
