@@ -11,7 +11,17 @@ import pytest
 
 from wf_widgets import _sqlite
 from wf_widgets.backend import Backend
-from wf_widgets.catalog import DeletedObjectError, DocumentState, Image, MaskBand, Product, SpectralBand
+from wf_widgets.catalog import (
+    DataType,
+    DeletedObjectError,
+    DerivedParamsAttribute,
+    DocumentState,
+    Image,
+    MaskBand,
+    ProcessingStepAttribute,
+    Product,
+    SpectralBand,
+)
 from wf_widgets.catalog.store import MIGRATIONS, CatalogStore
 from wf_widgets.config import Settings
 from wf_widgets.errors import NotFound, ValidationError
@@ -130,3 +140,54 @@ def test_a_catalog_of_version_2_opens_and_its_products_read(tmp_path):
         assert Product.get("org:old", store=store).extra_properties == {"k": "v"}
     finally:
         store.close()
+
+
+def test_band_fields_of_the_original_are_stored(cat, product):
+    band = SpectralBand(product=product, name="red", data_type="UInt16", vendor_band_name="B4", tags=["t"],
+                        extra_properties={"k": 1},
+                        processing_levels={"default": "toa", "toa": [{"function": "f", "parameter": "p", "index": 3}]},
+                        derived_params={"function": "ndvi", "bands": ["red", "nir"], "source_type": "UInt16"}).save()
+    got = SpectralBand.get(band.id)
+    assert got == band and got.vendor_band_name == "B4" and got.tags == ["t"] and got.extra_properties == {"k": 1}
+    assert got.processing_levels["toa"][0] == ProcessingStepAttribute(function="f", parameter="p", index=3)
+    assert got.derived_params.source_type is DataType.UInt16 and got.derived_params.bands == ["red", "nir"]
+    assert band.to_dict()["derived_params"] == {"function": "ndvi", "bands": ["red", "nir"], "source_type": "UInt16"}
+
+
+def test_nested_values_are_checked_and_mark_the_band_modified(cat, product):
+    band = SpectralBand(product=product, name="red", data_type="UInt16",
+                        derived_params={"function": "f", "bands": ["a"]}).save()
+    bands = band.derived_params.bands
+    with pytest.raises(ValidationError, match=r"derived_params.bands must be a list of strings, got \['a', 1\]"):
+        bands.append(1)
+    assert bands == ["a"] and band.state == "saved"
+    bands.sort(reverse=True, key=str)
+    assert band.state == "modified"
+    with pytest.raises(AttributeError, match="DerivedParamsAttribute has no field 'fn'"):
+        band.derived_params.fn = "x"
+    with pytest.raises(ValidationError, match="derived_params needs 'bands'"):
+        DerivedParamsAttribute(function="f")
+    with pytest.raises(ValidationError, match=r"processing_levels\['toa'\] must be a level name"):
+        band.processing_levels = {"toa": 1}
+    band.processing_levels = {"toa": []}
+    band.save()
+    band.processing_levels["toa"] += [ProcessingStepAttribute(function="f")]
+    assert band.is_modified and repr(band.processing_levels["toa"][0]) == "ProcessingStepAttribute(function='f')"
+    assert type(copy.deepcopy(band.processing_levels["toa"])) is list
+
+
+def test_reload(cat, product):
+    band = SpectralBand(product=product, name="red", data_type="UInt16").save()
+    other = SpectralBand.get(band.id)
+    other.description = "changed elsewhere"
+    other.save()
+    band.reload()
+    assert band.description == "changed elsewhere"
+    band.description = "mine"
+    with pytest.raises(ValidationError, match="is modified: only a saved, unmodified object reloads"):
+        band.reload()
+    again = SpectralBand.get(band.id)
+    other.delete()
+    with pytest.raises(DeletedObjectError, match="was deleted"):
+        again.reload()
+    assert again.state == "deleted"

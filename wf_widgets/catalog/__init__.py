@@ -17,6 +17,7 @@ Access rules live in :mod:`wf_widgets.catalog.access`, all SQL in
 from . import image_option  # noqa: F401  (teaches normalize the catalog destination's image option)
 from ._object import AttributeValidationError, DeletedObjectError, DocumentState
 from .access import PUBLIC
+from .attributes import DerivedParamsAttribute, MappingAttribute, ProcessingStepAttribute
 from .bands import Band, ClassBand, GenericBand, MaskBand, MicrowaveBand, SpectralBand
 from .datatypes import DataType
 from .image import Image
@@ -29,12 +30,15 @@ __all__ = [
     "ClassBand",
     "DataType",
     "DeletedObjectError",
+    "DerivedParamsAttribute",
     "DocumentState",
     "GenericBand",
     "Image",
+    "MappingAttribute",
     "MaskBand",
     "MicrowaveBand",
     "PUBLIC",
+    "ProcessingStepAttribute",
     "Product",
     "SpectralBand",
     "catalog_listing",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import enum
+import re
 from typing import Any, Callable, ClassVar
 
 from ..errors import NotFound, ValidationError
@@ -18,6 +19,7 @@ from ._common import (
     namespace_id,
     split_child_id,
 )
+from .attributes import MappingAttribute, TrackedDict
 from .store import CatalogStore
 
 
@@ -47,61 +49,8 @@ AttributeValidationError = ValidationError
 #: What the original client's catalog reprs say about an object not up-to-date.
 NOT_SAVED_LINE = "* Not up-to-date in the catalog. Call `.save()` to save or update this record."
 DELETED_LINE = "* Deleted from the catalog."
-
-
-class TrackedDict(dict):
-    """A dict field whose changes are checked first and mark the field modified.
-
-    ``product.extra_properties["k"] = "v"`` is a change of ``extra_properties`` (``state``
-    becomes ``"modified"``), and a value the catalog can't store is refused at once. Copies
-    (``copy.copy``, ``copy.deepcopy``, pickling) are plain dicts.
-    """
-
-    def __init__(self, data: Any = (), check: Callable[[dict], Any] | None = None,
-                 changed: Callable[[], None] | None = None):
-        super().__init__(data)
-        self._check = check
-        self._changed = changed
-
-    def _change(self, method: str, *args: Any) -> Any:
-        if self._check is not None:
-            trial = dict(self)
-            getattr(dict, method)(trial, *args)
-            self._check(trial)
-        out = getattr(dict, method)(self, *args)
-        if self._changed is not None:
-            self._changed()
-        return out
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        self._change("__setitem__", key, value)
-
-    def __delitem__(self, key: Any) -> None:
-        self._change("__delitem__", key)
-
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        self._change("update", dict(*args, **kwargs))
-
-    def pop(self, key: Any, *default: Any) -> Any:  # type: ignore[override]
-        return self._change("pop", key, *default)
-
-    def popitem(self) -> tuple[Any, Any]:
-        return self._change("popitem")
-
-    def setdefault(self, key: Any, default: Any = None) -> Any:
-        return self[key] if key in self else self._change("setdefault", key, default)
-
-    def clear(self) -> None:
-        self._change("clear")
-
-    def __reduce__(self) -> Any:
-        return (dict, (dict(self),))
-
-    def __copy__(self) -> dict:
-        return dict(self)
-
-    def __deepcopy__(self, memo: dict) -> dict:
-        return copy.deepcopy(dict(self), memo)
+#: A run of characters the original client didn't allow in names (:meth:`ProductChild.make_valid_name`).
+_INVALID_NAME_RUN = re.compile(r"[^a-zA-Z0-9_.-]+")
 
 
 def _jsonable(value: Any) -> Any:
@@ -111,6 +60,8 @@ def _jsonable(value: Any) -> Any:
         return value.tolist()
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, MappingAttribute):
+        return _jsonable(value.to_dict())
     if isinstance(value, (tuple, list)):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
@@ -222,6 +173,31 @@ class CatalogObject:
                 object.__setattr__(self, "_modified", modified)
                 raise
 
+    def _stored_row(self, store: CatalogStore) -> dict[str, Any] | None:
+        """This object's row in ``store`` (by its id), or None."""
+        raise NotImplementedError
+
+    def reload(self) -> None:
+        """Take the stored values again (another process may have changed them).
+
+        Raises
+        ------
+        ValidationError
+            If the object is unsaved, deleted, or modified (``get`` it anew to drop the changes).
+        DeletedObjectError
+            If it was deleted from the catalog meanwhile (``state`` becomes ``"deleted"``).
+        """
+        if self.state is not DocumentState.SAVED:
+            raise ValidationError(f"{type(self).__name__} {getattr(self, 'id', None)!r} is {self.state.value}: only a "
+                                  "saved, unmodified object reloads", field="state", value=self.state.value,
+                                  allowed=[DocumentState.SAVED.value])
+        store = self._catalog()
+        row = self._stored_row(store)
+        if row is None:
+            self._mark_deleted()
+            raise DeletedObjectError(f"{type(self).__name__} {self.id!r} was deleted", field="id", value=self.id)
+        self._apply_row(row, store)
+
     def _mark_deleted(self) -> None:
         """After a delete: ``state`` is ``"deleted"``; saving stores the object anew."""
         object.__setattr__(self, "_saved", False)
@@ -235,9 +211,13 @@ class CatalogObject:
             return [DELETED_LINE]
         return [] if self.state is DocumentState.SAVED else [NOT_SAVED_LINE]
 
+    def _changed(self, field: str) -> Callable[[], None]:
+        """A callback marking ``field`` modified (for the values of a field that change in place)."""
+        return lambda: self._modified.add(field)
+
     def _tracked(self, field: str, value: dict, check: Callable[[dict], Any]) -> TrackedDict:
         """``value`` as a :class:`TrackedDict` of field ``field`` whose items ``check`` checks."""
-        return TrackedDict(value, check=check, changed=lambda: self._modified.add(field))
+        return TrackedDict(value, check=check, changed=self._changed(field))
 
     def _catalog(self) -> CatalogStore:
         return self._store if self._store is not None else default_store()
@@ -405,6 +385,23 @@ class ProductChild(CatalogObject):
         store = store or default_store()
         _, row = cls._lookup(id, store)
         return row is not None and access.has_right(store.settings, store.get_product(row["product_id"]), "read")
+
+    @classmethod
+    def make_valid_name(cls, name: str) -> str:
+        """``name`` with each run of characters other than ASCII letters, digits, ``_``, ``.``, ``-`` as one ``_``.
+
+        The original client's rule for band and image names (wf_widgets accepts more names;
+        this gives one both accept).
+        """
+        return _INVALID_NAME_RUN.sub("_", name)
+
+    @property
+    def product(self) -> CatalogObject | None:
+        """The :class:`~wf_widgets.catalog.Product` of this band or image (None if it does not exist)."""
+        return self._get_product(self.product_id, store=self._catalog())
+
+    def _stored_row(self, store: CatalogStore) -> dict[str, Any] | None:
+        return getattr(store, f"get_{self._kind}")(self.id)
 
     def _namespace(self, store: CatalogStore) -> None:
         """Give ``product_id`` the current org if it has none (before a save or an upload)."""

@@ -8,11 +8,13 @@ from ..errors import NotFound, ValidationError
 from . import access
 from ._common import ctime, optional_str
 from ._object import CatalogObject, DeletedObjectError, ProductChild
+from .attributes import _plain, check_derived_params, check_extra_properties, check_processing_levels, check_tags
 from .datatypes import DataType
 from .reads import is_alpha_row, range_scaling  # noqa: F401  (band-row helpers, long importable from here)
 from .store import CatalogStore
 
 _RESOLUTION_UNITS = ("meters", "degrees")
+
 
 
 def _number(value: Any, field: str, positive: bool = False) -> float | int | None:
@@ -62,6 +64,20 @@ class Band(ProductChild):
     band_index : int, optional
         Position in the product's band order; default after the last band.
     description : str, optional
+    vendor_band_name : str, optional
+        The band's name in the data vendor's files.
+    processing_levels : dict, optional
+        Level name -> the default level's name (str) or a list of processing steps
+        (:class:`~wf_widgets.catalog.ProcessingStepAttribute` or dicts of its fields).
+    derived_params : DerivedParamsAttribute or dict, optional
+        How the band derives from others (``function``, ``bands``, optional ``source_type``).
+    tags : list of str, optional
+    extra_properties : dict, optional
+        Any JSON-able properties.
+    id : str, optional
+        ``"<product_id>:<name>"``, instead of ``name`` and ``product_id``.
+    product : Product, optional
+        Instead of ``product_id``.
     store : CatalogStore, optional
         Default: the current backend's catalog.
 
@@ -81,14 +97,19 @@ class Band(ProductChild):
         "name", "product_id", "data_type", "nodata", "data_range", "display_range",
         "resolution", "band_index", "description",
     )
+    #: Fields of every band type (the original client's), stored in the "attrs" JSON column.
+    _shared: ClassVar[tuple[str, ...]] = ("vendor_band_name", "processing_levels", "derived_params", "tags",
+                                          "extra_properties")
     #: Fields of the subclass, stored in the "attrs" JSON column.
     _attrs: ClassVar[tuple[str, ...]] = ()
-    _fields = _common
+    _fields = _common + _shared
+    _defaults = {"tags": [], "extra_properties": {}}
     _by_type: ClassVar[dict[str, type["Band"]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._fields = Band._common + cls._attrs
+        cls._fields = Band._common + Band._shared + cls._attrs
+        cls._defaults = {**Band._defaults, **cls.__dict__.get("_defaults", {})}
         if cls._type:
             Band._by_type[cls._type] = cls
 
@@ -135,11 +156,32 @@ class Band(ProductChild):
     def _check_description(self, value: Any) -> str | None:
         return optional_str(value, "description")
 
+    def _check_vendor_band_name(self, value: Any) -> str | None:
+        return optional_str(value, "vendor_band_name")
+
+    def _check_processing_levels(self, value: Any) -> Any:
+        return check_processing_levels(value, self._changed("processing_levels"))
+
+    def _check_derived_params(self, value: Any) -> Any:
+        return check_derived_params(value, self._changed("derived_params"))
+
+    def _check_tags(self, value: Any) -> list[str]:
+        return check_tags(value)
+
+    def _check_extra_properties(self, value: Any) -> Any:
+        return self._tracked("extra_properties", check_extra_properties(value), check_extra_properties)
+
     # -- store rows ----------------------------------------------------------------------
     def _row(self) -> dict[str, Any]:
         row = {name: self._values[name] for name in Band._common}
-        row.update(id=self.id, type=self._type, attrs={name: self._values[name] for name in self._attrs})
+        row.update(id=self.id, type=self._type,
+                   attrs={name: _plain(self._values[name]) for name in self._shared + self._attrs})
         return row
+
+    def _apply_row(self, row: dict[str, Any], store: CatalogStore) -> None:
+        if "attrs" in row:  # a store row: the attrs column holds the fields without a column
+            row = {**{k: v for k, v in row.items() if k not in ("attrs", "id", "type")}, **(row["attrs"] or {})}
+        super()._apply_row(row, store)
 
     @classmethod
     def _from_row(cls, row: dict[str, Any], store: CatalogStore) -> "Band":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 import os
 from pathlib import Path
@@ -19,7 +18,8 @@ from ..errors import NotFound, ValidationError, WfError
 from ..outputs import cog  # imports rasterio now, not first in an upload thread (PROJ data path)
 from . import access, files
 from ._common import ctime, to_datetime
-from ._object import CatalogObject, DeletedObjectError, ProductChild
+from ._object import DeletedObjectError, ProductChild
+from .attributes import check_extra_properties
 from .store import CatalogStore
 
 _VALID_CRS: set[str] = set()
@@ -35,40 +35,6 @@ def _crs_error(text: str) -> str | None:
         return str(exc)
     _VALID_CRS.add(text)
     return None
-
-
-def _json_problem(value: Any, where: str) -> str | None:
-    """What in ``value`` the catalog can't store as JSON (see ``_check_extra_properties``), or None."""
-    if value is None or isinstance(value, (bool, int, float, str, _dt.date, np.number, np.bool_)):
-        return None
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-        return None
-    if isinstance(value, (list, tuple)):
-        return next((p for i, v in enumerate(value) if (p := _json_problem(v, f"{where}[{i}]")) is not None), None)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return f"{where} has the key {key!r}, a {type(key).__name__}, not a str"
-            problem = _json_problem(item, f"{where}[{key!r}]")
-            if problem is not None:
-                return problem
-        return None
-    return f"{where} is a {type(value).__name__} ({value!r})"
-
-
-def check_extra_properties(value: Any) -> dict[str, Any]:
-    """``extra_properties``: a dict the catalog can store as JSON (None is an empty dict)."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ValidationError(f"extra_properties must be a dict, got {value!r}",
-                              field="extra_properties", value=value)
-    problem = _json_problem(value, "extra_properties")
-    if problem is not None:
-        raise ValidationError(f"extra_properties must be JSON-able (str keys; None, bool, numbers, str, lists, "
-                              f"dicts, dates and numpy numbers as values): {problem}",
-                              field="extra_properties", value=value)
-    return dict(value)
 
 
 def _shared_nodata(bands: Sequence[dict[str, Any]]) -> float | int | None:
@@ -178,12 +144,6 @@ class Image(ProductChild):
 
     def _row(self) -> dict[str, Any]:
         return {**super()._row(), "id": self.id, "files": self._values["files"]}
-
-    # -- loading ---------------------------------------------------------------------
-    @property
-    def product(self) -> CatalogObject | None:
-        """The image's :class:`~wf_widgets.catalog.Product` (None if it does not exist)."""
-        return self._get_product(self.product_id, store=self._catalog())
 
     # -- writing ---------------------------------------------------------------------
     def _writable_product(self, store: CatalogStore, action: str) -> dict[str, Any]:

@@ -16,9 +16,10 @@ from ._common import (
     optional_str,
     to_datetime,
 )
-from ._object import CatalogObject, DeletedObjectError, ProductChild, TrackedDict
+from ._object import CatalogObject, DeletedObjectError, ProductChild
+from .attributes import TrackedDict, check_extra_properties, check_tags
 from .bands import Band
-from .image import Image, check_extra_properties
+from .image import Image
 from .store import CatalogStore
 
 _KINDS = ("user", "email", "group", "org")
@@ -40,15 +41,6 @@ def _principals(value: Any, field: str) -> list[str]:
         if item not in out:
             out.append(item)
     return out
-
-
-def check_tags(value: Any) -> list[str]:
-    """``tags``: a list of str (None is an empty list)."""
-    if value is None:
-        return []
-    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-        raise ValidationError(f"tags must be a list of strings, got {value!r}", field="tags", value=value)
-    return list(value)
 
 
 class Product(CatalogObject):
@@ -128,6 +120,9 @@ class Product(CatalogObject):
         row = {name: self._values[name] for name in self._fields if name not in self._attrs}
         row["attrs"] = {name: self._values[name] for name in self._attrs}
         return row
+
+    def _stored_row(self, store: CatalogStore) -> dict[str, Any] | None:
+        return store.get_product(self.id)
 
     def _apply_row(self, row: dict[str, Any], store: CatalogStore) -> None:
         super()._apply_row({**{k: v for k, v in row.items() if k != "attrs"}, **(row.get("attrs") or {})}, store)
