@@ -7,7 +7,10 @@ import datetime as dt
 import pickle
 import sqlite3
 
+import numpy as np
 import pytest
+import shapely.geometry
+from pyproj import Transformer
 
 from wf_widgets import _sqlite
 from wf_widgets.backend import Backend
@@ -191,3 +194,58 @@ def test_reload(cat, product):
     with pytest.raises(DeletedObjectError, match="was deleted"):
         again.reload()
     assert again.state == "deleted"
+
+
+SQUARE = {"type": "Polygon", "coordinates": [[[-105, 35], [-104, 35], [-104, 36], [-105, 36], [-105, 35]]]}
+
+
+def test_an_image_geometry_is_stored_and_wins_over_the_grid(cat, product):
+    image = new_image(geometry=SQUARE)
+    assert image.geometry.equals(shapely.geometry.shape(SQUARE))
+    image.upload_ndarray(np.zeros((1, 32, 32), np.uint8))
+    got = Image.get(image.id)
+    assert got.geometry.equals(shapely.geometry.shape(SQUARE)) and got.to_dict()["geometry"]["type"] == "Polygon"
+    got.geometry = None  # back to the grid's outline
+    got.save()
+    assert Image.get(image.id).geometry.bounds == pytest.approx(image_footprint_bounds(got), abs=1e-6)
+    with pytest.raises(AttributeError, match="no attribute '__geo_interface__'"):  # hasattr() is False
+        Image(name="x", product_id=product.id).__geo_interface__
+    with pytest.raises(ValidationError, match="has no geometry to compare with"):
+        Image(name="x", product_id=product.id).coverage(SQUARE)
+
+
+def image_footprint_bounds(image) -> tuple:
+    xs, ys = Transformer.from_crs(image.cs_code, "EPSG:4326", always_xy=True).transform(
+        [500000.0, 500320.0], [4000000.0, 3999680.0])
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def test_an_image_geocontext_is_its_grid(cat, product):
+    aoi = new_image(x_pixels=30, y_pixels=20).geocontext
+    assert (aoi.crs, aoi.resolution, aoi.bounds, aoi.shape) == ("EPSG:32613", 10.0, (500000, 3999800, 500300, 4000000),
+                                                               (20, 30))
+    wide = Image(name="w", product_id=product.id, cs_code="EPSG:4326", geotrans=(10, 2, 0, 20, 0, -1),
+                 x_pixels=3, y_pixels=4).geocontext
+    assert wide.shape == (4, 3) and wide.bounds == (10, 16, 16, 20)
+    with pytest.warns(UserWarning, match="is rotated in its CRS"):
+        rotated = Image(name="r", product_id=product.id, cs_code="EPSG:4326", x_pixels=1, y_pixels=1,
+                        geotrans=(0.0, np.sqrt(2), np.sqrt(2), 0.0, np.sqrt(2), -np.sqrt(2))).geocontext
+    assert rotated.resolution == pytest.approx(2) and rotated.bounds == pytest.approx((0, -np.sqrt(2), 2 * np.sqrt(2),
+                                                                                      np.sqrt(2)))
+    with pytest.raises(ValidationError, match="needs x_pixels, y_pixels for a geocontext of its grid"):
+        new_image().geocontext
+
+
+def test_upload_ndarray_refuses_data_types_the_catalog_does_not_store(cat, product):
+    with pytest.raises(ValidationError, match=r"data type int64, which the catalog doesn't store; convert it to one "
+                                              r"of uint8, int16, uint16, int32, uint32, float32, float64") as info:
+        new_image().upload_ndarray(np.zeros((1, 8, 8), np.int64))
+    assert info.value.field == "ndarray.dtype" and Image.get(product.named_id("my_image")) is None
+
+
+def test_an_id_without_org_agrees_with_the_product_of_the_org(cat, product):
+    Product(id="mine").save()
+    image = Image(id="mine:i", product=Product.get("mine"))
+    assert image.product_id == "alice:mine"
+    with pytest.raises(ValidationError, match="disagrees"):
+        Image(id="other:i", product=Product.get("mine"))

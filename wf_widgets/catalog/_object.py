@@ -62,6 +62,8 @@ def _jsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, MappingAttribute):
         return _jsonable(value.to_dict())
+    if hasattr(value, "__geo_interface__") and not isinstance(value, (dict, CatalogObject)):  # a shapely geometry
+        return _jsonable(value.__geo_interface__)
     if isinstance(value, (tuple, list)):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
@@ -301,6 +303,9 @@ class ProductChild(CatalogObject):
             kwargs["product_id"] = product.id
         if id is not None:
             id_product, id_name = split_child_id(id, self._kind)
+            given = kwargs.get("product_id")
+            if given is not None and given != id_product and self._same_product(given, id_product, store):
+                id_product = max(given, id_product, key=len)  # the one with the org
             for field, expected in (("name", id_name), ("product_id", id_product)):
                 given = kwargs.get(field)
                 if given is not None and given != expected:
@@ -308,6 +313,14 @@ class ProductChild(CatalogObject):
                                           field=field, value=given, allowed=[expected])
             kwargs.update(name=id_name, product_id=id_product)
         super().__init__(store=store, **kwargs)
+
+    @staticmethod
+    def _same_product(a: str, b: str, store: CatalogStore | None) -> bool:
+        """Whether product ids ``a`` and ``b`` name one product, one of them without its org (``"p"``, ``"org:p"``)."""
+        if (":" in a) == (":" in b):
+            return False
+        settings = (store or default_store()).settings
+        return namespace_id(a, settings) == namespace_id(b, settings)
 
     @property
     def id(self) -> str | None:

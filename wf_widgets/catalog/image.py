@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import shapely.geometry
 from affine import Affine
 from pyproj import Transformer
 from rasterio.crs import CRS
 from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
 
 from .._cards import image_card
 from ..errors import NotFound, ValidationError, WfError
+from ..geo import AOI, to_shapely
 from ..outputs import cog  # imports rasterio now, not first in an upload thread (PROJ data path)
 from . import access, files
 from ._common import ctime, to_datetime
@@ -23,6 +27,8 @@ from .attributes import check_extra_properties
 from .store import CatalogStore
 
 _VALID_CRS: set[str] = set()
+#: The numpy data types of arrays ``upload_ndarray`` stores (those of :class:`DataType`).
+UPLOAD_DTYPES = ("uint8", "int16", "uint16", "int32", "uint32", "float32", "float64")
 
 
 def _crs_error(text: str) -> str | None:
@@ -78,7 +84,10 @@ class Image(ProductChild):
 
     _kind = "image"
 
-    _fields = ("name", "product_id", "acquired", "cs_code", "geotrans", "x_pixels", "y_pixels", "extra_properties")
+    _fields = ("name", "product_id", "acquired", "cs_code", "geotrans", "x_pixels", "y_pixels", "extra_properties",
+               "geometry")
+    #: Fields stored in the "attrs" JSON column (schema version 3).
+    _attrs = ("geometry",)
     _derived = ("created", "modified", "files")
     _defaults = {"extra_properties": {}}
     _aliases = {"crs": "cs_code"}
@@ -142,8 +151,26 @@ class Image(ProductChild):
     def _check_extra_properties(self, value: Any) -> dict[str, Any]:
         return self._tracked("extra_properties", check_extra_properties(value), check_extra_properties)
 
+    def _check_geometry(self, value: Any) -> BaseGeometry | None:
+        if value is None:
+            return None
+        try:
+            return to_shapely(value, field="geometry")
+        except (ValueError, TypeError) as exc:
+            raise ValidationError(f"geometry must be a GeoJSON geometry or a shapely geometry in lon/lat: {exc}",
+                                  field="geometry", value=value) from None
+
     def _row(self) -> dict[str, Any]:
-        return {**super()._row(), "id": self.id, "files": self._values["files"]}
+        row = {name: self._values[name] for name in self._fields if name not in self._attrs}
+        geometry = self._values["geometry"]
+        row.update(id=self.id, files=self._values["files"],
+                   attrs={"geometry": None if geometry is None else shapely.geometry.mapping(geometry)})
+        return row
+
+    def _apply_row(self, row: dict[str, Any], store: CatalogStore) -> None:
+        if "attrs" in row:  # a store row: the attrs column holds the fields without a column
+            row = {**{k: v for k, v in row.items() if k != "attrs"}, **(row["attrs"] or {})}
+        super()._apply_row(row, store)
 
     # -- writing ---------------------------------------------------------------------
     def _writable_product(self, store: CatalogStore, action: str) -> dict[str, Any]:
@@ -234,9 +261,9 @@ class Image(ProductChild):
         Parameters
         ----------
         ndarray : numpy.ndarray or numpy.ma.MaskedArray
-            Shape ``(bands, y, x)`` or ``(y, x)``; as many bands as the product has (if it
-            has any), in the product's band order. Masked pixels become the bands' nodata
-            value when all bands share one, else an internal mask.
+            Shape ``(bands, y, x)`` or ``(y, x)``, of a data type in :data:`UPLOAD_DTYPES`; as
+            many bands as the product has (if it has any), in the product's band order. Masked
+            pixels become the bands' nodata value when all bands share one, else an internal mask.
         overviews : bool, optional
             Build overviews (default: the geotiff format's default, True).
         overview_resampler : str, optional
@@ -268,6 +295,10 @@ class Image(ProductChild):
         if arr.ndim != 3 or 0 in arr.shape:
             raise ValidationError(f"ndarray must have shape (bands, y, x) or (y, x), got {arr.shape}",
                                   field="ndarray", value=arr.shape)
+        if arr.dtype.name not in UPLOAD_DTYPES:
+            raise ValidationError(f"ndarray has the data type {arr.dtype.name}, which the catalog doesn't store; "
+                                  f"convert it to one of {', '.join(UPLOAD_DTYPES)} (ndarray.astype(...))",
+                                  field="ndarray.dtype", value=arr.dtype.name, allowed=UPLOAD_DTYPES)
         missing = [f for f in ("geotrans", "cs_code") if getattr(self, f) is None]
         if missing:
             raise ValidationError(
@@ -372,8 +403,14 @@ class Image(ProductChild):
     read = ndarray
 
     @property
-    def geometry(self):
-        """Footprint as a shapely Polygon in lon/lat (EPSG:4326), or None without georeferencing."""
+    def geometry(self) -> BaseGeometry | None:
+        """Footprint as a shapely geometry in lon/lat (EPSG:4326), or None.
+
+        The geometry set (``image.geometry = geojson_or_shapely``, or ``geometry=``), else the
+        outline of the image's grid (16 points a side), else None without georeferencing.
+        """
+        if self._values.get("geometry") is not None:
+            return self._values["geometry"]
         if None in (self.geotrans, self.cs_code, self.x_pixels, self.y_pixels):
             return None
         x0, a, b, y0, d, e = self.geotrans
@@ -385,6 +422,63 @@ class Image(ProductChild):
         to_lonlat = Transformer.from_crs(self.cs_code, "EPSG:4326", always_xy=True)
         lons, lats = to_lonlat.transform(xs, ys)
         return Polygon(zip(lons, lats))
+
+    @property
+    def __geo_interface__(self) -> dict[str, Any]:
+        """The :attr:`geometry` as GeoJSON.
+
+        Raises
+        ------
+        AttributeError
+            Without a geometry.
+        """
+        geometry = self.geometry
+        if geometry is None:
+            raise AttributeError(f"Image {self.id!r} has no geometry (set geometry, or geotrans, cs_code and size)")
+        return shapely.geometry.mapping(geometry)
+
+    def coverage(self, geom: Any) -> float:
+        """The fraction of the area of ``geom`` (GeoJSON or shapely, lon/lat) that the image's geometry covers.
+
+        Raises
+        ------
+        ValidationError
+            A bad ``geom``, or an image without a geometry.
+        """
+        shape = to_shapely(geom, field="geom")
+        if self.geometry is None:
+            raise ValidationError(f"Image {self.id!r} has no geometry to compare with", field="geometry", value=None)
+        return shape.intersection(self.geometry).area / shape.area
+
+    @property
+    def geocontext(self) -> AOI:
+        """An AOI of the image's own grid: its CRS, bounds and resolution (its original pixels).
+
+        A grid rotated within its CRS gives a north-up AOI around it (with a warning: the
+        pixels are resampled); non-square pixels give the AOI the image's shape instead of a
+        resolution.
+
+        Raises
+        ------
+        ValidationError
+            Without ``cs_code``, ``geotrans``, ``x_pixels`` and ``y_pixels``.
+        """
+        missing = [f for f in ("cs_code", "geotrans", "x_pixels", "y_pixels") if getattr(self, f) is None]
+        if missing:
+            raise ValidationError(f"Image {self.id!r} needs {', '.join(missing)} for a geocontext of its grid",
+                                  field=missing[0], value=None)
+        transform = Affine.from_gdal(*self.geotrans)
+        if not transform.is_rectilinear:
+            warnings.warn(f"Image {self.id!r} is rotated in its CRS: its geocontext is north-up, so the pixels read "
+                          "through it are resampled, not the image's original data", UserWarning, stacklevel=2)
+        corners = [transform @ c for c in ((0, 0), (self.x_pixels, 0), (0, self.y_pixels),
+                                           (self.x_pixels, self.y_pixels))]
+        xs, ys = zip(*corners)
+        bounds = (min(xs), min(ys), max(xs), max(ys))
+        sx, sy = transform._scaling
+        if math.isclose(sx, sy, rel_tol=1e-9):
+            return AOI(bounds=bounds, crs=self.cs_code, resolution=sx)
+        return AOI(bounds=bounds, crs=self.cs_code, shape=(self.y_pixels, self.x_pixels))
 
     # -- display ---------------------------------------------------------------------
     def __repr__(self) -> str:

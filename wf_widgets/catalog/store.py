@@ -55,7 +55,7 @@ _TABLES: dict[str, dict[str, str]] = {
     "images": {
         "id": _TEXT, "product_id": _TEXT, "name": _TEXT, "acquired": _TIME, "cs_code": _TEXT,
         "geotrans": _JSON, "x_pixels": _INT, "y_pixels": _INT, "extra_properties": _JSON,
-        "files": _JSON, "created": _TIME, "modified": _TIME,
+        "files": _JSON, "created": _TIME, "modified": _TIME, "attrs": _JSON,
     },
 }
 _ORDER = {"products": "id", "bands": "band_index, name", "images": "name"}
@@ -165,10 +165,12 @@ ALTER TABLE images ADD COLUMN north REAL;
 CREATE INDEX IF NOT EXISTS images_by_acquired ON images (product_id, acquired);
 CREATE INDEX IF NOT EXISTS images_without_box ON images (id) WHERE west IS NULL AND geotrans IS NOT NULL;
 """ + SpatialIndex.MIGRATION
-#: Version 3: the products' fields of the original client that have no column of their own
-#: (tags, start_datetime, end_datetime, extra_properties), as JSON; NULL in older rows.
+#: Version 3: the fields of the original client's products and images that have no column of
+#: their own (a product's tags, start_datetime, end_datetime, extra_properties; an image's
+#: geometry), as JSON; NULL in older rows.
 _V3 = """
 ALTER TABLE products ADD COLUMN attrs TEXT;
+ALTER TABLE images ADD COLUMN attrs TEXT;
 """
 #: Schema migrations, oldest first (see :func:`wf_widgets._sqlite.migrate`); append, never edit.
 MIGRATIONS: tuple[str, ...] = (_SCHEMA, _V2, _V3)
