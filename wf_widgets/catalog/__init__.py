@@ -23,6 +23,7 @@ from .datatypes import DataType
 from .image import Image
 from .listing import catalog_listing
 from .product import Product
+from .search import ImageSearch, Properties, Search, properties
 
 __all__ = [
     "AttributeValidationError",
@@ -34,12 +35,16 @@ __all__ = [
     "DocumentState",
     "GenericBand",
     "Image",
+    "ImageSearch",
     "MappingAttribute",
     "MaskBand",
     "MicrowaveBand",
     "PUBLIC",
     "ProcessingStepAttribute",
+    "Properties",
     "Product",
+    "Search",
     "SpectralBand",
     "catalog_listing",
+    "properties",
 ]

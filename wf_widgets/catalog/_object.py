@@ -20,6 +20,7 @@ from ._common import (
     split_child_id,
 )
 from .attributes import MappingAttribute, TrackedDict
+from .search import ImageSearch, Search
 from .store import CatalogStore
 
 
@@ -391,6 +392,18 @@ class ProductChild(CatalogObject):
             raise NotFound(f"No {cls._kind}(s) {', '.join(map(repr, missing))}; pass ignore_missing=True to skip them",
                            field="ids", value=missing)
         return found
+
+    @classmethod
+    def search(cls, *, store: CatalogStore | None = None) -> Search:
+        """A search of the objects of this class in the products the current user may read.
+
+        ``Band.search()`` finds every band, ``MaskBand.search()`` the mask bands;
+        ``Image.search()`` is an :class:`~wf_widgets.catalog.search.ImageSearch` (with
+        ``intersects``). See :mod:`wf_widgets.catalog.search`::
+
+            Image.search().filter(properties.product_id == "my_product").filter(properties.acquired >= "2020-01-01")
+        """
+        return (ImageSearch if cls._kind == "image" else Search)(cls, store)
 
     @classmethod
     def exists(cls, id: str, *, store: CatalogStore | None = None) -> bool:

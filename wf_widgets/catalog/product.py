@@ -20,6 +20,7 @@ from ._object import CatalogObject, DeletedObjectError, ProductChild
 from .attributes import TrackedDict, check_extra_properties, check_tags
 from .bands import Band
 from .image import Image
+from .search import Search
 from .store import CatalogStore
 
 _KINDS = ("user", "email", "group", "org")
@@ -43,6 +44,19 @@ def _principals(value: Any, field: str) -> list[str]:
     return out
 
 
+def _minutes(value: Any, field: str) -> float | None:
+    """A number of minutes, as a float (the original coerced them)."""
+    if value is None:
+        return None
+    try:
+        minutes = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{field} must be a number of minutes, got {value!r}", field=field, value=value) from None
+    if not minutes >= 0:
+        raise ValidationError(f"{field} must be >= 0, got {value!r}", field=field, value=value)
+    return minutes
+
+
 class Product(CatalogObject):
     """A catalog product: a named set of bands and images, with access lists.
 
@@ -64,6 +78,8 @@ class Product(CatalogObject):
         The time span of the product's data (stored as UTC).
     extra_properties : dict, optional
         Any JSON-able properties; changing an item marks the product modified.
+    revisit_period_minutes_min, revisit_period_minutes_max : float, optional
+        The shortest and longest time between observations of a place, in minutes.
     store : CatalogStore, optional
         Default: the current backend's catalog.
 
@@ -76,9 +92,10 @@ class Product(CatalogObject):
     """
 
     _fields = ("id", "name", "description", "owners", "readers", "writers", "tags", "start_datetime", "end_datetime",
-               "extra_properties")
+               "extra_properties", "revisit_period_minutes_min", "revisit_period_minutes_max")
     #: Fields stored in the "attrs" JSON column (schema version 3).
-    _attrs = ("tags", "start_datetime", "end_datetime", "extra_properties")
+    _attrs = ("tags", "start_datetime", "end_datetime", "extra_properties", "revisit_period_minutes_min",
+              "revisit_period_minutes_max")
     _defaults = {"owners": [], "readers": [], "writers": [], "tags": [], "extra_properties": {}}
 
     # -- field checks ---------------------------------------------------------------
@@ -111,6 +128,12 @@ class Product(CatalogObject):
 
     def _check_end_datetime(self, value: Any):
         return to_datetime(value, "end_datetime")
+
+    def _check_revisit_period_minutes_min(self, value: Any) -> float | None:
+        return _minutes(value, "revisit_period_minutes_min")
+
+    def _check_revisit_period_minutes_max(self, value: Any) -> float | None:
+        return _minutes(value, "revisit_period_minutes_max")
 
     def _check_extra_properties(self, value: Any) -> TrackedDict:
         return self._tracked("extra_properties", check_extra_properties(value), check_extra_properties)
@@ -216,14 +239,14 @@ class Product(CatalogObject):
         return product
 
     @classmethod
-    def search(cls, *, store: CatalogStore | None = None) -> list["Product"]:
-        """Every product the current user may read, by id."""
-        store = store or default_store()
-        return [
-            cls._from_row(row, store)
-            for row in store.list_products()
-            if access.has_right(store.settings, row, "read")
-        ]
+    def search(cls, *, store: CatalogStore | None = None) -> Search:
+        """A search of the products the current user may read (by id unless sorted).
+
+        Iterate it, or narrow it first (see :mod:`wf_widgets.catalog.search`)::
+
+            Product.search().filter(properties.tags == "sar").sort("created", ascending=False).limit(5)
+        """
+        return Search(cls, store)
 
     # -- writing ---------------------------------------------------------------------
     def save(self) -> "Product":
