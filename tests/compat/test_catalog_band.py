@@ -23,13 +23,12 @@ from wf_widgets.catalog import (
     MicrowaveBand,
     ProcessingStepAttribute,
     Product,
+    Properties,
     SpectralBand,
 )
 from wf_widgets.errors import NotFound
 
 NO_DERIVED = "derived bands (DerivedBand) are not part of wf_widgets"
-NO_SEARCH = ("Band.search() with property filters is not part of wf_widgets: list a product's bands with "
-             "Product.bands(), or get them by id (Band.get_many)")
 
 
 @pytest.fixture
@@ -111,9 +110,17 @@ class TestBand:
         assert isinstance(b, SpectralBand)
         assert 2000 == b.wavelength_nm_min
 
-    @pytest.mark.skip(reason=NO_SEARCH)
-    def test_list_subtype(self):
-        pass
+    def test_list_subtype(self, org):
+        Product(id="p1").save()
+        SpectralBand(name="blue", product_id="p1", data_type="UInt16", wavelength_nm_min=2000).save()
+        MaskBand(name="alpha", product_id="p1").save()
+        Product(id="p2").save()
+        SpectralBand(name="red", product_id="p2", data_type="UInt16").save()
+
+        results = list(Band.search().filter(Properties().product_id == "p1"))
+        assert 2 == len(results)
+        assert isinstance(results[0], SpectralBand)
+        assert isinstance(results[1], MaskBand)
 
     def test_vendor_band_name(self, org):
         s = SpectralBand(name="test", product_id="foo")
@@ -125,9 +132,16 @@ class TestBand:
         s = SpectralBand(name="test", product_id="foo", vendor_band_name="some_band")
         assert "some_band" == s.vendor_band_name
 
-    @pytest.mark.skip(reason=NO_SEARCH + "; the test reads the private _filter_properties, _serialize_filters")
-    def test_search(self):
-        pass
+    def test_search(self, org):
+        Product(id="p1").save()
+        SpectralBand(name="blue", product_id="p1", data_type="UInt16").save()
+        MaskBand(name="alpha", product_id="p1").save()
+        # the original checked the private _filter_properties (None) and _serialize_filters (type eq mask)
+        search = Band.search()
+        assert [b.name for b in search] == ["blue", "alpha"]
+
+        search = MaskBand.search()
+        assert [b.type for b in search] == ["mask"]
 
     def test_instantiate_band(self, org):
         with pytest.raises(TypeError):
