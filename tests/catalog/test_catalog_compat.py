@@ -24,6 +24,7 @@ from wf_widgets.catalog import (
     ProcessingStepAttribute,
     Product,
     SpectralBand,
+    UnsavedObjectError,
 )
 from wf_widgets.catalog.store import MIGRATIONS, CatalogStore
 from wf_widgets.config import Settings
@@ -95,12 +96,39 @@ def test_states_through_delete_and_save_again(cat):
     p.delete()
     assert p.state is DocumentState.DELETED and p.created is None
     assert repr(p).endswith("* Deleted from the catalog.")
-    with pytest.raises(DeletedObjectError):
-        p.delete()
-    p.save()  # stored anew
-    again = Product.get("org:p")
-    assert p.state == "saved" and again.tags == ["a"]
+    for call in (p.delete, p.save, p.reload, lambda: p.update(tags=["b"])):
+        with pytest.raises(DeletedObjectError, match="'org:p' was deleted; it can't"):
+            call()
+    assert Product.get("org:p") is None and p.tags == ["a"]
+    again = Product(id="org:p", tags=["a"], start_datetime="2020-01-02").save()  # a new object stores it again
     assert again.start_datetime == dt.datetime(2020, 1, 2, tzinfo=dt.timezone.utc)
+
+
+def test_delete_by_id_and_of_unsaved_or_vanished_objects(cat, product):
+    SpectralBand(product=product, name="red", data_type="UInt16").save()
+    assert MaskBand.delete(product.named_id("red")) is False  # a band of another type: nothing deleted
+    assert SpectralBand.delete(product.named_id("red")) is True and SpectralBand.get(product.named_id("red")) is None
+    assert Image.delete(product.named_id("nope")) is False
+    with pytest.raises(UnsavedObjectError, match="was never saved; it can't be deleted"):
+        Product(id=product.id).delete()
+    assert Product.get(product.id) is not None
+    stale = Product.get(product.id)
+    stale.description = "changed"
+    assert Product.delete(product.id, cascade=True) is True
+    with pytest.raises(DeletedObjectError, match="was deleted"):
+        stale.save()
+    assert stale.state == "deleted"
+
+
+def test_assigning_the_value_a_field_has_is_no_change(cat, product):
+    product.name = product.name
+    product.extra_properties = {}
+    assert product.state == "saved"
+    product.tags = ("a",)
+    assert product.state == "modified" and product.tags == ["a"]
+    assert Product.get(product.id) != product  # equal objects have equal states too
+    product.save()
+    assert Product.get(product.id) == product
 
 
 def test_update_sets_all_fields_or_none(cat, product):

@@ -97,7 +97,7 @@ def test_delete_needs_cascade_when_it_has_children(cat, product):
     assert Product.get(product.id) is None
     assert catalog_files(cat) == [] and not (cat.catalog.files_root / "org:my_product_id").exists()
     assert cat.catalog.list_images(product.id) == [] and cat.catalog.list_bands(product.id) == []
-    with pytest.raises(NotFound, match="does not exist"):
+    with pytest.raises(NotFound, match="was deleted; it can't be deleted"):
         product.delete()
 
 

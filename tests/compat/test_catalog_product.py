@@ -142,7 +142,9 @@ class TestProduct:
         assert p.state == DocumentState.DELETED
 
     def test_delete_non_existent(self, org):
-        p = Product(id="ne-my-product", name="Non-existent")
+        # the original's _saved=True object that the service didn't have: one saved, then deleted by id
+        p = Product(id="ne-my-product", name="Non-existent").save()
+        assert Product.delete(p.id)
         with pytest.raises(DeletedObjectError):
             p.delete()
 

@@ -40,6 +40,45 @@ class DeletedObjectError(NotFound):
     """The object was deleted from the catalog (the original client's name; a NotFound)."""
 
 
+class UnsavedObjectError(ValidationError):
+    """The operation needs a saved object (``delete()`` of one never saved; the original client's name)."""
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Whether a field's new value equals its old one, of the same type (``1`` is not ``True``)."""
+    try:
+        return type(old) is type(new) and bool(old == new)
+    except Exception:  # noqa: BLE001 - values whose == raises (arrays) are changes
+        return False
+
+
+class deletes:
+    """Decorator of ``delete``: ``obj.delete(...)`` deletes ``obj``; ``Cls.delete(id, ...)`` the object ``id``.
+
+    The class form (the original client's) returns True if it deleted something, False if
+    ``id`` named nothing (or a band of another type), and takes ``store=``.
+    """
+
+    def __init__(self, method: Callable[..., None]):
+        self.method = method
+        self.__doc__ = method.__doc__
+
+    def __get__(self, obj: Any, cls: type) -> Callable[..., Any]:
+        if obj is not None:
+            return self.method.__get__(obj, cls)
+        method = self.method
+
+        def delete(id: str, *args: Any, store: CatalogStore | None = None, **kwargs: Any) -> bool:
+            found = cls.get(id, store=store)
+            if found is None:
+                return False
+            method(found, *args, **kwargs)
+            return True
+
+        delete.__doc__ = method.__doc__
+        return delete
+
+
 class ReadOnlyFieldError(ValidationError, AttributeError):
     """A field only the catalog sets (``created``, ``modified``, ...) was assigned."""
 
@@ -118,8 +157,11 @@ class CatalogObject:
                                      field=name, value=value)
         if name in self._fields:
             check = getattr(self, f"_check_{name}", None)
-            self._values[name] = check(value) if check is not None else value
-            self._modified.add(name)
+            new = check(value) if check is not None else value
+            same = name in self._values and _same(self._values[name], new)
+            self._values[name] = new
+            if not same:  # assigning the value a field has is no change (as in the original client)
+                self._modified.add(name)
             return
         if name.startswith("_") or isinstance(getattr(type(self), name, None), property):
             object.__setattr__(self, name, value)
@@ -165,6 +207,7 @@ class CatalogObject:
         AttributeError, ValidationError
             An unknown field, or a bad value: then no field is changed.
         """
+        self._check_not_deleted("be updated")
         values, modified = dict(self._values), set(self._modified)
         for name, value in kwargs.items():
             try:
@@ -186,10 +229,11 @@ class CatalogObject:
         Raises
         ------
         ValidationError
-            If the object is unsaved, deleted, or modified (``get`` it anew to drop the changes).
+            If the object is unsaved or modified (``get`` it anew to drop the changes).
         DeletedObjectError
-            If it was deleted from the catalog meanwhile (``state`` becomes ``"deleted"``).
+            If it was deleted (here, or from the catalog meanwhile: ``state`` becomes ``"deleted"``).
         """
+        self._check_not_deleted("reload")
         if self.state is not DocumentState.SAVED:
             raise ValidationError(f"{type(self).__name__} {getattr(self, 'id', None)!r} is {self.state.value}: only a "
                                   "saved, unmodified object reloads", field="state", value=self.state.value,
@@ -200,6 +244,22 @@ class CatalogObject:
             self._mark_deleted()
             raise DeletedObjectError(f"{type(self).__name__} {self.id!r} was deleted", field="id", value=self.id)
         self._apply_row(row, store)
+
+    def _require_saved(self, action: str) -> None:
+        """Raise unless the object is saved (not new, not deleted): ``action`` names what needs it."""
+        what = f"{type(self).__name__} {getattr(self, 'id', None)!r}"
+        if self._deleted:
+            raise DeletedObjectError(f"{what} was deleted; it can't {action}", field="id", value=getattr(self, "id", None))
+        if not self._saved:
+            raise UnsavedObjectError(f"{what} was never saved; it can't {action} (get the stored one with "
+                                     f"{type(self).__name__}.get, or delete it by id: {type(self).__name__}.delete(id))",
+                                     field="id", value=getattr(self, "id", None))
+
+    def _check_not_deleted(self, action: str) -> None:
+        if self._deleted:
+            raise DeletedObjectError(f"{type(self).__name__} {getattr(self, 'id', None)!r} was deleted; it can't "
+                                     f"{action} (make a new object to store it again)", field="id",
+                                     value=getattr(self, "id", None))
 
     def _mark_deleted(self) -> None:
         """After a delete: ``state`` is ``"deleted"``; saving stores the object anew."""
@@ -271,9 +331,10 @@ class CatalogObject:
         return cls(store=store, **{k: v for k, v in data.items() if k in cls._fields and v is not None})
 
     def __eq__(self, other: object) -> bool:
+        """Objects of one class, in one :attr:`state`, with equal fields (the original client's rule)."""
         if type(other) is not type(self):
             return NotImplemented
-        return self._values == other._values
+        return self.state == other.state and self._values == other._values
 
     __hash__ = None  # mutable
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from ..errors import NotFound, ValidationError
 from . import access
 from ._common import ctime, optional_str
-from ._object import CatalogObject, DeletedObjectError, ProductChild
+from ._object import CatalogObject, DeletedObjectError, ProductChild, deletes
 from .attributes import _plain, check_derived_params, check_extra_properties, check_processing_levels, check_tags
 from .datatypes import DataType
 from .reads import is_alpha_row, range_scaling  # noqa: F401  (band-row helpers, long importable from here)
@@ -222,6 +222,7 @@ class Band(ProductChild):
         """
         if self.name is None or self.product_id is None:
             raise ValidationError("A band needs a name and a product_id to be saved", field="name", value=self.name)
+        self._check_not_deleted("be saved")
         store = self._catalog()
         if not self._saved:
             self._namespace(store)
@@ -241,17 +242,27 @@ class Band(ProductChild):
                 stored = store.insert_band(row)
             else:
                 if existing is None:
+                    self._mark_deleted()
                     raise DeletedObjectError(f"Band {self.id!r} was deleted", field="id", value=self.id)
                 stored = store.update_band(row)
         self._apply_row({**{k: v for k, v in stored.items() if k != "attrs"}, **stored["attrs"]}, store)
         return self
 
+    @deletes
     def delete(self) -> None:
-        """Delete the band (writers and owners of the product)."""
+        """Delete the band (writers and owners of the product); ``Band.delete(id)`` deletes the band ``id``.
+
+        Raises
+        ------
+        UnsavedObjectError, DeletedObjectError
+            If the band was never saved, or was deleted.
+        """
+        self._require_saved("be deleted")
         store = self._catalog()
         with store.transaction():
             product = store.get_product(self.product_id)
             if product is None or store.get_band(self.id) is None:
+                self._mark_deleted()
                 raise DeletedObjectError(f"Band {self.id!r} does not exist", field="id", value=self.id)
             access.require(store.settings, product, "write", f"delete band {self.name!r} of")
             store.delete_band(self.id)

@@ -22,7 +22,7 @@ from ..geo import AOI, to_shapely
 from ..outputs import cog  # imports rasterio now, not first in an upload thread (PROJ data path)
 from . import access, files
 from ._common import ctime, to_datetime
-from ._object import DeletedObjectError, ProductChild
+from ._object import DeletedObjectError, ProductChild, deletes
 from .attributes import check_extra_properties
 from .store import CatalogStore
 
@@ -195,6 +195,7 @@ class Image(ProductChild):
         NotFound, PermissionDenied
             If the product does not exist, or the user may not write to it.
         """
+        self._check_not_deleted("be saved")
         store = self._catalog()
         with store.transaction():
             self._writable_product(store, "save")
@@ -208,18 +209,28 @@ class Image(ProductChild):
                 stored = store.insert_image(self._row())
             else:
                 if existing is None:
+                    self._mark_deleted()
                     raise DeletedObjectError(f"Image {self.id!r} was deleted", field="id", value=self.id)
                 stored = store.update_image(self._row())
         self._apply_row(stored, store)
         return self
 
+    @deletes
     def delete(self) -> None:
-        """Delete the image and its file (writers and owners of the product)."""
+        """Delete the image and its file (writers and owners of the product); ``Image.delete(id)`` the image ``id``.
+
+        Raises
+        ------
+        UnsavedObjectError, DeletedObjectError
+            If the image was never saved, or was deleted.
+        """
+        self._require_saved("be deleted")
         store = self._catalog()
         with store.transaction() as txn:
             self._writable_product(store, "delete")
             row = store.get_image(self.id)
             if row is None:
+                self._mark_deleted()
                 raise DeletedObjectError(f"Image {self.id!r} does not exist", field="id", value=self.id)
             store.delete_image(self.id)
             for item in row.get("files") or ():

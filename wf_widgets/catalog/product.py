@@ -16,7 +16,7 @@ from ._common import (
     optional_str,
     to_datetime,
 )
-from ._object import CatalogObject, DeletedObjectError, ProductChild
+from ._object import CatalogObject, DeletedObjectError, ProductChild, deletes
 from .attributes import TrackedDict, check_extra_properties, check_tags
 from .bands import Band
 from .image import Image
@@ -261,6 +261,7 @@ class Product(CatalogObject):
         """
         if self.id is None:
             raise ValidationError("A product needs an id ('org:name') to be saved", field="id", value=None)
+        self._check_not_deleted("be saved")
         store = self._catalog()
         user = store.settings.user
         if not self._saved:
@@ -281,12 +282,14 @@ class Product(CatalogObject):
                 stored = store.insert_product(row)
             else:
                 if existing is None:
+                    self._mark_deleted()
                     raise DeletedObjectError(f"Product {self.id!r} was deleted", field="id", value=self.id)
                 access.require(store.settings, existing, "own", "change")
                 stored = store.update_product(row)
         self._apply_row(stored, store)
         return self
 
+    @deletes
     def delete(self, cascade: bool = False) -> None:
         """Delete the product (owners only).
 
@@ -295,11 +298,23 @@ class Product(CatalogObject):
         cascade : bool
             Also delete its bands and images (with their files). Without it, a product
             that still has bands or images is not deleted.
+
+        ``Product.delete(id, cascade=...)`` deletes the product ``id`` and returns whether
+        there was one (the original client's class form).
+
+        Raises
+        ------
+        UnsavedObjectError
+            If this product was never saved (``Product.get`` the stored one first).
+        DeletedObjectError
+            If it was deleted (``state`` becomes ``"deleted"``).
         """
+        self._require_saved("be deleted")
         store = self._catalog()
         with store.transaction() as txn:
             row = store.get_product(self.id)
             if row is None:
+                self._mark_deleted()
                 raise DeletedObjectError(f"Product {self.id!r} does not exist", field="id", value=self.id)
             access.require(store.settings, row, "own", "delete")
             counts = store.count_children(self.id)
