@@ -165,7 +165,7 @@ def test_a_catalog_of_version_2_opens_and_its_products_read(tmp_path):
     store = CatalogStore(Settings(home=tmp_path / "home", user="user:alice"))
     try:
         old = Product.get("org:old", store=store)
-        assert (old.tags, old.extra_properties, old.start_datetime) == ([], {}, None)
+        assert (old.tags, old.extra_properties, old.start_datetime) == (None, {}, None)
         old.extra_properties["k"] = "v"
         old.save()
         assert Product.get("org:old", store=store).extra_properties == {"k": "v"}
@@ -277,3 +277,17 @@ def test_an_id_without_org_agrees_with_the_product_of_the_org(cat, product):
     assert image.product_id == "alice:mine"
     with pytest.raises(ValidationError, match="disagrees"):
         Image(id="other:i", product=Product.get("mine"))
+
+
+def test_fields_given_to_the_constructor_count_as_modified_and_unknown_ones_are_both_errors(cat):
+    assert Product(id="org:p").is_modified and not Product().is_modified
+    with pytest.raises(TypeError, match="unexpected keyword argument") as info:
+        Product(id="org:p", colour="red")
+    assert isinstance(info.value, AttributeError)
+    p = Product(id="org:p", tags=["a"]).save()
+    p.tags.append("b")
+    assert p.state == "modified"
+    with pytest.raises(ValidationError, match=r"tags must be a list of strings, got \['a', 'b', 1\]"):
+        p.tags.append(1)
+    p.save()
+    assert Product.get("org:p").tags == ["a", "b"]

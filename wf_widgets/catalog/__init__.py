@@ -15,7 +15,7 @@ Access rules live in :mod:`wf_widgets.catalog.access`, all SQL in
 """
 
 from . import image_option  # noqa: F401  (teaches normalize the catalog destination's image option)
-from ._object import AttributeValidationError, DeletedObjectError, DocumentState, UnsavedObjectError
+from ._object import AttributeValidationError, DeletedObjectError, DocumentState, UnknownFieldError, UnsavedObjectError
 from .access import PUBLIC
 from .attributes import DerivedParamsAttribute, MappingAttribute, ProcessingStepAttribute
 from .bands import Band, ClassBand, GenericBand, MaskBand, MicrowaveBand, SpectralBand
@@ -45,6 +45,7 @@ __all__ = [
     "Product",
     "Search",
     "SpectralBand",
+    "UnknownFieldError",
     "UnsavedObjectError",
     "catalog_listing",
     "properties",

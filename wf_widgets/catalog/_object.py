@@ -40,6 +40,10 @@ class DeletedObjectError(NotFound):
     """The object was deleted from the catalog (the original client's name; a NotFound)."""
 
 
+class UnknownFieldError(TypeError, AttributeError):
+    """A keyword argument that names no field (a TypeError, and an AttributeError as in the original client)."""
+
+
 class UnsavedObjectError(ValidationError):
     """The operation needs a saved object (``delete()`` of one never saved; the original client's name)."""
 
@@ -114,7 +118,8 @@ def _jsonable(value: Any) -> Any:
 class CatalogObject:
     """Fields declared in ``_fields`` are checked by ``_check_<field>`` on every assignment.
 
-    Unknown keyword arguments raise TypeError, unknown attributes AttributeError. ``created``
+    Unknown keyword arguments raise :class:`UnknownFieldError` (a TypeError and an
+    AttributeError), unknown attributes AttributeError. ``created``
     and ``modified`` (and ``_derived``) are set by the catalog only. Objects use the store
     given as ``store=``, else the current backend's catalog at the time
     of each call.
@@ -133,16 +138,16 @@ class CatalogObject:
         object.__setattr__(self, "_values", {name: None for name in self._fields + self._derived})
         unknown = sorted(set(kwargs) - set(self._fields) - set(self._aliases))
         if unknown:
-            raise TypeError(
+            raise UnknownFieldError(
                 f"{type(self).__name__}() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
                 f"allowed: {', '.join(self._fields + tuple(self._aliases))}"
             )
         for name, value in self._defaults.items():
             setattr(self, name, copy.deepcopy(value))  # through the field's check (a TrackedDict, ...)
-        for name, value in kwargs.items():
+        self._modified.clear()
+        for name, value in kwargs.items():  # as in the original client, they count as modified (is_modified)
             if value is not None or name not in self._defaults:
                 setattr(self, self._aliases.get(name, name), value)
-        self._modified.clear()
 
     # -- attribute access ----------------------------------------------------------
     def __getattr__(self, name: str) -> Any:

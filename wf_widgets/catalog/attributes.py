@@ -198,13 +198,19 @@ def check_extra_properties(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
-def check_tags(value: Any) -> list[str]:
-    """``tags``: a list of str (None is an empty list)."""
+def check_tags(value: Any, changed: Changed = None) -> TrackedList | None:
+    """``tags``: a list of str, or None; changes in place (``tags.append``) call ``changed``."""
     if value is None:
-        return []
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") or not all(isinstance(v, str) for v in value):
+        return None
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise ValidationError(f"tags must be a list of strings, got {value!r}", field="tags", value=value)
-    return list(value)
+    return TrackedList(_tags(list(value)), check=_tags, changed=changed)
+
+
+def _tags(items: list) -> list:
+    if not all(isinstance(v, str) for v in items):
+        raise ValidationError(f"tags must be a list of strings, got {items!r}", field="tags", value=items)
+    return items
 
 
 def _str(value: Any, field: str) -> str | None:

@@ -103,7 +103,7 @@ class Band(ProductChild):
     #: Fields of the subclass, stored in the "attrs" JSON column.
     _attrs: ClassVar[tuple[str, ...]] = ()
     _fields = _common + _shared
-    _defaults = {"tags": [], "extra_properties": {}}
+    _defaults = {"extra_properties": {}}
     _by_type: ClassVar[dict[str, type["Band"]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -165,8 +165,8 @@ class Band(ProductChild):
     def _check_derived_params(self, value: Any) -> Any:
         return check_derived_params(value, self._changed("derived_params"))
 
-    def _check_tags(self, value: Any) -> list[str]:
-        return check_tags(value)
+    def _check_tags(self, value: Any) -> list[str] | None:
+        return check_tags(value, self._changed("tags"))
 
     def _check_extra_properties(self, value: Any) -> Any:
         return self._tracked("extra_properties", check_extra_properties(value), check_extra_properties)

@@ -96,7 +96,7 @@ class Product(CatalogObject):
     #: Fields stored in the "attrs" JSON column (schema version 3).
     _attrs = ("tags", "start_datetime", "end_datetime", "extra_properties", "revisit_period_minutes_min",
               "revisit_period_minutes_max")
-    _defaults = {"owners": [], "readers": [], "writers": [], "tags": [], "extra_properties": {}}
+    _defaults = {"owners": [], "readers": [], "writers": [], "extra_properties": {}}
 
     # -- field checks ---------------------------------------------------------------
     def _check_id(self, value: Any) -> str:
@@ -120,8 +120,8 @@ class Product(CatalogObject):
     def _check_writers(self, value: Any) -> list[str]:
         return _principals(value, "writers")
 
-    def _check_tags(self, value: Any) -> list[str]:
-        return check_tags(value)
+    def _check_tags(self, value: Any) -> list[str] | None:
+        return check_tags(value, self._changed("tags"))
 
     def _check_start_datetime(self, value: Any):
         return to_datetime(value, "start_datetime")
