@@ -29,6 +29,7 @@ from wf_widgets.catalog import (
 from wf_widgets.catalog.store import MIGRATIONS, CatalogStore
 from wf_widgets.config import Settings
 from wf_widgets.errors import NotFound, ValidationError
+from wf_widgets.outputs.normalize import normalize
 
 from ._helpers import new_image
 
@@ -291,3 +292,14 @@ def test_fields_given_to_the_constructor_count_as_modified_and_unknown_ones_are_
         p.tags.append(1)
     p.save()
     assert Product.get("org:p").tags == ["a", "b"]
+
+
+def test_a_catalog_destination_may_name_its_product_without_the_org(cat):
+    dest, _ = normalize({"type": "catalog", "image": Image(name="x", product_id="mine")}, "geotiff", "Image")
+    assert (dest["image"]["id"], dest["image"]["product_id"]) == ("alice:mine:x", "alice:mine")
+    dest, _ = normalize({"type": "catalog", "image": {"id": "mine:x", "name": "x", "product_id": "mine"}},
+                        "geotiff", "Image")
+    assert dest["image"]["id"] == "alice:mine:x"
+    with pytest.raises(ValidationError, match=r"image\.id must be '<product_id>:<name>' \('alice:mine:x'\)"):
+        normalize({"type": "catalog", "image": {"id": "other:x", "name": "x", "product_id": "mine"}}, "geotiff",
+                  "Image")
