@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 import shapely.geometry
 
@@ -66,3 +67,23 @@ def test_bad_searches_are_clear_errors(cat, product):
         p._private  # noqa: B018
     assert repr(Product.search().filter(p.name == "x").limit(2)) == \
         "Product.search().filter(properties.name eq 'x').limit(2)"
+
+
+def test_image_summaries(cat, product):
+    sizes = []
+    for day in (2, 3, 9):  # 2020-03-02 and -03 are in one ISO week (from Monday the 2nd), the 9th in the next
+        image = new_image(name=f"d{day}", acquired=dt.date(2020, 3, day)).upload_ndarray(np.zeros((1, 8, 8), np.uint8))
+        sizes.append(image.files[0]["size"])
+    new_image(name="undated").save()
+    summary = Image.search().limit(1).summary()  # the limit doesn't apply
+    assert (summary.count, summary.bytes, summary.products) == (4, sum(sizes), ["org:my_product_id"])
+    weeks = Image.search().summary_interval(interval="week")
+    assert [(w.interval_start.date(), w.count, w.bytes) for w in weeks] == [
+        (dt.date(2020, 3, 2), 2, sizes[0] + sizes[1]), (dt.date(2020, 3, 9), 1, sizes[2])]
+    assert repr(weeks[1]).endswith(" - Interval start: 2020-03-09 00:00:00+00:00")
+    quarters = Image.search().summary_interval(interval="quarter", end_datetime="2020-03-08")
+    assert [(q.interval_start.date(), q.count) for q in quarters] == [(dt.date(2020, 1, 1), 2)]
+    with pytest.raises(ValidationError, match=r"Unknown value 'published' for 'aggregate_date_field'; allowed"):
+        Image.search().summary_interval(aggregate_date_field="published")
+    with pytest.raises(ValidationError, match=r"Unknown value 'decade' for 'interval'"):
+        Image.search().summary_interval(interval="decade")

@@ -23,9 +23,10 @@ from .datatypes import DataType
 from .image import Image
 from .listing import catalog_listing
 from .product import Product
-from .search import ImageSearch, Properties, Search, properties
+from .search import AggregateDateField, ImageSearch, Interval, Properties, Search, SummaryResult, properties
 
 __all__ = [
+    "AggregateDateField",
     "AttributeValidationError",
     "Band",
     "ClassBand",
@@ -36,6 +37,7 @@ __all__ = [
     "GenericBand",
     "Image",
     "ImageSearch",
+    "Interval",
     "MappingAttribute",
     "MaskBand",
     "MicrowaveBand",
@@ -45,6 +47,7 @@ __all__ = [
     "Product",
     "Search",
     "SpectralBand",
+    "SummaryResult",
     "UnknownFieldError",
     "UnsavedObjectError",
     "catalog_listing",

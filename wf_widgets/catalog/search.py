@@ -16,6 +16,7 @@ compares product ids (a Product or an id; an id without an org gets the current 
 from __future__ import annotations
 
 import datetime as _dt
+import enum
 import re
 from typing import Any, Iterator
 
@@ -320,8 +321,88 @@ class Search:
         return "".join(parts)
 
 
+class Interval(str, enum.Enum):
+    """The intervals of :meth:`ImageSearch.summary_interval`."""
+
+    YEAR = "year"
+    QUARTER = "quarter"
+    MONTH = "month"
+    WEEK = "week"
+    DAY = "day"
+    HOUR = "hour"
+    MINUTE = "minute"
+
+
+class AggregateDateField(str, enum.Enum):
+    """The date fields :meth:`ImageSearch.summary_interval` aggregates on (images have no ``published``)."""
+
+    ACQUIRED = "acquired"
+    CREATED = "created"
+    MODIFIED = "modified"
+
+
+def _interval_start(when: _dt.datetime, interval: Interval) -> _dt.datetime:
+    when = when.astimezone(_dt.timezone.utc)
+    if interval is Interval.YEAR:
+        return when.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    if interval is Interval.QUARTER:
+        return when.replace(month=(when.month - 1) // 3 * 3 + 1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    if interval is Interval.MONTH:
+        return when.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if interval is Interval.WEEK:  # weeks start on Monday (ISO 8601)
+        day = when.replace(hour=0, minute=0, second=0, microsecond=0)
+        return day - _dt.timedelta(days=day.weekday())
+    if interval is Interval.DAY:
+        return when.replace(hour=0, minute=0, second=0, microsecond=0)
+    if interval is Interval.HOUR:
+        return when.replace(minute=0, second=0, microsecond=0)
+    return when.replace(second=0, microsecond=0)
+
+
+class SummaryResult:
+    """What :meth:`ImageSearch.summary` and :meth:`ImageSearch.summary_interval` give.
+
+    Attributes
+    ----------
+    count : int
+        Number of images.
+    bytes : int
+        Bytes of their stored files.
+    products : list of str or None
+        The ids of their products (:meth:`~ImageSearch.summary` only).
+    interval_start : datetime.datetime or None
+        The start of the interval (:meth:`~ImageSearch.summary_interval` only).
+    """
+
+    def __init__(self, count: int = 0, bytes: int = 0, products: list[str] | None = None,
+                 interval_start: _dt.datetime | None = None):
+        self.count = count
+        self.bytes = bytes
+        self.products = products
+        self.interval_start = interval_start
+
+    def __repr__(self) -> str:
+        text = [f"\nSummary for {self.count} images:", f" - Total bytes: {self.bytes:,}"]
+        if self.products:
+            text.append(f" - Products: {', '.join(self.products)}")
+        if self.interval_start:
+            text.append(f" - Interval start: {self.interval_start}")
+        return "\n".join(text)
+
+
+def _bytes(image: Any) -> int:
+    return sum(int(f.get("size") or 0) for f in image.files or ())
+
+
+def _bound(value: Any, field: str) -> _dt.datetime | None:
+    """A summary_interval bound: None or 0 (unbounded), else a datetime, date or ISO 8601 str."""
+    if value is None or (not isinstance(value, bool) and value == 0):
+        return None
+    return to_datetime(value, field)
+
+
 class ImageSearch(Search):
-    """A :class:`Search` of images, which can also keep those whose geometry meets a shape."""
+    """A :class:`Search` of images, which can also keep those whose geometry meets a shape, and summarise."""
 
     def __init__(self, model: type, store: CatalogStore | None = None):
         super().__init__(model, store)
@@ -336,6 +417,52 @@ class ImageSearch(Search):
         """
         shape = to_shapely(getattr(geometry, "__geo_interface__", geometry), field="intersects")
         return self._copy(intersects=geometry, shape=shape)
+
+    def summary(self) -> SummaryResult:
+        """How many images the search finds (regardless of ``limit``), the bytes of their files, their products."""
+        found = self._run(None)
+        return SummaryResult(count=len(found), bytes=sum(map(_bytes, found)),
+                             products=sorted({image.product_id for image in found}))
+
+    def summary_interval(self, aggregate_date_field: str = "acquired", interval: str = "year",
+                         start_datetime: Any = None, end_datetime: Any = None) -> list[SummaryResult]:
+        """Counts and bytes of the images found, per interval of a date field.
+
+        Parameters
+        ----------
+        aggregate_date_field : str
+            ``"acquired"`` (default), ``"created"`` or ``"modified"``.
+        interval : str
+            ``"year"`` (default), ``"quarter"``, ``"month"``, ``"week"`` (from Monday),
+            ``"day"``, ``"hour"`` or ``"minute"`` (UTC).
+        start_datetime, end_datetime : datetime, date or ISO 8601 str, optional
+            Keep the images whose date is within them (both included); None or ``0``:
+            unbounded.
+
+        Returns
+        -------
+        list of SummaryResult
+            One per interval holding images, by ``interval_start``; images without the date
+            are left out.
+        """
+        try:
+            field = AggregateDateField(getattr(aggregate_date_field, "value", aggregate_date_field))
+        except ValueError:
+            raise ValidationError.bad_value("aggregate_date_field", aggregate_date_field,
+                                            [f.value for f in AggregateDateField]) from None
+        try:
+            step = Interval(getattr(interval, "value", interval))
+        except ValueError:
+            raise ValidationError.bad_value("interval", interval, [i.value for i in Interval]) from None
+        start, end = _bound(start_datetime, "start_datetime"), _bound(end_datetime, "end_datetime")
+        groups: dict[_dt.datetime, list[Any]] = {}
+        for image in self._run(None):
+            when = getattr(image, field.value)
+            if when is None or (start is not None and when < start) or (end is not None and when > end):
+                continue
+            groups.setdefault(_interval_start(when, step), []).append(image)
+        return [SummaryResult(count=len(images), bytes=sum(map(_bytes, images)), interval_start=key)
+                for key, images in sorted(groups.items())]
 
     def _matches(self, obj: Any, settings: Any) -> bool:
         if self._shape is not None:
