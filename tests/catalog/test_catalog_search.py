@@ -87,3 +87,16 @@ def test_image_summaries(cat, product):
         Image.search().summary_interval(aggregate_date_field="published")
     with pytest.raises(ValidationError, match=r"Unknown value 'decade' for 'interval'"):
         Image.search().summary_interval(interval="decade")
+
+
+def test_a_product_filter_reads_only_that_product(cat, product, monkeypatch):
+    Product(id="org:other").save()
+    new_image(name="x", product_id="org:other").save()
+    read = []
+    original = cat.catalog.list_images
+    monkeypatch.setattr(cat.catalog, "list_images", lambda product_id: read.append(product_id) or original(product_id))
+    assert [i.id for i in Image.search().filter((p.product_id == "org:other") & (p.name == "x"))] == ["org:other:x"]
+    assert read == ["org:other"]
+    read.clear()
+    assert [i.id for i in Image.search().filter((p.product_id == "org:other") | (p.name == "x"))] == ["org:other:x"]
+    assert sorted(read) == ["org:my_product_id", "org:other"]  # an "or" may match in any product

@@ -271,11 +271,27 @@ class Search:
             for row in products:
                 yield self._model._from_row(row, store)
             return
+        only = self._product_ids(settings)
+        if only is not None:  # a filter names the products: read only theirs
+            products = [row for row in products if row["id"] in only]
         for product in products:
             for row in getattr(store, f"list_{kind}s")(product["id"]):
                 obj = self._model._from_row(row, store)
                 if isinstance(obj, self._model):  # a band class finds bands of its type only
                     yield obj
+
+    def _product_ids(self, settings: Any) -> set[str] | None:
+        """The product ids a filter limits the search to (``properties.product_id == ...`` and'ed in), or None."""
+        only: set[str] | None = None
+        stack = list(self._filters)
+        while stack:
+            expr = stack.pop()
+            if isinstance(expr, _Both):
+                stack.extend(expr.parts)
+            elif isinstance(expr, _Compare) and expr.op == "eq" and expr.name in ("product", "product_id"):
+                value = _operand(None, expr.value, expr.name, settings)
+                only = {value} if only is None else only & {value}
+        return only
 
     def _matches(self, obj: Any, settings: Any) -> bool:
         if self._text is not None:
