@@ -23,6 +23,7 @@ from wf_widgets.catalog import (
     MaskBand,
     ProcessingStepAttribute,
     Product,
+    Resolution,
     SpectralBand,
     UnsavedObjectError,
 )
@@ -303,3 +304,20 @@ def test_a_catalog_destination_may_name_its_product_without_the_org(cat):
     with pytest.raises(ValidationError, match=r"image\.id must be '<product_id>:<name>' \('alice:mine:x'\)"):
         normalize({"type": "catalog", "image": {"id": "other:x", "name": "x", "product_id": "mine"}}, "geotiff",
                   "Image")
+
+
+def test_product_resolutions_come_from_its_bands(cat, product):
+    assert (product.resolution_min, product.resolution_max) == (None, None)
+    SpectralBand(product=product, name="a", data_type="UInt16", resolution=30).save()
+    SpectralBand(product=product, name="b", data_type="UInt16", resolution={"value": 10, "unit": "meters"}).save()
+    SpectralBand(product=product, name="c", data_type="UInt16", resolution={"value": 0.1, "unit": "degrees"}).save()
+    assert (product.resolution_min, product.resolution_max) == (Resolution("10m"), Resolution(value=30, unit="meters"))
+    assert product.resolution_min < 20 and not product.resolution_min > Resolution("20 m.")
+    assert Resolution("0.1°") != 0.1  # a plain number is in meters
+    with pytest.raises(ValidationError, match="resolution_min comes from the product's bands") as info:
+        product.resolution_min = 5
+    assert isinstance(info.value, AttributeError)
+    with pytest.raises(ValidationError, match=r"The resolution '60' can't be read"):
+        Resolution("60")
+    with pytest.raises(AttributeError, match="resolution has no field"):
+        Resolution(value=2, bar="foo")

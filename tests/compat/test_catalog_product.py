@@ -20,6 +20,8 @@ from wf_widgets.catalog import (
     DocumentState,
     Image,
     Product,
+    Resolution,
+    SpectralBand,
 )
 from wf_widgets.errors import ValidationError
 
@@ -27,7 +29,6 @@ from ._helpers import NOT_UP_TO_DATE
 
 DELETE_TASKS = ("no delete tasks: Product.delete(cascade=True) deletes the bands, images and files at once "
                 "(delete_related_objects, get_delete_status, TaskStatus are not part of wf_widgets)")
-NO_RESOLUTION = "Product.resolution_min/resolution_max and the Resolution class are not part of wf_widgets"
 
 
 @pytest.fixture
@@ -61,13 +62,23 @@ class TestProduct:
         # deliberate difference: the note names "the catalog" (a local one), not Descartes Labs'
         assert p_repr.strip("\n").splitlines() == expected[:2] + [NOT_UP_TO_DATE]
 
-    @pytest.mark.skip(reason=NO_RESOLUTION)
-    def test_resolution(self):
-        pass
+    def test_resolution(self, org):
+        # resolution_min is read-only, from the product's bands (the original's service computed it the same way)
+        p = Product(id="p1", name="Test Product").save()
+        SpectralBand(product=p, name="b", data_type="UInt16", resolution={"value": 10.0, "unit": "meters"}).save()
 
-    @pytest.mark.skip(reason=NO_RESOLUTION)
-    def test_resolution_new(self):
-        pass
+        assert isinstance(p.resolution_min, Resolution)
+        assert p.resolution_min == Resolution(value=10.0, unit="meters")
+        assert not p.is_modified
+
+        p.tags = ["tag"]
+        assert p.is_modified
+
+    def test_resolution_new(self, org):
+        # the original also read a unit the client didn't know ("miles") from the service; a local catalog
+        # stores only the units it knows
+        with pytest.raises(AttributeValidationError):
+            Resolution(value=15.0, unit="miles")
 
     def test_list(self, org, monkeypatch):
         at(org, monkeypatch, "2019-06-10T18:48:13.066192")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 import shapely.geometry
 
-from wf_widgets.catalog import DocumentState, Image, ImageSearch, Product, Search
+from wf_widgets.catalog import DocumentState, Image, ImageSearch, Product, Search, SpectralBand
 from wf_widgets.catalog import properties as p
 
 REST = "the REST request of a search (includes, continuation tokens); a local search has none"
@@ -135,9 +135,13 @@ class TestSearch:
         s = s.filter(p.product != my_product)
         assert ids(s) == ["descarteslabs:other:theirs"]
 
-    @pytest.mark.skip(reason="Product.resolution_min/resolution_max (Resolution) are not part of wf_widgets")
     def test_filter_resolution(self):
-        pass
+        for id, meters in (("fine", 60), ("coarse", 120)):
+            product = Product(id=id).save()
+            SpectralBand(product=product, name="b", data_type="UInt16", resolution=meters).save()
+        Product(id="none").save()
+        s = self.search.filter(p.resolution_min == 60)
+        assert ids(s) == ["descarteslabs:fine"]
 
     def test_limit(self):
         for id in ("a", "b", "c"):

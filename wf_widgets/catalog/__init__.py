@@ -17,7 +17,7 @@ Access rules live in :mod:`wf_widgets.catalog.access`, all SQL in
 from . import image_option  # noqa: F401  (teaches normalize the catalog destination's image option)
 from ._object import AttributeValidationError, DeletedObjectError, DocumentState, UnknownFieldError, UnsavedObjectError
 from .access import PUBLIC
-from .attributes import DerivedParamsAttribute, MappingAttribute, ProcessingStepAttribute
+from .attributes import DerivedParamsAttribute, MappingAttribute, ProcessingStepAttribute, Resolution, ResolutionUnit
 from .bands import Band, ClassBand, GenericBand, MaskBand, MicrowaveBand, SpectralBand
 from .datatypes import DataType
 from .image import Image
@@ -44,6 +44,8 @@ __all__ = [
     "PUBLIC",
     "ProcessingStepAttribute",
     "Properties",
+    "Resolution",
+    "ResolutionUnit",
     "Product",
     "Search",
     "SpectralBand",

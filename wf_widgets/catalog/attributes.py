@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import enum
+import re
 from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
@@ -271,6 +273,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+class UnknownAttributeError(ValidationError, AttributeError):
+    """A field a record doesn't have (a ValidationError, and an AttributeError as in the original client)."""
+
+
 class MappingAttribute:
     """A record of named, checked fields, read and set as attributes (the original client's name).
 
@@ -293,7 +299,7 @@ class MappingAttribute:
         object.__setattr__(self, "_changed", None)
         unknown = sorted(set(kwargs) - set(self._checks))
         if unknown:
-            raise ValidationError(f"{self._name} has no field(s) {', '.join(map(repr, unknown))}; fields: "
+            raise UnknownAttributeError(f"{self._name} has no field(s) {', '.join(map(repr, unknown))}; fields: "
                                   f"{', '.join(self._checks)}", field=self._name, value=unknown[0],
                                   allowed=tuple(self._checks))
         for name, value in kwargs.items():
@@ -403,6 +409,101 @@ class DerivedParamsAttribute(MappingAttribute):
     _name = "derived_params"
     _checks = {"function": _str, "bands": _str_list, "source_type": _data_type}
     _required = ("function", "bands")
+
+
+class ResolutionUnit(str, enum.Enum):
+    """The units of a :class:`Resolution`."""
+
+    METERS = "meters"
+    DEGREES = "degrees"
+
+
+_RESOLUTION_TEXT = re.compile(r"^\s*([-0-9.]+)\s*([a-zA-Z.\u00b0]+)\s*$")
+_UNIT_NAMES = {"m": "meters", "meter": "meters", "metre": "meters", "meters": "meters", "metres": "meters",
+               "\u00b0": "degrees", "deg": "degrees", "degree": "degrees", "degrees": "degrees"}
+
+
+def _unit(value: Any, field: str) -> ResolutionUnit | None:
+    if value is None:
+        return None
+    try:
+        return ResolutionUnit(getattr(value, "value", value))
+    except ValueError:
+        raise ValidationError.bad_value(field, value, [u.value for u in ResolutionUnit]) from None
+
+
+def _float(value: Any, field: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise ValidationError(f"{field} must be a number, got {value!r}", field=field, value=value)
+    return float(value)
+
+
+class Resolution(MappingAttribute):
+    """A pixel size with its unit: ``Resolution(value=10, unit="meters")``, ``Resolution("10m")``, ``Resolution("0.1 deg")``.
+
+    Compared with a plain number, the number is in meters (as the original client's filters).
+    """
+
+    _name = "resolution"
+    _checks = {"value": _float, "unit": _unit}
+
+    def __init__(self, values: Any = None, **kwargs: Any):
+        if isinstance(values, str):
+            match = _RESOLUTION_TEXT.match(values)
+            unit = match and _UNIT_NAMES.get(match.group(2).lower().rstrip("."))
+            if not unit:
+                raise ValidationError(f"The resolution {values!r} can't be read: give a number and a unit, like '10m' "
+                                      f"or '0.1 deg'", field="resolution", value=values)
+            kwargs = {"value": float(match.group(1)), "unit": unit, **kwargs}
+        elif isinstance(values, Mapping):
+            kwargs = {**values, **kwargs}
+        elif values is not None:
+            raise ValidationError(f"resolution must be a str like '10m' or a dict of value and unit, got {values!r}",
+                                  field="resolution", value=values)
+        super().__init__(**kwargs)
+
+    def _meters(self, other: Any) -> tuple[float, float] | None:
+        """(self, other) as numbers of one unit, or None when they can't be compared."""
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return (self.value, float(other)) if self.unit is ResolutionUnit.METERS else None
+        if isinstance(other, Resolution) and other.unit is self.unit:
+            return (self.value, other.value)
+        return None
+
+    def __eq__(self, other: object) -> bool:
+        pair = self._meters(other)
+        return pair[0] == pair[1] if pair is not None else super().__eq__(other)
+
+    __hash__ = None  # mutable
+
+    def _order(self, other: Any, op: Callable[[float, float], bool]) -> bool:
+        pair = self._meters(other)
+        if pair is None:
+            return NotImplemented
+        return op(*pair)
+
+    def __lt__(self, other: Any) -> bool:
+        return self._order(other, lambda a, b: a < b)
+
+    def __le__(self, other: Any) -> bool:
+        return self._order(other, lambda a, b: a <= b)
+
+    def __gt__(self, other: Any) -> bool:
+        return self._order(other, lambda a, b: a > b)
+
+    def __ge__(self, other: Any) -> bool:
+        return self._order(other, lambda a, b: a >= b)
+
+
+def band_resolution(value: Any) -> Resolution | None:
+    """A band's stored ``resolution`` (meters as a number, or a dict of value and unit) as a :class:`Resolution`."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return Resolution(value=value.get("value"), unit=value.get("unit", "meters"))
+    return Resolution(value=value, unit="meters")
 
 
 def check_processing_levels(value: Any, changed: Changed = None) -> TrackedDict | None:

@@ -16,8 +16,8 @@ from ._common import (
     optional_str,
     to_datetime,
 )
-from ._object import CatalogObject, DeletedObjectError, ProductChild, deletes
-from .attributes import TrackedDict, check_extra_properties, check_tags
+from ._object import CatalogObject, DeletedObjectError, ProductChild, ReadOnlyFieldError, deletes
+from .attributes import Resolution, ResolutionUnit, TrackedDict, band_resolution, check_extra_properties, check_tags
 from .bands import Band
 from .image import Image
 from .search import Search
@@ -149,6 +149,38 @@ class Product(CatalogObject):
 
     def _apply_row(self, row: dict[str, Any], store: CatalogStore) -> None:
         super()._apply_row({**{k: v for k, v in row.items() if k != "attrs"}, **(row.get("attrs") or {})}, store)
+
+    # -- derived from the bands ----------------------------------------------------------
+    def _resolutions(self) -> tuple[Resolution | None, Resolution | None]:
+        if not self._saved:
+            return (None, None)
+        found = [band_resolution(row.get("resolution")) for row in self._catalog().list_bands(self.id)]
+        found = [r for r in found if r is not None]
+        if not found:
+            return (None, None)
+        unit = ResolutionUnit.METERS if any(r.unit is ResolutionUnit.METERS for r in found) else ResolutionUnit.DEGREES
+        same = sorted((r for r in found if r.unit is unit), key=lambda r: r.value)
+        return same[0], same[-1]
+
+    @property
+    def resolution_min(self) -> Resolution | None:
+        """The finest resolution of the product's saved bands (meters if any band has meters); read-only."""
+        return self._resolutions()[0]
+
+    @resolution_min.setter
+    def resolution_min(self, value: Any) -> None:
+        raise ReadOnlyFieldError("Product.resolution_min comes from the product's bands and cannot be set",
+                                 field="resolution_min", value=value)
+
+    @property
+    def resolution_max(self) -> Resolution | None:
+        """The coarsest resolution of the product's saved bands (meters if any band has meters); read-only."""
+        return self._resolutions()[1]
+
+    @resolution_max.setter
+    def resolution_max(self, value: Any) -> None:
+        raise ReadOnlyFieldError("Product.resolution_max comes from the product's bands and cannot be set",
+                                 field="resolution_max", value=value)
 
     # -- ids -------------------------------------------------------------------------
     @classmethod
