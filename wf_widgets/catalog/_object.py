@@ -421,13 +421,23 @@ class ProductChild(CatalogObject):
         PermissionDenied
             If the current user may not read the product.
         """
-        store = store or default_store()
+        obj = cls._get_stored(id, store or default_store())
+        return obj if isinstance(obj, cls) else None
+
+    @classmethod
+    def _get_stored(cls, id: str, store: CatalogStore) -> Any:
+        """The saved band or image ``id`` of whatever class it is (``get`` leaves out other band types), or None.
+
+        Raises
+        ------
+        PermissionDenied
+            If the current user may not read the product.
+        """
         full, row = cls._lookup(id, store)
         if row is None:
             return None
         access.require(store.settings, store.get_product(row["product_id"]), "read", f"read {cls._kind} {full!r} of")
-        obj = cls._from_row(row, store)
-        return obj if isinstance(obj, cls) else None
+        return cls._from_row(row, store)
 
     @classmethod
     def get_many(cls, ids: Any, ignore_missing: bool = False, *, store: CatalogStore | None = None) -> list[Any]:
