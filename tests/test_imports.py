@@ -30,8 +30,10 @@ JUPYTER = ["ipywidgets", "ipyleaflet", "anywidget", "IPython", "ipykernel", "jup
 #: contract ignores the same edges, and says why.
 FACADES = {
     ("wf_widgets.values.base", "wf_widgets.jobs.compute"),
+    ("wf_widgets.values.image", "wf_widgets.widgets.default_map"),
     ("wf_widgets.jobs.job", "wf_widgets.widgets.jobs_board"),
     ("wf_widgets", "wf_widgets.widgets"),
+    ("wf_widgets", "wf_widgets.widgets.default_map"),
 }
 
 

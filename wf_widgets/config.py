@@ -48,6 +48,10 @@ and CIDRs (comma-separated) webhooks may reach although they are loopback, link-
 ``WF_WIDGETS_WEBHOOK_BACKOFF_S``: seconds before a webhook's first redelivery, doubled each time
 (default 30). ``WF_WIDGETS_RETRY_BACKOFF_S``: seconds before a job's first retry, doubled each
 time (default 10).
+
+``WF_WIDGETS_ORG``: the org that catalog product ids given without one get on save
+(``Product(id="my_product")`` is saved as ``<org>:my_product``, as the original catalog service
+did); letters, digits, ``_``, ``.``, ``-``. Default: the user name (``user:alice`` -> ``alice``).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ import dataclasses
 import datetime as _dt
 import getpass
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any, Mapping
@@ -85,6 +90,8 @@ DATABASE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
 DEFAULT_MAX_LINK_DAYS = 30.0
 #: Fewest bytes of a signing key (:attr:`Settings.signing_key`).
 MIN_SIGNING_KEY_BYTES = 32
+#: :attr:`Settings.org`: one segment of a product id.
+_ORG = re.compile(r"^[A-Za-z0-9_.-]+$")
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12,
           "tb": 10**12, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
 
@@ -156,6 +163,8 @@ class Settings:
     webhook_backoff_s, retry_backoff_s : float
         Seconds before the first redelivery of a webhook (default 30) and the first retry of
         a job (default 10); each next one waits twice as long (bounded).
+    org : str or None
+        The org of catalog product ids given without one (:attr:`organization`).
     """
 
     home: Path = dataclasses.field(default_factory=lambda: Path("~/.wf_widgets").expanduser())
@@ -179,6 +188,7 @@ class Settings:
     webhook_allow: str | None = None
     webhook_backoff_s: float = 30.0
     retry_backoff_s: float = 10.0
+    org: str | None = None
 
     def __post_init__(self) -> None:
         self.max_memory = default_max_memory() if self.max_memory is None else parse_bytes(self.max_memory,
@@ -233,6 +243,10 @@ class Settings:
             if not 0 <= value < float("inf"):
                 raise ValidationError(f"{name} must be a number of seconds >= 0, got {value!r}", field=name, value=value)
             setattr(self, name, value)
+        self.org = self.org or None
+        if self.org is not None and not (isinstance(self.org, str) and _ORG.match(self.org)):
+            raise ValidationError(f"{PREFIX}ORG must be letters, digits, '_', '.' or '-' (one product id segment), "
+                                  f"got {self.org!r}", field="org", value=self.org)
 
     @property
     def storage_root_paths(self) -> tuple[Path, ...]:
@@ -243,6 +257,17 @@ class Settings:
     def storage(self) -> str:
         """The storage URL in force: :attr:`storage_url`, else ``file://<home>``."""
         return self.storage_url or self.home.as_uri()
+
+    @property
+    def organization(self) -> str:
+        """The org of product ids given without one: :attr:`org`, else the user's name.
+
+        ``"user:alice"`` gives ``"alice"``; characters a product id can't hold become ``_``
+        (``"email:a@b.org"`` gives ``"a_b.org"``).
+        """
+        if self.org:
+            return self.org
+        return re.sub(r"[^A-Za-z0-9_.-]", "_", self.user.split(":", 1)[-1]) or "user"
 
     # -- clock -------------------------------------------------------------------
     def time(self) -> float:

@@ -266,3 +266,15 @@ class DatabaseUnavailable(WfError):
     def __init__(self, message: str, where: str | None = None):
         super().__init__(message)
         self.where = where
+
+
+class TypeParametersError(GraphTypeError, AssertionError):
+    """Wrong type parameters for a generic value type (``wf.List[wf.Str, wf.Int]``, ``wf.Dict[wf.Str]``),
+    or a generic type used where a parametrised one is needed (``any_value.cast(wf.Tuple)``).
+
+    Also an ``AssertionError``: the original client raised that for these cases.
+    """
+
+
+class GraphIndexError(WfError, IndexError):
+    """An index known while the graph is built is out of range (``wf.Tuple[wf.Int, wf.Str](...)[4]``)."""

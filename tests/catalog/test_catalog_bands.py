@@ -78,7 +78,7 @@ def test_band_conflict_update_and_delete(product):
     assert Band.get(b.id).nodata == 255
     b.delete()
     assert Band.get(b.id) is None and product.bands() == []
-    with pytest.raises(NotFound, match="does not exist"):
+    with pytest.raises(NotFound, match="was deleted; it can't be deleted"):
         b.delete()
 
 

@@ -185,7 +185,7 @@ def test_metadata_only_save_get_and_delete(cat, product):
     got.upload_ndarray(masked(), overwrite=True)
     assert catalog_files(cat) == ["org:my_product_id/my_image.tif"]
     got.delete()
-    assert Image.get(image.id) is None and catalog_files(cat) == [] and got.state == "unsaved"
+    assert Image.get(image.id) is None and catalog_files(cat) == [] and got.state == "deleted"
 
 
 def test_names_cannot_escape_the_product_folder(cat, product):
@@ -268,7 +268,8 @@ def test_geometry_is_the_lonlat_footprint(cat, product):
 def test_repr_and_html(cat, product, monkeypatch):
     monkeypatch.setattr(cat.settings, "now", lambda: FIXED)
     image = new_image()
-    assert repr(image) == "Image: my_image\n  id: org:my_product_id:my_image\n  product: org:my_product_id"
+    assert repr(image) == ("Image: my_image\n  id: org:my_product_id:my_image\n  product: org:my_product_id\n"
+                           "* Not up-to-date in the catalog. Call `.save()` to save or update this record.")
     assert "<img" not in image._repr_html_()
     image.upload_ndarray(masked())
     assert repr(image) == (

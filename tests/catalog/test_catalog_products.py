@@ -33,7 +33,7 @@ def test_name_defaults_to_the_last_id_segment(cat):
 
 def test_get_missing_is_none_and_bad_ids_are_errors(cat):
     assert Product.get("org:nothing") is None
-    for bad in ("noprefix", "org:", "org:a/b", ":x", "org:a b"):
+    for bad in ("org:", "org:a/b", ":x", "org:a b", "a b", ""):
         with pytest.raises(ValidationError, match="org:name"):
             Product(id=bad)
 
@@ -99,14 +99,15 @@ def test_delete_needs_cascade_when_it_has_children(cat, product):
     assert Product.get(product.id) is None
     assert catalog_files(cat) == [] and not (cat.catalog.files_root / "org:my_product_id").exists()
     assert cat.catalog.list_images(product.id) == [] and cat.catalog.list_bands(product.id) == []
-    with pytest.raises(NotFound, match="does not exist"):
+    with pytest.raises(NotFound, match="was deleted; it can't be deleted"):
         product.delete()
 
 
 def test_repr_like_the_original(cat, monkeypatch):
     monkeypatch.setattr(cat.settings, "now", lambda: FIXED)
     p = Product(id="org:my_product_id", name="My product")
-    assert repr(p) == "Product: My product\n  id: org:my_product_id"
+    assert repr(p) == ("Product: My product\n  id: org:my_product_id\n"
+                       "* Not up-to-date in the catalog. Call `.save()` to save or update this record.")
     p.save()
     assert repr(p) == "Product: My product\n  id: org:my_product_id\n  created: Wed Jan  1 12:00:00 2020"
     html = Product(id="org:x", name="<b>x</b>")._repr_html_()

@@ -11,6 +11,7 @@ import wf_widgets as wf
 from wf_widgets.demo_data import N_SCENES, PHYSICAL_RANGE, UNCOVERED_COLS
 from wf_widgets.engine.evaluate import EvalContext, evaluate, plan
 from wf_widgets.outputs.results import ImageCollectionResult, ImageResult
+from wf_widgets.values import imagery_rules as rules
 
 TILE = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 256, 0)
 
@@ -207,3 +208,65 @@ def test_empty_collection(demo_backend):
     assert empty.mosaic().compute(TILE).ndarray.mask.all()
     assert empty.mean(axis=("images", "pixels")).compute(TILE) == {"vv": None, "vh": None}
     assert empty.compute(TILE).ndarray.shape == (0, 2, 256, 256)
+
+
+SMALL = wf.DLTile.from_latlon(35.6870, -105.9378, 10, 48, 0)
+#: Axis name -> numpy axes of a collection stack (images, bands, y, x); an Image has no "images".
+_AXES = {"images": (0,), "bands": (1,), "pixels": (2, 3)}
+
+
+def _flat(result) -> np.ma.MaskedArray:
+    """Any reduction result as a flat masked array (images first, bands next, pixels last)."""
+    if hasattr(result, "ndarray"):
+        return np.ma.ravel(result.ndarray)
+    if isinstance(result, dict):
+        return np.ma.masked_invalid(np.array(list(result.values()), float))
+    if isinstance(result, list):
+        return np.ma.concatenate([_flat(r) for r in result]) if result and isinstance(result[0], dict) else \
+            np.ma.masked_invalid(np.array(result, float))
+    return np.ma.masked_invalid(np.array([result], float))
+
+
+@pytest.mark.parametrize("kind", ["ImageCollection", "Image"])
+def test_reduction_is_every_reduction_over_every_axis(demo_backend, kind):
+    ic = wf.ImageCollection.from_id("sentinel-1:GRD", "2020-02-01", "2020-03-01")
+    value = ic if kind == "ImageCollection" else ic.mean(axis="images")
+    ctx = EvalContext.for_backend(demo_backend, SMALL)
+    stack = evaluate(value.node, ctx).ndarray
+    if kind == "Image":
+        stack = stack[np.newaxis]  # one image: the same axes as a collection
+    axes = [None] + [a for a in rules.REDUCE_RESULT[kind] if a is not None]
+    assert len(axes) == (8 if kind == "ImageCollection" else 4)
+    for name in rules.REDUCTIONS:
+        for axis in axes:
+            reduced = value.reduction(name, axis=axis)
+            assert reduced.id == getattr(value, name)(axis=axis).id
+            dims = (1, 2, 3) if kind == "Image" else (0, 1, 2, 3)
+            if axis is not None:
+                dims = tuple(d for a in axis for d in _AXES[a])
+            want = np.ma.count(stack, axis=dims) if name == "count" else getattr(np.ma, name)(stack, axis=dims)
+            got = _flat(evaluate(reduced.node, ctx))
+            want = np.ma.ravel(want)
+            assert got.shape == want.shape, (name, axis)
+            assert np.ma.allclose(got, want), (name, axis)
+    if kind == "ImageCollection":
+        assert ic.reduction("mosaic", axis="images").id == ic.mosaic().id
+        assert value.reduction(wf.Str("max"), "bands").id == value.max(axis="bands").id
+    with pytest.raises(ValueError, match=r"Invalid operation 'mode', must be 'mean', 'median'"):
+        value.reduction("mode")
+    with pytest.raises(ValueError, match="'mosaic' reduction is over axis 'images' only" if kind == "ImageCollection"
+                       else "Invalid operation 'mosaic'"):
+        value.reduction("mosaic", axis="bands")
+
+
+def test_zip_and_map_over_imagery(demo_backend, stack):
+    ic = wf.ImageCollection.from_id("sentinel-1:GRD", "2020-02-01", "2020-03-01")
+    zipped = wf.zip(ic, wf.range(100))
+    assert type(zipped) is wf.List[wf.Tuple[wf.Image, wf.Int]]
+    means = zipped.map(lambda pair: pair[0].mean() + pair[1])
+    got = means.compute(TILE)
+    assert got == pytest.approx([float(stack.ndarray[i].mean()) + i for i in range(len(stack))])
+    bands = wf.zip(ic.mean(axis="images")).map(lambda t: t[0].max(axis="bands")).compute(TILE)
+    composite = stack.ndarray.mean(axis=0)
+    assert len(bands) == 2 and all(list(b.bandinfo) == ["max"] for b in bands)
+    assert np.ma.allclose(bands[1].ndarray[0], composite[1])

@@ -114,3 +114,61 @@ def test_eval_context_holds_no_backend_and_no_settings(tmp_path):
         assert reader.identity.user == backend.settings.user
     finally:
         backend.close()
+
+
+def test_str_methods_go_through_an_allow_list():
+    from wf_widgets.engine.ops import STR_FUNCTIONS
+    from wf_widgets.values.scalars import STR_METHODS
+
+    assert tuple(STR_FUNCTIONS) == tuple(STR_METHODS)
+    assert all(callable(getattr(wf.Str, n)) for n in STR_METHODS)
+
+
+def _loads(nodes: dict, root: dict, kind: str = "Any"):
+    from wf_widgets.values.graph import from_json
+
+    from .._graphs import raw_graph
+
+    return from_json(raw_graph(nodes, root, kind))
+
+
+@pytest.mark.parametrize("build, match", [
+    (lambda n, r: r(n, "str_method", r(n, "lit", "x"), "__class__"),
+     r"Unknown value '__class__' for 'str_method.name'; allowed: 'capitalize'"),
+    (lambda n, r: r(n, "attr", r(n, "lit", {"lit": {"a": 1}}), "__class__"),
+     r"'attr.name' must be an identifier not starting"),
+    (lambda n, r: r(n, "parameter", "x", "os.system"), r"Bad type name 'os.system'"),
+    (lambda n, r: r(n, "parameter", "x", "Popen"), r"Unknown type name 'Popen' for 'type'"),
+    (lambda n, r: r(n, "list_map", r(n, "lit", [1]), {"lit": {"depth": 0, "args": 1, "graph": {
+        "root": "a", "nodes": {"a": {"op": "arg", "args": [{"lit": 0}, {"lit": 3}]}}}}}),
+     r"refers to argument 3 at depth 0, but takes 1 argument"),
+    (lambda n, r: r(n, "list_map", r(n, "lit", [1]), {"lit": {"depth": 0, "args": 1, "graph": {
+        "root": "a", "nodes": {"a": {"op": "eval", "args": [{"lit": "1"}]}}}}}),
+     r"Unknown operation 'eval' for 'graph.op'"),
+    (lambda n, r: r(n, "str_format", r(n, "lit", "{}"), ["a.b"], r(n, "lit", 1)),
+     r"'str_format.keys' must be a list of None \(positional\) or identifiers"),
+])
+def test_crafted_graphs_of_the_new_ops_are_refused_when_loaded(build, match):
+    from .._graphs import raw
+
+    nodes: dict = {}
+    root = build(nodes, raw)
+    with pytest.raises(ValidationError, match=match):
+        _loads(nodes, root)
+
+
+def test_a_function_literal_is_evaluated_with_its_captures():
+    from .._graphs import raw
+
+    nodes: dict = {}
+    body = {"root": "m", "nodes": {
+        "a": {"op": "arg", "args": [{"lit": 0}, {"lit": 0}]},
+        "c": {"op": "capture", "args": [{"lit": 0}]},
+        "m": {"op": "mul", "args": [{"ref": "a"}, {"ref": "c"}]}}}
+    root = raw(nodes, "list_map", raw(nodes, "lit", [1, 2]), {"lit": {"depth": 0, "args": 1, "graph": body}},
+               raw(nodes, "lit", 3))
+    assert evaluate(_loads(nodes, root)) == [3, 6]
+    nodes = {}
+    root = raw(nodes, "list_map", raw(nodes, "lit", [1, 2]), {"lit": {"depth": 0, "args": 1, "graph": body}})
+    with pytest.raises(ValidationError, match="A function refers to captured value 0, but has 0"):
+        evaluate(_loads(nodes, root))

@@ -45,8 +45,8 @@ def test_building_a_graph_touches_no_disk(tmp_path):
         more = [(composite * 2 + 1).log10().getmask(), ic.mosaic().concat_bands(composite), ic.max(axis="bands"),
                 ic.length(), ic.median(axis="pixels"), Image.from_id("sentinel-1:GRD:one").clip_values(0, 1),
                 (ic > 0.5).with_properties(note="x") + 1]
-        assert [type(v).__name__ for v in more] == ["Image", "Image", "ImageCollection", "Int", "List", "Image",
-                                                    "ImageCollection"]
+        assert [type(v).__name__ for v in more] == ["Image", "Image", "ImageCollection", "Int",
+                                                    "List[Dict[Str, Float]]", "Image", "ImageCollection"]
     finally:
         set_backend(previous)
         b.close()

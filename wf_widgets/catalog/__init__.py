@@ -22,23 +22,43 @@ Access rules live in :mod:`wf_widgets.catalog.access`, all SQL in
 """
 
 from . import image_option  # noqa: F401  (teaches normalize the catalog destination's image option)
+from ._object import AttributeValidationError, DeletedObjectError, DocumentState, UnknownFieldError, UnsavedObjectError
 from .access import PUBLIC
+from .attributes import DerivedParamsAttribute, MappingAttribute, ProcessingStepAttribute, Resolution, ResolutionUnit
 from .bands import Band, ClassBand, GenericBand, MaskBand, MicrowaveBand, SpectralBand
 from .datatypes import DataType
 from .image import Image
 from .listing import catalog_listing
 from .product import Product
+from .search import AggregateDateField, ImageSearch, Interval, Properties, Search, SummaryResult, properties
 
 __all__ = [
+    "AggregateDateField",
+    "AttributeValidationError",
     "Band",
     "ClassBand",
     "DataType",
+    "DeletedObjectError",
+    "DerivedParamsAttribute",
+    "DocumentState",
     "GenericBand",
     "Image",
+    "ImageSearch",
+    "Interval",
+    "MappingAttribute",
     "MaskBand",
     "MicrowaveBand",
     "PUBLIC",
+    "ProcessingStepAttribute",
+    "Properties",
+    "Resolution",
+    "ResolutionUnit",
     "Product",
+    "Search",
     "SpectralBand",
+    "SummaryResult",
+    "UnknownFieldError",
+    "UnsavedObjectError",
     "catalog_listing",
+    "properties",
 ]

@@ -12,6 +12,8 @@ from .store import CatalogStore
 
 #: A product id: two or more segments of letters, digits, ``_``, ``.``, ``-`` joined by ``:``.
 PRODUCT_ID = re.compile(r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)+$")
+#: A product id as a user may give it: also one segment, which gets the org on save (:func:`namespace_id`).
+GIVEN_PRODUCT_ID = re.compile(r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$")
 #: Names of images and bands: no ``:`` (it separates ids), no path separators, no control characters,
 #: no unpaired surrogates (they have no UTF-8 encoding).
 _NAME = re.compile(r"^[^:/\\\x00-\x1f\x7f\ud800-\udfff]{1,200}$")
@@ -37,20 +39,32 @@ def _check_length(value: str, field: str, limit: int | None) -> None:
         )
 
 
-def check_product_id(value: Any, field: str = "product_id", max_bytes: int | None = MAX_PRODUCT_ID_BYTES) -> str:
+def check_product_id(value: Any, field: str = "product_id", max_bytes: int | None = MAX_PRODUCT_ID_BYTES,
+                     org_optional: bool = False) -> str:
     """Return ``value`` if it is a valid product id (``"org:name"``), else raise ValidationError.
 
     ``max_bytes`` None skips the length limit (rows stored by earlier versions).
+    ``org_optional`` also accepts one segment (``"name"``: the org is added on save).
     """
     if isinstance(value, str):
         _check_length(value, field, max_bytes)
-    if not isinstance(value, str) or not PRODUCT_ID.match(value):
+    if not isinstance(value, str) or not (GIVEN_PRODUCT_ID if org_optional else PRODUCT_ID).match(value):
+        shape = "'org:name' or 'name'" if org_optional else "'org:name'"
         raise ValidationError(
-            f"{field} must look like 'org:name' (letters, digits, '_', '.', '-' in segments joined "
+            f"{field} must look like {shape} (letters, digits, '_', '.', '-' in segments joined "
             f"by ':'), got {value!r}",
             field=field, value=value,
         )
     return value
+
+
+def namespace_id(id: str, settings: Any) -> str:
+    """``id`` with the org of ``settings`` (:attr:`Settings.organization`) when it has none.
+
+    ``"my_product"`` becomes ``"<org>:my_product"``; an id with a ``:`` is returned as is
+    (the original client's ``Product.namespace_id``).
+    """
+    return id if ":" in id else f"{settings.organization}:{id}"
 
 
 def check_name(value: Any, field: str = "name", max_bytes: int | None = MAX_NAME_BYTES) -> str:
@@ -77,11 +91,15 @@ def optional_str(value: Any, field: str) -> str | None:
 
 
 def split_child_id(value: Any, kind: str) -> tuple[str, str]:
-    """Split an image or band id ``"<product id>:<name>"`` into product id and name."""
-    if not isinstance(value, str) or value.count(":") < 2:
+    """Split an image or band id ``"<product id>:<name>"`` into product id and name.
+
+    The product id may lack its org (``"my_product:band"``; see :func:`namespace_id`).
+    """
+    if not isinstance(value, str) or value.count(":") < 1:
         raise ValidationError(f"{kind} id must be '<product id>:<name>', got {value!r}", field="id", value=value)
     product_id, name = value.rsplit(":", 1)
-    return check_product_id(product_id, max_bytes=None), check_name(name, max_bytes=None)  # lookups: any stored id
+    return (check_product_id(product_id, max_bytes=None, org_optional=True),  # lookups: any stored id
+            check_name(name, max_bytes=None))
 
 
 def to_datetime(value: Any, field: str) -> _dt.datetime | None:

@@ -7,12 +7,14 @@ from typing import Any, ClassVar
 from ..errors import NotFound, ValidationError
 from . import access
 from ._common import ctime, optional_str
-from ._object import CatalogObject, ProductChild
+from ._object import CatalogObject, DeletedObjectError, ProductChild, deletes
+from .attributes import _plain, check_derived_params, check_extra_properties, check_processing_levels, check_tags
 from .datatypes import DataType
 from .reads import is_alpha_row, range_scaling  # noqa: F401  (band-row helpers, long importable from here)
 from .store import CatalogStore
 
 _RESOLUTION_UNITS = ("meters", "degrees")
+
 
 
 def _number(value: Any, field: str, positive: bool = False) -> float | int | None:
@@ -62,6 +64,20 @@ class Band(ProductChild):
     band_index : int, optional
         Position in the product's band order; default after the last band.
     description : str, optional
+    vendor_band_name : str, optional
+        The band's name in the data vendor's files.
+    processing_levels : dict, optional
+        Level name -> the default level's name (str) or a list of processing steps
+        (:class:`~wf_widgets.catalog.ProcessingStepAttribute` or dicts of its fields).
+    derived_params : DerivedParamsAttribute or dict, optional
+        How the band derives from others (``function``, ``bands``, optional ``source_type``).
+    tags : list of str, optional
+    extra_properties : dict, optional
+        Any JSON-able properties.
+    id : str, optional
+        ``"<product_id>:<name>"``, instead of ``name`` and ``product_id``.
+    product : Product, optional
+        Instead of ``product_id``.
     store : CatalogStore, optional
         Default: the current backend's catalog.
 
@@ -81,14 +97,19 @@ class Band(ProductChild):
         "name", "product_id", "data_type", "nodata", "data_range", "display_range",
         "resolution", "band_index", "description",
     )
+    #: Fields of every band type (the original client's), stored in the "attrs" JSON column.
+    _shared: ClassVar[tuple[str, ...]] = ("vendor_band_name", "processing_levels", "derived_params", "tags",
+                                          "extra_properties")
     #: Fields of the subclass, stored in the "attrs" JSON column.
     _attrs: ClassVar[tuple[str, ...]] = ()
-    _fields = _common
+    _fields = _common + _shared
+    _defaults = {"extra_properties": {}}
     _by_type: ClassVar[dict[str, type["Band"]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._fields = Band._common + cls._attrs
+        cls._fields = Band._common + Band._shared + cls._attrs
+        cls._defaults = {**Band._defaults, **cls.__dict__.get("_defaults", {})}
         if cls._type:
             Band._by_type[cls._type] = cls
 
@@ -135,11 +156,32 @@ class Band(ProductChild):
     def _check_description(self, value: Any) -> str | None:
         return optional_str(value, "description")
 
+    def _check_vendor_band_name(self, value: Any) -> str | None:
+        return optional_str(value, "vendor_band_name")
+
+    def _check_processing_levels(self, value: Any) -> Any:
+        return check_processing_levels(value, self._changed("processing_levels"))
+
+    def _check_derived_params(self, value: Any) -> Any:
+        return check_derived_params(value, self._changed("derived_params"))
+
+    def _check_tags(self, value: Any) -> list[str] | None:
+        return check_tags(value, self._changed("tags"))
+
+    def _check_extra_properties(self, value: Any) -> Any:
+        return self._tracked("extra_properties", check_extra_properties(value), check_extra_properties)
+
     # -- store rows ----------------------------------------------------------------------
     def _row(self) -> dict[str, Any]:
         row = {name: self._values[name] for name in Band._common}
-        row.update(id=self.id, type=self._type, attrs={name: self._values[name] for name in self._attrs})
+        row.update(id=self.id, type=self._type,
+                   attrs={name: _plain(self._values[name]) for name in self._shared + self._attrs})
         return row
+
+    def _apply_row(self, row: dict[str, Any], store: CatalogStore) -> None:
+        if "attrs" in row:  # a store row: the attrs column holds the fields without a column
+            row = {**{k: v for k, v in row.items() if k not in ("attrs", "id", "type")}, **(row["attrs"] or {})}
+        super()._apply_row(row, store)
 
     @classmethod
     def _from_row(cls, row: dict[str, Any], store: CatalogStore) -> "Band":
@@ -180,7 +222,10 @@ class Band(ProductChild):
         """
         if self.name is None or self.product_id is None:
             raise ValidationError("A band needs a name and a product_id to be saved", field="name", value=self.name)
+        self._check_not_deleted("be saved")
         store = self._catalog()
+        if not self._saved:
+            self._namespace(store)
         with store.transaction():
             product = store.get_product(self.product_id)
             if product is None:
@@ -198,28 +243,37 @@ class Band(ProductChild):
                 stored = store.insert_band(row)
             else:
                 if existing is None:
-                    raise NotFound(f"Band {self.id!r} was deleted", field="id", value=self.id)
+                    self._mark_deleted()
+                    raise DeletedObjectError(f"Band {self.id!r} was deleted", field="id", value=self.id)
                 stored = store.update_band(row)
         self._apply_row({**{k: v for k, v in stored.items() if k != "attrs"}, **stored["attrs"]}, store)
         return self
 
+    @deletes
     def delete(self) -> None:
-        """Delete the band (writers and owners of the product)."""
+        """Delete the band (writers and owners of the product); ``Band.delete(id)`` deletes the band ``id``.
+
+        Raises
+        ------
+        UnsavedObjectError, DeletedObjectError
+            If the band was never saved, or was deleted.
+        """
+        self._require_saved("be deleted")
         store = self._catalog()
         with store.transaction():
             product = store.get_product(self.product_id)
             if product is None or store.get_band(self.id) is None:
-                raise NotFound(f"Band {self.id!r} does not exist", field="id", value=self.id)
+                self._mark_deleted()
+                raise DeletedObjectError(f"Band {self.id!r} does not exist", field="id", value=self.id)
             access.require(store.settings, product, "write", f"delete band {self.name!r} of")
             store.delete_band(self.id)
-        object.__setattr__(self, "_saved", False)
-        self._values["created"] = self._values["modified"] = None
+        self._mark_deleted()
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__}: {self.name}", f"  id: {self.id}", f"  product: {self.product_id}"]
         if self.created is not None:
             lines.append(f"  created: {ctime(self.created)}")
-        return "\n".join(lines)
+        return "\n".join(lines + self._status_line())
 
 
 class SpectralBand(Band):

@@ -2,31 +2,37 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import rasterio
+import shapely.geometry
 from affine import Affine
 from pyproj import Transformer
 from rasterio.crs import CRS
 from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
 
 from .._cards import image_card
 from ..errors import NotFound, ValidationError, WfError
+from ..geo import AOI, to_shapely
 from ..outputs import cog  # imports rasterio now, not first in an upload thread (PROJ data path)
 from . import access, files
 from ._common import ctime, to_datetime
-from ._object import CatalogObject, ProductChild
+from ._object import DeletedObjectError, ProductChild, deletes
+from .attributes import check_extra_properties
 from .store import CatalogStore
 
 _VALID_CRS: set[str] = set()
+#: The numpy data types of arrays ``upload_ndarray`` stores (those of :class:`DataType`).
+UPLOAD_DTYPES = ("uint8", "int16", "uint16", "int32", "uint32", "float32", "float64")
 
 
 def _crs_error(text: str) -> str | None:
@@ -39,25 +45,6 @@ def _crs_error(text: str) -> str | None:
         return str(exc)
     _VALID_CRS.add(text)
     return None
-
-
-def _json_problem(value: Any, where: str) -> str | None:
-    """What in ``value`` the catalog can't store as JSON (see ``_check_extra_properties``), or None."""
-    if value is None or isinstance(value, (bool, int, float, str, _dt.date, np.number, np.bool_)):
-        return None
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-        return None
-    if isinstance(value, (list, tuple)):
-        return next((p for i, v in enumerate(value) if (p := _json_problem(v, f"{where}[{i}]")) is not None), None)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return f"{where} has the key {key!r}, a {type(key).__name__}, not a str"
-            problem = _json_problem(item, f"{where}[{key!r}]")
-            if problem is not None:
-                return problem
-        return None
-    return f"{where} is a {type(value).__name__} ({value!r})"
 
 
 def _shared_nodata(bands: Sequence[dict[str, Any]]) -> float | int | None:
@@ -123,7 +110,10 @@ class Image(ProductChild):
 
     _kind = "image"
 
-    _fields = ("name", "product_id", "acquired", "cs_code", "geotrans", "x_pixels", "y_pixels", "extra_properties")
+    _fields = ("name", "product_id", "acquired", "cs_code", "geotrans", "x_pixels", "y_pixels", "extra_properties",
+               "geometry")
+    #: Fields stored in the "attrs" JSON column (schema version 3).
+    _attrs = ("geometry",)
     _derived = ("created", "modified", "files")
     _defaults = {"extra_properties": {}}
     _aliases = {"crs": "cs_code"}
@@ -185,31 +175,35 @@ class Image(ProductChild):
         return None if value is None else int(value)
 
     def _check_extra_properties(self, value: Any) -> dict[str, Any]:
+        return self._tracked("extra_properties", check_extra_properties(value), check_extra_properties)
+
+    def _check_geometry(self, value: Any) -> BaseGeometry | None:
         if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise ValidationError(f"extra_properties must be a dict, got {value!r}",
-                                  field="extra_properties", value=value)
-        problem = _json_problem(value, "extra_properties")
-        if problem is not None:
-            raise ValidationError(f"extra_properties must be JSON-able (str keys; None, bool, numbers, str, lists, "
-                                  f"dicts, dates and numpy numbers as values): {problem}",
-                                  field="extra_properties", value=value)
-        return dict(value)
+            return None
+        try:
+            return to_shapely(value, field="geometry")
+        except (ValueError, TypeError) as exc:
+            raise ValidationError(f"geometry must be a GeoJSON geometry or a shapely geometry in lon/lat: {exc}",
+                                  field="geometry", value=value) from None
 
     def _row(self) -> dict[str, Any]:
-        return {**super()._row(), "id": self.id, "files": self._values["files"]}
+        row = {name: self._values[name] for name in self._fields if name not in self._attrs}
+        geometry = self._values["geometry"]
+        row.update(id=self.id, files=self._values["files"],
+                   attrs={"geometry": None if geometry is None else shapely.geometry.mapping(geometry)})
+        return row
 
-    # -- loading ---------------------------------------------------------------------
-    @property
-    def product(self) -> CatalogObject | None:
-        """The image's :class:`~wf_widgets.catalog.Product` (None if it does not exist)."""
-        return self._get_product(self.product_id, store=self._catalog())
+    def _apply_row(self, row: dict[str, Any], store: CatalogStore) -> None:
+        if "attrs" in row:  # a store row: the attrs column holds the fields without a column
+            row = {**{k: v for k, v in row.items() if k != "attrs"}, **(row["attrs"] or {})}
+        super()._apply_row(row, store)
 
     # -- writing ---------------------------------------------------------------------
     def _writable_product(self, store: CatalogStore, action: str) -> dict[str, Any]:
         if self.name is None or self.product_id is None:
             raise ValidationError("An image needs a name and a product_id", field="name", value=self.name)
+        if not self._saved:
+            self._namespace(store)
         product = store.get_product(self.product_id)
         if product is None:
             raise NotFound(f"Product {self.product_id!r} does not exist; create and save it first",
@@ -227,6 +221,7 @@ class Image(ProductChild):
         NotFound, PermissionDenied
             If the product does not exist, or the user may not write to it.
         """
+        self._check_not_deleted("be saved")
         store = self._catalog()
         with store.transaction():
             self._writable_product(store, "save")
@@ -240,26 +235,34 @@ class Image(ProductChild):
                 stored = store.insert_image(self._row())
             else:
                 if existing is None:
-                    raise NotFound(f"Image {self.id!r} was deleted", field="id", value=self.id)
+                    self._mark_deleted()
+                    raise DeletedObjectError(f"Image {self.id!r} was deleted", field="id", value=self.id)
                 stored = store.update_image(self._row())
         self._apply_row(stored, store)
         return self
 
+    @deletes
     def delete(self) -> None:
-        """Delete the image and its file (writers and owners of the product)."""
+        """Delete the image and its file (writers and owners of the product); ``Image.delete(id)`` the image ``id``.
+
+        Raises
+        ------
+        UnsavedObjectError, DeletedObjectError
+            If the image was never saved, or was deleted.
+        """
+        self._require_saved("be deleted")
         store = self._catalog()
         with store.transaction() as txn:
             self._writable_product(store, "delete")
             row = store.get_image(self.id)
             if row is None:
-                raise NotFound(f"Image {self.id!r} does not exist", field="id", value=self.id)
+                self._mark_deleted()
+                raise DeletedObjectError(f"Image {self.id!r} does not exist", field="id", value=self.id)
             store.delete_image(self.id)
             image_files = files.ImageFiles.of(store.settings)
             for item in row.get("files") or ():
                 image_files.take_out(txn, item["href"])
-        object.__setattr__(self, "_saved", False)
-        for name in self._derived:
-            self._values[name] = None
+        self._mark_deleted()
 
     def _check_upload(self, store: CatalogStore, overwrite: bool, bands: int,
                       check_bands: bool = True) -> list[dict[str, Any]]:
@@ -297,9 +300,9 @@ class Image(ProductChild):
         Parameters
         ----------
         ndarray : numpy.ndarray or numpy.ma.MaskedArray
-            Shape ``(bands, y, x)`` or ``(y, x)``; as many bands as the product has (if it
-            has any), in the product's band order. Masked pixels become the bands' nodata
-            value when all bands share one, else an internal mask.
+            Shape ``(bands, y, x)`` or ``(y, x)``, of a data type in :data:`UPLOAD_DTYPES`; as
+            many bands as the product has (if it has any), in the product's band order. Masked
+            pixels become the bands' nodata value when all bands share one, else an internal mask.
         overviews : bool, optional
             Build overviews (default: the geotiff format's default, True).
         overview_resampler : str, optional
@@ -331,6 +334,10 @@ class Image(ProductChild):
         if arr.ndim != 3 or 0 in arr.shape:
             raise ValidationError(f"ndarray must have shape (bands, y, x) or (y, x), got {arr.shape}",
                                   field="ndarray", value=arr.shape)
+        if arr.dtype.name not in UPLOAD_DTYPES:
+            raise ValidationError(f"ndarray has the data type {arr.dtype.name}, which the catalog doesn't store; "
+                                  f"convert it to one of {', '.join(UPLOAD_DTYPES)} (ndarray.astype(...))",
+                                  field="ndarray.dtype", value=arr.dtype.name, allowed=UPLOAD_DTYPES)
         missing = [f for f in ("geotrans", "cs_code") if getattr(self, f) is None]
         if missing:
             raise ValidationError(
@@ -570,8 +577,14 @@ class Image(ProductChild):
     read = ndarray
 
     @property
-    def geometry(self):
-        """Footprint as a shapely Polygon in lon/lat (EPSG:4326), or None without georeferencing."""
+    def geometry(self) -> BaseGeometry | None:
+        """Footprint as a shapely geometry in lon/lat (EPSG:4326), or None.
+
+        The geometry set (``image.geometry = geojson_or_shapely``, or ``geometry=``), else the
+        outline of the image's grid (16 points a side), else None without georeferencing.
+        """
+        if self._values.get("geometry") is not None:
+            return self._values["geometry"]
         if None in (self.geotrans, self.cs_code, self.x_pixels, self.y_pixels):
             return None
         x0, a, b, y0, d, e = self.geotrans
@@ -584,12 +597,69 @@ class Image(ProductChild):
         lons, lats = to_lonlat.transform(xs, ys)
         return Polygon(zip(lons, lats))
 
+    @property
+    def __geo_interface__(self) -> dict[str, Any]:
+        """The :attr:`geometry` as GeoJSON.
+
+        Raises
+        ------
+        AttributeError
+            Without a geometry.
+        """
+        geometry = self.geometry
+        if geometry is None:
+            raise AttributeError(f"Image {self.id!r} has no geometry (set geometry, or geotrans, cs_code and size)")
+        return shapely.geometry.mapping(geometry)
+
+    def coverage(self, geom: Any) -> float:
+        """The fraction of the area of ``geom`` (GeoJSON or shapely, lon/lat) that the image's geometry covers.
+
+        Raises
+        ------
+        ValidationError
+            A bad ``geom``, or an image without a geometry.
+        """
+        shape = to_shapely(geom, field="geom")
+        if self.geometry is None:
+            raise ValidationError(f"Image {self.id!r} has no geometry to compare with", field="geometry", value=None)
+        return shape.intersection(self.geometry).area / shape.area
+
+    @property
+    def geocontext(self) -> AOI:
+        """An AOI of the image's own grid: its CRS, bounds and resolution (its original pixels).
+
+        A grid rotated within its CRS gives a north-up AOI around it (with a warning: the
+        pixels are resampled); non-square pixels give the AOI the image's shape instead of a
+        resolution.
+
+        Raises
+        ------
+        ValidationError
+            Without ``cs_code``, ``geotrans``, ``x_pixels`` and ``y_pixels``.
+        """
+        missing = [f for f in ("cs_code", "geotrans", "x_pixels", "y_pixels") if getattr(self, f) is None]
+        if missing:
+            raise ValidationError(f"Image {self.id!r} needs {', '.join(missing)} for a geocontext of its grid",
+                                  field=missing[0], value=None)
+        transform = Affine.from_gdal(*self.geotrans)
+        if not transform.is_rectilinear:
+            warnings.warn(f"Image {self.id!r} is rotated in its CRS: its geocontext is north-up, so the pixels read "
+                          "through it are resampled, not the image's original data", UserWarning, stacklevel=2)
+        corners = [transform @ c for c in ((0, 0), (self.x_pixels, 0), (0, self.y_pixels),
+                                           (self.x_pixels, self.y_pixels))]
+        xs, ys = zip(*corners)
+        bounds = (min(xs), min(ys), max(xs), max(ys))
+        sx, sy = transform._scaling
+        if math.isclose(sx, sy, rel_tol=1e-9):
+            return AOI(bounds=bounds, bounds_crs=self.cs_code, crs=self.cs_code, resolution=sx)
+        return AOI(bounds=bounds, bounds_crs=self.cs_code, crs=self.cs_code, shape=(self.y_pixels, self.x_pixels))
+
     # -- display ---------------------------------------------------------------------
     def __repr__(self) -> str:
         lines = [f"Image: {self.name}", f"  id: {self.id}", f"  product: {self.product_id}"]
         if self.created is not None:
             lines.append(f"  created: {ctime(self.created)}")
-        return "\n".join(lines)
+        return "\n".join(lines + self._status_line())
 
     def _repr_html_(self) -> str:
         rows = [("id", self.id or ""), ("product", self.product_id or "")]

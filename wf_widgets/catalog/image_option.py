@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._context import current
 from ..errors import ValidationError, ValidationTypeError
 from ..outputs.normalize import OptionKind, register_option_kind
+from ._common import namespace_id
 from .image import Image
 
 #: The option type of the catalog destination's ``image`` option in the rules table.
@@ -38,6 +40,7 @@ def image_from_dict(value: dict, where: str) -> Image:
 
     ``created``, ``modified`` and ``files`` (set by the catalog) are accepted and ignored; ``id``,
     when given, must be ``"<product_id>:<name>"``; any other key must be a field of the Image.
+    A ``product_id`` without an org gets the current one (``WF_WIDGETS_ORG``).
     """
     ignored = ("id",) + Image._derived
     known = Image._fields + ignored
@@ -49,7 +52,14 @@ def image_from_dict(value: dict, where: str) -> Image:
         if value.get(key) is None:
             raise ValidationError(f"{where} needs a {key!r}", field=f"{where}.{key}", value=None)
     image = Image.from_dict({k: v for k, v in value.items() if k not in ignored})
-    if value.get("id") is not None and value["id"] != image.id:
+    given_id = value.get("id")
+    if ":" not in image.product_id:  # a product id without its org: the current one (WF_WIDGETS_ORG)
+        settings = current().settings
+        image.product_id = namespace_id(image.product_id, settings)
+        if isinstance(given_id, str) and given_id.count(":") == 1:
+            product_id, name = given_id.split(":")
+            given_id = f"{namespace_id(product_id, settings)}:{name}"
+    if given_id is not None and given_id != image.id:
         raise ValidationError(f"{where}.id must be '<product_id>:<name>' ({image.id!r}), got {value['id']!r}",
                               field=f"{where}.id", value=value["id"], allowed=(image.id,))
     return image

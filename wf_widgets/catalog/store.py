@@ -50,7 +50,7 @@ _TABLES: dict[str, dict[str, str]] = {
     "products": {
         "id": _TEXT, "name": _TEXT, "description": _TEXT,
         "owners": _JSON, "readers": _JSON, "writers": _JSON,
-        "created": _TIME, "modified": _TIME,
+        "created": _TIME, "modified": _TIME, "attrs": _JSON,
     },
     "bands": {
         "id": _TEXT, "product_id": _TEXT, "name": _TEXT, "type": _TEXT, "band_index": _INT,
@@ -61,7 +61,7 @@ _TABLES: dict[str, dict[str, str]] = {
     "images": {
         "id": _TEXT, "product_id": _TEXT, "name": _TEXT, "acquired": _TIME, "cs_code": _TEXT,
         "geotrans": _JSON, "x_pixels": _INT, "y_pixels": _INT, "extra_properties": _JSON,
-        "files": _JSON, "created": _TIME, "modified": _TIME,
+        "files": _JSON, "created": _TIME, "modified": _TIME, "attrs": _JSON,
     },
 }
 _ORDER = {"products": "id", "bands": "band_index, name", "images": "name"}
@@ -101,9 +101,16 @@ ALTER TABLE images ADD COLUMN north {real};
 CREATE INDEX IF NOT EXISTS images_by_acquired ON images (product_id, acquired);
 CREATE INDEX IF NOT EXISTS images_without_box ON images (id) WHERE west IS NULL AND geotrans IS NOT NULL;
 {images_box_index}""", images_box_index=lambda d: d.box_index("images"))
+#: Version 3: the fields of the original client's products and images that have no column of
+#: their own (a product's tags, start_datetime, end_datetime, extra_properties; an image's
+#: geometry), as JSON; NULL in older rows.
+_V3 = Migration("""
+ALTER TABLE products ADD COLUMN attrs TEXT;
+ALTER TABLE images ADD COLUMN attrs TEXT;
+""")
 #: Schema migrations, oldest first (see :meth:`wf_widgets._db.Database.migrate`): templates of the
 #: dialect's types, and ``{images_box_index}``, the dialect's spatial index of the images. Append, never edit.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA, _V2)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA, _V2, _V3)
 #: The catalog store's name in a shared database (its ``schema_version`` row).
 STORE = "catalog"
 #: The columns of an image's box, in :data:`~wf_widgets.geo.bbox.WORLD` order.

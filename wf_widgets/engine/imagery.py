@@ -177,6 +177,11 @@ _register("reduce", raster.reduce, value("image"), literal("name", str, allowed=
 _register("mosaic", raster.mosaic, value("image"), literal("reverse", bool, required=False), keywords=True)
 
 
+@op("zip", varargs=value("sequence"))
+def _zip(*sequences: Any) -> list:
+    return list(zip(*(raster.items(s) for s in sequences)))
+
+
 # -- generic operators on imagery ------------------------------------------------------------------
 def _extend_binary(name: str, generic: Any):
     def fn(a: Any, b: Any) -> Any:

@@ -70,6 +70,22 @@ def materialized(x: Any) -> Any:
     return x.materialize() if isinstance(x, SceneCollection) else x
 
 
+def items(x: Any) -> list:
+    """The items ``wf.zip`` takes from an evaluated value: the Images of an ImageCollection, the
+    one-band Images of an Image, the characters of a str, the items of a list or tuple."""
+    if isinstance(x, ImageCollectionResult):
+        x = materialized(x)
+        return [ImageResult(x.ndarray[i], properties=dict(x.properties[i]), bandinfo=x.bandinfo,
+                            geocontext=x.geocontext) for i in range(len(x))]
+    if isinstance(x, ImageResult):
+        return [ImageResult(x.ndarray[i:i + 1], properties=dict(x.properties), bandinfo={name: dict(info)},
+                            geocontext=x.geocontext) for i, (name, info) in enumerate(x.bandinfo.items())]
+    if isinstance(x, (list, tuple, str)):
+        return list(x)
+    raise ValidationError(f"zip needs Lists, Strs, Images or ImageCollections, got {type(x).__name__}",
+                          field="zip", value=type(x).__name__)
+
+
 def common_properties(dicts: Sequence[dict]) -> dict:
     """The items every dict has with an equal value (in the first dict's order)."""
     if not dicts:

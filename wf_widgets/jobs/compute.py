@@ -8,8 +8,9 @@ from typing import BinaryIO, TextIO
 from .. import _context
 from .._context import BackendLike
 from ..errors import WfError
+from ..values.base import bind
 from .job import Job, set_relauncher
-from .plan import prepare, submit
+from .plan import as_value, prepare, submit
 
 
 def launch(value: object, geoctx: object = None, format: object = "pyarrow", destination: object = "download",
@@ -35,7 +36,7 @@ set_relauncher(relaunch)
 def compute(value: object, geoctx: object = None, format: object = "pyarrow", destination: object = "download",
             file: str | os.PathLike | BinaryIO | None = None, timeout: float | None = None, block: bool = True,
             progress_bar: bool | TextIO | None = None, cache: bool = True, backend: BackendLike | None = None,
-            notify: dict | None = None, retries: int = 0) -> object:
+            notify: dict | None = None, retries: int = 0, **arguments: object) -> object:
     """Compute ``value`` and deliver it.
 
     Parameters
@@ -70,6 +71,9 @@ def compute(value: object, geoctx: object = None, format: object = "pyarrow", de
         Attempts after the first when an attempt fails transiently (codes TRANSIENT,
         INTERRUPT, DESTINATION from a network error), waiting ``retry_backoff_s`` seconds,
         then twice as long, ... (``job.attempts``, ``job.attempt_codes``).
+    **arguments
+        A value for each parameter of the graph (``wf.parameter``), by name; bound into the
+        graph before the job exists. Any other keyword is a TypeError naming it.
 
     Returns
     -------
@@ -87,7 +91,7 @@ def compute(value: object, geoctx: object = None, format: object = "pyarrow", de
     """
     try:
         return _compute(value, geoctx, format, destination, file, timeout, block, progress_bar, cache, backend,
-                        notify, retries)
+                        notify, retries, arguments)
     except WfError as exc:  # the user's mistake, told from the call they made: the message, not our frames
         raise exc.with_traceback(None) from None
 
@@ -95,10 +99,12 @@ def compute(value: object, geoctx: object = None, format: object = "pyarrow", de
 def _compute(value: object, geoctx: object, format: object, destination: object,
              file: str | os.PathLike | BinaryIO | None, timeout: float | None, block: bool,
              progress_bar: bool | TextIO | None, cache: bool, backend: BackendLike | None,
-             notify: object = None, retries: int = 0) -> object:
+             notify: object, retries: int, arguments: dict) -> object:
     backend = backend if backend is not None else _context.current()
+    value = as_value(value)
     # A blocking job on the default thread pool runs right here: the caller would only wait.
-    launch = prepare(value, geoctx, format, destination, backend, notify=notify, retries=retries)
+    launch = prepare(bind(value, arguments)._for_compute(), geoctx, format, destination, backend, notify=notify,
+                     retries=retries)
     here = block and backend.runner.runs_here
     job = submit(launch, run_here=here)
     job._cache_enabled = bool(cache)
@@ -115,4 +121,4 @@ def _compute(value: object, geoctx: object, format: object, destination: object,
         if job.error is not None:
             raise job.error
         return None
-    return job.result()
+    return value._unmarshal(job.result())  # a Tuple's list as a tuple, ...

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GraphTypeError
-from .base import Any_, Value, promote, register_promoter
+from .base import ARITHMETIC, COMPARISON, LOGICAL, TYPES, Any_, Value, promote, register_promoter
 from .graph import Node
 from .scalars import Float, Int, Number
 
@@ -43,9 +43,11 @@ class Array(Value):
 
     @classmethod
     def _result_type(cls, op: str, other: type[Value] | None) -> type[Value] | None:
-        if other is None or issubclass(other, (Number, Array)):
+        if other is None:
+            return Array if op in ("neg", "pos", "abs", "invert") else None
+        if issubclass(other, (Number, Array)) and op in ARITHMETIC | COMPARISON | LOGICAL:
             return Array
-        return super()._result_type(op, other)
+        return None
 
     def __getitem__(self, index: Any) -> Value:
         if isinstance(index, slice) or (isinstance(index, tuple) and any(isinstance(i, slice) for i in index)):
@@ -80,3 +82,6 @@ def _promote_array(obj: Any) -> Value | None:
     if isinstance(obj, np.ndarray):
         return Array(obj)
     return None
+
+
+TYPES["Array"] = Array

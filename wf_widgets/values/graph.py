@@ -9,6 +9,10 @@ JSON form (what a job row stores, what the tile server renders)::
     {"kind": "Int", "root": "<id>",
      "nodes": {"<id>": {"op": "add", "args": [{"ref": "<id>"}, {"lit": 1}], "kwargs": {}}}}
 
+``kind`` is the kind of the result (what the output formats go by: ``"Int"``, ``"List"``,
+``"Dict"``, ...); a parametrised container also has ``"type"``, its full type
+(``"List[Tuple[Str, Int]]"``), so :meth:`wf_widgets.values.Value.from_json` rebuilds it.
+
 Loading (:func:`from_json`) turns any input into a valid graph or a
 :class:`~wf_widgets.errors.ValidationError`, never another exception. A valid graph has:
 
@@ -35,7 +39,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Callable, Iterator
 
-from ..errors import ValidationError
+from ..errors import ValidationError, ValidationTypeError
 
 #: Most nodes a graph may have.
 MAX_NODES = 100_000
@@ -43,6 +47,8 @@ MAX_NODES = 100_000
 MAX_LITERAL_DEPTH = 32
 #: Largest integer literal, in bits (about 2,500 decimal digits).
 MAX_INT_BITS = 8192
+#: Longest ``type`` of a graph, in characters.
+MAX_TYPE_NAME = 2000
 
 
 def _canonical(obj: Any) -> str:
@@ -129,9 +135,12 @@ def _encode_arg(a: Any) -> dict:
     return {"lit": a}
 
 
-def to_json(node: Node, kind: str) -> dict:
-    """The JSON-serialisable graph of ``node``, whose value has type name ``kind``."""
-    return {"kind": kind, "root": node.id, "nodes": {n.id: n._spec for n in node.walk()}}
+def to_json(node: Node, kind: str, type_name: str | None = None) -> dict:
+    """The JSON-serialisable graph of ``node``, whose value has kind ``kind`` (and type ``type_name``, if given)."""
+    graph = {"kind": kind, "root": node.id, "nodes": {n.id: n._spec for n in node.walk()}}
+    if type_name is not None:
+        graph["type"] = type_name
+    return graph
 
 
 # -- signatures ------------------------------------------------------------------------------
@@ -327,15 +336,29 @@ def check_call(op: Any, args: tuple, kwargs: Mapping[str, Any]) -> None:
 
 
 def validate(root: Node) -> Node:
-    """Check a graph built in Python as :func:`from_json` would; returns ``root``.
+    """Check a graph built in Python as :func:`from_json` would, and that it can be computed; returns ``root``.
 
     Every node was checked against its op's signature when it was made (``Node.__init__``;
-    :func:`from_json` checks what it loads), so what is left is the graph's size.
+    :func:`from_json` checks what it loads), so what is left is the graph's size, and that
+    no parameter is left without a value (``compute(**arguments)`` binds them first).
+
+    Raises
+    ------
+    ValidationError
+        Too many nodes.
+    ValidationTypeError
+        A parameter without a value.
     """
     nodes = root.walk()
     if len(nodes) > MAX_NODES:
         raise ValidationError(f"The graph has {len(nodes):,} nodes, more than {MAX_NODES:,}", field="graph",
                               value=len(nodes))
+    unbound = sorted({n.args[0] for n in nodes if n.op == "parameter"})
+    if unbound:
+        raise ValidationTypeError(
+            f"The graph depends on parameter(s) {', '.join(map(repr, unbound))} without a value: pass them when "
+            f"computing, like value.compute({', '.join(f'{n}=...' for n in unbound)})", field="parameters",
+            value=unbound)
     return root
 
 
@@ -404,11 +427,16 @@ def from_json(graph: Any, verify: bool = True) -> Node:
     """
     graph = parse(graph)
     kind, nodes, root = graph.get("kind"), graph.get("nodes"), graph.get("root")
-    extra = [k for k in graph if k not in ("kind", "root", "nodes")]
+    extra = [k for k in graph if k not in ("kind", "type", "root", "nodes")]
     if extra:
-        raise _bad(f"A graph has unknown key(s) {', '.join(map(_short, extra))}; allowed: 'kind', 'root', 'nodes'")
+        raise _bad(f"A graph has unknown key(s) {', '.join(map(_short, extra))}; allowed: 'kind', 'type', 'root', "
+                   "'nodes'")
     if kind is not None and not isinstance(kind, str):
         raise _bad(f"A graph's 'kind' must be a str, got {type(kind).__name__}", _short(kind))
+    type_ = graph.get("type")
+    if type_ is not None and (not isinstance(type_, str) or len(type_) > MAX_TYPE_NAME):
+        raise _bad(f"A graph's 'type' must be a str of at most {MAX_TYPE_NAME} characters, got {_short(type_)}",
+                   _short(type_))
     if not isinstance(nodes, Mapping) or not isinstance(root, str):
         raise _bad("A graph needs 'root' (a node id) and 'nodes' (an object of nodes by id)")
     if len(nodes) > MAX_NODES:

@@ -40,10 +40,10 @@ from __future__ import annotations
 from typing import Any, ClassVar, Sequence
 
 from .._context import BackendLike, current
-from ..errors import GraphTypeError
+from ..errors import GraphTypeError, ValidationError
 from . import imagery_rules as rules
-from .base import ARITHMETIC, COMPARISON, LOGICAL, Value, promote
-from .containers import Dict, List
+from .base import ARITHMETIC, COMPARISON, LOGICAL, TYPES, Any_, Value, bind, promote
+from .containers import Dict, KnownDict, List
 from .graph import Node
 from .scalars import Datetime, Float, Int, Number, Str, _parse_datetime
 
@@ -135,26 +135,11 @@ def _number_or_list(value: Any, field: str) -> Any:
     raise GraphTypeError(f"{field} must be a number, a list of numbers (one per band) or None, got {value!r}")
 
 
-class ImageProperties(Dict):
-    """The properties of an Image: ``["date"]`` is a Datetime, ``["id"]``, ``["product"]``,
-    ``["crs"]`` are Str; any other key gives an Any."""
-
-    KNOWN: ClassVar[dict[str, type[Value]]] = {"date": Datetime, "id": Str, "product": Str, "crs": Str}
-
-    def __getitem__(self, key: Any) -> Value:
-        if isinstance(key, str) and key in self.KNOWN:
-            return self.KNOWN[key]._from_node(Node("getitem", (self._node, Str(key)._node)))
-        return super().__getitem__(key)
-
-
-class BandStats(Dict):
-    """A Dict of band name to Float (what a reduction over ``"pixels"`` gives)."""
-
-    @classmethod
-    def _from_node(cls, node: Node) -> "BandStats":
-        obj = super()._from_node(node)
-        obj._item = Float
-        return obj
+#: The properties of an Image: ``["date"]`` is a Datetime, ``["id"]``, ``["product"]``,
+#: ``["crs"]`` are Str; any other key gives an Any.
+ImageProperties = KnownDict[{"date": Datetime, "id": Str, "product": Str, "crs": Str}, Str, Any_]
+#: A Dict of band name to Float (what a reduction over ``"pixels"`` gives).
+BandStats = Dict[Str, Float]
 
 
 class _Imagery(Value):
@@ -169,6 +154,13 @@ class _Imagery(Value):
         obj = object.__new__(cls)
         obj._node = node
         obj._static = _UNSET
+        return obj
+
+    @classmethod
+    def _placeholder(cls) -> "_Imagery":
+        """A value of this type that is never computed (for checking what operators give)."""
+        obj = cls._from_node(Node("lit", (None,)))
+        obj._static = rules.Imagery(cls.kind, None)
         return obj
 
     @classmethod
@@ -375,7 +367,49 @@ class _Imagery(Value):
             return Float._from_node(node)
         if result == "Dict":
             return BandStats._from_node(node)
-        return List._typed(node, BandStats if result == "ListOfDict" else Float)
+        return (List[BandStats] if result == "ListOfDict" else List[Float])._from_node(node)
+
+    #: The names :meth:`reduction` takes.
+    _REDUCTION_NAMES: ClassVar[tuple[str, ...]] = rules.REDUCTIONS
+
+    def reduction(self, operation: Any, axis: Any = None) -> Value:
+        """The reduction ``operation`` over ``axis``: ``img.reduction("mean", axis="pixels")`` is ``img.mean(axis="pixels")``.
+
+        Parameters
+        ----------
+        operation : str
+            ``"min"``, ``"max"``, ``"mean"``, ``"median"``, ``"sum"``, ``"std"``, ``"count"``;
+            for an ImageCollection also ``"mosaic"`` (over ``axis="images"`` only). A
+            ``wf.Str`` literal works too; a Str computed in the graph doesn't (the name must
+            be known while the graph is built).
+        axis : str, tuple of str or None
+            See the class docstring for the axes and the result type of each.
+
+        Raises
+        ------
+        ValidationError
+            An unknown operation or axis.
+        """
+        name = operation.literal_value if isinstance(operation, Str) else operation
+        allowed = self._REDUCTION_NAMES
+        if not isinstance(name, str) or name not in allowed:
+            raise ValidationError(f"Invalid operation {name!r}, must be {', '.join(map(repr, allowed))}",
+                                  field="operation", value=name if isinstance(name, str) else operation,
+                                  allowed=allowed)
+        if name == "mosaic":
+            if rules.canonical_axis(self.kind, axis) != ("images",):
+                raise ValidationError(f"The 'mosaic' reduction is over axis 'images' only, got axis={axis!r}",
+                                      field="axis", value=axis, allowed=("images",))
+            return self.mosaic()
+        return self._reduce(name, axis)
+
+    @staticmethod
+    def _show(image: "Image", name: str, scales: Any, colormap: str | None, checkerboard: bool, map: Any) -> Any:
+        if map is None:
+            from ..widgets.default_map import default_map  # noqa: PLC0415  (facade: values sit below widgets)
+
+            map = default_map()
+        return map.preview(image, name=name, scales=scales, colormap=colormap, checkerboard=checkerboard)
 
 
 class Image(_Imagery):
@@ -419,6 +453,39 @@ class Image(_Imagery):
             raise GraphTypeError(f"image_id must be a str, got {type(image_id).__name__} {image_id!r}")
         return cls._build("image_from_id", image_id, resampler or "near")
 
+    def visualize(self, name: str, scales: Any = None, colormap: str | None = None, checkerboard: bool = True,
+                  map: Any = None, **arguments: Any) -> Any:
+        """Show this Image as a layer of ``wf.map`` (or ``map``); a layer of the same name is replaced.
+
+        Parameters
+        ----------
+        name : str
+            The layer's name. Visualizing again under the same name updates that layer
+            (re-running a notebook cell doesn't add layers).
+        scales : (min, max) or list of (min, max), optional
+            Per shown band; default the 2nd and 98th percentiles of the current view.
+        colormap : str, optional
+            For one band (see :meth:`wf_widgets.widgets.TileMap.preview`).
+        checkerboard : bool, default True
+            Draw masked pixels as a grey checkerboard.
+        map : TileMap, optional
+            The map to show it on; default ``wf.map`` (made on first use).
+        **arguments
+            A value for each parameter (:func:`wf_widgets.parameter`) it depends on.
+
+        Returns
+        -------
+        PreviewLayer
+            The layer (see :meth:`wf_widgets.widgets.TileMap.preview`).
+
+        Raises
+        ------
+        ValidationTypeError
+            A keyword that names no parameter, or a parameter without a value.
+        """
+        image = bind(self, arguments, "visualize()")
+        return self._show(image, name, scales, colormap, checkerboard, map)
+
     @property
     def properties(self) -> ImageProperties:
         """The image's properties (a Dict; ``properties["date"]`` is a Datetime)."""
@@ -448,6 +515,9 @@ class ImageCollection(_Imagery):
 
     kind = "ImageCollection"
     _rank = 80
+    #: What an ImageCollection holds (what ``wf.zip`` gives for it).
+    _element_type: ClassVar[type] = Image
+    _REDUCTION_NAMES = rules.REDUCTIONS + ("mosaic",)
 
     @classmethod
     def from_id(cls, product_id: str, start_datetime: Any = None, end_datetime: Any = None,
@@ -483,7 +553,43 @@ class ImageCollection(_Imagery):
     @property
     def properties(self) -> List:
         """A List with the properties Dict of every image."""
-        return List._typed(Node("image_properties", (self._node,)), ImageProperties)
+        return List[ImageProperties]._from_node(Node("image_properties", (self._node,)))
+
+    def visualize(self, name: str, scales: Any = None, colormap: str | None = None, reduction: Any = "mosaic",
+                  checkerboard: bool = True, map: Any = None, **arguments: Any) -> Any:
+        """Reduce this ImageCollection to an Image over ``"images"`` and show it as a layer of ``wf.map`` (or ``map``).
+
+        Parameters
+        ----------
+        name : str
+            The layer's name. Visualizing again under the same name updates that layer
+            (re-running a notebook cell doesn't add layers).
+        scales : (min, max) or list of (min, max), optional
+            Per shown band; default the 2nd and 98th percentiles of the current view.
+        colormap : str, optional
+            For one band (see :meth:`wf_widgets.widgets.TileMap.preview`).
+        reduction : str, default "mosaic"
+            How the images become one: ``"mosaic"`` (the last image on top), ``"mean"``,
+            ``"median"``, ``"min"``, ``"max"``, ``"sum"``, ``"std"``, ``"count"``.
+        checkerboard : bool, default True
+            Draw masked pixels as a grey checkerboard.
+        map : TileMap, optional
+            The map to show it on; default ``wf.map`` (made on first use).
+        **arguments
+            A value for each parameter (:func:`wf_widgets.parameter`) it depends on.
+
+        Returns
+        -------
+        PreviewLayer
+            The layer (see :meth:`wf_widgets.widgets.TileMap.preview`).
+
+        Raises
+        ------
+        ValidationTypeError
+            A keyword that names no parameter, or a parameter without a value.
+        """
+        image = bind(self, arguments, "visualize()").reduction(reduction, axis="images")
+        return self._show(image, name, scales, colormap, checkerboard, map)
 
     def mosaic(self, reverse: bool = False) -> Image:
         """One Image: each pixel from the last image where it is unmasked (the last image is on top).
@@ -501,6 +607,7 @@ class ImageCollection(_Imagery):
 
 
 _CLASSES: dict[str, type[_Imagery]] = {rules.IMAGE: Image, rules.COLLECTION: ImageCollection}
+TYPES.update(Image=Image, ImageCollection=ImageCollection)
 
 
 def _make_reduction(name: str):
