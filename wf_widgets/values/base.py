@@ -28,6 +28,7 @@ import re
 import threading
 from typing import Any, ClassVar, Iterable
 
+from .._context import BackendLike
 from ..errors import GraphTypeError, TypeParametersError, ValidationError, ValidationTypeError, WfError
 from .graph import Node, from_json, parse, to_json
 
@@ -283,7 +284,7 @@ class Value:
         return result
 
     def compute(self, geoctx: Any = None, format: Any = "pyarrow", destination: Any = "download", file: Any = None,
-                timeout: float | None = None, block: bool = True, progress_bar: Any = None, backend: Any = None,
+                timeout: float | None = None, block: bool = True, progress_bar: Any = None, backend: BackendLike | None = None,
                 **arguments: Any) -> Any:
         """Compute this value and deliver it to ``destination`` in ``format``.
 
