@@ -15,6 +15,7 @@ from wf_widgets import blobs as blobs_module
 from wf_widgets import doctor
 from wf_widgets.backend import Backend, set_backend
 from wf_widgets.config import Settings
+from wf_widgets.jobs import store as job_store
 
 from .test_sqlite import corrupt
 
@@ -50,7 +51,8 @@ def test_a_healthy_home_has_no_problems(home):
     assert text.endswith("No problems found.")
 
 
-def test_a_corrupted_store_is_reported_then_moved_aside_and_the_next_compute_works(home):
+def test_a_corrupted_store_is_reported_then_moved_aside_and_the_next_compute_works(home, monkeypatch):
+    monkeypatch.setattr(job_store, "ORPHAN_GRACE_S", 0.0)  # the old job's file is past its grace (see the end)
     jobs = home / "jobs.sqlite"
     # A process that died while writing leaves its WAL (and shared memory) beside the file.
     crash = ("import os, wf_widgets as wf\n"

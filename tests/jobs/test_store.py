@@ -13,7 +13,7 @@ import pytest
 import wf_widgets as wf
 from wf_widgets import _sqlite
 from wf_widgets.config import Settings
-from wf_widgets.jobs.plan import new_job_id
+from wf_widgets.jobs.plan import new_job_id, prepare, submit
 from wf_widgets.jobs.store import HOST, MIGRATIONS, STALE_AFTER_S, JobStore, process_start_time
 
 pytestmark = pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/stat"),
@@ -102,6 +102,16 @@ def test_unowned_results_are_the_files_no_row_owns(backend):
     names = [f"{a}.json", f"{b}.json", f"{c}.json", f"{d}.msgpack", f"{e}.json", f"{f}.json"]  # f: no row
     assert sorted(store.unowned_results(names)) == [f"{c}.json", f"{d}.msgpack", f"{e}.json", f"{f}.json"]
     assert store.unowned_results([]) == []
+
+
+def test_a_result_written_before_its_deferred_row_is_not_an_orphan(backend):
+    """A blocking job's row may be written after its file (create(defer=True)): recent ids are spared."""
+    (wf.Int(0) + 1).compute()  # the first launch sweeps
+    launch = prepare(wf.Int(1) + 1)
+    job = submit(launch, run_here=True)  # row deferred
+    name = backend.results.store(job.id, "json", b"2")["result_path"]
+    assert backend.results.orphans(backend.jobs) == []  # no row yet, but created just now
+    assert backend.jobs.unowned_results([name, "0" * 12 + name[12:]]) == ["0" * 12 + name[12:]]  # an id from 1970
 
 
 def test_one_sweep_is_claimed_per_interval(backend):

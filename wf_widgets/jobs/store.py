@@ -118,6 +118,16 @@ def _after(prefix: str) -> str:
 CHECKPOINT_AFTER_BYTES = 1024 * 1024
 #: Seconds a job run in its caller's thread may go before its deferred row is written (``create(defer=True)``).
 DEFER_INSERT_S = 0.5
+#: Seconds after a job's creation during which its result file is never an orphan (its row may not be written yet).
+ORPHAN_GRACE_S = 60.0
+
+
+def _id_time_ms(name: str) -> int:
+    """The creation time (ms since the epoch) a job id starts with; 0 for a name that doesn't."""
+    try:
+        return int(name[:ID_TIME_CHARS], 16)
+    except ValueError:
+        return 0
 
 class FinishedEvent(threading.Event):
     """Set when a job reaches a terminal stage in this process.
@@ -836,16 +846,20 @@ class JobStore:
         may be writing it), or when the row records it (``result_path``) and its result is
         not deleted. Files of unknown jobs, of jobs that ended without recording them (a
         worker killed while writing) and of deleted results (expired or lost) are not.
-        List the folder before calling: a row never appears after its job's file.
+        List the folder before calling. A job run in its caller's thread may write its file
+        before its row (``create(defer=True)``): the file of a job without a row
+        is no orphan while the job was created less than :data:`ORPHAN_GRACE_S` from now
+        (its id starts with the creation time).
         """
         if not names:
             return []
         rows = self._read(
-            f"SELECT f.value FROM {self.db.dialect.json_list('f')} LEFT JOIN jobs AS j ON j.id = substr(f.value, 1, 48)"
+            f"SELECT f.value, j.id FROM {self.db.dialect.json_list('f')} LEFT JOIN jobs AS j ON j.id = substr(f.value, 1, 48)"
             " WHERE j.id IS NULL OR (j.stage IN ('SUCCEEDED', 'FAILED', 'CANCELLED')"
             " AND (j.result_path IS NULL OR j.result_path != f.value OR j.result_deleted != 0))",
             (json.dumps(names),)).fetchall()
-        return [r[0] for r in rows]
+        now_ms, grace_ms = time.time() * 1000, ORPHAN_GRACE_S * 1000
+        return [r[0] for r in rows if r[1] is not None or abs(_id_time_ms(r[0]) - now_ms) > grace_ms]
 
     # -- facts about the store (the meta table) ----------------------------------------------
     def last_sweep(self) -> float | None:
