@@ -62,6 +62,10 @@ CELLS = [
     "browser.map.layout.height = '400px'\n"
     "browser.add_class('wf-test-catalog')\n"
     "browser",
+    "given = wf.widgets.CatalogBrowser(product_id='org:mine')  # listed before it is shown\n"
+    "given.map.layout.height = '300px'\n"
+    "given.add_class('wf-test-catalog-given')\n"
+    "given",
     "print('ALL-CELLS-RAN')",
 ]
 
@@ -180,3 +184,16 @@ def test_pick_a_product_see_thumbnails_and_footprints_preview_by_button_and_by_c
         raise
     finally:
         page.locator(ROOT).screenshot(path=str(artifact("catalog-browser.png")))
+
+
+def test_footprints_listed_before_the_map_is_shown_are_drawn_above_the_grid(page):
+    root = ".wf-test-catalog-given"
+    page.locator(root).scroll_into_view_if_needed()
+    try:
+        wait_js(page, f"() => document.querySelectorAll('{root} .wf-catalog-image').length === 3", timeout_s=30)
+        above = f"{root} .leaflet-shadow-pane path.leaflet-interactive[stroke='{FOOTPRINT_STYLE['color']}']"
+        wait_js(page, f"() => document.querySelectorAll(\"{above}\").length === 3", timeout_s=30)
+        assert page.query_selector_all(f"{root} .leaflet-overlay-pane path[stroke='{FOOTPRINT_STYLE['color']}']") == []
+        assert not page.js_errors, page.js_errors
+    finally:
+        page.locator(root).screenshot(path=str(artifact("catalog-browser-given.png")))
