@@ -138,6 +138,27 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def extension_lab(tmp_path_factory):
+    """JupyterLab with the wf_widgets server extension enabled (the config file pip installs)."""
+    assert os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is not installed (scripts/test installs Debian's chromium)"
+    base = tmp_path_factory.mktemp("ext-lab")
+    root, home = base / "root", base / "home"
+    root.mkdir()
+    home.mkdir()
+    old = os.environ.get("JUPYTER_CONFIG_PATH")
+    os.environ["JUPYTER_CONFIG_PATH"] = str(Path(__file__).resolve().parents[2] / "jupyter-config")  # Lab copies os.environ
+    try:
+        server = Lab(root, home)
+    finally:
+        if old is None:
+            os.environ.pop("JUPYTER_CONFIG_PATH", None)
+        else:
+            os.environ["JUPYTER_CONFIG_PATH"] = old
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 

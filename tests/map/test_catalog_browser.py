@@ -14,6 +14,7 @@ from wf_widgets.backend import Backend
 from wf_widgets.config import Settings
 from wf_widgets.server.testing import fetch
 from wf_widgets.widgets import CatalogBrowser, ExportForm, TileMap
+from wf_widgets.widgets.catalog_browser import FOOTPRINT_STYLE, PREVIEWED_STYLE
 
 from .conftest import EAST, IMAGE, ORIGIN, PRODUCT, RES, SIZE, WEST, decode_png, pixel_at, point, utm_to_lonlat
 
@@ -59,6 +60,13 @@ def test_lists_readable_products_and_their_images_with_thumbnails_and_footprints
     assert 10 <= browser.map.zoom <= 18
 
 
+def drawn_styles(browser) -> dict[str, dict]:
+    """Image id -> the style the browser gives its footprint (ipyleaflet's view: the feature's style
+    updated by the layer's ``style``)."""
+    return {f["properties"]["id"]: {**f["properties"].get("style", {}), **browser.footprints.style}
+            for f in browser.footprints.data["features"]}
+
+
 def test_preview_by_button_and_by_footprint_click(browser, map_backend):
     browser.product_id = PRODUCT
     _, _, preview_button, _ = browser.image_list.children[0].children
@@ -70,7 +78,9 @@ def test_preview_by_button_and_by_footprint_click(browser, map_backend):
     r = fetch(layer.leaflet.url.replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y)))
     assert r.status == 200 and r.headers["Content-Type"] == "image/png"
     assert decode_png(r.body)[row, col, 3] == 255  # an east pixel of the image, drawn
-    assert browser.footprints.style_callback({"properties": {"id": IMAGE}})["color"] == "#ff7800"
+    assert drawn_styles(browser)[IMAGE]["color"] == PREVIEWED_STYLE["color"] == "#ff7800"
+    browser.show_product(PRODUCT)  # listed again: nothing previewed
+    assert drawn_styles(browser)[IMAGE] == FOOTPRINT_STYLE
 
     browser.map.remove_preview("img")
     browser.previewed = ""

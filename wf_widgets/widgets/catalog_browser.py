@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import math
-from typing import Any
+from typing import Any, Callable
 
 import ipyleaflet
 import ipywidgets
@@ -33,10 +33,33 @@ from .tile_map import TileMap
 
 #: Side of the thumbnails, in pixels.
 THUMBNAIL = 64
-#: Style of the footprints layer (and of the previewed image's footprint).
-FOOTPRINT_STYLE = {"color": "#3388ff", "weight": 1, "fillOpacity": 0.05}
+#: Style of the footprints (and of the previewed image's footprint): not the DLTile grid's blue
+#: (``_map_grid.TILE_STYLE``), so footprints and grid cells are told apart.
+FOOTPRINT_STYLE = {"color": "#7048e8", "weight": 2, "fillOpacity": 0.05}
 PREVIEWED_STYLE = {"color": "#ff7800", "weight": 2, "fillOpacity": 0.1}
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+#: The Leaflet pane of the footprints: one of Leaflet's own, above the overlay pane (z-index 500 >
+#: 400) where the DLTile grid is drawn, so a click on a footprint reaches it (and previews it)
+#: instead of selecting the grid's tile under it.
+FOOTPRINTS_PANE = "shadowPane"
+
+
+class FootprintsLayer(ipyleaflet.GeoJSON):
+    """A GeoJSON layer drawn in :data:`FOOTPRINTS_PANE`.
+
+    Its ``pane`` is a Leaflet option (``o=True``) here, given to the layer as it is made: the
+    features it holds when first shown go to that pane too (ipyleaflet's own ``pane`` is set
+    after, and reaches only features added later).
+    """
+
+    pane = traitlets.Unicode(FOOTPRINTS_PANE).tag(sync=True, o=True)
+
+
+def footprint_style(previewed: str) -> Callable[[dict], dict]:
+    """The footprints' ``style_callback``: :data:`PREVIEWED_STYLE` for image ``previewed``, else :data:`FOOTPRINT_STYLE`."""
+    return lambda feature: PREVIEWED_STYLE if feature["properties"]["id"] == previewed else FOOTPRINT_STYLE
 
 
 class CatalogBrowser(WidgetBase, ipywidgets.VBox):
@@ -89,8 +112,10 @@ class CatalogBrowser(WidgetBase, ipywidgets.VBox):
         self.export_area = ipywidgets.VBox()
         self.error_line = ipywidgets.HTML()
         self.error_line.add_class("wf-catalog-callback-error")
-        self.footprints = ipyleaflet.GeoJSON(data={"type": "FeatureCollection", "features": []}, name="footprints",
-                                             style=FOOTPRINT_STYLE, hover_style={"fillOpacity": 0.25})
+        # Styled per feature (style_callback), with no layer-wide ``style``: the browser draws a
+        # feature with its own style updated by the layer's, which would hide the previewed one.
+        self.footprints = FootprintsLayer(data={"type": "FeatureCollection", "features": []}, name="footprints",
+                                          style_callback=footprint_style(""), hover_style={"fillOpacity": 0.25})
         self.footprints.on_click(self._on_footprint_click)
         self.map.add(self.footprints)
         children = [ipywidgets.HBox([self.product_picker, self.refresh_button]), self.product_info, self.image_list]
@@ -191,8 +216,6 @@ class CatalogBrowser(WidgetBase, ipywidgets.VBox):
         """Show image ``image_id`` as a layer of the map (named after the image; a new preview replaces it)."""
         layer = self.map.preview(Image.from_id(image_id), name=image_id.rsplit(":", 1)[-1])
         self.previewed = image_id
-        self.footprints.style_callback = lambda feature: (PREVIEWED_STYLE if feature["properties"]["id"] == image_id
-                                                          else FOOTPRINT_STYLE)
         return layer
 
     def export(self, image_id: str) -> ExportForm:
@@ -216,6 +239,10 @@ class CatalogBrowser(WidgetBase, ipywidgets.VBox):
     def _on_footprint_click(self, feature: dict | None = None, **_: Any) -> None:
         if feature and feature.get("properties", {}).get("id"):
             self.preview(feature["properties"]["id"])
+
+    @traitlets.observe("previewed")
+    def _on_previewed(self, change: dict) -> None:
+        self.footprints.style_callback = footprint_style(change["new"])  # (re)styles every footprint
 
     @traitlets.observe("callback_error")
     def _on_callback_error(self, change: dict) -> None:
