@@ -149,3 +149,25 @@ def test_objects_too_big_for_one_put_are_created_by_a_multipart_upload(store, mo
     assert store.get("results/big.bin") == data
     with pytest.raises(FileExistsError):
         store.put("results/big.bin", b"x" * (2 << 20), overwrite=False)
+
+
+def test_put_new_creates_never_replaces_and_leaves_nothing_when_the_write_fails(store, tmp_path, monkeypatch):
+    info = store.put_new("results/n/new.bin", b"first")  # its folder made with it
+    assert info.key == "results/n/new.bin" and info.size == 5 and store.head("results/n/new.bin") == info
+    with pytest.raises(FileExistsError):
+        store.put_new("results/n/new.bin", b"second")
+    assert store.get("results/n/new.bin") == b"first"
+    with pytest.raises(ValueError, match="Not an object key"):
+        store.put_new("results/../x", b"x")
+    if isinstance(store, FileStorage):
+        assert oct(store.local_path("results/n/new.bin").stat().st_mode & 0o777) == oct(0o600)
+        assert oct(store.local_path("results/n").stat().st_mode & 0o777) == oct(0o700)
+
+        def no_room(fd, data):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(os, "write", no_room)
+        with pytest.raises(OSError, match="No space left"):
+            store.put_new("results/n/full.bin", b"x" * 10)
+        monkeypatch.undo()
+        assert sorted(os.listdir(store.local_path("results/n"))) == ["new.bin"]  # the partial file removed

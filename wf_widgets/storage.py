@@ -63,6 +63,8 @@ AWS_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKE
 _O_TMPFILE = getattr(os, "O_TMPFILE", 0)
 # What open(O_TMPFILE) fails with where the file system can't make unnamed files, and what
 # linkat through /proc fails with without a /proc.
+#: Flags of :meth:`FileStorage.put_new`'s create.
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 _NO_TMPFILE = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT, errno.EXDEV, errno.EPERM, errno.EACCES)
 
 
@@ -121,6 +123,7 @@ class FileStorage:
         self.root = Path(root)
         self.url = self.root.as_uri()
         self._tmpfile = bool(_O_TMPFILE)
+        self._root_text = str(self.root)
 
     def __repr__(self) -> str:
         return f"FileStorage({str(self.root)!r})"
@@ -156,6 +159,40 @@ class FileStorage:
         st = self._link_unnamed(path, data, overwrite) if self._tmpfile else None
         if st is None:
             st = self._link_named(path, [data], overwrite)
+        return ObjectInfo(key, st.st_size, _file_etag(st), st.st_mtime)
+
+    def put_new(self, key: str, data: bytes | bytearray | memoryview) -> ObjectInfo:
+        """Create ``key`` holding ``data``, for a key no reader knows of yet (mode 0600).
+
+        For objects whose name only becomes known once the caller records it (a job's
+        result, named in its row after this returns): the file is created in place
+        (``O_CREAT | O_EXCL``), without :meth:`put`'s temporary or unnamed file and link,
+        one create instead of two steps (measured: about half the kernel time per small
+        file here). A write that fails removes the file; a process killed while writing
+        leaves a partial file under ``key``, which no row records (the owner's sweep
+        deletes such files). Never replaces an existing object.
+
+        Raises
+        ------
+        FileExistsError
+            ``key`` exists (it is left as it was).
+        """
+        path = f"{self._root_text}/{check_key(key)}"
+        try:
+            fd = os.open(path, _NEW_FILE, FILE_MODE)
+        except FileNotFoundError:  # the folder's first object
+            private_dir(os.path.dirname(path))
+            fd = os.open(path, _NEW_FILE, FILE_MODE)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            st = os.fstat(fd)
+        except BaseException:
+            os.close(fd)
+            os.unlink(path)
+            raise
+        os.close(fd)
         return ObjectInfo(key, st.st_size, _file_etag(st), st.st_mtime)
 
     def put_stream(self, key: str, chunks: Iterable[bytes], *, overwrite: bool = True) -> ObjectInfo:
@@ -427,6 +464,16 @@ class S3Storage:
         except AlreadyExistsError:
             raise FileExistsError(errno.EEXIST, "Object exists", self.location(key)) from None
         return self.head(key)
+
+    def put_new(self, key: str, data: bytes | bytearray | memoryview) -> ObjectInfo:
+        """Create ``key`` holding ``data`` (:meth:`put` with ``overwrite=False``: a PUT is atomic anyway).
+
+        Raises
+        ------
+        FileExistsError
+            ``key`` exists.
+        """
+        return self.put(key, data, overwrite=False)
 
     def put_stream(self, key: str, chunks: Iterable[bytes], *, overwrite: bool = True) -> ObjectInfo:
         """Upload the concatenated ``chunks`` as ``key`` (a multipart upload: atomic, streamed).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import sqlite3
@@ -15,7 +16,7 @@ from wf_widgets._files import temp_name
 from wf_widgets.backend import Backend
 from wf_widgets.catalog import files as catalog_files
 from wf_widgets.config import Settings
-from wf_widgets.errors import ResultExpired, ResultMissing
+from wf_widgets.errors import DiskFull, ResultExpired, ResultMissing
 from wf_widgets.jobs.store import MIGRATIONS, JobStore
 from wf_widgets.server.testing import fetch
 
@@ -264,10 +265,8 @@ def test_a_result_replaced_by_another_file_is_read_from_the_file(make_backend):
         job.result()
 
 
-@pytest.mark.parametrize("unnamed", [True, False], ids=["o_tmpfile", "temporary-name"])
-def test_results_are_written_private_and_whole_either_way(make_backend, unnamed):
+def test_results_are_written_private_and_whole(make_backend):
     backend = make_backend()
-    backend.storage._tmpfile = unnamed and backend.storage._tmpfile
     job_id = "ab" * 24
     stored = backend.results.store(job_id, "json", b"[1, 2]")
     path = backend.results.resolve(stored["result_path"])
@@ -278,6 +277,24 @@ def test_results_are_written_private_and_whole_either_way(make_backend, unnamed)
     with pytest.raises(FileExistsError):  # never replaces a stored result
         backend.results.store(job_id, "json", b"[3]")
     assert path.read_bytes() == b"[1, 2]"
+
+
+def test_a_result_write_that_fails_leaves_no_file(make_backend, monkeypatch):
+    backend = make_backend()
+    backend.results.store("cd" * 24, "json", b"[0]")  # the folder exists
+    real_write = os.write
+
+    def half_then_full(fd, data):
+        if len(data) > 4:
+            real_write(fd, bytes(data[:4]))
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(DiskFull):
+        backend.results.store("ab" * 24, "json", b"[1, 2, 3]")
+    monkeypatch.undo()
+    assert [p.name for p in backend.results.root.iterdir()] == ["cd" * 24 + ".json"]  # nothing partial left
 
 
 # -- the same on every object store (file:// and s3://) --------------------------------------------------

@@ -24,7 +24,8 @@ from wf_widgets.jobs import runner
 from wf_widgets.jobs.plan import new_job_id, prepare, submit
 from wf_widgets.jobs.store import HOST
 from wf_widgets.outputs.normalize import normalize
-from wf_widgets.values import Node, Value, to_json
+from wf_widgets.values import Node, Value, imagery_rules, to_json
+from wf_widgets.values.image import check_graph
 
 from .._graphs import attribute_chain, raw, raw_graph, source
 from ..engine._helpers import make_product
@@ -397,3 +398,22 @@ def test_a_task_run_again_after_its_worker_died_ends_the_job_interrupted(make_ba
     backend.jobs.db.write("UPDATE jobs SET pid = ? WHERE id = ?", (gone.pid, job.id))  # ...that died
     final = runner.run_job(job.id)
     assert (final["stage"], final["error_code"]) == ("FAILED", "INTERRUPT")
+
+
+@pytest.mark.parametrize("block", [True, False])
+def test_a_graph_prepared_here_without_imagery_is_inferred_once(backend, monkeypatch, block):
+    """prepare() infers the graph statically; its run counts the steps without inferring it again."""
+    (wf.Int(0) + 1).compute()  # the first launch sweeps
+    calls = []
+    original = imagery_rules.apply
+    monkeypatch.setattr(imagery_rules, "apply", lambda *a, **k: (calls.append(a[1]), original(*a, **k))[1])
+    value = (wf.Int(1) + 2) * 3
+    check_graph(value, backend)
+    once, calls[:] = sorted(calls), []
+    assert "add" in once and "mul" in once
+    job = value.compute(block=False) if not block else None
+    assert (job.result(timeout=30) if job is not None else value.compute()) == 9
+    assert sorted(calls) == once  # by prepare(), not again by the run
+    row = backend.jobs.get(job.id if job is not None else backend.jobs.list()[0]["id"], graph=False)
+    nodes = len(list(value.node.walk()))
+    assert (row["stage"], row["steps_done"], row["steps_total"]) == ("SUCCEEDED", nodes + 1, nodes + 1)

@@ -200,7 +200,7 @@ class ResultStore:
         """
         name = self.name_for(job_id, extension)
         try:
-            info = self.storage.put(self.key(name), data, overwrite=False)
+            info = self.storage.put_new(self.key(name), data)  # no row names it yet: created in place
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise DiskFull.in_folder(self.root or Path(self.location)) from exc

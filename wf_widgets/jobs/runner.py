@@ -322,7 +322,10 @@ def _attempt(backend: BackendLike, job_id: str, deadline: float | None = None,
             graph = store.resolve(row["graph"]) if row.get("blobs") else row["graph"]
             node = from_json(graph, verify=False)
         ctx = EvalContext.for_backend(backend, geoctx, on_step=reporter.step)
-        total = plan(node, ctx) + 1  # + delivery
+        # One step per node, plus each op's extras (+ 1 for the delivery). Checked already (prepared
+        # here, no geoctx): prepare() inferred the graph statically, and only nodes reading imagery
+        # have extra steps, which need a geoctx; so the count is the nodes', without inferring again.
+        total = (sum(1 for _ in node.walk()) if checked else plan(node, ctx)) + 1
         if not checked:
             memory.check(node, ctx, backend.settings.max_memory)  # scene lists cached by plan()
         reporter.stage("RUNNING", steps_total=total)
