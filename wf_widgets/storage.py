@@ -340,14 +340,20 @@ class FileStorage:
     async def stream(self, key: str, start: int, end: int, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
         """Bytes ``[start, end)`` of ``key`` in chunks (see :class:`Served` for the server's own fast path)."""
         with self.open(key) as f:
-            f.seek(start)
-            remaining = end - start
-            while remaining > 0:
-                chunk = f.read(min(chunk_size, remaining))
-                if not chunk:
-                    return
-                remaining -= len(chunk)
+            for chunk in file_chunks(f, start, end, chunk_size):
                 yield chunk
+
+
+def file_chunks(f: BinaryIO, start: int, end: int, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """Bytes ``[start, end)`` of the open file ``f``, ``chunk_size`` at a time (fewer if the file is shorter)."""
+    f.seek(start)
+    remaining = end - start
+    while remaining > 0:
+        chunk = f.read(min(chunk_size, remaining))
+        if not chunk:
+            return
+        remaining -= len(chunk)
+        yield chunk
 
 
 def _endpoint(env: Mapping[str, str]) -> str | None:

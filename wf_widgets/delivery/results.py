@@ -54,7 +54,7 @@ from .._context import JobStoreLike, ObjectStoreLike
 from .._files import sweep_temp
 from ..config import Settings
 from ..errors import DiskFull, ResultExpired, ResultMissing
-from ..storage import open_storage, sha256_of
+from ..storage import CHUNK_SIZE, file_chunks, open_storage, sha256_of
 
 _JOB_ID = re.compile(r"^[0-9a-f]{48}$")
 _NAME = re.compile(r"^[0-9a-f]{48}\.[a-z0-9]+$")
@@ -64,8 +64,6 @@ RECENT_ITEM_MAX_BYTES = 1 << 20
 RECENT_MAX_BYTES = 8 << 20
 #: The folder (key prefix) of results in the object store.
 FOLDER = "results"
-#: Bytes read and written to the socket at a time when serving.
-CHUNK_SIZE = 1 << 20
 
 
 def valid_job_id(job_id: str) -> bool:
@@ -128,14 +126,7 @@ class Served:
     async def chunks(self, start: int, end: int, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
         """Bytes ``[start, end)``, ``chunk_size`` at a time."""
         if self.file is not None:
-            f = self.file
-            f.seek(start)
-            remaining = end - start
-            while remaining > 0:
-                chunk = f.read(min(chunk_size, remaining))
-                if not chunk:
-                    return
-                remaining -= len(chunk)
+            for chunk in file_chunks(self.file, start, end, chunk_size):
                 yield chunk
             return
         async for chunk in self.storage.stream(self.key, start, end, chunk_size):

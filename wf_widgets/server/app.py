@@ -39,10 +39,8 @@ from tornado.log import app_log, gen_log
 from .._context import BackendLike
 from ..delivery.results import valid_job_id
 from ..errors import ResultExpired, ResultMissing
+from ..storage import CHUNK_SIZE
 from .ranges import Unsatisfiable, parse_range
-
-#: Bytes read from the store and written to the socket at a time.
-CHUNK_SIZE = 1 << 20
 
 log = logging.getLogger("wf_widgets.server")
 
