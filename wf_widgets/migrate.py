@@ -21,8 +21,7 @@ keep links made so far valid: ``WF_WIDGETS_SIGNING_KEY`` seeds the target's key 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-from typing import Callable, Iterable
+from typing import Callable
 
 from ._db import Database, describe
 from .catalog.store import CatalogStore
@@ -30,7 +29,7 @@ from .config import Settings
 from .errors import ValidationError, WfError
 from .jobs.store import JobStore
 from .layers import LayerStore
-from .storage import Storage, open_storage
+from .storage import Storage, open_storage, sha256_of
 
 #: Tables copied, by store, parents first (images and bands refer to products).
 TABLES: dict[str, tuple[str, ...]] = {"jobs": ("jobs",), "catalog": ("products", "bands", "images"),
@@ -93,13 +92,6 @@ def _objects(storage: Storage) -> dict[str, int]:
             continue
         found.update({info.key: info.size for info in infos if not info.key.rsplit("/", 1)[-1].startswith(".")})
     return found
-
-
-def _sha256(chunks: Iterable[bytes]) -> str:
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _copy_rows(source: Database, target: Database, table: str) -> tuple[int, int]:
@@ -188,7 +180,7 @@ def migrate(source: Settings, target: Settings, resume: bool = False,
             report.copied_bytes += size
         say(f"objects: {report.objects}, {report.copied_objects} copied ({report.copied_bytes} bytes)")
         for key in sorted(objects):
-            if _sha256(src_storage.iter_chunks(key)) != _sha256(dst_storage.iter_chunks(key)):
+            if sha256_of(src_storage.iter_chunks(key)) != sha256_of(dst_storage.iter_chunks(key)):
                 raise MigrationError(f"The object {key!r} differs in the target from the source (SHA-256); run again "
                                      "with --resume after deleting it from the target")
             report.verified_objects += 1
