@@ -16,17 +16,15 @@ import secrets
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from wf_widgets.server.testing import free_port, wait_for
 
-from .conftest import Lab, artifact, copy_log, run_all_cells, wait_js, write_notebook
+from .conftest import artifact, copy_log, run_all_cells, wait_js, write_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
-ROOT = Path(__file__).resolve().parents[2]
 MAP = ".wf-test-map"
 FORM = ".wf-map-form"
 PANEL = f"{MAP} .wf-map-panel"
@@ -44,30 +42,8 @@ CELLS = [
 
 
 @pytest.fixture(scope="module")
-def map_lab(tmp_path_factory):
-    """JupyterLab with the wf_widgets server extension enabled (the config file pip installs)."""
-    if not os.access("/usr/bin/chromium", os.X_OK):
-        pytest.skip("/usr/bin/chromium is not installed (scripts/test installs Debian's chromium)")
-    base = tmp_path_factory.mktemp("map-lab")
-    root, home = base / "root", base / "home"
-    root.mkdir()
-    home.mkdir()
-    old = os.environ.get("JUPYTER_CONFIG_PATH")
-    os.environ["JUPYTER_CONFIG_PATH"] = str(ROOT / "jupyter-config")  # Lab copies os.environ for its process
-    try:
-        server = Lab(root, home)
-    finally:
-        if old is None:
-            os.environ.pop("JUPYTER_CONFIG_PATH", None)
-        else:
-            os.environ["JUPYTER_CONFIG_PATH"] = old
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def page(map_lab, browser):
-    url = map_lab.write_notebook("map.ipynb", CELLS)
+def page(extension_lab, browser):
+    url = extension_lab.write_notebook("map.ipynb", CELLS)
     context = browser.new_context(viewport={"width": 1280, "height": 1400})
     pg = context.new_page()
     errors: list[str] = []
@@ -79,7 +55,7 @@ def page(map_lab, browser):
         wait_js(pg, f"() => document.querySelector('{MAP} .leaflet-container')")
     except Exception:
         pg.screenshot(path=str(artifact("map-startup-failure.png")), full_page=True)
-        copy_log(map_lab, "jupyterlab-map-startup-failure.log")
+        copy_log(extension_lab, "jupyterlab-map-startup-failure.log")
         raise
     pg.js_errors = errors
     pg.tile_responses = tiles
@@ -162,7 +138,7 @@ def test_the_panel_is_one_line_until_opened(page):
         page.locator(MAP).screenshot(path=str(artifact("tile-map-panel.png")))
 
 
-def test_draw_a_rectangle_and_launch_one_job_per_tile(page, map_lab):
+def test_draw_a_rectangle_and_launch_one_job_per_tile(page, extension_lab):
     try:
         page.locator(MAP).scroll_into_view_if_needed()
         page.click(f"{MAP} a.leaflet-draw-draw-rectangle")
@@ -195,7 +171,7 @@ def test_draw_a_rectangle_and_launch_one_job_per_tile(page, map_lab):
         assert f"SUCCEEDED {n}" in page.inner_text(f"{FORM} .wf-jobs-counts")
         assert not page.js_errors, page.js_errors
     except Exception:
-        copy_log(map_lab, "jupyterlab-map.log")
+        copy_log(extension_lab, "jupyterlab-map.log")
         raise
     finally:
         page.screenshot(path=str(artifact("tile-map-jobs.png")), full_page=True)
