@@ -6,6 +6,7 @@ browser is ``/usr/bin/chromium`` (``scripts/test`` installs it with apt-get when
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -176,3 +177,35 @@ def artifact(name: str) -> Path:
 def copy_log(lab: Lab, name: str) -> None:
     lab.log.flush()
     shutil.copy(lab.log.name, artifact(name))
+
+
+@contextlib.contextmanager
+def notebook_page(lab: Lab, browser, name: str, cells: list[str], ready_js: str, *, height: int = 1400,
+                  timeout_s: float = 90, watch: str | None = None):
+    """A page that ran every cell of the notebook ``<name>.ipynb`` (``cells``) in ``lab``, once ``ready_js`` is true.
+
+    ``page.js_errors`` collects the page's errors; with ``watch``, ``page.tile_responses`` the
+    responses whose URL holds it. If the page does not get ready, its screenshot and the
+    server's log are saved as artifacts (``<name>-startup-failure``).
+    """
+    url = lab.write_notebook(f"{name}.ipynb", cells)
+    context = browser.new_context(viewport={"width": 1280, "height": height})
+    try:
+        pg = context.new_page()
+        errors: list[str] = []
+        responses: list = []
+        pg.on("pageerror", lambda exc: errors.append(str(exc)))
+        if watch is not None:
+            pg.on("response", lambda response: responses.append(response) if watch in response.url else None)
+        try:
+            run_all_cells(pg, url, timeout_s=timeout_s)
+            wait_js(pg, ready_js)
+        except Exception:
+            pg.screenshot(path=str(artifact(f"{name}-startup-failure.png")), full_page=True)
+            copy_log(lab, f"jupyterlab-{name}-startup-failure.log")
+            raise
+        pg.js_errors = errors
+        pg.tile_responses = responses
+        yield pg
+    finally:
+        context.close()

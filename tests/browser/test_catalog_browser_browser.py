@@ -19,7 +19,7 @@ import pytest
 from wf_widgets.widgets._map_grid import TILE_STYLE
 from wf_widgets.widgets.catalog_browser import FOOTPRINT_STYLE, PREVIEWED_STYLE
 
-from .conftest import artifact, copy_log, run_all_cells, wait_js
+from .conftest import artifact, copy_log, notebook_page, wait_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -72,24 +72,10 @@ CELLS = [
 
 @pytest.fixture(scope="module")
 def page(extension_lab, browser):
-    url = extension_lab.write_notebook("catalog.ipynb", CELLS)
-    context = browser.new_context(viewport={"width": 1280, "height": 1400})
-    pg = context.new_page()
-    errors: list[str] = []
-    tiles: list = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("response", lambda response: tiles.append(response) if "/wf-widgets/tiles/" in response.url else None)
-    try:
-        run_all_cells(pg, url, timeout_s=120)
-        wait_js(pg, f"() => document.querySelector('{ROOT} .leaflet-container') && document.querySelector('{PICKER}')")
-    except Exception:
-        pg.screenshot(path=str(artifact("catalog-startup-failure.png")), full_page=True)
-        copy_log(extension_lab, "jupyterlab-catalog-startup-failure.log")
-        raise
-    pg.js_errors = errors
-    pg.tile_responses = tiles
-    yield pg
-    context.close()
+    with notebook_page(extension_lab, browser, "catalog", CELLS,
+                       f"() => document.querySelector('{ROOT} .leaflet-container') && document.querySelector('{PICKER}')",
+                       timeout_s=120, watch="/wf-widgets/tiles/") as pg:
+        yield pg
 
 
 def _layer_tiles(page) -> dict[str, int]:

@@ -19,7 +19,7 @@ import pytest
 from wf_widgets.backend import Backend
 from wf_widgets.config import Settings
 
-from .conftest import artifact, copy_log, run_all_cells, wait_js
+from .conftest import artifact, copy_log, notebook_page, wait_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -54,21 +54,9 @@ CELLS = [
 
 @pytest.fixture(scope="module")
 def page(extension_lab, browser):
-    url = extension_lab.write_notebook("actions.ipynb", CELLS)
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        run_all_cells(pg, url, timeout_s=120)
-        wait_js(pg, f"() => document.querySelectorAll('{BOARD} .wf-jobs-row').length === 4")
-    except Exception:
-        pg.screenshot(path=str(artifact("board-actions-startup-failure.png")), full_page=True)
-        copy_log(extension_lab, "jupyterlab-board-actions-startup-failure.log")
-        raise
-    pg.js_errors = errors
-    yield pg
-    context.close()
+    with notebook_page(extension_lab, browser, "board-actions", CELLS,
+                       f"() => document.querySelectorAll('{BOARD} .wf-jobs-row').length === 4", height=1000, timeout_s=120) as pg:
+        yield pg
 
 
 @pytest.fixture(scope="module")

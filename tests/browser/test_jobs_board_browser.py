@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from .conftest import artifact, copy_log, run_all_cells, wait_js
+from .conftest import artifact, notebook_page, wait_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -37,21 +37,9 @@ CELLS = [
 
 @pytest.fixture(scope="module")
 def page(lab, browser):
-    url = lab.write_notebook("board.ipynb", CELLS)
-    context = browser.new_context(viewport={"width": 1280, "height": 1400})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        run_all_cells(pg, url, timeout_s=90)
-        wait_js(pg, f"() => document.querySelectorAll('{BOARD} .wf-jobs-row').length === 100")
-    except Exception:
-        pg.screenshot(path=str(artifact("board-startup-failure.png")), full_page=True)
-        copy_log(lab, "jupyterlab-board-startup-failure.log")
-        raise
-    pg.js_errors = errors
-    yield pg
-    context.close()
+    with notebook_page(lab, browser, "board", CELLS,
+                       f"() => document.querySelectorAll('{BOARD} .wf-jobs-row').length === 100") as pg:
+        yield pg
 
 
 def rows(page) -> list[tuple[str, str, str]]:

@@ -21,7 +21,7 @@ import pytest
 
 from wf_widgets.server.testing import free_port, wait_for
 
-from .conftest import artifact, copy_log, run_all_cells, wait_js, write_notebook
+from .conftest import artifact, copy_log, notebook_page, wait_js, write_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -43,24 +43,9 @@ CELLS = [
 
 @pytest.fixture(scope="module")
 def page(extension_lab, browser):
-    url = extension_lab.write_notebook("map.ipynb", CELLS)
-    context = browser.new_context(viewport={"width": 1280, "height": 1400})
-    pg = context.new_page()
-    errors: list[str] = []
-    tiles: list = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("response", lambda response: tiles.append(response) if "/tiles/" in response.url else None)
-    try:
-        run_all_cells(pg, url, timeout_s=120)
-        wait_js(pg, f"() => document.querySelector('{MAP} .leaflet-container')")
-    except Exception:
-        pg.screenshot(path=str(artifact("map-startup-failure.png")), full_page=True)
-        copy_log(extension_lab, "jupyterlab-map-startup-failure.log")
-        raise
-    pg.js_errors = errors
-    pg.tile_responses = tiles
-    yield pg
-    context.close()
+    with notebook_page(extension_lab, browser, "map", CELLS,
+                       f"() => document.querySelector('{MAP} .leaflet-container')", timeout_s=120, watch="/tiles/") as pg:
+        yield pg
 
 
 def _opaque_tiles(page) -> int:

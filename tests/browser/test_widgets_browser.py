@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from .conftest import artifact, copy_log, run_all_cells, wait_js
+from .conftest import artifact, notebook_page, wait_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -40,21 +40,9 @@ CELLS = [
 
 @pytest.fixture(scope="module")
 def page(lab, browser):
-    url = lab.write_notebook("widgets.ipynb", CELLS)
-    context = browser.new_context(viewport={"width": 1280, "height": 1400})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        run_all_cells(pg, url, timeout_s=90)
-        wait_js(pg, f"() => document.querySelector('{FORM} .wf-export-format select')")
-    except Exception:
-        pg.screenshot(path=str(artifact("widgets-startup-failure.png")), full_page=True)
-        copy_log(lab, "jupyterlab-startup-failure.log")
-        raise
-    pg.js_errors = errors
-    yield pg
-    context.close()
+    with notebook_page(lab, browser, "widgets", CELLS,
+                       f"() => document.querySelector('{FORM} .wf-export-format select')") as pg:
+        yield pg
 
 
 def test_export_form_download_json_and_board(page, lab):
