@@ -107,6 +107,7 @@ def test_layers_keep_big_literals_in_blob_files(backend):
 def test_sweeps_truncate_the_wal(backend):
     for i in range(30):
         (wf.Int(i) + 1).compute(format="json")
+    backend.jobs.write_held()
     wal = f"{backend.jobs.path}-wal"
     assert os.path.getsize(wal) > 0
     backend.sweep()

@@ -374,6 +374,23 @@ class Database:
         """The columns of ``table``, in order."""
         raise NotImplementedError
 
+    @property
+    def key(self) -> str:
+        """What names this database in this process (its file, or its URL): the same for every store on it."""
+        return self._key
+
+    def in_transaction(self) -> bool:
+        """Whether this thread has a transaction open on this database (by any store)."""
+        return _open(self._key) is not None
+
+    def write_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one writing statement once per row of parameters, all in one transaction (joining the thread's)."""
+        with self.transaction(lock=None) as txn:
+            self._many(txn.conn, sql, rows)
+
+    def _many(self, conn: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        raise NotImplementedError
+
     def checkpoint(self) -> None:
         """Keep the database's log small after big writes (SQLite's WAL; nothing on PostgreSQL)."""
 
@@ -497,6 +514,9 @@ class SqliteDatabase(Database):
                 del txns[self._key]
         for done in txn.on_commit:
             done()
+
+    def _many(self, conn: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        conn.executemany(sql, rows)
 
     def columns(self, table: str) -> list[str]:
         return [d[0] for d in self.read(f"SELECT * FROM {table} LIMIT 0").description]
@@ -643,6 +663,10 @@ class PostgresDatabase(Database):
             return self._run(txn.conn, sql, params)
         with self._connections().connection() as conn:
             return self._run(conn, sql, params)
+
+    def _many(self, conn: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with conn.cursor() as cur:
+            cur.executemany(POSTGRES.sql(sql), rows)
 
     write = read
 

@@ -111,13 +111,22 @@ def store_error(exc: sqlite3.DatabaseError, path: Any) -> Exception | None:
 
 
 class _Connection(sqlite3.Connection):
-    """A connection whose ``execute`` raises StoreCorrupted / DiskFull instead of raw SQLite errors."""
+    """A connection whose ``execute`` and ``executemany`` raise StoreCorrupted / DiskFull instead of raw SQLite errors."""
 
     wf_path: Any = None
 
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
         try:
             return super().execute(sql, parameters)
+        except sqlite3.DatabaseError as exc:
+            err = store_error(exc, self.wf_path)
+            if err is None:
+                raise
+            raise err from exc
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, seq_of_parameters)
         except sqlite3.DatabaseError as exc:
             err = store_error(exc, self.wf_path)
             if err is None:

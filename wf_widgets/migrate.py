@@ -79,7 +79,15 @@ class Report:
 def _stores(settings: Settings, existing_only: bool) -> dict[str, Database]:
     """The databases of the stores of ``settings`` (of the source: only those that exist, so none is made)."""
     kinds = {"jobs": JobStore, "catalog": CatalogStore, "layers": LayerStore}
-    return {name: cls(settings).db for name, cls in kinds.items() if not existing_only or cls.exists(settings)}
+    dbs: dict[str, Database] = {}
+    for name, cls in kinds.items():
+        if existing_only and not cls.exists(settings):
+            continue
+        store = cls(settings)
+        if isinstance(store, JobStore):
+            store.write_held()  # the rows this process holds (a notebook that computed, then migrates)
+        dbs[name] = store.db
+    return dbs
 
 
 def _objects(storage: Storage) -> dict[str, int]:

@@ -258,7 +258,7 @@ class FileStorage:
     # -- reading -------------------------------------------------------------------------
     def head(self, key: str) -> ObjectInfo:
         """Size, etag and modification time of ``key`` (a stat)."""
-        st = os.stat(self.local_path(key))
+        st = os.stat(f"{self._root_text}/{check_key(key)}")  # (a str: no Path built per call)
         return ObjectInfo(key, st.st_size, _file_etag(st), st.st_mtime)
 
     def exists(self, key: str) -> bool:

@@ -154,6 +154,7 @@ def test_a_delivery_outlives_the_process_that_launched_the_job(hooked, receiver,
 
 def test_of_senders_racing_one_claims_a_delivery(hooked, receiver):
     job = wf.Int(1).compute(block=False).wait(30)
+    hooked.jobs.write_held()  # rows this process holds, written before a hand edit
     hooked.jobs.db.write("UPDATE jobs SET notify = ?, notify_state = 'PENDING', notify_next = 0 WHERE id = ?",
                          (json.dumps({"webhook": receiver.url, "email": False}), job.id))
     now = hooked.settings.time()
@@ -214,6 +215,7 @@ def test_nothing_asked_is_no_notification(plain):
 
 def test_an_address_no_longer_allowed_is_refused_when_sending(hooked, receiver, make_backend):
     job = wf.Int(1).compute(block=False).wait(30)
+    hooked.jobs.write_held()  # rows this process holds, written before a hand edit
     hooked.jobs.db.write("UPDATE jobs SET notify = ?, notify_state = 'PENDING', notify_next = 0 WHERE id = ?",
                          (json.dumps({"webhook": receiver.url, "email": False}), job.id))
     strict = make_backend(home=hooked.settings.home)  # the same home, no allow list

@@ -140,11 +140,19 @@ def start_slow_job_in_a_process(home):
         env=dict(os.environ, WF_WIDGETS_HOME=str(home), WF_WIDGETS_USER="user:alice"), stdout=subprocess.PIPE, text=True)
 
 
+def job_of_another_process(job_id, backend=None):
+    """The Job of a job another process launched, once its row is written (a process holds the rows of
+    jobs it runs up to wf_widgets.jobs.held.DEFER_INSERT_S)."""
+    store = (backend or wf.get_backend()).jobs
+    wait_until(lambda: store.status(job_id) is not None)
+    return wf.Job.get(job_id, backend)
+
+
 def test_a_killed_worker_process_ends_interrupt(backend):
     proc = start_slow_job_in_a_process(backend.settings.home)
     try:
         job_id = proc.stdout.readline().strip()
-        job = wf.Job.get(job_id)
+        job = job_of_another_process(job_id)
         wait_until(lambda: job.refresh().stage == "RUNNING" and job.steps_done > 0)
         assert backend.jobs.reap_stale() == 0  # alive: never reaped
         proc.kill()
@@ -167,7 +175,7 @@ def test_a_killed_worker_process_ends_interrupt(backend):
 def test_waiting_on_a_job_whose_worker_process_dies_ends_interrupt(backend):
     proc = start_slow_job_in_a_process(backend.settings.home)
     try:
-        job = wf.Job.get(proc.stdout.readline().strip())
+        job = job_of_another_process(proc.stdout.readline().strip())
         wait_until(lambda: job.refresh().stage == "RUNNING" and job.steps_done > 0)
         proc.kill()  # nobody sweeps: the waiter itself must notice
         proc.wait()

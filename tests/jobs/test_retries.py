@@ -17,6 +17,7 @@ import pytest
 import wf_widgets as wf
 from tests._webhook import Receiver
 from tests.jobs.conftest import slow_expected
+from tests.jobs.test_lifecycle import job_of_another_process
 from wf_widgets.delivery import HANDLERS
 from wf_widgets.errors import DiskFull, JobDestination, JobInvalid, JobTransient, ValidationError
 from wf_widgets.jobs.runner import retryable
@@ -195,7 +196,7 @@ def test_a_killed_workers_job_without_retries_fails_and_notifies_once(quick, rec
     proc = subprocess.Popen([sys.executable, "-c", code, os.path.dirname(__file__), receiver.url],
                             env=worker_env(quick), stdout=subprocess.PIPE, text=True)
     try:
-        job = wf.Job.get(proc.stdout.readline().strip())  # its worker lives: nothing reaped
+        job = job_of_another_process(proc.stdout.readline().strip())  # its worker lives: nothing reaped
         proc.kill()
         proc.wait()
     finally:

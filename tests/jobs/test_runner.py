@@ -20,7 +20,7 @@ import pytest
 import wf_widgets as wf
 from wf_widgets.delivery import HANDLERS
 from wf_widgets.errors import JobCancelled, JobInterrupt, ValidationError
-from wf_widgets.jobs import runner
+from wf_widgets.jobs import held, runner
 from wf_widgets.jobs.plan import new_job_id, prepare, submit
 from wf_widgets.jobs.store import HOST
 from wf_widgets.outputs.normalize import normalize
@@ -238,13 +238,19 @@ def statements(monkeypatch):
     from wf_widgets import _sqlite
 
     seen: list[str] = []
-    original = _sqlite._Connection.execute
+    original, original_many = _sqlite._Connection.execute, _sqlite._Connection.executemany
 
     def execute(self, sql, parameters=(), /):
         seen.append(" ".join(sql.split()))
         return original(self, sql, parameters)
 
+    def executemany(self, sql, rows, /):  # one entry per row
+        rows = list(rows)
+        seen.extend([" ".join(sql.split())] * len(rows))
+        return original_many(self, sql, rows)
+
     monkeypatch.setattr(_sqlite._Connection, "execute", execute)
+    monkeypatch.setattr(_sqlite._Connection, "executemany", executemany)
     return seen
 
 
@@ -253,18 +259,46 @@ def _kinds(statements):
 
 
 @pytest.mark.parametrize("block", [True, False])
-def test_a_short_job_writes_its_row_once_or_twice_and_returns_no_rows_from_writes(backend, statements, block):
+def test_short_jobs_run_in_this_process_write_their_rows_once_in_groups(backend, statements, block, monkeypatch):
+    """Run in the caller's thread or by the runner's pool, a short job's row is held, then inserted once,
+    ended, in one transaction with the other held rows: no UPDATE, no read of the cancel flag, no RETURNING."""
     (wf.Int(0) + 1).compute()  # the first launch sweeps
+    backend.jobs.write_held()
+    monkeypatch.setattr(held, "DEFER_INSERT_S", 3600.0)  # only ended rows are written by the ticker meanwhile
     statements.clear()
-    job = (wf.Int(1) + 1).compute(block=False) if not block else None
-    value = job.result(timeout=30) if job is not None else (wf.Int(1) + 1).compute()
-    assert value == 2
-    assert not [s for s in statements if "RETURNING" in s]
-    # Run in the caller's thread, a short job's row is written once, ended; queued, it is inserted then ended.
-    assert _kinds(statements).count("INSERT") == 1 and _kinds(statements).count("UPDATE") == (0 if block else 1)
-    # No read of the cancel flag at every step, nor of the final row: the worker had it.
-    # A pool's worker reads the flag once, before it starts (a job cancelled while queued is not run).
-    assert _kinds(statements).count("SELECT") == (0 if block else 1)
+    if block:
+        values = [(wf.Int(i) + 1).compute() for i in range(20)]
+    else:
+        values = [job.result(timeout=30) for job in [(wf.Int(i) + 1).compute(block=False) for i in range(20)]]
+    assert values == list(range(1, 21))
+    backend.jobs.write_held()
+    kinds = _kinds(statements)
+    assert set(kinds) <= {"BEGIN", "INSERT", "COMMIT"} and kinds.count("INSERT") == 20
+    assert kinds.count("BEGIN") == kinds.count("COMMIT") <= 2  # one group (two if the ticker ran meanwhile)
+    rows = backend.jobs.list(limit=20)
+    assert [r["stage"] for r in rows] == ["SUCCEEDED"] * 20
+    assert all(r["started"] is not None and r["finished"] >= r["started"] for r in rows)
+
+
+def test_a_held_row_is_written_before_this_process_reads_the_store(backend):
+    launch = prepare(wf.Int(1) + 1)
+    job = submit(launch, run_here=True)
+    count = "SELECT count(*) FROM jobs WHERE id = ?"
+    assert backend.jobs.db.read(count, (job.id,)).fetchone()[0] == 0  # held: not written yet
+    assert backend.jobs.holds(job.id)
+    assert [r["id"] for r in backend.jobs.list(stages=["PREPARING"])] == [job.id]  # any read writes it first
+    assert not backend.jobs.holds(job.id)
+    job._run_here(launch.value.node)
+    assert backend.jobs.get(job.id, graph=False)["stage"] == "SUCCEEDED" and job.result() == 2
+
+
+def test_a_held_row_of_an_ended_job_is_written_within_a_tick(backend):
+    (wf.Int(0) + 1).compute()  # the first launch sweeps
+    backend.jobs.write_held()
+    assert (wf.Int(1) + 1).compute() == 2
+    succeeded = "SELECT count(*) FROM jobs WHERE stage = 'SUCCEEDED'"
+    assert backend.jobs.db.read(succeeded).fetchone()[0] == 1  # the second one is held
+    wait_until(lambda: backend.jobs.db.read(succeeded).fetchone()[0] == 2, timeout=10 * held.DEFER_INSERT_S)
 
 
 @pytest.mark.parametrize("block", [True, False])
@@ -284,7 +318,7 @@ def test_the_final_row_a_job_gets_from_its_worker_is_the_stored_row(backend, blo
 
 
 def test_a_blocking_job_that_runs_long_shows_in_the_store_while_it_runs(backend, monkeypatch):
-    """Its row waits (one write for short jobs), but not past DEFER_INSERT_S, even with no progress write."""
+    """Its row is held (one write for short jobs), but not past DEFER_INSERT_S, even with no progress write."""
     (wf.Int(0) + 1).compute()  # the first launch sweeps
     monkeypatch.setattr(runner, "PROGRESS_EVERY_S", 3600.0)  # only the heartbeat thread can write it
     seen: dict = {}
@@ -298,20 +332,10 @@ def test_a_blocking_job_that_runs_long_shows_in_the_store_while_it_runs(backend,
     started = time.monotonic()
     assert slow_value(100).compute() == slow_expected(100)
     watcher.join()
-    assert time.monotonic() - started > runner.DEFER_INSERT_S
+    assert time.monotonic() - started > held.DEFER_INSERT_S
     row = backend.jobs.get(seen["row"]["id"], graph=False)
     assert (row["stage"], row["pid"], row["heartbeat"]) == ("SUCCEEDED", os.getpid(), None)
-    assert len(backend.jobs.list()) == 2  # written once each: no duplicate of the deferred row
-
-
-def test_a_deferred_row_is_written_when_this_process_asks_about_its_job(backend):
-    launch = prepare(wf.Int(1) + 1)
-    job = submit(launch, run_here=True)
-    assert backend.jobs.list(stages=["PREPARING"]) == []  # not written yet
-    assert backend.jobs.status(job.id)["stage"] == "PREPARING"  # asked about: written
-    assert [r["id"] for r in backend.jobs.list(stages=["PREPARING"])] == [job.id]
-    job._run_here(launch.value.node)
-    assert backend.jobs.get(job.id, graph=False)["stage"] == "SUCCEEDED" and job.result() == 2
+    assert len(backend.jobs.list()) == 2  # written once each: no duplicate of the held row
 
 
 def test_a_job_cancelled_while_it_runs_unclaimed_ends_cancelled_and_keeps_nothing(backend, monkeypatch):
@@ -375,6 +399,7 @@ def test_a_process_that_dies_running_an_unclaimed_job_has_it_reaped(backend):
                             stdout=subprocess.PIPE, text=True)
     try:
         job_id = proc.stdout.readline().strip()
+        wait_until(lambda: backend.jobs.status(job_id) is not None)  # its row, held there, within a tick
         assert backend.jobs.status(job_id)["stage"] == "QUEUED"
         assert backend.jobs.reap_stale() == 0  # its process lives
         proc.kill()

@@ -253,6 +253,7 @@ def test_rows_record_who_launched_them_and_lists_show_a_users_own(backend, make_
     queued_row(backend.jobs, a)
     queued_row(bob.jobs, b)
     queued_row(bob.jobs, c)
+    backend.jobs.write_held()  # rows this process holds, written before a hand edit
     backend.jobs.db.write("UPDATE jobs SET owner = NULL, owner_email = NULL WHERE id = ?", (c,))  # made before owners
     row = backend.jobs.get(b)
     assert (row["owner"], row["owner_email"]) == ("user:bob", "bob@example.org")

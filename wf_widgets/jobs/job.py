@@ -352,6 +352,7 @@ class Job:
         if note and base not in _noted:
             _noted.add(base)
             print(f"wf_widgets: {note}", file=sys.stderr, flush=True)
+        self._backend.jobs.write_held((self.id,))  # a link leaving the process names a row any server can read
         return result_url(self._backend.signer, base, self.id, self._row["expires"])
 
     @property
@@ -482,6 +483,8 @@ class Job:
                     wait_s = min(wait_s, max(timeout - elapsed, 0.0))
                 if event.wait(wait_s):  # the final row comes with it when the worker had it at hand
                     self._row = dict(event.row) if event.row is not None else self._backend.jobs.get(self.id, graph=False)
+                elif self._backend.jobs.holds(self.id):  # run by this process, unwritten: the event will tell
+                    continue
                 else:
                     if time.monotonic() - checked >= REAP_CHECK_S:  # is its worker still alive?
                         checked = time.monotonic()
@@ -583,9 +586,8 @@ class Job:
         bar = ProgressBar(progress_bar)
         bar.update(self.id, self.steps_done, self.steps_total, self.stage)
         try:
-            self._row = self._backend.runner.run_here(
-                self._row, timeout, on_progress=lambda stage, done, total: bar.update(self.id, done, total, stage),
-                node=node)
+            draw = (lambda stage, done, total: bar.update(self.id, done, total, stage)) if bar.target is not None else None
+            self._row = self._backend.runner.run_here(self._row, timeout, on_progress=draw, node=node)
         except KeyboardInterrupt:
             self._row = self._backend.jobs.get(self.id, graph=False)
             raise

@@ -255,7 +255,7 @@ def submit(launch: Launch, run_here: bool = False) -> Job:
                               geoctx=ctx.to_dict() if ctx is not None else None, format=launch.format,
                               destination=launch.destination, label=launch.label, claim=run_here,
                               link_base=link_base, link_note=link_note, notify=launch.notify,
-                              retries=launch.retries, defer=run_here)
+                              retries=launch.retries, defer=run_here or backend.runner.runs_in_process)
     job = Job(job_id, backend, _row=row)._launched(launch.value)
     if not run_here:
         backend.runner.submit(job_id, row=dict(row), node=launch.value.node)  # a copy: the Job updates its own

@@ -34,7 +34,6 @@ thread started here).
 from __future__ import annotations
 
 import functools
-import itertools
 import os
 import smtplib
 import socket
@@ -53,7 +52,7 @@ from ..engine.evaluate import EvalContext, evaluate, plan
 from ..errors import JobDestination, NotFound, WfError, code_for
 from ..geo import geocontext_from_dict
 from ..values.graph import Node, from_json
-from .store import DEFER_INSERT_S, JobStore, retry_delay, worker_dead
+from .store import JobStore, retry_delay, worker_dead
 
 #: Seconds between progress writes of one job; the cancel flag is read with each write.
 PROGRESS_EVERY_S = 0.1
@@ -108,8 +107,7 @@ class _Reporter:
                 raise _Ended()
             self.unclaimed_since = None
 
-    def _report(self, **fields: Any) -> None:
-        fields = {k: v for k, v in fields.items() if v is not None}
+    def _report(self, fields: dict[str, Any]) -> None:
         self.pending.update(fields)
         now = time.monotonic()
         if self.on_progress is not None:
@@ -126,10 +124,15 @@ class _Reporter:
                 raise _Cancelled()
 
     def stage(self, stage: str, steps_total: int | None = None, steps_done: int | None = None) -> None:
-        self._report(stage=stage, steps_total=steps_total, steps_done=steps_done)
+        fields: dict[str, Any] = {"stage": stage}
+        if steps_total is not None:
+            fields["steps_total"] = steps_total
+        if steps_done is not None:
+            fields["steps_done"] = steps_done
+        self._report(fields)
 
     def step(self, steps_done: int) -> None:
-        self._report(steps_done=steps_done)
+        self._report({"steps_done": steps_done})
 
 
 class _Heartbeat:
@@ -154,22 +157,16 @@ class _Heartbeat:
             self.running.pop(job_id, None)
 
     def _loop(self) -> None:
-        # Ticks every DEFER_INSERT_S: writes the rows of jobs run in their caller's thread that
-        # have run that long unwritten (JobStore.create(defer=True)); beats every HEARTBEAT_EVERY_S.
-        ticks = max(1, round(HEARTBEAT_EVERY_S / DEFER_INSERT_S))
-        for tick in itertools.count(1):
-            time.sleep(DEFER_INSERT_S)
+        while True:
+            time.sleep(HEARTBEAT_EVERY_S)
             with self._lock:
                 by_store: dict[int, tuple[JobStore, list[str]]] = {}
                 for job_id, store in self.running.items():
                     by_store.setdefault(id(store), (store, []))[1].append(job_id)
             for store, ids in by_store.values():
                 try:
-                    if tick % ticks:
-                        store.insert_deferred(ids, older_than_s=DEFER_INSERT_S)
-                    else:
-                        store.heartbeat(ids)
-                except Exception:  # a transient lock; the next tick retries
+                    store.heartbeat(ids)
+                except Exception:  # a transient lock; the next beat retries
                     pass
 
 
@@ -332,8 +329,9 @@ def _attempt(backend: BackendLike, job_id: str, deadline: float | None = None,
         value = evaluate(node, ctx)
         reporter.stage("SAVING", steps_done=total - 1)
         handler = HANDLERS[row["destination"]["type"]]
-        if not handler.discardable:
+        if not handler.discardable:  # what leaves the process names a job every process can see
             reporter.claim()
+            store.write_held((job_id,))
         stored = handler.deliver(backend, row, value)
         final = store.finish(job_id, "SUCCEEDED", steps_done=total, steps_total=total, known=row,
                              unclaimed_started=reporter.unclaimed_since, **stored)
@@ -427,6 +425,12 @@ class Runner:
             workers = backend.settings.workers or min(32, (os.cpu_count() or 1) + 4)
             executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wf-job")
         self.executor = executor
+
+    @property
+    def runs_in_process(self) -> bool:
+        """True when jobs run in threads of this process (a thread pool): their rows may be held
+        (:mod:`wf_widgets.jobs.held`), where other executors' workers must read them."""
+        return isinstance(self.executor, ThreadPoolExecutor)
 
     @property
     def runs_here(self) -> bool:

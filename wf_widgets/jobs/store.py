@@ -42,6 +42,7 @@ from .._context import ACTIVE, TERMINAL
 from .._db import describe, open_database, store_exists
 from ..config import Settings
 from ..errors import ValidationError
+from .held import held_rows
 from .schema import MIGRATIONS
 
 #: A running job whose heartbeat is older than this (and whose worker can't be seen alive) is reaped.
@@ -86,6 +87,11 @@ _NOTIFY_DUE = ("notify_state = CASE WHEN notify IS NOT NULL AND notify_state IS 
 _APPEND_CODE = "attempt_codes = COALESCE(attempt_codes || ',', '') || ?"
 #: Most seconds a job waits for its next attempt, however many it had.
 MAX_RETRY_DELAY_S = 900.0
+#: How :meth:`JobStore.finish` ends a written row (its parameters: see there).
+_FINISH = ("UPDATE jobs SET stage = ?, error_code = ?, error_message = ?, finished = ?, updated = ?,"
+           " steps_done = COALESCE(?, steps_done), steps_total = COALESCE(?, steps_total), result_path = ?,"
+           " result_mimetype = ?, result_size = ?, result_sha256 = ?, result_ref = ?, expires = ?, heartbeat = NULL,"
+           f" {_NOTIFY_DUE}, retry_at = NULL, {_APPEND_CODE}")
 
 
 def attempt_code(stage: str, error_code: str) -> str:
@@ -116,8 +122,6 @@ def _after(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 #: A row whose graph text is longer than this is followed by a WAL checkpoint.
 CHECKPOINT_AFTER_BYTES = 1024 * 1024
-#: Seconds a job run in its caller's thread may go before its deferred row is written (``create(defer=True)``).
-DEFER_INSERT_S = 0.5
 #: Seconds after a job's creation during which its result file is never an orphan (its row may not be written yet).
 ORPHAN_GRACE_S = 60.0
 
@@ -257,11 +261,6 @@ class JobStore:
         self.db = open_database(settings, STORE, settings.home / FILE_NAME)
         self.path = self.db.path
         self.where = describe(settings)
-        self._read = self.db.read
-        self._write = self.db.write  # one statement (on SQLite, this process's writers taking turns)
-        #: Rows of jobs this process runs whose INSERT waits (job id -> (monotonic time, column values)).
-        self._deferred: dict[str, tuple[float, dict]] = {}
-        self._deferred_lock = threading.Lock()
         #: The files of big graph literals (shared with the layer store).
         self.blobs = _blobs.BlobStore.for_settings(settings)
         try:
@@ -270,6 +269,8 @@ class JobStore:
         except BaseException:
             self.db.close()
             raise
+        #: Rows of jobs this process runs, not written yet (:mod:`wf_widgets.jobs.held`; every store of the database's).
+        self._held = held_rows(self.db)
         #: Every column but the graph (what status readers fetch).
         self._no_graph = ", ".join(c for c in columns if c != "graph")
         self._columns = tuple(columns)
@@ -280,10 +281,33 @@ class JobStore:
         return store_exists(settings, settings.home / FILE_NAME)
 
     def close(self) -> None:
-        self.db.close()
+        """Write the rows this process holds, then close the store's connections."""
+        try:
+            self._held.detach(self.db)
+        finally:
+            self.db.close()
+
+    # Every statement first writes the rows this process holds (wf_widgets.jobs.held), so it never
+    # reads past them; inside a transaction none does (its caller wrote them before it began).
+    def _read(self, sql: str, params: Any = ()) -> Any:
+        if self._held.rows and not self.db.in_transaction():
+            self._held.write()
+        return self.db.read(sql, params)
+
+    def _write(self, sql: str, params: Any = ()) -> Any:
+        """One statement (on SQLite, this process's writers taking turns)."""
+        if self._held.rows and not self.db.in_transaction():
+            self._held.write()
+        return self.db.write(sql, params)
+
+    def _transaction(self) -> Any:
+        self._held.write()
+        return self.db.transaction()
 
     def _conn(self) -> Any:
-        """This thread's SQLite connection (tests and SQLite's own tools; none on PostgreSQL)."""
+        """This thread's SQLite connection (tests and SQLite's own tools; none on PostgreSQL), the rows this
+        process holds written first."""
+        self._held.write()
         return self.db.conn()
 
     def checkpoint(self) -> None:
@@ -317,11 +341,11 @@ class JobStore:
         :func:`wf_widgets.delivery.notify.normalize_notify`, or None); ``retries``: how many
         more attempts a transient failure gets.
 
-        ``defer`` (with ``claim`` and no retries: a job the caller runs in its own thread at
-        once): the row is written later, by the first of: the job's first progress write,
-        its final row (one INSERT instead of an INSERT and an UPDATE, for short jobs), the
-        runner's heartbeat thread once the job has run :data:`DEFER_INSERT_S` (so a long job
-        shows on boards), or a request about it from this process (:meth:`insert_deferred`).
+        ``defer`` (with no retries: a job a thread of this process runs): the row is held
+        (:mod:`wf_widgets.jobs.held`) and written later, with its final columns for a short
+        job (one INSERT, grouped with others', instead of an INSERT and an UPDATE, each
+        committed alone), within :data:`~wf_widgets.jobs.held.DEFER_INSERT_S`, and before any statement of this
+        process on the store (:meth:`write_held`).
 
         The row records ``settings.user`` and ``settings.email`` as its owner (who launched it).
 
@@ -360,9 +384,8 @@ class JobStore:
                   "blobs": json.dumps(keys) if keys else None, "link_base": link_base, "link_note": link_note,
                   "owner": row["owner"], "owner_email": row["owner_email"],
                   "notify": json.dumps(notify) if notify is not None else None, "retries": int(retries)}
-        if defer and claim and not retries:  # (a retry's writes update the row: it must exist)
-            with self._deferred_lock:
-                self._deferred[job_id] = (time.monotonic(), values)
+        if defer and not retries:  # (a retry's writes update the row: it must exist)
+            self._held.hold(job_id, values)
         else:
             self._insert(values)
         if len(graph_text) > CHECKPOINT_AFTER_BYTES:
@@ -373,35 +396,19 @@ class JobStore:
         cols = ", ".join(values)
         self._write(f"INSERT INTO jobs ({cols}) VALUES ({', '.join('?' * len(values))})", tuple(values.values()))
 
-    def insert_deferred(self, job_ids: Iterable[str] | None = None, older_than_s: float = 0.0) -> None:
-        """Write the deferred rows (:meth:`create` with ``defer``) of ``job_ids`` (None: all).
+    def write_held(self, job_ids: Iterable[str] | None = None) -> None:
+        """Write the held rows (:meth:`create` with ``defer``) of ``job_ids`` (None: all) now."""
+        self._held.write(job_ids)
 
-        ``older_than_s``: only rows deferred at least that long ago.
-        """
-        if not self._deferred:
-            return
-        cutoff = time.monotonic() - older_than_s
-        # Written under the lock: a finish() taking the row meanwhile waits, then finds it written.
-        with self._deferred_lock:
-            ids = list(self._deferred) if job_ids is None else [i for i in job_ids if i in self._deferred]
-            for job_id in ids:
-                if self._deferred[job_id][0] <= cutoff:
-                    self._insert(self._deferred[job_id][1])
-                    del self._deferred[job_id]
-
-    def _take_deferred(self, job_id: str) -> dict | None:
-        if not self._deferred:
-            return None
-        with self._deferred_lock:
-            entry = self._deferred.pop(job_id, None)
-        return entry[1] if entry is not None else None
+    def holds(self, job_id: str) -> bool:
+        """Whether this process holds the row of ``job_id`` (not written yet: only this process knows of the job)."""
+        return self._held.held(job_id)
 
     def get(self, job_id: str, graph: bool = True) -> dict | None:
         """The row of ``job_id`` (without the graph if ``graph`` is False), or None.
 
         The graph comes with its big literals read back from their blob files.
         """
-        self.insert_deferred((job_id,))
         cols = "*" if graph else self._no_graph
         row = self._row(self._read(f"SELECT {cols} FROM jobs WHERE id = ?", (job_id,)).fetchone())
         if graph and row is not None and row.get("blobs"):
@@ -410,7 +417,6 @@ class JobStore:
 
     def status(self, job_id: str) -> dict | None:
         """The small, often-read columns of a row (no graph)."""
-        self.insert_deferred((job_id,))
         row = self._read(
             "SELECT id, stage, steps_done, steps_total, error_code, error_message, cancel_requested, finished,"
             " expires, result_path, result_deleted, link_revoked, updated, attempts, attempt_codes, retry_at, notify_state"
@@ -533,7 +539,6 @@ class JobStore:
     def progress(self, job_id: str, *, stage: str | None = None, steps_done: int | None = None,
                  steps_total: int | None = None) -> bool:
         """Record progress and the heartbeat; returns True if cancellation was requested."""
-        self.insert_deferred((job_id,))
         now = self.settings.time()
         sets, params = ["updated = ?", "heartbeat = ?"], [now, now]
         for col, val in (("stage", stage), ("steps_done", steps_done), ("steps_total", steps_total)):
@@ -544,6 +549,10 @@ class JobStore:
         return self.cancel_requested(job_id)
 
     def cancel_requested(self, job_id: str) -> bool:
+        """Whether the job's cancellation was requested (never, for a row still held: nobody else knows of it,
+        and this process's requests write it first)."""
+        if self.holds(job_id):
+            return False
         row = self._read("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return bool(row and row[0])
 
@@ -567,30 +576,32 @@ class JobStore:
         now = self.settings.time()
         ref_text = json.dumps(result_ref) if result_ref is not None else None
         code = attempt_code(stage, error_code)
-        params = (stage, error_code, error_message, now, now, steps_done, steps_total, result_path, result_mimetype,
-                  result_size, result_sha256, ref_text, expires, now, code)
-        sql = ("UPDATE jobs SET stage = ?, error_code = ?, error_message = ?, finished = ?, updated = ?,"
-               " steps_done = COALESCE(?, steps_done), steps_total = COALESCE(?, steps_total), result_path = ?,"
-               " result_mimetype = ?, result_size = ?, result_sha256 = ?, result_ref = ?, expires = ?, heartbeat = NULL,"
-               f" {_NOTIFY_DUE}, retry_at = NULL, {_APPEND_CODE}")
-        deferred = self._take_deferred(job_id) if unclaimed_started is None else None
-        if deferred is not None:  # never written: the whole final row in one statement
-            deferred.update(stage=stage, error_code=error_code, error_message=error_message, finished=now, updated=now,
-                            steps_done=steps_done or 0, steps_total=steps_total or 0, result_path=result_path,
-                            result_mimetype=result_mimetype, result_size=result_size, result_sha256=result_sha256,
-                            result_ref=ref_text, expires=expires, heartbeat=None, attempt_codes=code)
-            if deferred["notify"] is not None:  # as _NOTIFY_DUE does
-                deferred.update(notify_state="PENDING", notify_next=now)
-            self._insert(deferred)
-        elif unclaimed_started is None:
-            self._write(f"{sql} WHERE id = ?", params + (job_id,))
-        else:
-            cur = self._write(f"{sql}, started = ? WHERE id = ? AND stage = 'QUEUED' AND cancel_requested = 0",
-                              params + (unclaimed_started, job_id))
-            if cur.rowcount != 1:
+        ended = {"stage": stage, "error_code": error_code, "error_message": error_message, "finished": now,
+                 "updated": now, "steps_done": steps_done or 0, "steps_total": steps_total or 0,
+                 "result_path": result_path, "result_mimetype": result_mimetype, "result_size": result_size,
+                 "result_sha256": result_sha256, "result_ref": ref_text, "expires": expires, "heartbeat": None,
+                 "attempt_codes": code}
+        if unclaimed_started is not None:
+            ended["started"] = unclaimed_started
+
+        def end(values: dict) -> None:
+            values.update(ended)
+            if values["notify"] is not None:  # as _NOTIFY_DUE does
+                values.update(notify_state="PENDING", notify_next=now)
+
+        # A held row was never written, so never cancelled: it gets its final columns, still held.
+        if not self._held.end(job_id, end):
+            params = (stage, error_code, error_message, now, now, steps_done, steps_total, result_path,
+                      result_mimetype, result_size, result_sha256, ref_text, expires, now, code)
+            if unclaimed_started is None:
+                self._write(f"{_FINISH} WHERE id = ?", params + (job_id,))
+            elif self._write(f"{_FINISH}, started = ? WHERE id = ? AND stage = 'QUEUED' AND cancel_requested = 0",
+                             params + (unclaimed_started, job_id)).rowcount != 1:
                 return None
         if known is not None and steps_done is not None and steps_total is not None:
-            row = {col: known.get(col) for col in self._columns if col != "graph"}
+            row = dict.fromkeys(self._columns)  # every column (known holds them all, and the graph)
+            row.update(known)
+            row.pop("graph", None)
             row.update(stage=stage, error_code=error_code, error_message=error_message, finished=now, updated=now,
                        steps_done=steps_done, steps_total=steps_total, result_path=result_path,
                        result_mimetype=result_mimetype, result_size=result_size, result_sha256=result_sha256,
@@ -607,7 +618,6 @@ class JobStore:
 
     def heartbeat(self, job_ids: list[str]) -> None:
         """Refresh the heartbeat of running jobs (the runner's heartbeat thread)."""
-        self.insert_deferred(job_ids)
         if job_ids:
             now = self.settings.time()
             self._write(
@@ -622,9 +632,8 @@ class JobStore:
         locks the file; PostgreSQL's ``SELECT ... FOR UPDATE`` the row): a worker's claim
         (one conditional statement) comes before it, or after it and finds the flag.
         """
-        self.insert_deferred((job_id,))
         now = self.settings.time()
-        with self.db.transaction():
+        with self._transaction():
             row = self._read(f"SELECT stage FROM jobs WHERE id = ?{self.db.dialect.for_update()}", (job_id,)).fetchone()
             if row is None or row[0] in TERMINAL:
                 return False
