@@ -65,7 +65,7 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from ._sqlite import FetchedRows, ThreadConnections, statements
@@ -383,10 +383,12 @@ class Database:
         """Whether this thread has a transaction open on this database (by any store)."""
         return _open(self._key) is not None
 
-    def write_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Run one writing statement once per row of parameters, all in one transaction (joining the thread's)."""
+    def write_many(self, statements: Iterable[tuple[str, Sequence[Sequence[Any]]]]) -> None:
+        """Run writing statements, each once per row of its parameters, all in one transaction (joining the
+        thread's): all of it or none."""
         with self.transaction(lock=None) as txn:
-            self._many(txn.conn, sql, rows)
+            for sql, rows in statements:
+                self._many(txn.conn, sql, rows)
 
     def _many(self, conn: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         raise NotImplementedError

@@ -142,7 +142,7 @@ def start_slow_job_in_a_process(home):
 
 def job_of_another_process(job_id, backend=None):
     """The Job of a job another process launched, once its row is written (a process holds the rows of
-    jobs it runs up to wf_widgets.jobs.held.DEFER_INSERT_S)."""
+    jobs it runs up to wf_widgets.jobs.held.HOLD_UNENDED_S)."""
     store = (backend or wf.get_backend()).jobs
     wait_until(lambda: store.status(job_id) is not None)
     return wf.Job.get(job_id, backend)

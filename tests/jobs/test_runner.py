@@ -233,20 +233,24 @@ def test_a_job_row_over_max_memory_fails_before_reading(make_backend, monkeypatc
 
 # -- many cheap jobs: few writes, claimed late, rows handed over --------------------------------
 @pytest.fixture
-def statements(monkeypatch):
-    """Every SQL statement run through the stores' connections (any thread), in order."""
+def statements(backend, monkeypatch):
+    """Every SQL statement run on the job store of ``backend`` (any thread), in order."""
     from wf_widgets import _sqlite
 
     seen: list[str] = []
     original, original_many = _sqlite._Connection.execute, _sqlite._Connection.executemany
 
+    path = str(backend.jobs.path)  # (threads of earlier tests may still write to their own stores)
+
     def execute(self, sql, parameters=(), /):
-        seen.append(" ".join(sql.split()))
+        if str(self.wf_path) == path:
+            seen.append(" ".join(sql.split()))
         return original(self, sql, parameters)
 
     def executemany(self, sql, rows, /):  # one entry per row
         rows = list(rows)
-        seen.extend([" ".join(sql.split())] * len(rows))
+        if str(self.wf_path) == path:
+            seen.extend([" ".join(sql.split())] * len(rows))
         return original_many(self, sql, rows)
 
     monkeypatch.setattr(_sqlite._Connection, "execute", execute)
@@ -264,7 +268,7 @@ def test_short_jobs_run_in_this_process_write_their_rows_once_in_groups(backend,
     ended, in one transaction with the other held rows: no UPDATE, no read of the cancel flag, no RETURNING."""
     (wf.Int(0) + 1).compute()  # the first launch sweeps
     backend.jobs.write_held()
-    monkeypatch.setattr(held, "DEFER_INSERT_S", 3600.0)  # only ended rows are written by the ticker meanwhile
+    monkeypatch.setattr(held, "HOLD_UNENDED_S", 3600.0)  # only ended rows are written by the ticker meanwhile
     statements.clear()
     if block:
         values = [(wf.Int(i) + 1).compute() for i in range(20)]
@@ -318,21 +322,24 @@ def test_the_final_row_a_job_gets_from_its_worker_is_the_stored_row(backend, blo
 
 
 def test_a_blocking_job_that_runs_long_shows_in_the_store_while_it_runs(backend, monkeypatch):
-    """Its row is held (one write for short jobs), but not past DEFER_INSERT_S, even with no progress write."""
+    """Its row is held (one write for short jobs), but not past HOLD_UNENDED_S, even with no progress write."""
     (wf.Int(0) + 1).compute()  # the first launch sweeps
-    monkeypatch.setattr(runner, "PROGRESS_EVERY_S", 3600.0)  # only the heartbeat thread can write it
+    backend.jobs.write_held()
+    monkeypatch.setattr(runner, "PROGRESS_EVERY_S", 3600.0)  # only the ticker can write it
+    monkeypatch.setattr(held, "HOLD_UNENDED_S", 0.3)
     seen: dict = {}
+    preparing = "SELECT id FROM jobs WHERE stage = 'PREPARING'"  # read past the store: no held row written first
 
     def watch():
-        wait_until(lambda: any(r["stage"] == "PREPARING" for r in backend.jobs.list(stages=["PREPARING"])), timeout=30)
-        seen["row"] = backend.jobs.list(stages=["PREPARING"])[0]
+        wait_until(lambda: backend.jobs.db.read(preparing).fetchall(), timeout=30)
+        seen["row"] = {"id": backend.jobs.db.read(preparing).fetchone()[0]}
 
     watcher = threading.Thread(target=watch)
     watcher.start()
     started = time.monotonic()
     assert slow_value(100).compute() == slow_expected(100)
     watcher.join()
-    assert time.monotonic() - started > held.DEFER_INSERT_S
+    assert time.monotonic() - started > held.HOLD_UNENDED_S
     row = backend.jobs.get(seen["row"]["id"], graph=False)
     assert (row["stage"], row["pid"], row["heartbeat"]) == ("SUCCEEDED", os.getpid(), None)
     assert len(backend.jobs.list()) == 2  # written once each: no duplicate of the held row

@@ -7,14 +7,16 @@ written with the other held rows in one transaction (one INSERT per row, one com
 group) by the first of:
 
 - the ticker thread, every :data:`DEFER_INSERT_S`: every row of an ended job, and the rows
-  of jobs that have run (or waited to run) that long, so boards see long jobs;
+  of jobs that have run (or waited to run) :data:`HOLD_UNENDED_S`, so other processes see
+  long jobs and long queues (a burst of short jobs is held whole, and written ended);
 - any statement of a :class:`~wf_widgets.jobs.store.JobStore` on the same database in this
   process (a read or a write; not one inside a transaction, which writes them before it
   begins): this process never reads past a row it holds;
 - :data:`MAX_HELD` rows held;
 - the close of a store on the database, and the interpreter's exit.
 
-Other processes see a held row :data:`DEFER_INSERT_S` late at most. A process killed
+Other processes see the row of an ended job :data:`DEFER_INSERT_S` late at most, and the
+row of a job running or waiting in this process :data:`HOLD_UNENDED_S` late at most. A process killed
 (SIGKILL) loses the rows it held: those of jobs that ended less than
 :data:`DEFER_INSERT_S` before (their callers had the results; their stored files are
 orphans the sweep deletes, see ``ORPHAN_GRACE_S``), and of jobs it was running, which died
@@ -28,10 +30,12 @@ import dataclasses
 import os
 import threading
 import time
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, Protocol, Sequence
 
-#: Seconds a held row may wait before the ticker writes it (rows of ended jobs wait one tick at most).
+#: Seconds between the ticker's writes: the rows of ended jobs wait one tick at most.
 DEFER_INSERT_S = 0.5
+#: Seconds the row of a job running, or queued, in this process is held at most (then written, still unended).
+HOLD_UNENDED_S = 2.0
 #: Held rows past which the thread holding one more writes them all at once.
 MAX_HELD = 5000
 
@@ -41,7 +45,7 @@ class Database(Protocol):
 
     key: str
 
-    def write_many(self, sql: str, rows: list[tuple]) -> None: ...
+    def write_many(self, statements: Iterable[tuple[str, Sequence[Sequence[object]]]]) -> None: ...
 
 
 @dataclasses.dataclass
@@ -52,29 +56,39 @@ class _Held:
 
 
 class HeldRows:
-    """The rows held for one database (by every store of this process on it): see the module doc."""
+    """The rows held for one database (by every store of this process on it): see the module doc.
+
+    A row is changed (:meth:`end`) only while held; rows being written are out of the table
+    already, and whoever needs them written waits for the writer (:meth:`write`), so the
+    threads ending jobs never wait for a group being written.
+    """
 
     def __init__(self) -> None:
-        # One lock for the rows and their writing: a row is changed before or after it is written, never during.
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the table of rows (held briefly)
+        self._writing = threading.Lock()  # one writer at a time; held while its group is written
         self.rows: dict[str, _Held] = {}
         self.databases: list[Database] = []  # the open databases rows can be written with
+
+    def pending(self) -> bool:
+        """Whether rows are held, or being written (a reader of the store must :meth:`write` first)."""
+        return bool(self.rows) or self._writing.locked()
 
     def hold(self, job_id: str, values: dict) -> None:
         """Hold the row ``values`` (column -> value) of a new job instead of inserting it."""
         with self.lock:
             self.rows[job_id] = _Held(time.monotonic(), values)
-            if len(self.rows) >= MAX_HELD:
-                self._write_locked(None, None)
+            full = len(self.rows) >= MAX_HELD
+        if full:
+            self.write()
         _ticker.start()
 
     def held(self, job_id: str) -> bool:
-        """Whether the row of ``job_id`` is held (not written yet)."""
+        """Whether the row of ``job_id`` is held (not written, nor being written)."""
         return job_id in self.rows
 
     def end(self, job_id: str, update: Callable[[dict], None]) -> bool:
         """Give a held row its final columns (``update(values)`` changes them in place); it is then
-        written at the next tick. False if the row is not held."""
+        written at the next tick. False if the row is not held (written, or being written)."""
         with self.lock:
             held = self.rows.get(job_id)
             if held is None:
@@ -84,14 +98,29 @@ class HeldRows:
             return True
 
     def write(self, job_ids: Iterable[str] | None = None, older_than_s: float | None = None) -> None:
-        """Write held rows: those of ``job_ids`` (None: all), or with ``older_than_s`` those of ended jobs
-        and those held at least that long."""
-        if not self.rows:
-            return
-        with self.lock:
-            self._write_locked(job_ids, older_than_s)
+        """Write held rows, and wait for rows being written: those of ``job_ids`` (None: all), or with
+        ``older_than_s`` those of ended jobs and those held at least that long.
 
-    def _write_locked(self, job_ids: Iterable[str] | None, older_than_s: float | None) -> None:
+        A group that fails to be written is held again (and the error raised).
+        """
+        if not self.pending():
+            return
+        with self._writing:
+            with self.lock:
+                batch = self._take(job_ids, older_than_s)
+            if not batch:
+                return
+            try:
+                self._insert(batch)
+            except BaseException:
+                with self.lock:  # nobody changed them meanwhile: they were out of the table
+                    for job_id, held in batch.items():
+                        self.rows.setdefault(job_id, held)
+                raise
+
+    def _take(self, job_ids: Iterable[str] | None, older_than_s: float | None) -> dict[str, _Held]:
+        if not self.databases:
+            return {}
         if job_ids is not None:
             ids = [i for i in job_ids if i in self.rows]
         elif older_than_s is not None:
@@ -99,18 +128,16 @@ class HeldRows:
             ids = [i for i, h in self.rows.items() if h.ended or h.since <= cutoff]
         else:
             ids = list(self.rows)
-        if not ids or not self.databases:
-            return
+        return {job_id: self.rows.pop(job_id) for job_id in ids}
+
+    def _insert(self, batch: dict[str, _Held]) -> None:
         groups: dict[tuple[str, ...], list[tuple]] = {}
-        for job_id in ids:
-            values = self.rows[job_id].values
-            groups.setdefault(tuple(values), []).append(tuple(values.values()))
-        db = self.databases[-1]
-        for cols, rows in groups.items():
-            sql = f"INSERT INTO jobs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-            db.write_many(sql, rows)  # one transaction per group: all of it or none
-            for values in rows:
-                del self.rows[values[cols.index("id")]]
+        for held in batch.values():
+            groups.setdefault(tuple(held.values), []).append(tuple(held.values.values()))
+        # (Ended rows share their columns, as do rows of running jobs.) One transaction: all of it or none.
+        self.databases[-1].write_many(
+            (f"INSERT INTO jobs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)
+            for cols, rows in groups.items())
 
     def attach(self, db: Database) -> None:
         with self.lock:
@@ -118,10 +145,10 @@ class HeldRows:
 
     def detach(self, db: Database) -> None:
         """Write every held row, then forget ``db`` (a store closes)."""
-        with self.lock:
-            try:
-                self._write_locked(None, None)
-            finally:
+        try:
+            self.write()
+        finally:
+            with self.lock:
                 self.databases = [d for d in self.databases if d is not db]
 
 
@@ -160,7 +187,7 @@ class _Ticker:
             time.sleep(DEFER_INSERT_S)
             for held in list(_by_database.values()):
                 try:
-                    held.write(older_than_s=DEFER_INSERT_S)
+                    held.write(older_than_s=HOLD_UNENDED_S)
                 except Exception:  # a lock held past the busy timeout, a full disk: the next tick retries
                     pass
 
@@ -182,7 +209,7 @@ def _forget_in_child() -> None:
     # The parent writes its held rows; the child has no ticker (threads do not survive a fork).
     global _registry_lock
     for held in _by_database.values():
-        held.lock = threading.Lock()
+        held.lock, held._writing = threading.Lock(), threading.Lock()
         held.rows.clear()
     _registry_lock = threading.Lock()
     _ticker.thread = None

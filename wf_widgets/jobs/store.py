@@ -133,8 +133,9 @@ def _id_time_ms(name: str) -> int:
     except ValueError:
         return 0
 
-class FinishedEvent(threading.Event):
-    """Set when a job reaches a terminal stage in this process.
+class FinishedEvent:
+    """Set when a job reaches a terminal stage in this process (a one-shot event on one lock: a
+    ``threading.Event`` costs a Condition and two locks, and every job launched here makes one).
 
     Attributes
     ----------
@@ -143,7 +144,30 @@ class FinishedEvent(threading.Event):
         a waiter need not read it back; else None.
     """
 
-    row: dict | None = None
+    __slots__ = ("_lock", "_set", "row")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()  # released once, by set(): each waiter then takes and gives it back
+        self._set = False
+        self.row: dict | None = None
+
+    def set(self) -> None:
+        """Set it (once: :func:`_notify` takes the event out of the table first)."""
+        if not self._set:
+            self._set = True
+            self._lock.release()
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until set (at most ``timeout`` seconds); whether it is set."""
+        if self._set:
+            return True
+        if self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
+            self._lock.release()
+        return self._set
 
 
 # In-process wake-ups: Job.wait() sleeps on its job's event, set when the job ends here.
@@ -160,7 +184,7 @@ def finished_event(job_id: str) -> FinishedEvent:
         return ev
 
 
-def forget_event(job_id: str, event: threading.Event) -> None:
+def forget_event(job_id: str, event: FinishedEvent) -> None:
     """Drop a waiter's event once it stops waiting (no leak for jobs that ended elsewhere)."""
     with _events_lock:
         if _events.get(job_id) is event:
@@ -290,13 +314,13 @@ class JobStore:
     # Every statement first writes the rows this process holds (wf_widgets.jobs.held), so it never
     # reads past them; inside a transaction none does (its caller wrote them before it began).
     def _read(self, sql: str, params: Any = ()) -> Any:
-        if self._held.rows and not self.db.in_transaction():
+        if self._held.pending() and not self.db.in_transaction():
             self._held.write()
         return self.db.read(sql, params)
 
     def _write(self, sql: str, params: Any = ()) -> Any:
         """One statement (on SQLite, this process's writers taking turns)."""
-        if self._held.rows and not self.db.in_transaction():
+        if self._held.pending() and not self.db.in_transaction():
             self._held.write()
         return self.db.write(sql, params)
 
@@ -344,7 +368,7 @@ class JobStore:
         ``defer`` (with no retries: a job a thread of this process runs): the row is held
         (:mod:`wf_widgets.jobs.held`) and written later, with its final columns for a short
         job (one INSERT, grouped with others', instead of an INSERT and an UPDATE, each
-        committed alone), within :data:`~wf_widgets.jobs.held.DEFER_INSERT_S`, and before any statement of this
+        committed alone), by the ticker of :mod:`~wf_widgets.jobs.held` (ended rows within 0.5 s), and before any statement of this
         process on the store (:meth:`write_held`).
 
         The row records ``settings.user`` and ``settings.email`` as its owner (who launched it).
