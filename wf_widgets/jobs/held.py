@@ -172,6 +172,7 @@ class _Ticker:
     def __init__(self) -> None:
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
+        self.at_exit = False
 
     def start(self) -> None:
         if self.thread is not None:
@@ -180,6 +181,11 @@ class _Ticker:
             if self.thread is None:
                 self.thread = threading.Thread(target=self._loop, name="wf-held-rows", daemon=True)
                 self.thread.start()
+                if not self.at_exit:
+                    # Registered now, after the databases were opened: exit handlers run last-registered
+                    # first, so the rows are written before a connection pool's own handler closes it.
+                    atexit.register(write_all)
+                    self.at_exit = True
 
     @staticmethod
     def _loop() -> None:
@@ -195,7 +201,6 @@ class _Ticker:
 _ticker = _Ticker()
 
 
-@atexit.register
 def write_all() -> None:
     """Write every held row of this process (at exit; errors are left: nothing can report them)."""
     for held in list(_by_database.values()):
