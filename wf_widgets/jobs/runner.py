@@ -52,6 +52,7 @@ from ..engine.evaluate import EvalContext, evaluate, plan
 from ..errors import JobDestination, NotFound, WfError, code_for
 from ..geo import geocontext_from_dict
 from ..values.graph import Node, from_json
+from .pool import JobPool
 from .store import JobStore, retry_delay, worker_dead
 
 #: Seconds between progress writes of one job; the cancel flag is read with each write.
@@ -412,8 +413,9 @@ class Runner:
     ----------
     backend : Backend
     executor : concurrent.futures.Executor, optional
-        A thread pool of ``settings.workers`` threads (default ``min(32, cpus + 4)``) if
-        omitted. Thread pools get the Backend itself; other executors get
+        If omitted, a :class:`~wf_widgets.jobs.pool.JobPool` of at most ``settings.workers``
+        threads (default ``min(32, cpus + 4)``), adding threads as its jobs block. Thread pools
+        get the Backend itself; other executors get
         :func:`run_job` with the job's id alone (a worker process builds its Backend from
         its own environment).
     """
@@ -423,14 +425,14 @@ class Runner:
         self._own = executor is None
         if executor is None:
             workers = backend.settings.workers or min(32, (os.cpu_count() or 1) + 4)
-            executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wf-job")
+            executor = JobPool(max_workers=workers, thread_name_prefix="wf-job")
         self.executor = executor
 
     @property
     def runs_in_process(self) -> bool:
         """True when jobs run in threads of this process (a thread pool): their rows may be held
         (:mod:`wf_widgets.jobs.held`), where other executors' workers must read them."""
-        return isinstance(self.executor, ThreadPoolExecutor)
+        return isinstance(self.executor, (ThreadPoolExecutor, JobPool))
 
     @property
     def runs_here(self) -> bool:
@@ -459,7 +461,7 @@ class Runner:
         INTERRUPT; the returned future then holds that error.
         """
         try:
-            if isinstance(self.executor, ThreadPoolExecutor):
+            if self.runs_in_process:
                 future = self.executor.submit(execute, self.backend, job_id, queued=row, node=node)
             else:
                 _launched[job_id] = (os.getpid(), self.backend)
