@@ -1,11 +1,12 @@
 """concurrent_jobs: 1,000 trivial ``block=False`` jobs on the default runner vs. a hand-written thread pool.
 
 Ours: ``(wf.Int(i) + 1).compute(block=False)`` for ``i`` in 0..999 (download destination,
-pyarrow) on the default runner (a thread pool of ``min(32, cpus + 4)`` threads), then
+pyarrow) on the default runner (its ``JobPool`` of at most ``min(32, cpus + 4)`` threads,
+which adds threads only while its jobs block: ``wf_widgets.jobs.pool``), then
 ``result()`` of each: the job rows, the pool, progress, the stored files, waiting and decoding;
 then the rows still held (``wf_widgets.jobs.held``) are written, within the timing.
 
-Reference, in the same run: a ``ThreadPoolExecutor`` of as many threads doing the same
+Reference, in the same run: a ``ThreadPoolExecutor`` of that many threads doing the same
 work by hand. The submitting thread inserts a row into a SQLite table (WAL,
 ``synchronous=NORMAL``, a busy timeout, one connection per thread, as the job store) and
 submits a task that evaluates the same graph, encodes it as pyarrow, writes a new file and
