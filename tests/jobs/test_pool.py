@@ -60,6 +60,19 @@ def test_a_burst_of_short_jobs_does_not_start_every_thread(pool):
     assert 1 <= p.threads < 8  # a thread is added only while every thread is on one job RAMP_S
 
 
+def test_idle_threads_are_woken_as_new_threads_are_added(pool):
+    p = pool(4)
+    barrier = threading.Barrier(4, timeout=30)
+    for f in [p.submit(barrier.wait) for _ in range(4)]:
+        f.result(timeout=30)
+    assert p.threads == 4  # all idle now
+    futures = [p.submit(threading.get_ident) for _ in range(500)]  # a burst of short jobs: not all woken
+    assert len({f.result(timeout=30) for f in futures}) < 4
+    barrier = threading.Barrier(4, timeout=30)  # jobs that block: all woken again
+    assert sorted(f.result(timeout=30) for f in [p.submit(barrier.wait) for _ in range(4)]) == [0, 1, 2, 3]
+    assert p.threads == 4
+
+
 def test_errors_go_to_the_future_and_the_thread_goes_on(pool):
     p = pool(1)
 

@@ -5,10 +5,11 @@ rasters, writing files, the network: GDAL, the kernel and sockets release it). S
 that are mostly Python gain nothing from more threads and lose to their contention (on the
 2-core machine of ``benchmarks/concurrent_jobs.py``, a plain ``ThreadPoolExecutor`` doing
 1,000 trivial jobs is a fifth slower with 6 threads than with 1). So the pool starts one
-thread, and adds the next (up to its maximum) only while jobs wait in its queue and every
-thread has been on its current job at least :data:`RAMP_S`: a burst of short jobs runs on
-one or two threads, a batch of tiles that read imagery gets every thread within a few
-times :data:`RAMP_S`.
+thread, and sets the next to work (an idle one, or a new one up to its maximum) only while
+jobs wait in its queue and every working thread has been on its current job at least
+:data:`RAMP_S`: a burst of short jobs runs on one or two threads, a batch of tiles that
+read imagery gets every thread within a few times :data:`RAMP_S`. Threads that ran out of
+work wait idle, and are woken the same way for the next burst.
 
 It is a :class:`concurrent.futures.Executor` as ``ThreadPoolExecutor`` is: futures, jobs
 queued in order, ``shutdown(wait, cancel_futures)``; at the interpreter's exit it runs what
@@ -57,7 +58,8 @@ class JobPool(Executor):
         self._queue: collections.deque[tuple[Future, Callable[..., Any], tuple, dict]] = collections.deque()
         self._threads: list[threading.Thread] = []
         self._busy: dict[int, float] = {}  # thread ident -> when its current job started
-        self._idle = 0
+        self._idle = 0  # threads waiting for work
+        self._woken = 0  # of those, woken and not yet back to work
         self._ramping = False
         self._shutdown = False
 
@@ -80,11 +82,11 @@ class JobPool(Executor):
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
             self._queue.append((future, fn, args, kwargs))
-            if self._idle:
-                self._cond.notify()
-            elif not self._threads:
+            if not self._threads:
                 self._add_thread()
-            elif not self._ramping and len(self._threads) < self.max_workers:
+            elif not self._busy and not self._woken and self._idle:  # nobody at work: wake one
+                self._wake()
+            elif not self._ramping and (self._idle > self._woken or len(self._threads) < self.max_workers):
                 self._ramping = True
                 threading.Thread(target=self._ramp, name=f"{self._prefix}-ramp", daemon=True).start()
             if not _exit_registered:  # (after the stores opened: exit handlers run last-registered first)
@@ -93,22 +95,32 @@ class JobPool(Executor):
             _pools.add(self)
         return future
 
+    def _wake(self) -> None:
+        self._woken += 1
+        self._cond.notify()
+
     def _add_thread(self) -> None:
         thread = threading.Thread(target=self._work, name=f"{self._prefix}_{len(self._threads)}", daemon=True)
         self._threads.append(thread)
         thread.start()
 
     def _ramp(self) -> None:
-        # While jobs wait: add a thread when every thread has been on its job RAMP_S (they block, or run long).
+        # While jobs wait: one more thread to work (an idle one, or a new one) when every working thread has
+        # been on its job RAMP_S (they block, or run long), and none is between jobs or just woken.
         while True:
             with self._cond:
-                if not self._queue or self._shutdown or len(self._threads) >= self.max_workers:
+                spare = self._idle > self._woken or len(self._threads) < self.max_workers
+                if not self._queue or self._shutdown or not spare:
                     self._ramping = False
                     return
                 now = time.monotonic()
-                if (not self._idle and len(self._busy) == len(self._threads)
+                working = len(self._threads) - self._idle
+                if (not self._woken and len(self._busy) == working
                         and all(now - started >= RAMP_S for started in self._busy.values())):
-                    self._add_thread()
+                    if self._idle:
+                        self._wake()
+                    else:
+                        self._add_thread()
             time.sleep(RAMP_S / 2)
 
     def _work(self) -> None:
@@ -119,6 +131,8 @@ class JobPool(Executor):
                     self._idle += 1
                     self._cond.wait()
                     self._idle -= 1
+                    if self._woken:
+                        self._woken -= 1
                 if not self._queue:  # shut down, nothing left to run
                     return
                 future, fn, args, kwargs = self._queue.popleft()
