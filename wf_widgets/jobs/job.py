@@ -550,8 +550,15 @@ class Job:
         About every :data:`REAP_CHECK_S` seconds the job's worker is checked: if it died,
         the job ends FAILED with code INTERRUPT and JobInterrupt is raised.
         """
+        if self.done:  # ended already (a job run here, one waited for): nothing to follow or draw
+            if self._event is not None:
+                forget_event(self.id, self._event)
+            error = self.error
+            if error is not None:
+                raise error
+            return self
         bar = ProgressBar(progress_bar)
-        drawing = not self.done
+        drawing = True
         try:
             for _ in self._follow(timeout):
                 if drawing:
