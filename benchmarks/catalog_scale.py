@@ -17,17 +17,19 @@ they miss the tile). The sizes are timed in turn, round after round (medians of
 ``N`` is 1000 and 10000; the reference is the same figure at 100 images, so the ratio is the
 growth. Both must stay within 1.3.
 
-Jobs (ratio records, target 1.3 as well, and plain-text figures): homes whose job store
+Jobs (ratio records and plain-text figures): homes whose job store
 holds no job, 1,000 or 100,000 jobs of the past year (rows cloned with SQL from a real
 job's: 70% SUCCEEDED downloads, their results expired and deleted after
 :data:`RETENTION_DAYS` days as the hourly sweep leaves them, the live ones with their
 result file; 20% FAILED; 10% CANCELLED):
 
 * ``catalog_scale_jobs_first_compute_100000``: ``Backend()`` and its first ``compute()``
-  (which sweeps once) on a fresh copy of the home, in this process (imports done); the
-  reference is the same at 1,000 jobs;
+  (which sweeps once) on a fresh copy of the home, synced to disk, in this process
+  (imports done), against the same at 1,000 jobs. The issue's target is an allowance, at
+  most :data:`FIRST_COMPUTE_EXTRA_S` more than at 1,000 jobs: the record's ``ours_s`` is
+  that extra time, its ``reference_s`` the allowance, so ratio <= 1 passes;
 * ``catalog_scale_jobs_cli_100000``: ``wf-widgets jobs`` as a subprocess; the reference is
-  the same on the empty home.
+  the same on the empty home (target 1.3).
 
 The sizes are timed in turn, round after round (medians of :data:`JOB_REPEAT`).
 
@@ -55,6 +57,8 @@ except ImportError:  # imported as benchmarks.catalog_scale
     from benchmarks._common import ratio_record, temp_home
 
 TARGET = 1.3
+#: Most seconds ``Backend()`` + first ``compute()`` at 100,000 jobs may take over the same at 1,000.
+FIRST_COMPUTE_EXTRA_S = 0.030
 REPEAT = 9
 SIZES = (100, 1_000, 10_000)
 N_IN_TILE = 4
@@ -301,6 +305,9 @@ def _first_compute(home: Path) -> float:
     work = home.with_name(home.name + "-run")
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(home, work)
+    # On disk, as a home at rest is: else the sweep's WAL checkpoint (it syncs the database file)
+    # writes out the whole fresh copy (30 MB at 100,000 jobs), which no real start-up pays.
+    os.sync()
     start = time.perf_counter()
     backend = wf.Backend(wf.Settings(home=work))
     previous = wf.set_backend(backend)
@@ -344,11 +351,13 @@ def _jobs(root: Path) -> list[dict]:
     cli = {n: statistics.median(v) for n, v in cli_s.items()}
     big, small = JOB_SIZES[-1], JOB_SIZES[0]
     records = [
-        ratio_record(f"catalog_scale_jobs_first_compute_{big}", first[big], first[small], TARGET),
+        ratio_record(f"catalog_scale_jobs_first_compute_{big}", max(first[big] - first[small], 0.0),
+                     FIRST_COMPUTE_EXTRA_S, 1.0),
         ratio_record(f"catalog_scale_jobs_cli_{big}", cli[big], cli[0], TARGET),
         {"text": "catalog_scale_jobs: Backend() + first compute() (sweep included), medians of "
                  f"{JOB_REPEAT}: " + ", ".join(f"{n:,} jobs {first[n] * 1000:.0f} ms" for n in homes)
-                 + f"; growth {big:,}/{small:,} jobs {first[big] / first[small]:.2f}x"},
+                 + f"; {big:,} jobs take {(first[big] - first[small]) * 1000:.0f} ms more than {small:,} "
+                   f"(allowed: {FIRST_COMPUTE_EXTRA_S * 1000:.0f} ms)"},
         {"text": f"catalog_scale_jobs: `wf-widgets jobs` (subprocess), medians of {JOB_REPEAT}: empty home "
                  f"{cli[0] * 1000:.0f} ms, {big:,} jobs {cli[big] * 1000:.0f} ms ({cli[big] / cli[0]:.2f}x)"},
     ]
