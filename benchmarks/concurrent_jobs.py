@@ -45,7 +45,7 @@ N = 1000
 #: Thread counts of the scaling records (1 is the baseline).
 WORKERS = (1, 2, 4, 6)
 #: Timed runs of ours and the reference (medians are reported).
-REPEAT = 3
+REPEAT = 5
 #: Timed runs of each thread count (medians are reported; interleaved, more of them: the
 #: differences sought are smaller than this machine's noise between runs).
 SCALING_REPEAT = 5
