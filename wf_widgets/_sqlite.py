@@ -34,7 +34,7 @@ import threading
 import time
 import weakref
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 from ._files import touch_private
 from .errors import DiskFull, StoreCorrupted
@@ -119,19 +119,20 @@ class _Connection(sqlite3.Connection):
         try:
             return super().execute(sql, parameters)
         except sqlite3.DatabaseError as exc:
-            err = store_error(exc, self.wf_path)
-            if err is None:
-                raise
-            raise err from exc
+            self._raise(exc)
 
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> sqlite3.Cursor:
         try:
             return super().executemany(sql, seq_of_parameters)
         except sqlite3.DatabaseError as exc:
-            err = store_error(exc, self.wf_path)
-            if err is None:
-                raise
-            raise err from exc
+            self._raise(exc)
+
+    def _raise(self, exc: sqlite3.DatabaseError) -> NoReturn:
+        """Raise ``exc`` as :func:`store_error` names it (StoreCorrupted, DiskFull), else as it is."""
+        err = store_error(exc, self.wf_path)
+        if err is None:
+            raise exc
+        raise err from exc
 
 
 class FetchedRows:
