@@ -12,7 +12,6 @@ import datetime as _dt
 import hashlib
 import hmac
 import http.client
-import os
 import shutil
 import socket
 import subprocess
@@ -20,6 +19,8 @@ import time
 from pathlib import Path
 
 from wf_widgets.server.testing import free_port
+
+from ._environ import point_environ, restore_environ
 
 #: Azurite's development account and its well-known key (public, documented by Microsoft).
 ACCOUNT = "devstoreaccount1"
@@ -100,15 +101,9 @@ class Azurite:
 def start_azurite() -> tuple[Azurite, dict[str, str | None]]:
     """Start Azurite and point ``os.environ`` at it; returns it and the variables replaced."""
     server = Azurite()
-    saved = {k: os.environ.get(k) for k in server.environ()}
-    os.environ.update(server.environ())
-    return server, saved
+    return server, point_environ(server.environ())
 
 
 def stop_azurite(server: Azurite, saved: dict[str, str | None]) -> None:
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    restore_environ(saved)
     server.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import urllib.request
 import uuid
@@ -13,6 +12,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from wf_widgets.server.testing import free_port
+
+from ._environ import point_environ, restore_environ
 
 #: The bucket every test uses (each under a prefix of its own).
 BUCKET = "wf-test"
@@ -96,15 +97,9 @@ def start_s3() -> tuple[S3Server, dict[str, str | None]]:
     server = S3Server()
     server.start()
     server.make_bucket()
-    saved = {k: os.environ.get(k) for k in server.environ()}
-    os.environ.update(server.environ())
-    return server, saved
+    return server, point_environ(server.environ())
 
 
 def stop_s3(server: S3Server, saved: dict[str, str | None]) -> None:
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    restore_environ(saved)
     server.stop()
