@@ -1,4 +1,5 @@
-"""Fixtures of the delivery tests: a real SMTP server (aiosmtpd) and an isolated Backend using it."""
+"""Fixtures of the delivery tests: a real SMTP server (aiosmtpd), an isolated Backend using it, and the spec's
+composite with a small tile to compute it over."""
 
 from __future__ import annotations
 
@@ -181,3 +182,15 @@ def azurite():
     server, saved = start_azurite()
     yield server
     stop_azurite(server, saved)
+
+
+@pytest.fixture
+def composite():
+    """The spec's composite of the demo product."""
+    return wf.ImageCollection.from_id("sentinel-1:GRD", "2020-01-01", "2020-05-01").mean(axis="images")
+
+
+@pytest.fixture
+def small_tile():
+    """A 64-pixel DLTile over Santa Fe, inside the demo product's scenes."""
+    return wf.DLTile.from_latlon(35.6870, -105.9378, 60, 64, 0)

@@ -14,11 +14,6 @@ PRODUCT = "org:my_product_id"
 
 
 @pytest.fixture
-def composite():
-    return wf.ImageCollection.from_id("sentinel-1:GRD", "2020-01-01", "2020-05-01").mean(axis="images")
-
-
-@pytest.fixture
 def product(make_product):
     return make_product(data_type="UInt16", nodata=0, data_range=(0, 10000), physical_range=(-50.0, 10.0))
 

@@ -19,17 +19,6 @@ from wf_widgets.outputs.normalize import normalize
 SPEC_TILE = (35.6870, -105.9378, 10, 1024, 0)
 
 
-@pytest.fixture
-def composite():
-    """The spec's composite of the demo product."""
-    return wf.ImageCollection.from_id("sentinel-1:GRD", "2020-01-01", "2020-05-01").mean(axis="images")
-
-
-@pytest.fixture
-def small_tile():
-    return wf.DLTile.from_latlon(35.6870, -105.9378, 60, 64, 0)
-
-
 def rendered(text: str) -> str:
     """What a terminal shows: each line as redrawn after its last carriage return."""
     return "\n".join(line.rsplit("\r", 1)[-1].rstrip() for line in text.split("\n"))

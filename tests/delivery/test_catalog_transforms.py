@@ -21,11 +21,6 @@ UTC = _dt.timezone.utc
 
 
 @pytest.fixture
-def composite():
-    return wf.ImageCollection.from_id("sentinel-1:GRD", "2020-01-01", "2020-05-01").mean(axis="images")
-
-
-@pytest.fixture
 def tile():
     return wf.DLTile.from_latlon(35.6870, -105.9378, 60, 64, 0)
 

@@ -32,16 +32,6 @@ def s3_prefix(s3_server):
     return url, S3Storage(BUCKET, "")
 
 
-@pytest.fixture
-def composite():
-    return wf.ImageCollection.from_id("sentinel-1:GRD", "2020-01-01", "2020-05-01").mean(axis="images")
-
-
-@pytest.fixture
-def small_tile():
-    return wf.DLTile.from_latlon(35.6870, -105.9378, 60, 64, 0)
-
-
 def _key(url: str) -> str:
     assert url.startswith(f"s3://{BUCKET}/")
     return url[len(f"s3://{BUCKET}/"):]
@@ -126,9 +116,9 @@ def test_a_large_result_is_one_multipart_upload(make_backend, s3_prefix, s3_serv
     np.testing.assert_array_equal(decode("msgpack", bucket.get(key)), array)
 
 
-def test_a_failed_upload_leaves_no_object(make_backend, s3_prefix, monkeypatch):
-    backend = make_backend()
-    prefix, bucket = s3_prefix
+@pytest.fixture
+def network_drops(monkeypatch):
+    """Uploads of the storage destination fail after their first part: the network went away."""
     real = storage_dest._parts
 
     def failing(data):
@@ -137,6 +127,11 @@ def test_a_failed_upload_leaves_no_object(make_backend, s3_prefix, monkeypatch):
         raise OSError("the network went away")
 
     monkeypatch.setattr(storage_dest, "_parts", failing)
+
+
+def test_a_failed_upload_leaves_no_object(make_backend, s3_prefix, network_drops):
+    backend = make_backend()
+    prefix, bucket = s3_prefix
     array = np.zeros(2 * storage_dest.PART_SIZE // 8, dtype="float64")
     job = wf.Array(array).compute(destination={"type": "storage", "url": prefix + "/broken/{job_id}.{ext}"},
                                   format="msgpack", block=False)
@@ -297,17 +292,9 @@ def test_az_a_large_result_is_blocks_committed_at_the_end(make_backend, containe
     assert url == f"az://{name}/big.msgpack"
 
 
-def test_az_a_failed_upload_leaves_no_blob(make_backend, container, monkeypatch):
+def test_az_a_failed_upload_leaves_no_blob(make_backend, container, network_drops):
     make_backend()
     name, store = container
-    real = storage_dest._parts
-
-    def failing(data):
-        parts = real(data)
-        yield next(parts)
-        raise OSError("the network went away")
-
-    monkeypatch.setattr(storage_dest, "_parts", failing)
     job = wf.Array(np.zeros(2 * storage_dest.PART_SIZE // 8)).compute(
         destination={"type": "storage", "url": f"az://{name}/broken.{{ext}}"}, format="msgpack", block=False)
     with pytest.raises(JobDestination, match=r"Could not write the result to az://.*/broken.msgpack: .*network went"):
