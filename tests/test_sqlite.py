@@ -120,6 +120,33 @@ def test_damage_found_later_by_a_query_is_store_corrupted_too(tmp_path):
         conns.close()
 
 
+def test_closing_leaves_a_connection_another_thread_holds_to_that_thread(tmp_path):
+    """Closed under a thread mid-query, a connection would free what its statement uses (a crash)."""
+    conns = _sqlite.ThreadConnections(tmp_path / "db.sqlite")
+    conns.get().execute("CREATE TABLE t (a INTEGER)")
+    conns.write("INSERT INTO t VALUES (1)")
+    holding, closed, seen = threading.Event(), threading.Event(), []
+
+    def reader():
+        conn = conns.get()
+        holding.set()
+        closed.wait(30)
+        seen.append(conn.execute("SELECT a FROM t").fetchone()[0])  # still open: its thread holds it
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    assert holding.wait(30)
+    mine = conns.get()
+    conns.close()
+    closed.set()
+    thread.join(30)
+    assert seen == [1]
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        mine.execute("SELECT 1")  # this thread's: closed now
+    assert conns.get().execute("SELECT a FROM t").fetchone()[0] == 1  # a new one
+    conns.close()
+
+
 def test_compute_on_a_corrupted_job_store_gives_the_clear_error(tmp_path):
     settings = Settings(home=tmp_path / "home")
     backend = Backend(settings)

@@ -182,13 +182,13 @@ class ThreadConnections:
                          f"journal_size_limit={JOURNAL_SIZE_LIMIT}", *pragmas)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []  # (the thread that opened it, it)
         self._write_key = _write_lock_key(path)
         self._writer: sqlite3.Connection | None = None
         _instances.add(self)
 
     def _forget_after_fork(self) -> None:
-        _forked_away.extend(self._all)
+        _forked_away.extend(conn for _, conn in self._all)
         self._lock = threading.Lock()
         self._all, self._writer, self._local = [], None, threading.local()
 
@@ -219,7 +219,7 @@ class ThreadConnections:
             conn.close()
             raise
         with self._lock:
-            self._all.append(conn)
+            self._all.append((threading.current_thread(), conn))
         return conn
 
     def _pragma(self, conn: sqlite3.Connection, pragma: str) -> None:
@@ -287,16 +287,32 @@ class ThreadConnections:
         return self._local
 
     def close(self) -> None:
-        """Close every connection (any thread's); the next :meth:`get` opens a new one."""
+        """Close the connections; the next :meth:`get` opens a new one.
+
+        Closed now: this thread's, those of threads that ended, and the writer unless a
+        write holds it. A connection another thread may be using this instant (a board's
+        poller mid-query) is not closed under it, which would free what its statement uses
+        (a crash): it is let go, and closes when that thread lets go of it too.
+        """
         with self._lock:
             conns, self._all = self._all, []
-            self._writer = None
-        for conn in conns:
-            try:
-                conn.close()
-            except sqlite3.ProgrammingError:  # closed already
-                pass
-        self._local = threading.local()
+            writer, self._writer = self._writer, None
+            self._local = threading.local()
+        me = threading.current_thread()
+        lock = _write_lock(self._write_key)
+        for owner, conn in conns:
+            if conn is writer:
+                if not lock.acquire(blocking=False):
+                    continue  # a write is on it
+                try:
+                    conn.close()
+                finally:
+                    lock.release()
+            elif owner is me or not owner.is_alive():
+                try:
+                    conn.close()
+                except sqlite3.ProgrammingError:  # closed already
+                    pass
 
 
 def migrate(conn: sqlite3.Connection, migrations: Sequence[str]) -> int:
