@@ -126,7 +126,9 @@ def test_jobs_list_show_and_cancel_by_the_fragment_people_see(backend, monkeypat
     assert cli.main(["jobs"]) == 0
     listing = capsys.readouterr().out.splitlines()
     assert listing[0].split() == ["job", "context", "stage", "steps", "destination", "format", "created", "(UTC)", "id"]
-    for job, line in zip(reversed(done), listing[1:]):
+    # Newest first, by id: its first 12 characters are the creation time in ms (the same for jobs
+    # launched within a millisecond, which then come in the order of their random part).
+    for job, line in zip(sorted(done, key=lambda j: j.id, reverse=True), listing[1:]):
         assert line.startswith(f"{job.short_id}  {job.label}  SUCCEEDED") and line.endswith(job.id)
 
     job = done[0]
